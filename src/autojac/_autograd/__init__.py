@@ -1,0 +1,1 @@
+"""Autograd internals: grad mode, graph nodes, the backward engine, forward AD."""

@@ -1,0 +1,168 @@
+"""``autograd.grad`` and ``backward``: PyTorch's argument handling around the engine."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .._size import Size
+from .._tensor import Tensor, _make
+from .engine import run_backward
+
+
+def _as_tuple(x: Any) -> tuple:
+    if isinstance(x, Tensor):
+        return (x,)
+    return tuple(x)
+
+
+def _make_grads(outputs: tuple[Tensor, ...], grads: tuple[Any, ...],
+                is_grads_batched: bool) -> list[Any]:
+    """Validate the given grad_outputs (or create ones for scalars), as PyTorch does."""
+    out = []
+    for i, (o, g) in enumerate(zip(outputs, grads)):
+        if isinstance(g, Tensor):
+            shape = g._data.shape[1:] if is_grads_batched else g._data.shape
+            if shape != o._data.shape:
+                if is_grads_batched:
+                    raise RuntimeError(
+                        "If `is_grads_batched=True`, we interpret the first dimension of each "
+                        "grad_output as the batch dimension. The sizes of the remaining "
+                        "dimensions are expected to match the shape of corresponding output, "
+                        f"but a mismatch was detected: grad_output[{i}] has a shape of "
+                        f"{Size(g._data.shape)} and output[{i}] has a shape of "
+                        f"{Size(o._data.shape)}. If you only want some tensors in `grad_output` "
+                        "to be considered batched, consider using vmap."
+                    )
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {Size(g._data.shape)} "
+                    f"and output[{i}] has a shape of {Size(o._data.shape)}."
+                )
+            if g._data.dtype != o._data.dtype and o._data.dtype.kind in "fc":
+                g = g.to(o.dtype)
+            out.append(g)
+        elif g is None:
+            if o._rg:
+                if o._data.size != 1:
+                    raise RuntimeError("grad can be implicitly created only for scalar outputs")
+                if o._data.dtype.kind != "f":
+                    raise RuntimeError(
+                        "grad can be implicitly created only for real scalar outputs but got "
+                        f"{o.dtype}"
+                    )
+                out.append(_make(np.ones_like(o._data), False, None))
+            else:
+                out.append(None)
+        else:
+            raise TypeError(
+                f"gradients can be either Tensors or None, but got {type(g).__name__}"
+            )
+    return out
+
+
+def _check_roots(outputs: tuple, grads: list) -> tuple[list, list]:
+    roots, root_grads = [], []
+    for i, (o, g) in enumerate(zip(outputs, grads)):
+        if not o._rg:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+        if g is not None:
+            roots.append(o)
+            root_grads.append(g)
+    return roots, root_grads
+
+
+def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs: Any = None) -> None:
+    """Accumulate the gradients of ``tensors`` into the ``.grad`` of the leaves."""
+    if inputs is not None:
+        inputs = _as_tuple(inputs.values() if isinstance(inputs, dict) else inputs)
+        if not inputs:
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    outputs = _as_tuple(tensors)
+    grads = _as_tuple(grad_tensors) if grad_tensors is not None else (None,) * len(outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    made = _make_grads(outputs, grads, False)
+    roots, root_grads = _check_roots(outputs, made)
+    run_backward(roots, root_grads, retain_graph=retain_graph, create_graph=create_graph,
+                 targets=inputs, accumulate=True)
+
+
+def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
+         create_graph: bool = False, only_inputs: bool = True, allow_unused: bool | None = None,
+         is_grads_batched: bool = False, materialize_grads: bool = False) -> tuple[Any, ...]:
+    """Gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``.
+
+    Example:
+        >>> x = autojac.tensor([1.0, 2.0], requires_grad=True)
+        >>> autojac.autograd.grad((x ** 2).sum(), x)
+        (tensor([2., 4.]),)
+    """
+    if materialize_grads and allow_unused is False:
+        raise ValueError(
+            "Expected allow_unused to be True or not passed when materialize_grads=True, "
+            "but got: allow_unused=False."
+        )
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    outputs = _as_tuple(outputs)
+    if isinstance(inputs, dict):
+        inputs = tuple(inputs.values())
+    inputs = _as_tuple(inputs)
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
+    for t in inputs:
+        if not isinstance(t, Tensor):
+            raise RuntimeError(
+                f"all inputs have to be Tensors or GradientEdges, but got {type(t).__name__}"
+            )
+    if grad_outputs is None:
+        grads: tuple = (None,) * len(outputs)
+    else:
+        grads = _as_tuple(grad_outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    made = _make_grads(outputs, grads, is_grads_batched)
+    roots, root_grads = _check_roots(outputs, made)
+    for t in inputs:
+        if not t._rg:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    result = run_backward(roots, root_grads, retain_graph=retain_graph,
+                          create_graph=create_graph, targets=inputs, accumulate=False)
+    batch = ()
+    if is_grads_batched and root_grads:
+        batch = root_grads[0]._data.shape[:1]
+    final = []
+    for i, (t, g) in enumerate(zip(inputs, result)):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"The differentiated Tensor at index {i} appears to not have been used in "
+                    "the graph. Set allow_unused=True if this is the desired behavior."
+                )
+            if materialize_grads:
+                g = _make(np.zeros(batch + t._data.shape, dtype=t._data.dtype), False, None)
+        elif not create_graph:
+            g = g.detach() if g._rg else g
+        final.append(_fix_dtype(g, t))
+    return tuple(final)
+
+
+def _fix_dtype(g: Any, t: Tensor) -> Any:
+    if g is not None and g._data.dtype != t._data.dtype:
+        return g.to(t.dtype)
+    return g
+
+
+def tensor_backward(self: Tensor, gradient: Tensor | None = None,
+                    retain_graph: bool | None = None, create_graph: bool = False,
+                    inputs: Sequence[Tensor] | None = None) -> None:
+    """Compute the gradient of this tensor w.r.t. the graph leaves (``Tensor.backward``)."""
+    backward(self, gradient, retain_graph, create_graph, inputs)
+
+
+Tensor.backward = tensor_backward

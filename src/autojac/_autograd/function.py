@@ -1,0 +1,169 @@
+"""Custom differentiable operations: ``autograd.Function`` with forward/backward/jvp."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._tensor import Tensor, _make
+from . import forward_ad as fw
+from . import grad_mode
+from .graph import Node, SavedTensor, edge_of, freed_error
+
+
+class FunctionCtx:
+    """The ``ctx`` of a custom Function: saved tensors and flags for its backward."""
+
+    def __init__(self) -> None:
+        self._saved: list[SavedTensor | None] | None = None
+        self._node: FunctionNode | None = None
+        self.needs_input_grad: tuple[bool, ...] = ()
+        self.materialize_grads = True
+
+    def save_for_backward(self, *tensors: Tensor | None) -> None:
+        """Keep tensors for backward; modifying them in place afterwards is an error."""
+        self._saved = [SavedTensor(t) if t is not None else None for t in tensors]
+
+    def save_for_forward(self, *tensors: Tensor | None) -> None:
+        self.save_for_backward(*tensors)
+
+    @property
+    def saved_tensors(self) -> tuple[Tensor | None, ...]:
+        if self._node is not None and self._node.freed:
+            raise freed_error()
+        out = []
+        for s in self._saved or ():
+            if s is None:
+                out.append(None)
+            else:
+                s.check()
+                out.append(s.tensor)
+        return tuple(out)
+
+    def mark_non_differentiable(self, *tensors: Tensor) -> None:
+        self._non_diff = {id(t) for t in tensors}
+
+    def mark_dirty(self, *tensors: Tensor) -> None:
+        """Accepted for compatibility."""
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self.materialize_grads = value
+
+
+class FunctionNode(Node):
+    """The graph node of one custom Function call."""
+
+    __slots__ = ("fn", "ctx", "out_meta")
+
+    def name(self) -> str:
+        return f"{self.fn.__name__}Backward"
+
+    def release(self) -> None:
+        self.freed = True
+
+    def backward(self, grads: list[Any], needed: list[bool]) -> list[Any]:
+        if self.ctx.materialize_grads:
+            grads = [g if g is not None else _zeros(meta, grads)
+                     for g, meta in zip(grads, self.out_meta)]
+        result = self.fn.backward(self.ctx, *grads)
+        if not isinstance(result, tuple):
+            result = (result,)
+        if len(result) != len(self.edges):
+            raise RuntimeError(
+                f"function {self.name()} returned an incorrect number of gradients (expected "
+                f"{len(self.edges)}, got {len(result)})"
+            )
+        return list(result)
+
+
+def _zeros(meta: tuple, grads: list[Any]) -> Tensor:
+    present = next(g for g in grads if g is not None)
+    shape, dtype, out_ndim = meta
+    batch = present._data.shape[: present._data.ndim - out_ndim]
+    return _make(np.zeros(batch + shape, dtype=dtype), False, None)
+
+
+class Function:
+    """Base class of custom differentiable operations.
+
+    Example:
+        >>> class Cube(autojac.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         ctx.save_for_backward(x)
+        ...         return x ** 3
+        ...     @staticmethod
+        ...     def backward(ctx, g):
+        ...         (x,) = ctx.saved_tensors
+        ...         return g * 3 * x ** 2
+        >>> Cube.apply(autojac.tensor(2.0, requires_grad=True))
+        tensor(8., grad_fn=<CubeBackward>)
+    """
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, *args: Any) -> Any:
+        raise NotImplementedError("You must implement the forward function for custom "
+                                  "autograd.Function.")
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, *grad_outputs: Any) -> Any:
+        raise NotImplementedError("You must implement either the backward or vjp method for "
+                                  "your custom autograd.Function to use it with backward mode AD.")
+
+    @staticmethod
+    def jvp(ctx: FunctionCtx, *grad_inputs: Any) -> Any:
+        raise NotImplementedError("You must implement the jvp function for custom "
+                                  "autograd.Function to use it with forward mode AD.")
+
+    @classmethod
+    def apply(cls, *args: Any) -> Any:
+        ctx = FunctionCtx()
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
+        record = grad_mode.state.enabled and any(ctx.needs_input_grad)
+        with grad_mode.no_grad():
+            raw = cls.forward(ctx, *args)
+        single = not isinstance(raw, tuple)
+        outs = (raw,) if single else raw
+        non_diff = getattr(ctx, "_non_diff", set())
+        results = []
+        node = None
+        if record:
+            node = FunctionNode.__new__(FunctionNode)
+            node.fn, node.ctx = cls, ctx
+            node.edges = tuple(edge_of(a) for a in args)
+            node.n_out = len(outs)
+            node.retained = None
+            node.freed = False
+            node.out_meta = [
+                (o._data.shape, o._data.dtype, o._data.ndim) if isinstance(o, Tensor) else None
+                for o in outs
+            ]
+            ctx._node = node
+        for i, o in enumerate(outs):
+            if not isinstance(o, Tensor):
+                results.append(o)
+                continue
+            t = _make(o._data, False, None)
+            if node is not None and id(o) not in non_diff and o._data.dtype.kind in "fc":
+                t._rg, t.grad_fn, t._output_nr = True, node, i
+            results.append(t)
+        if fw.state.active and any(isinstance(a, Tensor) and a._fw is not None for a in args):
+            _push_tangents(cls, ctx, args, results)
+        return results[0] if single else tuple(results)
+
+
+def _push_tangents(cls: type, ctx: FunctionCtx, args: tuple, results: list) -> None:
+    tangents = [
+        (a._fw if a._fw is not None else _make(np.zeros_like(a._data), False, None))
+        if isinstance(a, Tensor) else None for a in args
+    ]
+    fw.state.active = False
+    try:
+        out_t = cls.jvp(ctx, *tangents)
+    finally:
+        fw.state.active = True
+    out_t = out_t if isinstance(out_t, tuple) else (out_t,)
+    for r, t in zip(results, out_t):
+        if isinstance(r, Tensor) and t is not None:
+            fw.attach_tangent(r, t)

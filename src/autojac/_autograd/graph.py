@@ -1,0 +1,139 @@
+"""Graph nodes: what a recorded operation keeps for its backward pass."""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+import numpy as np
+
+from .._tensor import Tensor, _make
+
+_FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward."
+)
+
+
+def edge_of(t: Any) -> tuple[Any, int] | None:
+    """Where a cotangent for ``t`` goes: its grad_fn output, the leaf itself, or nowhere."""
+    if type(t) is not Tensor and not isinstance(t, Tensor):
+        return None
+    if t.grad_fn is not None:
+        return (t.grad_fn, t._output_nr)
+    if t._rg:
+        return (t, 0)
+    return None
+
+
+class AccumulateGrad:
+    """The sink of a leaf tensor, as seen through ``next_functions``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    next_functions: tuple = ()
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+_TYPE_NAMES = {
+    "float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+    "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble",
+}
+
+
+class Node:
+    """Base of every graph node: ``edges`` lead to the inputs' nodes or leaves.
+
+    Subclasses implement ``backward(grads, needed)``: cotangents of the node's outputs
+    (a list, one per output, ``None`` where nothing flowed) to one cotangent per edge.
+    """
+
+    __slots__ = ("edges", "n_out", "retained", "freed", "__weakref__")
+
+    def name(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        out = []
+        for e in self.edges:
+            if e is None:
+                out.append((None, 0))
+            elif isinstance(e[0], Tensor):
+                out.append((AccumulateGrad(e[0]), 0))
+            else:
+                out.append(e)
+        return tuple(out)
+
+    def retain(self, tensor: Tensor) -> None:
+        """Remember ``tensor`` (an output of this node) so backward fills its ``.grad``."""
+        if self.retained is None:
+            self.retained = []
+        self.retained.append(weakref.ref(tensor))
+
+    def release(self) -> None:
+        """Drop saved values after a backward pass without ``retain_graph``."""
+        self.freed = True
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    def __call__(self, *grads: Tensor) -> Any:
+        out = self.backward(list(grads), [e is not None for e in self.edges])
+        return out[0] if len(out) == 1 else tuple(out)
+
+
+class SavedTensor:
+    """A tensor saved for backward together with its version at save time."""
+
+    __slots__ = ("tensor", "version")
+
+    def __init__(self, tensor: Tensor) -> None:
+        self.tensor = tensor
+        self.version = tensor._version[0]
+
+    def check(self) -> None:
+        t = self.tensor
+        if t._version[0] != self.version:
+            producer = t.grad_fn.name() if t.grad_fn is not None else None
+            raise modified_error(t._data, t._version[0], self.version, producer, t._output_nr)
+
+
+def modified_error(
+    data: np.ndarray, version: int, expected: int, producer: str | None, output_nr: int = 0
+) -> RuntimeError:
+    """PyTorch's error for a saved tensor modified in place before backward."""
+    which = f", which is output {output_nr} of {_short(producer)}," if producer else ""
+    kind = _TYPE_NAMES.get(data.dtype.name, "Float")
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: [autojac.{kind}Tensor {list(data.shape)}]{which} is at version "
+        f"{version}; expected version {expected} instead. Hint: enable anomaly detection to "
+        "find the operation that failed to compute its gradient, with "
+        "autojac.autograd.set_detect_anomaly(True, check_nan=False)."
+    )
+
+
+def _short(name: str) -> str:
+    head = name.rsplit("Backward", 1)[0]
+    return head or name
+
+
+def freed_error() -> RuntimeError:
+    return RuntimeError(_FREED_MESSAGE)
+
+
+def zeros_for(batch: tuple[int, ...], like: np.ndarray) -> Tensor:
+    """Zeros of shape ``batch + like.shape`` and ``like``'s dtype, outside the graph."""
+    return _make(np.zeros(batch + like.shape, dtype=like.dtype), False, None)

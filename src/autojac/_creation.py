@@ -1,0 +1,218 @@
+"""Tensor creation: ``tensor``, ``zeros``, ``rand``, ``arange``, ... (PyTorch's dtype rules)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from . import _backend, _dtypes
+from ._tensor import Tensor, _make
+
+_Size = Sequence[int] | int
+
+
+def _np_dtype(dtype: Any) -> np.dtype | None:
+    return _dtypes.to_numpy_dtype(dtype)
+
+
+def _finish(data: np.ndarray, requires_grad: bool) -> Tensor:
+    t = _make(data, False, None)
+    if requires_grad:
+        t.requires_grad_()
+    return t
+
+
+def _infer_dtype(values: Any) -> np.dtype:
+    """PyTorch's dtype for nested Python data: bool < int64 < default float < complex."""
+    arr = np.asarray(values)
+    kind = arr.dtype.kind
+    if kind == "b":
+        return np.dtype(np.bool_)
+    if kind in "iu":
+        return np.dtype(np.int64)
+    if kind == "c":
+        return _dtypes.default_complex()
+    if kind == "f":
+        return _dtypes.default_float()
+    raise TypeError(f"Could not infer dtype of {type(values).__name__}")
+
+
+def _plain(data: Any) -> Any:
+    """Nested data with tensors replaced by their values."""
+    if isinstance(data, Tensor):
+        return data._data
+    if isinstance(data, (list, tuple)):
+        return [_plain(d) for d in data]
+    return data
+
+
+def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+           pin_memory: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (nested lists, scalars, arrays, tensors).
+
+    Example:
+        >>> autojac.tensor([[1., 2.], [3., 4.]]).shape
+        autojac.Size([2, 2])
+    """
+    np_dtype = _np_dtype(dtype)
+    if isinstance(data, Tensor):
+        arr = np.array(data._data, dtype=np_dtype)
+    elif isinstance(data, np.ndarray):
+        _dtypes.from_numpy_dtype(data.dtype)
+        arr = np.array(data, dtype=np_dtype)
+    else:
+        plain = _plain(data)
+        arr = np.array(plain, dtype=np_dtype or _infer_dtype(plain))
+    return _finish(arr, requires_grad)
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """Like ``tensor`` but shares memory with an ndarray or tensor of the same dtype."""
+    np_dtype = _np_dtype(dtype)
+    if isinstance(data, Tensor):
+        return data if np_dtype in (None, data._data.dtype) else data.to(dtype)
+    if isinstance(data, np.ndarray):
+        _dtypes.from_numpy_dtype(data.dtype)
+        return _make(data if np_dtype in (None, data.dtype) else data.astype(np_dtype),
+                     False, None)
+    return tensor(data, dtype=dtype)
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``ndarray``."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    _dtypes.from_numpy_dtype(ndarray.dtype)
+    return _make(ndarray, False, None)
+
+
+def _shape(size: tuple) -> tuple[int, ...]:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for s in size:
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+            raise TypeError(
+                f"zeros(): argument 'size' must be tuple of ints, but found element of type "
+                f"{type(s).__name__} at pos 0"
+            )
+    return tuple(int(s) for s in size)
+
+
+def _float_or(dtype: Any) -> np.dtype:
+    return _np_dtype(dtype) or _dtypes.default_float()
+
+
+def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros."""
+    return _finish(_backend.zeros(_shape(size), _float_or(dtype)), requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones."""
+    return _finish(_backend.ones(_shape(size), _float_or(dtype)), requires_grad)
+
+
+def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """An uninitialised tensor (zeros here)."""
+    return _finish(_backend.zeros(_shape(size), _float_or(dtype)), requires_grad)
+
+
+def full(size: Sequence[int], fill_value: Any, *, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """A tensor filled with ``fill_value`` (dtype inferred from it, as PyTorch)."""
+    np_dtype = _np_dtype(dtype) or _infer_dtype(fill_value)
+    return _finish(_backend.full(_shape((size,)), fill_value, np_dtype), requires_grad)
+
+
+def _like(maker: Any, input: Tensor, dtype: Any, requires_grad: bool, *args: Any) -> Tensor:
+    np_dtype = _np_dtype(dtype) or input._data.dtype
+    return _finish(maker(input._data.shape, *args, np_dtype), requires_grad)
+
+
+def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    return _like(_backend.zeros, input, dtype, requires_grad)
+
+
+def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    return _like(_backend.ones, input, dtype, requires_grad)
+
+
+def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    return _like(_backend.zeros, input, dtype, requires_grad)
+
+
+def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    return _like(_backend.full, input, dtype, requires_grad, fill_value)
+
+
+def rand(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """Uniform samples on [0, 1)."""
+    data = _backend.random.gen.random(_shape(size)).astype(_float_or(dtype))
+    return _finish(data, requires_grad)
+
+
+def randn(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """Standard normal samples."""
+    data = _backend.random.gen.standard_normal(_shape(size)).astype(_float_or(dtype))
+    return _finish(data, requires_grad)
+
+
+def rand_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return rand(input._data.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def randn_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return randn(input._data.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def randint(low: int, high: int | None = None, size: Sequence[int] | None = None, *,
+            dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Integers uniform on [low, high) (``randint(high, size)`` also accepted)."""
+    if size is None:
+        low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    data = _backend.random.gen.integers(low, high, size=tuple(size))
+    return _finish(data.astype(_np_dtype(dtype) or np.int64), requires_grad)
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the generator behind rand/randn/randint."""
+    _backend.manual_seed(seed)
+
+
+def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False) -> Tensor:
+    """The identity matrix."""
+    return _finish(_backend.eye(n, n if m is None else m, _float_or(dtype)), requires_grad)
+
+
+def arange(start: float, end: float | None = None, step: float = 1, *, dtype: Any = None,
+           device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Values from ``start`` to ``end`` (exclusive); int64 unless a bound is a float."""
+    if end is None:
+        start, end = 0, start
+    np_dtype = _np_dtype(dtype) or _infer_dtype([start, end, step])
+    return _finish(_backend.arange(start, end, step, np_dtype), requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    return _finish(_backend.linspace(start, end, steps, _float_or(dtype)), requires_grad)
+
+
+def is_tensor(obj: Any) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> int:
+    return input._data.size

@@ -1,0 +1,3 @@
+"""The op table, one family a module; importing this package installs every Tensor method."""
+
+from . import elementwise, indexing, shape, reduction, linalg, conversion  # noqa: F401, I001

@@ -1,0 +1,334 @@
+"""One op, one declaration: how an op is declared, and how one call of it is applied.
+
+An op declares, once, its NumPy forward, its vjp rule(s) and its jvp rule(s)
+(``defop``). ``apply`` runs the forward on the inputs' arrays, records an ``OpNode``
+when grad mode is on and an input requires grad, and pushes tangents when an input is
+dual. Rules are written with autojac's own ops on Tensors, so they are differentiable,
+and they accept extra leading batch dims on cotangents/tangents (the primal's dims are
+always the trailing ones).
+
+Rule signatures (``params`` are the op's non-tensor arguments, passed after the inputs):
+  vjp: a tuple with one ``rule(g, ans, *inputs, *params) -> cotangent`` per input, or one
+       joint ``rule(g, ans, *inputs, *params) -> tuple`` for ops with varying arity.
+  jvp: a tuple with one ``rule(t, ans, *inputs, *params) -> tangent part`` per input (the
+       parts are summed), a joint ``rule(tangents, ans, *inputs, *params)`` (``None`` for
+       inputs without a tangent), or ``"linear"``: the op itself applied to the tangents.
+``elementwise`` ops broadcast their inputs: the engine sums cotangents back to each
+input's shape and broadcasts tangents up to the output's, so their rules need not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import _dtypes
+from .._autograd import forward_ad as fw
+from .._autograd import grad_mode
+from .._autograd.graph import (
+    Node,
+    SavedTensor,
+    edge_of,
+    freed_error,
+    modified_error,
+    zeros_for,
+)
+from .._tensor import Tensor, _make
+
+Rule = Callable[..., Any]
+_grad_state = grad_mode.state
+_fw_state = fw.state
+
+
+class Op:
+    """The declaration of one operation (see the module docstring)."""
+
+    __slots__ = (
+        "name", "forward", "vjp", "jvp", "node_name", "elementwise", "saves", "view",
+        "promote", "to_float", "differentiable", "n_out",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        forward: Callable[..., Any],
+        vjp: Sequence[Rule] | Rule | None = None,
+        jvp: Sequence[Rule] | Rule | str | None = None,
+        *,
+        node_name: str | Callable[[tuple, tuple], str] | None = None,
+        elementwise: bool = False,
+        saves: bool = True,
+        view: bool = False,
+        promote: bool = False,
+        to_float: bool = False,
+        n_out: int = 1,
+    ) -> None:
+        self.name = name
+        self.forward = forward
+        self.vjp = vjp
+        self.jvp = jvp
+        self.node_name = node_name or "".join(p.title() for p in name.split("_")) + "Backward0"
+        self.elementwise = elementwise
+        self.saves = saves
+        self.view = view
+        self.promote = promote
+        self.to_float = to_float
+        self.differentiable = vjp is not None
+        self.n_out = n_out
+
+    def __call__(self, *inputs: Any) -> Any:
+        """Apply to tensor inputs only (ops without params)."""
+        return apply(self, inputs)
+
+    def __repr__(self) -> str:
+        return f"<op {self.name}>"
+
+
+defop = Op
+
+
+class OpNode(Node):
+    """The graph node of one recorded op call."""
+
+    __slots__ = ("op", "inputs", "params", "ans", "ans_fw", "saved", "ans_version")
+
+    def name(self) -> str:
+        n = self.op.node_name
+        return n if type(n) is str else n(self.inputs, self.params)
+
+    def release(self) -> None:
+        self.freed = True
+        if self.op.saves:
+            self.saved = None
+            self.ans = None
+            self.ans_fw = None
+
+    def _saved_ans(self) -> Any:
+        version, expected = self.ans_version
+        if version[0] != expected:
+            data = self.ans if self.op.n_out == 1 else self.ans[0]
+            raise modified_error(data, version[0], expected, self.name())
+        if self.op.n_out == 1:
+            t = _make(self.ans, True, self)
+            if self.ans_fw is not None and _fw_state.level is not None:
+                t._fw = self.ans_fw
+            return t
+        outs = []
+        for i, a in enumerate(self.ans):
+            t = _make(a, a.dtype.kind in "fc", self if a.dtype.kind in "fc" else None)
+            t._output_nr = i
+            outs.append(t)
+        return tuple(outs)
+
+    def backward(self, grads: list[Any], needed: list[bool]) -> list[Any]:
+        op = self.op
+        if self.freed and op.saves:
+            raise freed_error()
+        if op.saves:
+            for s in self.saved:
+                s.check()
+        ans = self._saved_ans()
+        if op.n_out == 1:
+            g = grads[0]
+        else:
+            present = next(x for x in grads if x is not None)
+            batch = present._data.shape[: present._data.ndim - self.ans[grads.index(present)].ndim]
+            g = tuple(x if x is not None else zeros_for(batch, a) for x, a in zip(grads, self.ans))
+        inputs = self.inputs
+        rules = op.vjp
+        if callable(rules):
+            res = list(rules(g, ans, *inputs, *self.params))
+        else:
+            res = [
+                rule(g, ans, *inputs, *self.params) if need else None
+                for rule, need in zip(rules, needed)
+            ]
+        if op.elementwise:
+            out_ndim = self.ans.ndim
+            nb = g._data.ndim - out_ndim
+            for i, r in enumerate(res):
+                if r is not None:
+                    shape = inputs[i]._data.shape
+                    if r._data.shape[nb:] != shape:
+                        res[i] = sum_to(r, shape, out_ndim - len(shape))
+        return res
+
+
+def _prepare(op: Op, datas: list[Any]) -> list[Any]:
+    """Cast the inputs' arrays to the op's computation dtype (PyTorch's promotion)."""
+    target = None
+    if op.promote:
+        target = _dtypes.result_type(*datas)
+        if op.to_float and target.kind in "biu":
+            target = _dtypes.default_float()
+    elif op.to_float:
+        for d in datas:
+            if isinstance(d, np.ndarray) and d.dtype.kind in "biu":
+                target = _dtypes.default_float()
+                break
+    if target is None:
+        return datas
+    return [d.astype(target) if isinstance(d, np.ndarray) and d.dtype != target else d
+            for d in datas]
+
+
+def apply(op: Op, inputs: Sequence[Any], params: tuple = ()) -> Any:
+    """Run ``op`` on ``inputs`` (Tensors or constants) and ``params``; record and push
+    tangents as grad mode and forward AD require."""
+    datas = []
+    requires = False
+    dual = False
+    for t in inputs:
+        if isinstance(t, Tensor):
+            datas.append(t._data)
+            if t._rg:
+                requires = True
+            if t._fw is not None:
+                dual = True
+        else:
+            datas.append(t)
+    if op.promote or op.to_float:
+        datas = _prepare(op, datas)
+    out = op.forward(*datas, *params)
+    differentiable = op.differentiable
+    if op.n_out == 1:
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        if out.dtype.kind not in "fc":
+            differentiable = False
+        result = _make(out, False, None)
+        results = (result,)
+    else:
+        out = tuple(o if type(o) is np.ndarray else np.asarray(o) for o in out)
+        results = tuple(_make(o, False, None) for o in out)
+        for i, r in enumerate(results):
+            r._output_nr = i
+        result = results
+    if op.view:
+        base = inputs[0]
+        result._version = base._version
+        result._base = base._base if base._base is not None else base
+    if not differentiable:
+        return result
+    if requires and _grad_state.enabled:
+        node = OpNode.__new__(OpNode)
+        node.op = op
+        node.inputs = tuple(inputs)
+        node.params = params
+        node.ans = out
+        node.ans_fw = None
+        node.edges = tuple(edge_of(t) for t in inputs)
+        node.n_out = op.n_out
+        node.retained = None
+        node.freed = False
+        node.saved = (
+            [SavedTensor(t) for t in inputs if isinstance(t, Tensor)] if op.saves else None
+        )
+        node.ans_version = (results[0]._version, results[0]._version[0])
+        for r in results:
+            if r._data.dtype.kind in "fc":
+                r._rg = True
+                r.grad_fn = node
+    if dual and _fw_state.active:
+        _push_tangents(op, inputs, params, result)
+    return result
+
+
+def _batch_of(t: Tensor, primal: Any) -> tuple[int, ...]:
+    return t._data.shape[: t._data.ndim - np.ndim(primal._data)]
+
+
+def _push_tangents(op: Op, inputs: Sequence[Any], params: tuple, result: Any) -> None:
+    """Compute the output tangent(s) with the op's jvp rule and attach them."""
+    tangents = [t._fw if isinstance(t, Tensor) else None for t in inputs]
+    _fw_state.active = False
+    try:
+        out_shape = result._data.shape if op.n_out == 1 else None
+        if op.elementwise:
+            tangents = [
+                None if t is None or inputs[i]._data.shape == out_shape
+                else expand_to(t, out_shape, len(out_shape) - inputs[i]._data.ndim)
+                for i, t in enumerate(tangents)
+            ]
+        rules = op.jvp
+        if rules == "linear":
+            present = next(i for i, t in enumerate(tangents) if t is not None)
+            batch = _batch_of(tangents[present], inputs[present])
+            filled = [
+                t if t is not None
+                else zeros_for(batch, x._data) if isinstance(x, Tensor)
+                else None if x is None else 0
+                for t, x in zip(tangents, inputs)
+            ]
+            out_t = apply(op, filled, params)
+        elif callable(rules):
+            out_t = rules(tangents, result, *inputs, *params)
+        else:
+            out_t = None
+            for rule, t in zip(rules, tangents):
+                if t is not None:
+                    part = rule(t, result, *inputs, *params)
+                    out_t = part if out_t is None else out_t + part
+    finally:
+        _fw_state.active = True
+    if op.n_out == 1:
+        fw.attach_tangent(result, out_t)
+        node = result.grad_fn
+        if isinstance(node, OpNode) and node.op is op:
+            node.ans_fw = out_t
+    else:
+        for r, t in zip(result, out_t):
+            if t is not None and r._data.dtype.kind in "fc":
+                fw.attach_tangent(r, t)
+
+
+def _sum_to_forward(g: np.ndarray, shape: tuple[int, ...], lead: int) -> np.ndarray:
+    k = len(shape)
+    axes = list(range(g.ndim - k - lead, g.ndim - k))
+    trailing = g.shape[g.ndim - k:]
+    axes += [g.ndim - k + i for i, s in enumerate(shape) if s == 1 and trailing[i] != 1]
+    batch = g.shape[: g.ndim - k - lead]
+    return np.sum(g, axis=tuple(axes)).reshape(batch + tuple(shape)) if axes else g
+
+
+def _broadcast_forward(t: np.ndarray, shape: tuple[int, ...], lead: int) -> np.ndarray:
+    k = len(shape) - lead
+    batch = t.shape[: t.ndim - k]
+    if lead:
+        t = t.reshape(batch + (1,) * lead + t.shape[t.ndim - k:])
+    return np.broadcast_to(t, batch + tuple(shape))
+
+
+def _trailing(t: Tensor, n: int) -> tuple[int, ...]:
+    shape = t._data.shape
+    return shape[len(shape) - n:]
+
+
+SUM_TO = Op(
+    "sum_to_size", _sum_to_forward,
+    vjp=(lambda g, ans, x, shape, lead: expand_to(g, _trailing(x, len(shape) + lead), lead),),
+    jvp="linear", saves=False,
+)
+BROADCAST_TO = Op(
+    "expand", _broadcast_forward,
+    vjp=(lambda g, ans, x, shape, lead: sum_to(g, _trailing(x, len(shape) - lead), lead),),
+    jvp="linear", saves=False, view=True,
+)
+
+
+def sum_to(t: Tensor, shape: tuple[int, ...], lead: int) -> Tensor:
+    """Sum batch + (lead dims) + broadcast(shape) down to batch + shape."""
+    return apply(SUM_TO, (t,), (tuple(shape), lead))
+
+
+def expand_to(t: Tensor, shape: tuple[int, ...], lead: int) -> Tensor:
+    """Broadcast batch + s (len(shape) - lead dims) up to batch + shape."""
+    return apply(BROADCAST_TO, (t,), (tuple(shape), lead))
+
+
+def install(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Make ``fn`` the Tensor method ``name``."""
+    setattr(Tensor, name, fn)
+    return fn

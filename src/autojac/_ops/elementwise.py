@@ -1,0 +1,459 @@
+"""Elementwise ops: arithmetic, unary math, comparisons, where, clamp, min/max.
+
+For a real unary op the vjp and the jvp are the same scaling of the incoming
+(co)tangent by f'(x); ``unary`` declares both from that one ``scale`` rule.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .._backend import erf as _np_erf
+from .._backend import erfc as _np_erfc
+from .._tensor import Tensor, _make
+from ._registry import Op, apply, install
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _zero(g: Tensor, *_: Any) -> Tensor:
+    return g * 0
+
+
+def unary(
+    name: str,
+    forward: Callable[[np.ndarray], np.ndarray],
+    scale: Callable[[Tensor, Tensor, Tensor], Tensor],
+    *,
+    to_float: bool = True,
+    method: bool = True,
+) -> Callable[[Tensor], Tensor]:
+    """Declare a real unary op whose vjp and jvp are both ``scale(g, ans, x)``."""
+    op = Op(name, forward, vjp=(scale,), jvp=(scale,), to_float=to_float)
+
+    def fn(input: Tensor) -> Tensor:
+        return apply(op, (input,))
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Elementwise ``{name}``, differentiable in both modes."
+    if method:
+        install(name, fn)
+    return fn
+
+
+exp = unary("exp", np.exp, lambda g, ans, x: g * ans)
+exp2 = unary("exp2", np.exp2, lambda g, ans, x: g * ans * _LN2)
+expm1 = unary("expm1", np.expm1, lambda g, ans, x: g * (ans + 1))
+log = unary("log", np.log, lambda g, ans, x: g / x)
+log2 = unary("log2", np.log2, lambda g, ans, x: g / (x * _LN2))
+log10 = unary("log10", np.log10, lambda g, ans, x: g / (x * _LN10))
+log1p = unary("log1p", np.log1p, lambda g, ans, x: g / (x + 1))
+sqrt = unary("sqrt", np.sqrt, lambda g, ans, x: g / (ans * 2))
+rsqrt = unary("rsqrt", lambda a: 1 / np.sqrt(a), lambda g, ans, x: g * ans * ans * ans * -0.5)
+square = unary("square", np.square, lambda g, ans, x: g * x * 2, to_float=False)
+reciprocal = unary("reciprocal", np.reciprocal, lambda g, ans, x: -g * ans * ans)
+sin = unary("sin", np.sin, lambda g, ans, x: g * x.cos())
+cos = unary("cos", np.cos, lambda g, ans, x: -g * x.sin())
+tan = unary("tan", np.tan, lambda g, ans, x: g * (ans * ans + 1))
+asin = unary("asin", np.arcsin, lambda g, ans, x: g * (1 - x * x).rsqrt())
+acos = unary("acos", np.arccos, lambda g, ans, x: -g * (1 - x * x).rsqrt())
+atan = unary("atan", np.arctan, lambda g, ans, x: g / (x * x + 1))
+sinh = unary("sinh", np.sinh, lambda g, ans, x: g * x.cosh())
+cosh = unary("cosh", np.cosh, lambda g, ans, x: g * x.sinh())
+tanh = unary("tanh", np.tanh, lambda g, ans, x: g * (1 - ans * ans))
+asinh = unary("asinh", np.arcsinh, lambda g, ans, x: g * (x * x + 1).rsqrt())
+acosh = unary("acosh", np.arccosh, lambda g, ans, x: g * (x * x - 1).rsqrt())
+atanh = unary("atanh", np.arctanh, lambda g, ans, x: g / (1 - x * x))
+sigmoid = unary(
+    "sigmoid", lambda a: 0.5 * np.tanh(0.5 * a) + 0.5, lambda g, ans, x: g * ans * (1 - ans)
+)
+erf = unary("erf", _np_erf, lambda g, ans, x: g * (-x * x).exp() * _TWO_OVER_SQRT_PI)
+erfc = unary("erfc", _np_erfc, lambda g, ans, x: g * (-x * x).exp() * -_TWO_OVER_SQRT_PI)
+abs = unary("abs", np.abs, lambda g, ans, x: g * x.sign(), to_float=False)
+relu = unary("relu", lambda a: np.maximum(a, 0),
+             lambda g, ans, x: g * (ans > 0), to_float=False)
+sign = unary("sign", np.sign, _zero, to_float=False)
+floor = unary("floor", np.floor, _zero, to_float=False)
+ceil = unary("ceil", np.ceil, _zero, to_float=False)
+trunc = unary("trunc", np.trunc, _zero, to_float=False)
+frac = unary("frac", lambda a: a - np.trunc(a), lambda g, ans, x: g, to_float=False)
+absolute = abs
+arcsin, arccos, arctan = asin, acos, atan
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
+fix = trunc
+install("absolute", abs)
+install("__abs__", abs)
+install("arcsin", asin)
+install("arccos", acos)
+install("arctan", atan)
+
+_NEG = Op("neg", np.negative, vjp=(lambda g, ans, x: -g,), jvp="linear", saves=False)
+
+
+def neg(input: Tensor) -> Tensor:
+    """``-input``."""
+    return apply(_NEG, (input,))
+
+
+negative = neg
+install("neg", neg)
+install("negative", neg)
+install("__neg__", neg)
+install("__pos__", lambda self: self)
+
+
+def _round_forward(a: np.ndarray, decimals: int) -> np.ndarray:
+    return np.round(a, decimals)
+
+
+_ROUND = Op("round", _round_forward, vjp=(_zero,), jvp=(_zero,))
+
+
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:
+    """Round half to even, as PyTorch (zero gradient)."""
+    return apply(_ROUND, (input,), (decimals,))
+
+
+install("round", round)
+
+
+# -- binary arithmetic ----------------------------------------------------------------------------
+def _is_scalar(v: Any) -> bool:
+    return not isinstance(v, Tensor)
+
+
+_ADD = Op(
+    "add", np.add, vjp=(lambda g, *_: g, lambda g, *_: g), jvp=(lambda t, *_: t, lambda t, *_: t),
+    elementwise=True, saves=False, promote=True,
+)
+_SUB = Op(
+    "sub", np.subtract, vjp=(lambda g, *_: g, lambda g, *_: -g),
+    jvp=(lambda t, *_: t, lambda t, *_: -t), elementwise=True, saves=False, promote=True,
+    node_name=lambda inputs, params: "RsubBackward1" if _is_scalar(inputs[0]) else "SubBackward0",
+)
+_MUL = Op(
+    "mul", np.multiply, vjp=(lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x),
+    jvp=(lambda t, ans, x, y: t * y, lambda t, ans, x, y: t * x), elementwise=True, promote=True,
+)
+_DIV = Op(
+    "div", np.true_divide, vjp=(lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * ans / y),
+    jvp=(lambda t, ans, x, y: t / y, lambda t, ans, x, y: -t * ans / y),
+    elementwise=True, promote=True, to_float=True,
+)
+
+
+def _pow_base_rule(g: Tensor, ans: Tensor, x: Tensor, y: Any) -> Tensor:
+    if _is_scalar(y):
+        return g * 0 if y == 0 else g * y * x ** (y - 1)
+    return where(y == 0, 0.0, g * y * x ** (y - 1))
+
+
+def _pow_exponent_rule(g: Tensor, ans: Tensor, x: Any, y: Tensor) -> Tensor:
+    if _is_scalar(x):
+        return g * ans * math.log(x) if x > 0 else where((ans == 0) & (y >= 0), 0.0, g * ans * log(x))
+    return where((x == 0) & (y >= 0), 0.0, g * ans * log(x))
+
+
+def _pow_name(inputs: tuple, params: tuple) -> str:
+    if _is_scalar(inputs[1]):
+        return "PowBackward0"
+    return "PowBackward2" if _is_scalar(inputs[0]) else "PowBackward1"
+
+
+def _pow_forward(x: Any, y: Any) -> np.ndarray:
+    if isinstance(x, np.ndarray) and x.dtype.kind in "iu" and isinstance(y, int) and y < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    return np.power(x, y)
+
+
+_POW = Op(
+    "pow", _pow_forward, vjp=(_pow_base_rule, _pow_exponent_rule),
+    jvp=(_pow_base_rule, _pow_exponent_rule), elementwise=True, promote=True, node_name=_pow_name,
+)
+
+
+def _binary(op: Op, name: str, reflected: str | None) -> Callable[[Any, Any], Tensor]:
+    def fn(input: Any, other: Any) -> Tensor:
+        return apply(op, (input, other))
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Elementwise ``{name}`` with broadcasting and PyTorch's type promotion."
+    install(name, fn)
+    install(f"__{name}__", fn)
+    if reflected:
+        install(reflected, lambda self, other: apply(op, (other, self)))
+    return fn
+
+
+mul = _binary(_MUL, "mul", "__rmul__")
+pow = _binary(_POW, "pow", "__rpow__")
+multiply = mul
+install("multiply", mul)
+
+
+def add(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
+    """``input + alpha * other`` with broadcasting."""
+    if alpha != 1:
+        other = other * alpha
+    return apply(_ADD, (input, other))
+
+
+def sub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
+    """``input - alpha * other`` with broadcasting."""
+    if alpha != 1:
+        other = other * alpha
+    return apply(_SUB, (input, other))
+
+
+def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    """True division (or ``floor``/``trunc`` rounding, not differentiable)."""
+    if rounding_mode is None:
+        return apply(_DIV, (input, other))
+    if rounding_mode == "floor":
+        return floor_divide(input, other)
+    if rounding_mode == "trunc":
+        return apply(_TRUNC_DIVIDE, (input, other))
+    raise RuntimeError(
+        "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+        f"'{rounding_mode}'"
+    )
+
+
+subtract, true_divide, divide = sub, div, div
+install("add", add)
+install("__add__", add)
+install("__radd__", lambda self, other: apply(_ADD, (other, self)))
+install("sub", sub)
+install("subtract", sub)
+install("__sub__", sub)
+install("__rsub__", lambda self, other: apply(_SUB, (other, self)))
+install("div", div)
+install("divide", div)
+install("true_divide", div)
+install("__truediv__", div)
+install("__rtruediv__", lambda self, other: apply(_DIV, (other, self)))
+
+_FLOOR_DIVIDE = Op("floor_divide", np.floor_divide, promote=True)
+_TRUNC_DIVIDE = Op("trunc_divide", lambda a, b: np.trunc(np.true_divide(a, b)).astype(
+    np.result_type(a, b), copy=False), promote=True)
+floor_divide = _binary(_FLOOR_DIVIDE, "floor_divide", "__rfloordiv__")
+install("__floordiv__", floor_divide)
+
+_REMAINDER = Op(
+    "remainder", np.remainder,
+    vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -g * (x / y).floor()),
+    jvp=(lambda t, ans, x, y: t, lambda t, ans, x, y: -t * (x / y).floor()),
+    elementwise=True, promote=True,
+)
+remainder = _binary(_REMAINDER, "remainder", "__rmod__")
+install("__mod__", remainder)
+fmod = _binary(Op("fmod", np.fmod, vjp=(lambda g, *_: g, lambda g, ans, x, y: -g * (x / y).trunc()),
+                  jvp=(lambda t, *_: t, lambda t, ans, x, y: -t * (x / y).trunc()),
+                  elementwise=True, promote=True), "fmod", None)
+
+
+def _atan2_scale(x: Tensor, y: Tensor) -> Tensor:
+    return 1 / (x * x + y * y)
+
+
+atan2 = _binary(Op(
+    "atan2", np.arctan2,
+    vjp=(lambda g, ans, x, y: g * y * _atan2_scale(x, y),
+         lambda g, ans, x, y: -g * x * _atan2_scale(x, y)),
+    jvp=(lambda t, ans, x, y: t * y * _atan2_scale(x, y),
+         lambda t, ans, x, y: -t * x * _atan2_scale(x, y)),
+    elementwise=True, promote=True, to_float=True,
+), "atan2", None)
+arctan2 = atan2
+hypot = _binary(Op(
+    "hypot", np.hypot,
+    vjp=(lambda g, ans, x, y: g * x / ans, lambda g, ans, x, y: g * y / ans),
+    jvp=(lambda t, ans, x, y: t * x / ans, lambda t, ans, x, y: t * y / ans),
+    elementwise=True, promote=True,
+), "hypot", None)
+logaddexp = _binary(Op(
+    "logaddexp", np.logaddexp,
+    vjp=(lambda g, ans, x, y: g * (x - ans).exp(), lambda g, ans, x, y: g * (y - ans).exp()),
+    jvp=(lambda t, ans, x, y: t * (x - ans).exp(), lambda t, ans, x, y: t * (y - ans).exp()),
+    elementwise=True, promote=True, to_float=True,
+), "logaddexp", None)
+
+
+def _pick(mask_fn: Callable[[Tensor, Tensor], Tensor], tie: float):
+    """The vjp/jvp of maximum/minimum for one input: all of g where it wins, ``tie`` of g on ties."""
+    def rule(g: Tensor, ans: Tensor, x: Any, y: Any) -> Tensor:
+        return where(x == y, g * tie, where(mask_fn(x, y), g, 0.0))
+    return rule
+
+
+_MAX_RULES = (_pick(lambda x, y: x > y, 0.5), _pick(lambda x, y: y > x, 0.5))
+_MIN_RULES = (_pick(lambda x, y: x < y, 0.5), _pick(lambda x, y: y < x, 0.5))
+maximum = _binary(Op("maximum", np.maximum, vjp=_MAX_RULES, jvp=_MAX_RULES, elementwise=True,
+                     promote=True), "maximum", None)
+minimum = _binary(Op("minimum", np.minimum, vjp=_MIN_RULES, jvp=_MIN_RULES, elementwise=True,
+                     promote=True), "minimum", None)
+fmax, fmin = maximum, minimum
+
+
+# -- where, clamp, lerp ---------------------------------------------------------------------------
+def _where_forward(cond: np.ndarray, x: Any, y: Any) -> np.ndarray:
+    return np.where(cond, x, y)
+
+
+_WHERE_RULES = (
+    None,  # the condition carries no gradient
+    lambda g, ans, c, x, y: where(c, g, 0.0),
+    lambda g, ans, c, x, y: where(c, 0.0, g),
+)
+_WHERE = Op("where", _where_forward, vjp=_WHERE_RULES, jvp=_WHERE_RULES, elementwise=True)
+
+
+def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
+    """Elements of ``input`` where ``condition`` holds, else of ``other`` (broadcast)."""
+    if input is None and other is None:
+        return nonzero(condition, as_tuple=True)
+    if isinstance(condition, Tensor) and condition._data.dtype != np.bool_:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {condition.dtype.name.capitalize()}")
+    return apply(_WHERE, (condition, input, other))
+
+
+install("where", lambda self, condition, other: where(condition, self, other))
+
+
+def _clamp_forward(x: np.ndarray, lo: Any, hi: Any) -> np.ndarray:
+    if lo is None and hi is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    out = x
+    if lo is not None:
+        out = np.maximum(out, lo)
+    if hi is not None:
+        out = np.minimum(out, hi)
+    return out if out is not x else out.copy()
+
+
+def _clamp_self(g: Tensor, ans: Tensor, x: Tensor, lo: Any, hi: Any) -> Tensor:
+    keep = None
+    if lo is not None:
+        keep = x >= lo
+    if hi is not None:
+        keep = (x <= hi) if keep is None else keep & (x <= hi)
+    return where(keep, g, 0.0)
+
+
+_CLAMP_RULES = (
+    _clamp_self,
+    lambda g, ans, x, lo, hi: where(x < lo, g, 0.0),
+    lambda g, ans, x, lo, hi: where(x > hi, g, 0.0),
+)
+_CLAMP = Op(
+    "clamp", _clamp_forward, vjp=_CLAMP_RULES, jvp=_CLAMP_RULES, elementwise=True, promote=True,
+    node_name=lambda inputs, params: (
+        "ClampBackward0" if any(isinstance(b, Tensor) for b in inputs[1:]) else "ClampBackward1"
+    ),
+)
+
+
+def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    """Limit ``input`` to ``[min, max]``; the gradient passes where ``min <= x <= max``."""
+    return apply(_CLAMP, (input, min, max))
+
+
+clip = clamp
+install("clamp", clamp)
+install("clip", clamp)
+install("clamp_min", lambda self, min: clamp(self, min=min))
+install("clamp_max", lambda self, max: clamp(self, max=max))
+
+
+def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
+    """``input + weight * (end - input)``."""
+    return input + weight * (end - input)
+
+
+install("lerp", lerp)
+
+
+def _nan_to_num_forward(a: np.ndarray, nan: float, posinf: Any, neginf: Any) -> np.ndarray:
+    return np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
+
+
+_NAN_TO_NUM_RULE = (lambda g, ans, x, *_: where(x.isfinite(), g, 0.0),)
+_NAN_TO_NUM = Op("nan_to_num", _nan_to_num_forward, vjp=_NAN_TO_NUM_RULE, jvp=_NAN_TO_NUM_RULE)
+
+
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None) -> Tensor:
+    """Replace nan/inf by finite numbers (zero gradient there)."""
+    return apply(_NAN_TO_NUM, (input,), (nan, posinf, neginf))
+
+
+install("nan_to_num", nan_to_num)
+
+
+# -- comparisons and logical ops (not differentiable) -------------------------------------------
+def _predicate(name: str, forward: Callable[..., np.ndarray], dunder: str | None = None,
+               arity: int = 2) -> Callable[..., Tensor]:
+    op = Op(name, forward)
+    if arity == 1:
+        def fn(input: Tensor) -> Tensor:
+            return apply(op, (input,))
+    else:
+        def fn(input: Any, other: Any) -> Tensor:
+            return apply(op, (input, other))
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Elementwise ``{name}`` (a bool tensor, not differentiable)."
+    install(name, fn)
+    if dunder:
+        install(dunder, fn)
+    return fn
+
+
+eq = _predicate("eq", np.equal, "__eq__")
+ne = _predicate("ne", np.not_equal, "__ne__")
+lt = _predicate("lt", np.less, "__lt__")
+le = _predicate("le", np.less_equal, "__le__")
+gt = _predicate("gt", np.greater, "__gt__")
+ge = _predicate("ge", np.greater_equal, "__ge__")
+less, less_equal, greater, greater_equal, not_equal = lt, le, gt, ge, ne
+logical_and = _predicate("logical_and", np.logical_and)
+logical_or = _predicate("logical_or", np.logical_or)
+logical_xor = _predicate("logical_xor", np.logical_xor)
+logical_not = _predicate("logical_not", np.logical_not, arity=1)
+isnan = _predicate("isnan", np.isnan, arity=1)
+isinf = _predicate("isinf", np.isinf, arity=1)
+isfinite = _predicate("isfinite", np.isfinite, arity=1)
+bitwise_and = _predicate("bitwise_and", np.bitwise_and, "__and__")
+bitwise_or = _predicate("bitwise_or", np.bitwise_or, "__or__")
+bitwise_xor = _predicate("bitwise_xor", np.bitwise_xor, "__xor__")
+bitwise_not = _predicate("bitwise_not", np.invert, "__invert__", arity=1)
+install("__rand__", lambda self, other: bitwise_and(other, self))
+install("__ror__", lambda self, other: bitwise_or(other, self))
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
+    """Indices of the non-zero elements (int64)."""
+    idx = np.nonzero(input._data)
+    if as_tuple:
+        return tuple(_make(i.astype(np.int64), False, None) for i in idx)
+    return _make(np.stack(idx, axis=-1).astype(np.int64), False, None)
+
+
+install("nonzero", nonzero)
+
+
+def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
+    """``value`` where ``mask`` is True, else ``input``."""
+    if isinstance(value, Tensor) and value._data.ndim:
+        raise RuntimeError("masked_fill only supports a 0-dimensional value tensor, but got "
+                           f"tensor with {value._data.ndim} dimension(s).")
+    return where(mask, value, input)
+
+
+install("masked_fill", masked_fill)

@@ -1,0 +1,181 @@
+"""Indexing: ``x[idx]``, its adjoint (scatter-add into zeros), and ``x[idx] = v``.
+
+Indices are normalised once (Ellipsis expanded, masks turned into integer arrays, tensors
+into arrays) and passed as params. To apply an index to an array with extra leading batch
+dims, the batch dims are moved to the end, the index applied, and moved back: NumPy's
+placement of advanced-index dims then never mixes with the batch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._tensor import Tensor
+from ._registry import Op, apply, install, sum_to
+
+
+def _to_index_array(i: Any) -> Any:
+    if isinstance(i, Tensor):
+        i = i._data
+    elif isinstance(i, list):
+        i = np.asarray(i)
+        if i.dtype.kind == "f":
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    if isinstance(i, np.ndarray):
+        if i.dtype.kind not in "iub":
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        if i.ndim == 0 and i.dtype.kind in "iu":
+            return int(i)
+    return i
+
+
+def normalize_index(index: Any, shape: tuple[int, ...]) -> tuple[Any, ...]:
+    """A tuple of ints, slices, None and integer arrays, with no Ellipsis and no masks."""
+    items = index if isinstance(index, tuple) else (index,)
+    items = [_to_index_array(i) for i in items]
+    consumed = sum(
+        0 if i is None or i is Ellipsis else (i.ndim if isinstance(i, np.ndarray)
+                                               and i.dtype == np.bool_ else 1)
+        for i in items
+    )
+    if consumed > len(shape):
+        raise IndexError(
+            f"too many indices for tensor of dimension {len(shape)}"
+        )
+    out: list[Any] = []
+    dim = 0
+    for i in items:
+        if i is Ellipsis:
+            fill = len(shape) - consumed
+            out.extend([slice(None)] * fill)
+            dim += fill
+            consumed = len(shape)
+        elif isinstance(i, np.ndarray) and i.dtype == np.bool_:
+            expect = shape[dim:dim + i.ndim]
+            if i.shape != expect:
+                k = next(k for k in range(i.ndim) if i.shape[k] != expect[k])
+                raise IndexError(
+                    f"The shape of the mask {list(i.shape)} at index {k} does not match the "
+                    f"shape of the indexed tensor {list(shape[dim:])} at index {k}"
+                )
+            out.extend(np.nonzero(i))
+            dim += i.ndim
+        else:
+            if isinstance(i, int) and not isinstance(i, bool):
+                size = shape[dim]
+                if not -size <= i < size:
+                    raise IndexError(
+                        f"index {i} is out of bounds for dimension {dim} with size {size}"
+                    )
+            out.append(i)
+            dim += 0 if i is None else 1
+    return tuple(out)
+
+
+def _has_advanced(idx: tuple) -> bool:
+    return any(isinstance(i, np.ndarray) for i in idx)
+
+
+def _batch_last(a: np.ndarray, nb: int) -> np.ndarray:
+    return np.moveaxis(a, range(nb), range(-nb, 0)) if nb else a
+
+
+def _batch_first(a: np.ndarray, nb: int) -> np.ndarray:
+    return np.moveaxis(a, range(-nb, 0), range(nb)) if nb else a
+
+
+def _getitem_forward(a: np.ndarray, idx: tuple, ndim: int) -> np.ndarray:
+    nb = a.ndim - ndim
+    return _batch_first(_batch_last(a, nb)[idx], nb)
+
+
+def _index_add_forward(g: np.ndarray, idx: tuple, shape: tuple, region_ndim: int) -> np.ndarray:
+    nb = g.ndim - region_ndim
+    batch = g.shape[:nb]
+    z = np.zeros(tuple(shape) + batch, dtype=g.dtype)
+    if _has_advanced(idx):
+        np.add.at(z, idx, _batch_last(g, nb))
+    else:
+        z[idx] = _batch_last(g, nb)
+    return _batch_first(z, nb)
+
+
+def _index_put_forward(x: np.ndarray, v: Any, idx: tuple, ndim: int, v_ndim: int) -> np.ndarray:
+    nb = x.ndim - ndim
+    out = x.copy()
+    target = _batch_last(out, nb)
+    if isinstance(v, np.ndarray):
+        vnb = v.ndim - v_ndim
+        v = _batch_last(v, vnb)
+        if vnb < nb:
+            v = v.reshape(v.shape + (1,) * (nb - vnb))
+    target[idx] = v
+    return out
+
+
+def _index_name(inputs: tuple, params: tuple) -> str:
+    idx = params[0]
+    if _has_advanced(idx):
+        return "IndexBackward0"
+    if any(isinstance(i, slice) for i in idx):
+        return "SliceBackward0"
+    if any(isinstance(i, int) for i in idx):
+        return "SelectBackward0"
+    return "UnsqueezeBackward0" if idx else "AliasBackward0"
+
+
+def _region_ndim(x_shape: tuple, idx: tuple) -> int:
+    return np.empty(x_shape, dtype=np.bool_)[idx].ndim
+
+
+GETITEM = Op(
+    "getitem", _getitem_forward,
+    vjp=(lambda g, ans, x, idx, ndim: apply(
+        INDEX_ADD, (g,), (idx, x._data.shape[x._data.ndim - ndim:], ans._data.ndim)),),
+    jvp="linear", saves=False, view=True, node_name=_index_name,
+)
+INDEX_ADD = Op(
+    "index_add_zeros", _index_add_forward,
+    vjp=(lambda g, ans, x, idx, shape, rnd: apply(GETITEM, (g,), (idx, len(shape))),),
+    jvp="linear", saves=False, node_name="IndexBackwardBackward0",
+)
+
+
+def _put_x_rule(g: Tensor, ans: Tensor, x: Tensor, v: Any, idx: tuple, ndim: int,
+                v_ndim: int) -> Tensor:
+    return apply(INDEX_PUT, (g, 0.0), (idx, ndim, 0))
+
+
+def _put_v_rule(g: Tensor, ans: Tensor, x: Tensor, v: Tensor, idx: tuple, ndim: int,
+                v_ndim: int) -> Tensor:
+    region = apply(GETITEM, (g,), (idx, ndim))
+    rnd = _region_ndim(x._data.shape[x._data.ndim - ndim:], idx)
+    if region._data.shape[region._data.ndim - v_ndim:] != v._data.shape or rnd != v_ndim:
+        region = sum_to(region, v._data.shape, rnd - v_ndim)
+    return region
+
+
+INDEX_PUT = Op(
+    "index_put", _index_put_forward, vjp=(_put_x_rule, _put_v_rule), jvp="linear", saves=False,
+    node_name="CopySlices",
+)
+
+
+def getitem(input: Tensor, index: Any) -> Tensor:
+    """``input[index]``: ints, slices, None, Ellipsis, bool masks, integer tensors/lists."""
+    idx = normalize_index(index, input._data.shape)
+    return apply(GETITEM, (input,), (idx, input._data.ndim))
+
+
+def index_put(input: Tensor, index: Any, value: Any) -> Tensor:
+    """Out-of-place ``input[index] = value`` (differentiable in both)."""
+    idx = normalize_index(index, input._data.shape)
+    v_ndim = value._data.ndim if isinstance(value, Tensor) else 0
+    if isinstance(value, Tensor) and value._data.dtype != input._data.dtype:
+        value = value.to(input.dtype)
+    return apply(INDEX_PUT, (input, value), (idx, input._data.ndim, v_ndim))
+
+
+install("__getitem__", getitem)

@@ -1,0 +1,284 @@
+"""Reductions: sum, mean, amax/amin, max/min (with indices), logsumexp, var/std, cumsum,
+argmax/argmin, all/any. ``dim`` params are stored as negative tuples (never None) so the
+ops apply unchanged to batched (co)tangents."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Any
+
+import numpy as np
+
+from .._tensor import Tensor, _make, normalize_dim
+from ._registry import Op, apply, expand_to, install
+from .shape import VIEW, squeeze
+
+_MinMax = namedtuple("_MinMax", ["values", "indices"])
+
+
+def reduction_dims(dim: Any, ndim: int) -> tuple[int, ...]:
+    """``dim`` (None, int or sequence) as sorted negative dims; None means all dims."""
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+        return tuple(range(-ndim, 0))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    n = max(ndim, 1)
+    out = sorted({normalize_dim(d, ndim) - n for d in dims})
+    return tuple(out) if ndim else ()
+
+
+def unreduce(g: Tensor, x: Tensor, dims: tuple[int, ...], keepdim: bool) -> Tensor:
+    """Broadcast a reduced (co)tangent ``g`` back to ``x``'s shape (batch dims kept)."""
+    shape = x._data.shape
+    if not keepdim and dims:
+        kept = tuple(1 if i - len(shape) in dims else s for i, s in enumerate(shape))
+        g = apply(VIEW, (g,), (kept, len(shape) - len(dims)))
+    return expand_to(g, shape, 0)
+
+
+def _count(x: Tensor, dims: tuple[int, ...]) -> int:
+    n = 1
+    for d in dims:
+        n *= x._data.shape[d]
+    return n
+
+
+def _sum_name(inputs: tuple, params: tuple) -> str:
+    return "SumBackward1" if params[2] else "SumBackward0"
+
+
+SUM = Op(
+    "sum", lambda a, dims, keepdim, explicit: np.sum(a, axis=dims, keepdims=keepdim),
+    vjp=(lambda g, ans, x, dims, keepdim, _: unreduce(g, x, dims, keepdim),),
+    jvp="linear", saves=False, node_name=_sum_name,
+)
+MEAN = Op(
+    "mean", lambda a, dims, keepdim, explicit: np.mean(a, axis=dims, keepdims=keepdim),
+    vjp=(lambda g, ans, x, dims, keepdim, _: unreduce(g, x, dims, keepdim) / _count(x, dims),),
+    jvp="linear", saves=False,
+    node_name=lambda inputs, params: "MeanBackward1" if params[2] else "MeanBackward0",
+)
+
+
+def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """Sum over ``dim`` (all dims by default); bool/int inputs give int64."""
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input._data.dtype.kind in "biu" and input._data.dtype != np.int64:
+        input = input.to(np.int64)
+    dims = reduction_dims(dim, input._data.ndim)
+    return apply(SUM, (input,), (dims, keepdim, dim is not None))
+
+
+def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """Mean over ``dim`` (all dims by default); floating inputs only."""
+    if dtype is not None:
+        input = input.to(dtype)
+    if input._data.dtype.kind not in "fc":
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point "
+            f"or complex dtype. Got: {_TYPE_WORD.get(input._data.dtype.name, 'Long')}"
+        )
+    dims = reduction_dims(dim, input._data.ndim)
+    return apply(MEAN, (input,), (dims, keepdim, dim is not None))
+
+
+_TYPE_WORD = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+              "bool": "Bool"}
+
+
+def _extreme_rule(g: Tensor, ans: Tensor, x: Tensor, dims: tuple, keepdim: bool, _: Any) -> Tensor:
+    """Even split of the (co)tangent among the tied extreme elements, as PyTorch."""
+    mask = x == unreduce(ans, x, dims, keepdim)
+    return mask / mask.sum(dims, keepdim=True)
+
+
+def _extreme_op(name: str, forward: Any) -> Op:
+    """amax/amin; the last param is the node name (AmaxBackward0, or MaxBackward1 for max())."""
+    return Op(
+        name, lambda a, dims, keepdim, _: forward(a, axis=dims, keepdims=keepdim),
+        vjp=(lambda g, ans, x, dims, keepdim, e: unreduce(g, x, dims, keepdim)
+             * _extreme_rule(g, ans, x, dims, keepdim, e),),
+        jvp=(lambda t, ans, x, dims, keepdim, e: (t * _extreme_rule(t, ans, x, dims, keepdim, e))
+             .sum(dims, keepdim=keepdim),),
+        node_name=lambda inputs, params: params[2],
+    )
+
+
+AMAX = _extreme_op("amax", np.amax)
+AMIN = _extreme_op("amin", np.amin)
+
+
+def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    """Maximum over ``dim``; ties share the gradient evenly."""
+    return apply(AMAX, (input,), (reduction_dims(dim, input._data.ndim), keepdim, "AmaxBackward0"))
+
+
+def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    """Minimum over ``dim``; ties share the gradient evenly."""
+    return apply(AMIN, (input,), (reduction_dims(dim, input._data.ndim), keepdim, "AminBackward0"))
+
+
+def _arg(fn: Any, input: Tensor, dim: int | None, keepdim: bool) -> Tensor:
+    if dim is None:
+        out = fn(input._data.reshape(-1), axis=0)
+        if keepdim:
+            out = np.reshape(out, (1,) * input._data.ndim)
+    else:
+        out = fn(input._data, axis=normalize_dim(dim, input._data.ndim), keepdims=keepdim)
+    return _make(np.asarray(out, dtype=np.int64), False, None)
+
+
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index of the maximum (first occurrence), int64."""
+    return _arg(np.argmax, input, dim, keepdim)
+
+
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index of the minimum (first occurrence), int64."""
+    return _arg(np.argmin, input, dim, keepdim)
+
+
+def _minmax(extreme: Op, argfn: Any, input: Any, dim: Any, keepdim: bool) -> Any:
+    if dim is None:
+        name = "MaxBackward1" if extreme is AMAX else "MinBackward1"
+        return apply(extreme, (input,), (reduction_dims(None, input._data.ndim), False, name))
+    if isinstance(dim, Tensor):
+        return (maximum if extreme is AMAX else minimum)(input, dim)
+    d = normalize_dim(dim, input._data.ndim)
+    idx = argfn(input, d, True)
+    values = take_along_dim(input, idx, d)
+    if not keepdim:
+        values = squeeze(values, d)
+        idx = _make(np.squeeze(idx._data, d), False, None)
+    return _MinMax(values, idx)
+
+
+def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    """Max of all elements, or ``(values, indices)`` along ``dim``, or elementwise max."""
+    return _minmax(AMAX, argmax, input, dim, keepdim)
+
+
+def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    """Min of all elements, or ``(values, indices)`` along ``dim``, or elementwise min."""
+    return _minmax(AMIN, argmin, input, dim, keepdim)
+
+
+def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    dims = reduction_dims(dim, input._data.ndim)
+    return _make(np.asarray(np.all(input._data, axis=dims, keepdims=keepdim)), False, None)
+
+
+def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    dims = reduction_dims(dim, input._data.ndim)
+    return _make(np.asarray(np.any(input._data, axis=dims, keepdims=keepdim)), False, None)
+
+
+def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
+    """``log(sum(exp(x)))`` over ``dim``, computed stably."""
+    dims = reduction_dims(dim, input._data.ndim)
+    m = amax(input, dims, keepdim=True).detach()
+    m = m.masked_fill(~m.isfinite(), 0.0)
+    out = (input - m).exp().sum(dims, keepdim=True).log() + m
+    return out if keepdim else squeeze(out, dims)
+
+
+def var(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: float | None = None) -> Tensor:
+    """Variance over ``dim`` with Bessel's ``correction`` (1 by default)."""
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    dims = reduction_dims(dim, input._data.ndim)
+    centered = input - mean(input, dims, keepdim=True)
+    n = _count(input, dims)
+    return (centered * centered).sum(dims, keepdim=keepdim) / np.maximum(n - correction, 0)
+
+
+def std(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: float | None = None) -> Tensor:
+    """Standard deviation: ``sqrt(var)``."""
+    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+# -- gather-style ops used by max/min(dim) ---------------------------------------------------------
+def _along_index(index: np.ndarray, dim: int, batch: tuple[int, ...]) -> tuple:
+    """Fancy index of shape ``batch + index.shape`` picking ``index`` along negative ``dim``."""
+    shape = batch + index.shape
+    nd = len(shape)
+    grids = [np.arange(s).reshape((1,) * k + (s,) + (1,) * (nd - k - 1))
+             for k, s in enumerate(shape)]
+    grids[nd + dim] = index.reshape((1,) * len(batch) + index.shape)
+    return tuple(grids)
+
+
+def _gather_forward(a: np.ndarray, index: np.ndarray, dim: int, ndim: int) -> np.ndarray:
+    nb = a.ndim - ndim
+    if nb == 0:
+        return np.take_along_axis(a, index, axis=dim)
+    return a[_along_index(index, dim, a.shape[:nb])]
+
+
+def _scatter_add_forward(g: np.ndarray, index: np.ndarray, dim: int, shape: tuple) -> np.ndarray:
+    nb = g.ndim - index.ndim
+    z = np.zeros(g.shape[:nb] + tuple(shape), dtype=g.dtype)
+    np.add.at(z, _along_index(index, dim, g.shape[:nb]), g)
+    return z
+
+
+GATHER = Op(
+    "gather", _gather_forward,
+    vjp=(lambda g, ans, x, index, dim, ndim: apply(
+        SCATTER_ADD_ZEROS, (g,), (index, dim, x._data.shape)),),
+    jvp="linear", saves=False,
+)
+SCATTER_ADD_ZEROS = Op(
+    "scatter_add_zeros", _scatter_add_forward,
+    vjp=(lambda g, ans, x, index, dim, shape: apply(GATHER, (g,), (index, dim, len(shape))),),
+    jvp="linear", saves=False,
+)
+
+
+def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """Values of ``input`` at ``index`` along ``dim``."""
+    d = normalize_dim(dim, input._data.ndim) - input._data.ndim
+    return apply(GATHER, (input,), (index._data, d, input._data.ndim))
+
+
+def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
+    """Like ``numpy.take_along_axis``."""
+    if dim is None:
+        return gather(input.reshape(-1), 0, indices.reshape(-1))
+    shape = np.broadcast_shapes(
+        tuple(s if i != normalize_dim(dim, input.ndim) else 1 for i, s in
+              enumerate(input._data.shape)),
+        tuple(s if i != normalize_dim(dim, input.ndim) else 1 for i, s in
+              enumerate(indices._data.shape)))
+    d = normalize_dim(dim, input.ndim)
+    idx_shape = shape[:d] + (indices._data.shape[d],) + shape[d + 1:]
+    in_shape = shape[:d] + (input._data.shape[d],) + shape[d + 1:]
+    idx = _make(np.broadcast_to(indices._data, idx_shape), False, None)
+    return gather(input.expand(in_shape) if in_shape != input._data.shape else input, d, idx)
+
+
+CUMSUM = Op(
+    "cumsum", lambda a, dim: np.cumsum(a, axis=dim),
+    vjp=(lambda g, ans, x, dim: apply(CUMSUM, (g.flip(dim),), (dim,)).flip(dim),),
+    jvp="linear", saves=False,
+)
+
+
+def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """Cumulative sum along ``dim``."""
+    if dtype is not None:
+        input = input.to(dtype)
+    d = normalize_dim(dim, input._data.ndim) - max(input._data.ndim, 1)
+    return apply(CUMSUM, (input,), (d,))
+
+
+from .elementwise import maximum, minimum  # noqa: E402
+
+for _name, _fn in (("sum", sum), ("mean", mean), ("amax", amax), ("amin", amin),
+                   ("max", max), ("min", min), ("argmax", argmax), ("argmin", argmin),
+                   ("all", all), ("any", any), ("logsumexp", logsumexp), ("var", var),
+                   ("std", std), ("gather", gather), ("take_along_dim", take_along_dim),
+                   ("cumsum", cumsum)):
+    install(_name, _fn)

@@ -1,0 +1,461 @@
+"""Shape ops: reshape and friends, transpose/permute, expand, cat/stack, split, flip, clone.
+
+Every dim param is stored negative (counted from the end), so the same op applies
+unchanged to cotangents and tangents with extra leading batch dims; their jvps are the
+ops themselves ("linear").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .._size import Size
+from .._tensor import Tensor, normalize_dim
+from ._registry import BROADCAST_TO, Op, apply, expand_to, install, sum_to
+from .indexing import getitem
+
+
+def _neg_dim(dim: int, ndim: int) -> int:
+    return normalize_dim(dim, ndim) - max(ndim, 1) if ndim else -1
+
+
+def _sizes(args: tuple) -> tuple[int, ...]:
+    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])``."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list, Size)):
+        args = tuple(args[0])
+    return tuple(int(a) for a in args)
+
+
+# -- the reshape family: same forward and rules, PyTorch's node names --------------------------
+def _reshape_forward(a: np.ndarray, shape: tuple[int, ...], ndim_in: int) -> np.ndarray:
+    return a.reshape(a.shape[: a.ndim - ndim_in] + shape)
+
+
+def _reshape_op(node_name: str) -> Op:
+    return Op(
+        "reshape", _reshape_forward,
+        vjp=(lambda g, ans, x, shape, n: apply(
+            VIEW, (g,), (x._data.shape[x._data.ndim - n:], len(shape))),),
+        jvp="linear", saves=False, view=True, node_name=node_name,
+    )
+
+
+VIEW = _reshape_op("ViewBackward0")
+UNSQUEEZE = _reshape_op("UnsqueezeBackward0")
+SQUEEZE = _reshape_op("SqueezeBackward0")
+SQUEEZE_DIM = _reshape_op("SqueezeBackward1")
+SQUEEZE_MATMUL = _reshape_op("SqueezeBackward3")
+
+
+def _infer_shape(shape: tuple[int, ...], numel: int) -> tuple[int, ...]:
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = 1
+    for s in shape:
+        if s != -1:
+            if s < 0:
+                raise RuntimeError(f"invalid shape dimension {s}")
+            known *= s
+    if -1 in shape:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    elif known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+def reshape_op(op: Op, input: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """Apply one of the reshape-family ops to a full (unbatched) target shape."""
+    return apply(op, (input,), (tuple(shape), input._data.ndim))
+
+
+def reshape(input: Tensor, *shape: Any) -> Tensor:
+    """The same data with a new shape (one dim may be -1)."""
+    new = _infer_shape(_sizes(shape), input._data.size)
+    return reshape_op(VIEW, input, new)
+
+
+def view_as(input: Tensor, other: Tensor) -> Tensor:
+    return reshape(input, other._data.shape)
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims ``start_dim..end_dim`` into one."""
+    shape = input._data.shape
+    if not shape:
+        return reshape(input, (1,))
+    s = normalize_dim(start_dim, len(shape))
+    e = normalize_dim(end_dim, len(shape))
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return input
+    return reshape(input, shape[:s] + (-1,) + shape[e + 1:])
+
+
+def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
+    """Split dim ``dim`` into ``sizes``."""
+    shape = input._data.shape
+    d = normalize_dim(dim, len(shape))
+    inner = _infer_shape(tuple(sizes), shape[d])
+    return reshape(input, shape[:d] + inner + shape[d + 1:])
+
+
+def squeeze(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
+    """Remove size-1 dims (all, or those in ``dim``)."""
+    shape = input._data.shape
+    if dim is None:
+        return reshape_op(SQUEEZE, input, tuple(s for s in shape if s != 1))
+    dims = {normalize_dim(d, len(shape)) for d in ((dim,) if isinstance(dim, int) else dim)}
+    new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
+    return reshape_op(SQUEEZE_DIM, input, new)
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    """Insert a size-1 dim at ``dim``."""
+    shape = input._data.shape
+    d = normalize_dim(dim, len(shape) + 1)
+    return reshape_op(UNSQUEEZE, input, shape[:d] + (1,) + shape[d:])
+
+
+for _name, _fn in (("reshape", reshape), ("view_as", view_as), ("reshape_as", view_as),
+                   ("flatten", flatten), ("unflatten", unflatten), ("squeeze", squeeze),
+                   ("unsqueeze", unsqueeze)):
+    install(_name, _fn)
+
+
+def _view(self: Tensor, *shape: Any) -> Tensor:
+    return reshape(self, *shape)
+
+
+install("view", _view)
+
+
+# -- transpose / permute ---------------------------------------------------------------------------
+def _swap_name(name: str) -> Op:
+    return Op(
+        "transpose", lambda a, d0, d1: np.swapaxes(a, d0, d1),
+        vjp=(lambda g, ans, x, d0, d1: apply(TRANSPOSE, (g,), (d0, d1)),),
+        jvp="linear", saves=False, view=True, node_name=name,
+    )
+
+
+TRANSPOSE = _swap_name("TransposeBackward0")
+T_OP = _swap_name("TBackward0")
+
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dims."""
+    n = input._data.ndim
+    return apply(TRANSPOSE, (input,), (_neg_dim(dim0, n), _neg_dim(dim1, n)))
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input: Tensor) -> Tensor:
+    """Transpose a matrix (0-d and 1-d tensors are returned as is)."""
+    n = input._data.ndim
+    if n > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {n}D")
+    return apply(T_OP, (input,), (-2, -1)) if n == 2 else apply(T_OP, (input,), (-1, -1))
+
+
+def _permute_forward(a: np.ndarray, perm: tuple[int, ...]) -> np.ndarray:
+    nb = a.ndim - len(perm)
+    return np.transpose(a, tuple(range(nb)) + tuple(nb + p for p in perm))
+
+
+PERMUTE = Op(
+    "permute", _permute_forward,
+    vjp=(lambda g, ans, x, perm: apply(PERMUTE, (g,), (tuple(np.argsort(perm)),)),),
+    jvp="linear", saves=False, view=True,
+)
+
+
+def permute(input: Tensor, *dims: Any) -> Tensor:
+    """Reorder the dims."""
+    n = input._data.ndim
+    perm = tuple(normalize_dim(d, n) for d in _sizes(dims))
+    if sorted(perm) != list(range(n)):
+        raise RuntimeError("permute(): dims must be a permutation of the tensor's dims")
+    return apply(PERMUTE, (input,), (perm,))
+
+
+def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
+    """Move dims from ``source`` to ``destination`` positions."""
+    n = input._data.ndim
+    src = [normalize_dim(d, n) for d in ((source,) if isinstance(source, int) else source)]
+    dst = [normalize_dim(d, n) for d in
+           ((destination,) if isinstance(destination, int) else destination)]
+    order = [d for d in range(n) if d not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return permute(input, order)
+
+
+moveaxis = movedim
+for _name, _fn in (("transpose", transpose), ("swapaxes", transpose), ("swapdims", transpose),
+                   ("t", t), ("permute", permute), ("movedim", movedim),
+                   ("moveaxis", movedim)):
+    install(_name, _fn)
+install("T", property(lambda self: permute(self, tuple(range(self.ndim - 1, -1, -1)))
+                      if self.ndim != 2 else t(self)))
+install("mT", property(lambda self: transpose(self, -2, -1)))
+install("H", property(lambda self: t(self).conj() if self.is_complex() else t(self)))
+
+
+# -- expand ------------------------------------------------------------------------------------------
+def expand(input: Tensor, *sizes: Any) -> Tensor:
+    """Broadcast to ``sizes`` without copying (-1 keeps a dim)."""
+    shape = input._data.shape
+    target = _sizes(sizes)
+    lead = len(target) - len(shape)
+    if lead < 0:
+        raise RuntimeError(
+            f"expand(torch.FloatTensor{{{list(shape)}}}, size={list(target)}): the number of "
+            "sizes provided must be greater or equal to the number of dimensions in the tensor"
+        )
+    full = tuple(s if t_ == -1 else t_ for s, t_ in zip((None,) * lead + shape, target))
+    for i, s in enumerate(shape):
+        if s != 1 and full[lead + i] != s:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({full[lead + i]}) must match the existing "
+                f"size ({s}) at non-singleton dimension {lead + i}.  Target sizes: "
+                f"{list(target)}.  Tensor sizes: {list(shape)}"
+            )
+    if full == shape:
+        return apply(BROADCAST_TO, (input,), (full, 0))
+    return expand_to(input, full, lead)
+
+
+def expand_as(input: Tensor, other: Tensor) -> Tensor:
+    return expand(input, other._data.shape)
+
+
+def broadcast_to(input: Tensor, shape: Sequence[int]) -> Tensor:
+    return expand(input, tuple(shape))
+
+
+def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
+    shape = np.broadcast_shapes(*(t._data.shape for t in tensors))
+    return tuple(expand(t, shape) for t in tensors)
+
+
+def sum_to_size(input: Tensor, *size: Any) -> Tensor:
+    """Sum broadcast dims away so the result has ``size``."""
+    target = _sizes(size)
+    return sum_to(input, target, input._data.ndim - len(target))
+
+
+install("expand", expand)
+install("expand_as", expand_as)
+install("broadcast_to", broadcast_to)
+install("sum_to_size", sum_to_size)
+
+
+# -- clone / contiguous -----------------------------------------------------------------------------
+CLONE = Op("clone", lambda a: np.array(a), vjp=(lambda g, *_: g,), jvp="linear", saves=False)
+
+
+def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
+    """A copy that owns its memory (differentiable)."""
+    return apply(CLONE, (input,))
+
+
+install("clone", clone)
+install("contiguous", lambda self, memory_format=None: self)
+
+
+# -- cat / stack -------------------------------------------------------------------------------------
+def _cat_vjp(g: Tensor, ans: Tensor, *inputs_and_dim: Any) -> list[Tensor]:
+    *inputs, dim = inputs_and_dim
+    out, start = [], 0
+    tail = (slice(None),) * (-dim - 1)
+    for x in inputs:
+        n = x._data.shape[dim]
+        out.append(getitem(g, (Ellipsis, slice(start, start + n)) + tail))
+        start += n
+    return out
+
+
+CAT = Op("cat", lambda *a: np.concatenate(a[:-1], axis=a[-1]), vjp=_cat_vjp, jvp="linear",
+         saves=False)
+
+
+def _stack_vjp(g: Tensor, ans: Tensor, *inputs_and_dim: Any) -> list[Tensor]:
+    *inputs, dim = inputs_and_dim
+    tail = (slice(None),) * (-dim - 1)
+    return [getitem(g, (Ellipsis, i) + tail) for i in range(len(inputs))]
+
+
+STACK = Op("stack", lambda *a: np.stack(a[:-1], axis=a[-1]), vjp=_stack_vjp, jvp="linear",
+           saves=False)
+
+
+def _common_dtype(tensors: Sequence[Tensor]) -> list[Tensor]:
+    dts = {t._data.dtype for t in tensors}
+    if len(dts) == 1:
+        return list(tensors)
+    from .._dtypes import result_type
+    target = result_type(*(t._data for t in tensors))
+    return [t if t._data.dtype == target else t.to(target) for t in tensors]
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Concatenate along an existing dim."""
+    if not isinstance(tensors, (list, tuple)):
+        raise TypeError("cat(): argument 'tensors' must be tuple of Tensors")
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    tensors = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or \
+        list(tensors[:1])
+    ndim = tensors[0]._data.ndim
+    d = _neg_dim(dim, ndim)
+    return apply(CAT, _common_dtype(tensors), (d,))
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join along a new dim."""
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    shapes = {t._data.shape for t in tensors}
+    if len(shapes) > 1:
+        first = tensors[0]._data.shape
+        k = next(i for i, t in enumerate(tensors) if t._data.shape != first)
+        raise RuntimeError(
+            f"stack expects each tensor to be equal size, but got {list(first)} at entry 0 and "
+            f"{list(tensors[k]._data.shape)} at entry {k}"
+        )
+    ndim = tensors[0]._data.ndim + 1
+    d = _neg_dim(dim, ndim)
+    return apply(STACK, _common_dtype(tensors), (d,))
+
+
+concat = concatenate = cat
+
+
+def hstack(tensors: Sequence[Tensor]) -> Tensor:
+    return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
+
+
+def vstack(tensors: Sequence[Tensor]) -> Tensor:
+    return cat([t if t._data.ndim > 1 else reshape(t, 1, -1) for t in tensors], 0)
+
+
+# -- split / chunk / unbind / narrow / select --------------------------------------------------------
+def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """Slice ``length`` elements of dim ``dim`` from ``start``."""
+    d = normalize_dim(dim, input._data.ndim)
+    if start < 0:
+        start += input._data.shape[d]
+    return getitem(input, (slice(None),) * d + (slice(start, start + length),))
+
+
+def select(input: Tensor, dim: int, index: int) -> Tensor:
+    """Index ``index`` of dim ``dim``, removing that dim."""
+    d = normalize_dim(dim, input._data.ndim)
+    return getitem(input, (slice(None),) * d + (index,))
+
+
+def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Pieces of ``split_size`` (or the given sizes) along ``dim``."""
+    d = normalize_dim(dim, tensor._data.ndim)
+    n = tensor._data.shape[d]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        sizes = [min(step, n - s) for s in range(0, n, step)] or [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
+                f"at dimension {d}), but got split_sizes={sizes}"
+            )
+    out, start = [], 0
+    for s in sizes:
+        out.append(narrow(tensor, d, start, s))
+        start += s
+    return tuple(out)
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    n = input._data.shape[normalize_dim(dim, input._data.ndim)]
+    return split(input, max(-(-n // chunks), 1), dim)
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+    n = input._data.shape[normalize_dim(dim, input._data.ndim)]
+    return tuple(select(input, dim, i) for i in range(n))
+
+
+for _name, _fn in (("narrow", narrow), ("select", select), ("split", split), ("chunk", chunk),
+                   ("unbind", unbind)):
+    install(_name, _fn)
+
+
+# -- flip / roll -------------------------------------------------------------------------------------
+FLIP = Op("flip", lambda a, dims: np.flip(a, dims),
+          vjp=(lambda g, ans, x, dims: apply(FLIP, (g,), (dims,)),), jvp="linear", saves=False)
+
+
+def flip(input: Tensor, dims: Any) -> Tensor:
+    """Reverse the order along ``dims``."""
+    n = input._data.ndim
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    return apply(FLIP, (input,), (tuple(_neg_dim(d, n) for d in dims),))
+
+
+ROLL = Op("roll", lambda a, shifts, dims: np.roll(a, shifts, dims),
+          vjp=(lambda g, ans, x, shifts, dims: apply(
+              ROLL, (g,), (tuple(-s for s in shifts), dims)),),
+          jvp="linear", saves=False)
+
+
+def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
+    """Rotate elements along ``dims`` (flattened when ``dims`` is None)."""
+    if dims is None:
+        return reshape(roll(flatten(input), shifts, 0), input._data.shape)
+    n = input._data.ndim
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    return apply(ROLL, (input,), (shifts, tuple(_neg_dim(d, n) for d in dims)))
+
+
+install("flip", flip)
+install("roll", roll)
+
+
+def repeat(input: Tensor, *sizes: Any) -> Tensor:
+    """Tile ``input`` ``sizes`` times along each dim (differentiable through expand)."""
+    reps = _sizes(sizes)
+    shape = (1,) * (len(reps) - input._data.ndim) + input._data.shape
+    x = reshape(input, shape)
+    inter = tuple(v for r, s in zip(reps, shape) for v in (1, s))
+    expanded = expand(reshape(x, inter), tuple(v for r, s in zip(reps, shape) for v in (r, s)))
+    return reshape(expanded, tuple(r * s for r, s in zip(reps, shape)))
+
+
+def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
+    reps = tuple(dims)
+    reps = (1,) * (input._data.ndim - len(reps)) + reps
+    return repeat(input, reps)
+
+
+install("repeat", repeat)
+install("tile", tile)
+
+
+def atleast_1d(input: Tensor) -> Tensor:
+    return reshape(input, (1,)) if input._data.ndim == 0 else input
+
+
+def ravel(input: Tensor) -> Tensor:
+    return reshape(input, (-1,))
+
+
+install("ravel", ravel)

@@ -1,0 +1,314 @@
+"""The Tensor: an ndarray plus the autograd state around it.
+
+Operations are not defined here: each op's declaration installs its method on Tensor
+(``_ops/_registry.py``), and the engine installs ``backward``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _dtypes
+from ._autograd import grad_mode
+from ._repr import format_tensor
+from ._size import Size
+
+
+class Tensor:
+    """A multi-dimensional array with PyTorch's autograd semantics.
+
+    Example:
+        >>> import autojac as torch
+        >>> x = torch.tensor([1.0, 2.0], requires_grad=True)
+        >>> (x * x).sum().backward()
+        >>> x.grad
+        tensor([2., 4.])
+    """
+
+    __slots__ = (
+        "_data", "_rg", "_grad", "grad_fn", "_output_nr", "_version", "_base",
+        "_fw", "_retains_grad", "__weakref__",
+    )
+    __array_priority__ = 1000  # NumPy defers binary operators to Tensor
+
+    _data: np.ndarray
+    _rg: bool
+    grad_fn: Any
+
+    def __init__(self, data: Any = (), requires_grad: bool = False) -> None:
+        arr = np.asarray(data._data if isinstance(data, Tensor) else data)
+        if arr.dtype.kind in "iub" or arr.dtype == np.float64 and not isinstance(data, np.ndarray):
+            arr = arr.astype(_dtypes.default_float())
+        _init(self, np.array(arr), False, None)
+        if requires_grad:
+            self.requires_grad_()
+
+    # -- metadata ---------------------------------------------------------------------------
+    @property
+    def data(self) -> Tensor:
+        """This tensor's values as a tensor outside the graph (shares memory)."""
+        return self.detach()
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        self._data = value._data
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None) -> Size | int:
+        """The shape, or the length of one dimension."""
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[normalize_dim(dim, self._data.ndim)]
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    ndimension = dim
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return self._data.size
+
+    nelement = numel
+
+    @property
+    def dtype(self) -> _dtypes.dtype:
+        return _dtypes.from_numpy_dtype(self._data.dtype)
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_complex(self) -> bool:
+        return self._data.dtype.kind == "c"
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    # -- values out ---------------------------------------------------------------------------
+    def item(self) -> int | float | bool | complex:
+        """The value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
+            )
+        return self._data.item()
+
+    def tolist(self) -> Any:
+        return self._data.tolist()
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The underlying ndarray (shared memory), as ``torch.Tensor.numpy``."""
+        if self._rg and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. "
+                "Use tensor.detach().numpy() instead."
+            )
+        return self._data
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        arr = self.numpy()
+        if dtype is not None and arr.dtype != dtype:
+            return arr.astype(dtype)
+        return arr.copy() if copy else arr
+
+    def __len__(self) -> int:
+        if not self._data.ndim:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if not self._data.ndim:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with more than one value is ambiguous"
+            )
+        return bool(self._data.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self._data.item())
+
+    def __complex__(self) -> complex:
+        return complex(self.item())
+
+    __hash__ = object.__hash__
+
+    # -- autograd state -------------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set whether autograd records operations on this leaf tensor; returns self."""
+        if self.grad_fn is not None:
+            if not requires_grad:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables. If you want to "
+                    "use a computed variable in a subgraph that doesn't require differentiation "
+                    "use var_no_grad = var.detach()."
+                )
+            return self
+        if requires_grad and self._data.dtype.kind not in "fc":
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        self._rg = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def grad(self) -> Tensor | None:
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"assigned grad expected to be a Tensor or None but got grad of type "
+                    f"{type(value).__name__}"
+                )
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value._data.shape)}' to a "
+                    f"tensor of size '{list(self._data.shape)}'. Please ensure that the gradient "
+                    "and the tensor are the same size"
+                )
+        self._grad = value
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if self.grad_fn is None:
+            if not self._rg:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            return
+        if not self._retains_grad:
+            self._retains_grad = True
+            self.grad_fn.retain(self)
+
+    @property
+    def _version_value(self) -> int:
+        return self._version[0]
+
+    @property
+    def _version_number(self) -> int:
+        return self._version[0]
+
+    def detach(self) -> Tensor:
+        """A tensor sharing this one's memory, outside the graph and without a tangent."""
+        out = _make(self._data, False, None)
+        out._version = self._version
+        out._base = self
+        return out
+
+    def detach_(self) -> Tensor:
+        """Detach this tensor from the graph in place."""
+        self.grad_fn = None
+        self._rg = False
+        self._fw = None
+        return self
+
+    # -- printing ----------------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        suffixes = []
+        d = self._data.dtype
+        if d not in (_dtypes.default_float(), _dtypes.default_complex(), np.int64, np.bool_):
+            suffixes.append(f"dtype={_dtypes.from_numpy_dtype(d)!r}")
+        if self.grad_fn is not None:
+            suffixes.append(f"grad_fn=<{self.grad_fn.name()}>")
+        elif self._rg:
+            suffixes.append("requires_grad=True")
+        if self._fw is not None:
+            suffixes.append(f"tangent={self._fw!r}")
+        return format_tensor(self._data, suffixes)
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0 and spec:
+            return format(self._data.item(), spec)
+        return repr(self)
+
+    def __reduce__(self):
+        return (_rebuild, (self._data, self._rg))
+
+
+def _init(t: Tensor, data: np.ndarray, rg: bool, grad_fn: Any) -> None:
+    t._data = data
+    t._rg = rg
+    t.grad_fn = grad_fn
+    t._grad = None
+    t._output_nr = 0
+    t._version = [0]
+    t._base = None
+    t._fw = None
+    t._retains_grad = False
+
+
+def _make(data: np.ndarray, rg: bool, grad_fn: Any) -> Tensor:
+    """The fast constructor every op uses: wrap ``data`` without copying or checking."""
+    t = Tensor.__new__(Tensor)
+    t._data = data
+    t._rg = rg
+    t.grad_fn = grad_fn
+    t._grad = None
+    t._output_nr = 0
+    t._version = [0]
+    t._base = None
+    t._fw = None
+    t._retains_grad = False
+    return t
+
+
+def _rebuild(data: np.ndarray, rg: bool) -> Tensor:
+    return _make(data, rg, None)
+
+
+def normalize_dim(dim: int, ndim: int) -> int:
+    """A dim in ``[-ndim, ndim)`` as a non-negative index, with PyTorch's IndexError."""
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
+        )
+    return dim % n
+
+
+def is_grad_recording() -> bool:
+    return grad_mode.state.enabled

@@ -1,0 +1,3 @@
+"""placeholder"""
+def jacobian(*a, **k): raise NotImplementedError
+def hessian(*a, **k): raise NotImplementedError
