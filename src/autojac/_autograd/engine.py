@@ -161,3 +161,45 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
     elif g._data.dtype != leaf._data.dtype:
         g = g.to(leaf.dtype)
     leaf._grad = g if leaf._grad is None else leaf._grad + g
+
+
+def run_forward(outputs: Sequence[Tensor], inputs: Sequence[Tensor],
+                tangents: Sequence[Any]) -> list[Any]:
+    """Linearized forward mode over an already recorded graph.
+
+    Pushes ``tangents`` of ``inputs`` (tensors of the graph, possibly with leading batch
+    dims) through the nodes between them and ``outputs`` with each op's jvp rule, and
+    returns the outputs' tangents (None where no tangent reaches).
+    """
+    from .._ops._registry import OpNode, compute_tangent
+
+    known: dict[tuple[int, int], Any] = {}
+
+    def key(t: Any) -> tuple[int, int] | None:
+        if not isinstance(t, Tensor):
+            return None
+        return (id(t.grad_fn), t._output_nr) if t.grad_fn is not None else (id(t), 0)
+
+    for x, t in zip(inputs, tangents):
+        known[key(x)] = t
+    order = _topological_order([o.grad_fn for o in outputs if o.grad_fn is not None])
+    prev_mode = grad_mode.state.enabled
+    try:
+        for node in reversed(order):
+            if not isinstance(node, OpNode):
+                raise NotImplementedError(
+                    f"linearized forward mode cannot go through {node.name()}")
+            ts = [known.get(key(x)) for x in node.inputs]
+            if all(t is None for t in ts) or (id(node), 0) in known:
+                continue
+            result = node._saved_ans()
+            grad_mode.state.enabled = any(t is not None and t._rg for t in ts)
+            out_t = compute_tangent(node.op, node.inputs, node.params, result, ts)
+            if node.n_out == 1:
+                known[(id(node), 0)] = out_t
+            else:
+                for nr, t in enumerate(out_t):
+                    known[(id(node), nr)] = t
+    finally:
+        grad_mode.state.enabled = prev_mode
+    return [known.get(key(o)) for o in outputs]

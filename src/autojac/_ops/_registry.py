@@ -245,32 +245,7 @@ def _push_tangents(op: Op, inputs: Sequence[Any], params: tuple, result: Any) ->
     tangents = [t._fw if isinstance(t, Tensor) else None for t in inputs]
     _fw_state.active = False
     try:
-        out_shape = result._data.shape if op.n_out == 1 else None
-        if op.elementwise:
-            tangents = [
-                None if t is None or inputs[i]._data.shape == out_shape
-                else expand_to(t, out_shape, len(out_shape) - inputs[i]._data.ndim)
-                for i, t in enumerate(tangents)
-            ]
-        rules = op.jvp
-        if rules == "linear":
-            present = next(i for i, t in enumerate(tangents) if t is not None)
-            batch = _batch_of(tangents[present], inputs[present])
-            filled = [
-                t if t is not None
-                else zeros_for(batch, x._data) if isinstance(x, Tensor)
-                else None if x is None else 0
-                for t, x in zip(tangents, inputs)
-            ]
-            out_t = apply(op, filled, params)
-        elif callable(rules):
-            out_t = rules(tangents, result, *inputs, *params)
-        else:
-            out_t = None
-            for rule, t in zip(rules, tangents):
-                if t is not None:
-                    part = rule(t, result, *inputs, *params)
-                    out_t = part if out_t is None else out_t + part
+        out_t = compute_tangent(op, inputs, params, result, tangents)
     finally:
         _fw_state.active = True
     if op.n_out == 1:
@@ -282,6 +257,37 @@ def _push_tangents(op: Op, inputs: Sequence[Any], params: tuple, result: Any) ->
         for r, t in zip(result, out_t):
             if t is not None and r._data.dtype.kind in "fc":
                 fw.attach_tangent(r, t)
+
+
+def compute_tangent(op: Op, inputs: Sequence[Any], params: tuple, result: Any,
+                    tangents: list[Any]) -> Any:
+    """The jvp of one op call: output tangent(s) from the inputs' (None = zero) tangents."""
+    if op.elementwise:
+        out_shape = result._data.shape
+        tangents = [
+            None if t is None or inputs[i]._data.shape == out_shape
+            else expand_to(t, out_shape, len(out_shape) - inputs[i]._data.ndim)
+            for i, t in enumerate(tangents)
+        ]
+    rules = op.jvp
+    if rules == "linear":
+        present = next(i for i, t in enumerate(tangents) if t is not None)
+        batch = _batch_of(tangents[present], inputs[present])
+        filled = [
+            t if t is not None
+            else zeros_for(batch, x._data) if isinstance(x, Tensor)
+            else None if x is None else 0
+            for t, x in zip(tangents, inputs)
+        ]
+        return apply(op, filled, params)
+    if callable(rules):
+        return rules(tangents, result, *inputs, *params)
+    out_t = None
+    for rule, t in zip(rules, tangents):
+        if t is not None:
+            part = rule(t, result, *inputs, *params)
+            out_t = part if out_t is None else out_t + part
+    return out_t
 
 
 def _sum_to_forward(g: np.ndarray, shape: tuple[int, ...], lead: int) -> np.ndarray:

@@ -4,6 +4,7 @@ ops apply unchanged to batched (co)tangents."""
 
 from __future__ import annotations
 
+import builtins
 from collections import namedtuple
 from typing import Any
 
@@ -21,7 +22,7 @@ def reduction_dims(dim: Any, ndim: int) -> tuple[int, ...]:
     if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
         return tuple(range(-ndim, 0))
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    n = max(ndim, 1)
+    n = builtins.max(ndim, 1)
     out = sorted({normalize_dim(d, ndim) - n for d in dims})
     return tuple(out) if ndim else ()
 
@@ -270,7 +271,7 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Cumulative sum along ``dim``."""
     if dtype is not None:
         input = input.to(dtype)
-    d = normalize_dim(dim, input._data.ndim) - max(input._data.ndim, 1)
+    d = normalize_dim(dim, input._data.ndim) - builtins.max(input._data.ndim, 1)
     return apply(CUMSUM, (input,), (d,))
 
 
