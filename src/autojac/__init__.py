@@ -5,8 +5,37 @@ Example:
     >>> torch.autograd.functional.jacobian(lambda x: x.exp().sum(dim=1), torch.ones(2, 2))
 """
 
+from . import _ops, autograd
+from ._autograd import api as _api
+from ._autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ._creation import (
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    is_tensor,
+    linspace,
+    manual_seed,
+    numel,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
 from ._dtypes import (
     bool_ as bool,
+)
+from ._dtypes import (
     complex64,
     complex128,
     dtype,
@@ -21,31 +50,64 @@ from ._dtypes import (
     set_default_dtype,
     uint8,
 )
-from ._size import Size
-from ._tensor import Tensor
-from ._repr import set_printoptions
-from ._autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from . import _ops
 from ._ops.elementwise import *
 from ._ops.elementwise import abs, pow, round
+from ._ops.linalg import bmm, dot, ger, inner, matmul, mm, mv, outer, vdot
 from ._ops.reduction import (
-    all, amax, amin, any, argmax, argmin, cumsum, gather, logsumexp, max, mean, min, std, sum,
-    take_along_dim, var,
+    all,
+    amax,
+    amin,
+    any,
+    argmax,
+    argmin,
+    cumsum,
+    gather,
+    logsumexp,
+    max,
+    mean,
+    min,
+    std,
+    sum,
+    take_along_dim,
+    var,
 )
 from ._ops.shape import (
-    broadcast_tensors, broadcast_to, cat, chunk, clone, concat, concatenate, expand, flatten,
-    flip, hstack, movedim, moveaxis, narrow, permute, ravel, repeat, reshape, roll, select,
-    split, squeeze, stack, swapaxes, swapdims, t, tile, transpose, unbind, unflatten, unsqueeze,
+    broadcast_tensors,
+    broadcast_to,
+    cat,
+    chunk,
+    clone,
+    concat,
+    concatenate,
+    expand,
+    flatten,
+    flip,
+    hstack,
+    moveaxis,
+    movedim,
+    narrow,
+    permute,
+    ravel,
+    repeat,
+    reshape,
+    roll,
+    select,
+    split,
+    squeeze,
+    stack,
+    swapaxes,
+    swapdims,
+    t,
+    tile,
+    transpose,
+    unbind,
+    unflatten,
+    unsqueeze,
     vstack,
 )
-from ._ops.linalg import bmm, dot, ger, inner, matmul, mm, mv, outer, vdot
-from ._creation import (
-    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, is_tensor,
-    linspace, manual_seed, numel, ones, ones_like, rand, rand_like, randint, randn, randn_like,
-    tensor, zeros, zeros_like,
-)
-from ._autograd import api as _api
-from . import autograd
+from ._repr import set_printoptions
+from ._size import Size
+from ._tensor import Tensor
 from .autograd.functional import hessian, jacobian
 
 half, float, double = float16, float32, float64

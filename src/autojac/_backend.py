@@ -18,6 +18,7 @@ except ImportError:  # NumPy alone: exact but slower, through the math module
     def erfc(a: np.ndarray) -> np.ndarray:
         return np.asarray(_erfc(a), dtype=np.result_type(a, np.float32))
 
+
 xp = np
 
 

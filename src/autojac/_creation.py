@@ -48,8 +48,13 @@ def _plain(data: Any) -> Any:
     return data
 
 
-def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-           pin_memory: bool = False) -> Tensor:
+def tensor(
+    data: Any,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    pin_memory: bool = False,
+) -> Tensor:
     """A new tensor holding a copy of ``data`` (nested lists, scalars, arrays, tensors).
 
     Example:
@@ -59,7 +64,7 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     np_dtype = _np_dtype(dtype)
     if isinstance(data, Tensor):
         arr = np.array(data._data, dtype=np_dtype)
-    elif isinstance(data, np.ndarray):
+    elif isinstance(data, (np.ndarray, np.generic)):
         _dtypes.from_numpy_dtype(data.dtype)
         arr = np.array(data, dtype=np_dtype)
     else:
@@ -75,8 +80,7 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
         return data if np_dtype in (None, data._data.dtype) else data.to(dtype)
     if isinstance(data, np.ndarray):
         _dtypes.from_numpy_dtype(data.dtype)
-        return _make(data if np_dtype in (None, data.dtype) else data.astype(np_dtype),
-                     False, None)
+        return _make(data if np_dtype in (None, data.dtype) else data.astype(np_dtype), False, None)
     return tensor(data, dtype=dtype)
 
 
@@ -119,8 +123,14 @@ def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     return _finish(_backend.zeros(_shape(size), _float_or(dtype)), requires_grad)
 
 
-def full(size: Sequence[int], fill_value: Any, *, dtype: Any = None, device: Any = None,
-         requires_grad: bool = False) -> Tensor:
+def full(
+    size: Sequence[int],
+    fill_value: Any,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """A tensor filled with ``fill_value`` (dtype inferred from it, as PyTorch)."""
     np_dtype = _np_dtype(dtype) or _infer_dtype(fill_value)
     return _finish(_backend.full(_shape((size,)), fill_value, np_dtype), requires_grad)
@@ -131,35 +141,70 @@ def _like(maker: Any, input: Tensor, dtype: Any, requires_grad: bool, *args: Any
     return _finish(maker(input._data.shape, *args, np_dtype), requires_grad)
 
 
-def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None,
-               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+def zeros_like(
+    input: Tensor,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    memory_format: Any = None,
+) -> Tensor:
     return _like(_backend.zeros, input, dtype, requires_grad)
 
 
-def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None,
-              requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+def ones_like(
+    input: Tensor,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    memory_format: Any = None,
+) -> Tensor:
     return _like(_backend.ones, input, dtype, requires_grad)
 
 
-def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None,
-               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+def empty_like(
+    input: Tensor,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    memory_format: Any = None,
+) -> Tensor:
     return _like(_backend.zeros, input, dtype, requires_grad)
 
 
-def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None,
-              requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+def full_like(
+    input: Tensor,
+    fill_value: Any,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    memory_format: Any = None,
+) -> Tensor:
     return _like(_backend.full, input, dtype, requires_grad, fill_value)
 
 
-def rand(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
-         requires_grad: bool = False) -> Tensor:
+def rand(
+    *size: Any,
+    generator: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Uniform samples on [0, 1)."""
     data = _backend.random.gen.random(_shape(size)).astype(_float_or(dtype))
     return _finish(data, requires_grad)
 
 
-def randn(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
-          requires_grad: bool = False) -> Tensor:
+def randn(
+    *size: Any,
+    generator: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Standard normal samples."""
     data = _backend.random.gen.standard_normal(_shape(size)).astype(_float_or(dtype))
     return _finish(data, requires_grad)
@@ -173,8 +218,15 @@ def randn_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False)
     return randn(input._data.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
-def randint(low: int, high: int | None = None, size: Sequence[int] | None = None, *,
-            dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def randint(
+    low: int,
+    high: int | None = None,
+    size: Sequence[int] | None = None,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Integers uniform on [low, high) (``randint(high, size)`` also accepted)."""
     if size is None:
         low, high, size = 0, low, high
@@ -189,14 +241,27 @@ def manual_seed(seed: int) -> None:
     _backend.manual_seed(seed)
 
 
-def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
-        requires_grad: bool = False) -> Tensor:
+def eye(
+    n: int,
+    m: int | None = None,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """The identity matrix."""
     return _finish(_backend.eye(n, n if m is None else m, _float_or(dtype)), requires_grad)
 
 
-def arange(start: float, end: float | None = None, step: float = 1, *, dtype: Any = None,
-           device: Any = None, requires_grad: bool = False) -> Tensor:
+def arange(
+    start: float,
+    end: float | None = None,
+    step: float = 1,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive); int64 unless a bound is a float."""
     if end is None:
         start, end = 0, start
@@ -204,8 +269,15 @@ def arange(start: float, end: float | None = None, step: float = 1, *, dtype: An
     return _finish(_backend.arange(start, end, step, np_dtype), requires_grad)
 
 
-def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None,
-             requires_grad: bool = False) -> Tensor:
+def linspace(
+    start: float,
+    end: float,
+    steps: int,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     return _finish(_backend.linspace(start, end, steps, _float_or(dtype)), requires_grad)
 

@@ -28,8 +28,16 @@ class Tensor:
     """
 
     __slots__ = (
-        "_data", "_rg", "_grad", "grad_fn", "_output_nr", "_version", "_base",
-        "_fw", "_retains_grad", "__weakref__",
+        "_data",
+        "_rg",
+        "_grad",
+        "grad_fn",
+        "_output_nr",
+        "_version",
+        "_base",
+        "_fw",
+        "_retains_grad",
+        "__weakref__",
     )
     __array_priority__ = 1000  # NumPy defers binary operators to Tensor
 
@@ -139,9 +147,7 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
-            raise RuntimeError(
-                f"Boolean value of Tensor with more than one value is ambiguous"
-            )
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self._data.item())
 
     def __float__(self) -> float:

@@ -18,8 +18,9 @@ def _as_tuple(x: Any) -> tuple:
     return tuple(x)
 
 
-def _make_grads(outputs: tuple[Tensor, ...], grads: tuple[Any, ...],
-                is_grads_batched: bool) -> list[Any]:
+def _make_grads(
+    outputs: tuple[Tensor, ...], grads: tuple[Any, ...], is_grads_batched: bool
+) -> list[Any]:
     """Validate the given grad_outputs (or create ones for scalars), as PyTorch does."""
     out = []
     for i, (o, g) in enumerate(zip(outputs, grads)):
@@ -56,9 +57,7 @@ def _make_grads(outputs: tuple[Tensor, ...], grads: tuple[Any, ...],
             else:
                 out.append(None)
         else:
-            raise TypeError(
-                f"gradients can be either Tensors or None, but got {type(g).__name__}"
-            )
+            raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
     return out
 
 
@@ -75,8 +74,13 @@ def _check_roots(outputs: tuple, grads: list) -> tuple[list, list]:
     return roots, root_grads
 
 
-def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None,
-             create_graph: bool = False, inputs: Any = None) -> None:
+def backward(
+    tensors: Any,
+    grad_tensors: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Any = None,
+) -> None:
     """Accumulate the gradients of ``tensors`` into the ``.grad`` of the leaves."""
     if inputs is not None:
         inputs = _as_tuple(inputs.values() if isinstance(inputs, dict) else inputs)
@@ -88,13 +92,27 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
         retain_graph = create_graph
     made = _make_grads(outputs, grads, False)
     roots, root_grads = _check_roots(outputs, made)
-    run_backward(roots, root_grads, retain_graph=retain_graph, create_graph=create_graph,
-                 targets=inputs, accumulate=True)
+    run_backward(
+        roots,
+        root_grads,
+        retain_graph=retain_graph,
+        create_graph=create_graph,
+        targets=inputs,
+        accumulate=True,
+    )
 
 
-def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
-         create_graph: bool = False, only_inputs: bool = True, allow_unused: bool | None = None,
-         is_grads_batched: bool = False, materialize_grads: bool = False) -> tuple[Any, ...]:
+def grad(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    only_inputs: bool = True,
+    allow_unused: bool | None = None,
+    is_grads_batched: bool = False,
+    materialize_grads: bool = False,
+) -> tuple[Any, ...]:
     """Gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``.
 
     Example:
@@ -131,8 +149,14 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
     for t in inputs:
         if not t._rg:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    result = run_backward(roots, root_grads, retain_graph=retain_graph,
-                          create_graph=create_graph, targets=inputs, accumulate=False)
+    result = run_backward(
+        roots,
+        root_grads,
+        retain_graph=retain_graph,
+        create_graph=create_graph,
+        targets=inputs,
+        accumulate=False,
+    )
     batch = ()
     if is_grads_batched and root_grads:
         batch = root_grads[0]._data.shape[:1]
@@ -158,9 +182,13 @@ def _fix_dtype(g: Any, t: Tensor) -> Any:
     return g
 
 
-def tensor_backward(self: Tensor, gradient: Tensor | None = None,
-                    retain_graph: bool | None = None, create_graph: bool = False,
-                    inputs: Sequence[Tensor] | None = None) -> None:
+def tensor_backward(
+    self: Tensor,
+    gradient: Tensor | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Sequence[Tensor] | None = None,
+) -> None:
     """Compute the gradient of this tensor w.r.t. the graph leaves (``Tensor.backward``)."""
     backward(self, gradient, retain_graph, create_graph, inputs)
 

@@ -121,8 +121,8 @@ def run_backward(
                     if t is not None and gs[t._output_nr] is not None:
                         retained.append((t, gs[t._output_nr]))
             wanted = [
-                e is not None and (needed is None or id(e[0]) in needed
-                                   or (id(e[0]), 0) in captures)
+                e is not None
+                and (needed is None or id(e[0]) in needed or (id(e[0]), 0) in captures)
                 for e in node.edges
             ]
             if not any(wanted):
@@ -163,8 +163,9 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
     leaf._grad = g if leaf._grad is None else leaf._grad + g
 
 
-def run_forward(outputs: Sequence[Tensor], inputs: Sequence[Tensor],
-                tangents: Sequence[Any]) -> list[Any]:
+def run_forward(
+    outputs: Sequence[Tensor], inputs: Sequence[Tensor], tangents: Sequence[Any]
+) -> list[Any]:
     """Linearized forward mode over an already recorded graph.
 
     Pushes ``tangents`` of ``inputs`` (tensors of the graph, possibly with leading batch
@@ -188,7 +189,8 @@ def run_forward(outputs: Sequence[Tensor], inputs: Sequence[Tensor],
         for node in reversed(order):
             if not isinstance(node, OpNode):
                 raise NotImplementedError(
-                    f"linearized forward mode cannot go through {node.name()}")
+                    f"linearized forward mode cannot go through {node.name()}"
+                )
             ts = [known.get(key(x)) for x in node.inputs]
             if all(t is None for t in ts) or (id(node), 0) in known:
                 continue

@@ -64,8 +64,9 @@ class FunctionNode(Node):
 
     def backward(self, grads: list[Any], needed: list[bool]) -> list[Any]:
         if self.ctx.materialize_grads:
-            grads = [g if g is not None else _zeros(meta, grads)
-                     for g, meta in zip(grads, self.out_meta)]
+            grads = [
+                g if g is not None else _zeros(meta, grads) for g, meta in zip(grads, self.out_meta)
+            ]
         result = self.fn.backward(self.ctx, *grads)
         if not isinstance(result, tuple):
             result = (result,)
@@ -103,18 +104,23 @@ class Function:
 
     @staticmethod
     def forward(ctx: FunctionCtx, *args: Any) -> Any:
-        raise NotImplementedError("You must implement the forward function for custom "
-                                  "autograd.Function.")
+        raise NotImplementedError(
+            "You must implement the forward function for custom autograd.Function."
+        )
 
     @staticmethod
     def backward(ctx: FunctionCtx, *grad_outputs: Any) -> Any:
-        raise NotImplementedError("You must implement either the backward or vjp method for "
-                                  "your custom autograd.Function to use it with backward mode AD.")
+        raise NotImplementedError(
+            "You must implement either the backward or vjp method for "
+            "your custom autograd.Function to use it with backward mode AD."
+        )
 
     @staticmethod
     def jvp(ctx: FunctionCtx, *grad_inputs: Any) -> Any:
-        raise NotImplementedError("You must implement the jvp function for custom "
-                                  "autograd.Function to use it with forward mode AD.")
+        raise NotImplementedError(
+            "You must implement the jvp function for custom "
+            "autograd.Function to use it with forward mode AD."
+        )
 
     @classmethod
     def apply(cls, *args: Any) -> Any:
@@ -156,7 +162,9 @@ class Function:
 def _push_tangents(cls: type, ctx: FunctionCtx, args: tuple, results: list) -> None:
     tangents = [
         (a._fw if a._fw is not None else _make(np.zeros_like(a._data), False, None))
-        if isinstance(a, Tensor) else None for a in args
+        if isinstance(a, Tensor)
+        else None
+        for a in args
     ]
     fw.state.active = False
     try:

@@ -42,7 +42,7 @@ class _Mode:
 
 
 class no_grad(_Mode):
-    """Disable recording: ``with autojac.no_grad(): y = x * 2`` gives ``y.requires_grad == False``."""
+    """Disable recording: inside ``with autojac.no_grad():`` results do not require grad."""
 
     _target = False
 

@@ -23,23 +23,21 @@ def _outputs(func: Callable[..., Any], inputs: tuple) -> tuple[Tensor, ...]:
 
 def _numerical(func: Callable[..., Any], inputs: tuple, i: int, eps: float) -> list[np.ndarray]:
     """d outputs / d inputs[i] by central differences, one (out.size, in.size) block each."""
-    from .grad_mode import no_grad
-
     x = inputs[i]
     flat = x._data.reshape(-1)
     cols: list[list[np.ndarray]] = []
-    with no_grad():
-        for k in range(flat.size):
-            orig = flat[k]
-            flat[k] = orig + eps
-            plus = [o._data.astype(np.float64).ravel() for o in _outputs(func, inputs)]
-            flat[k] = orig - eps
-            minus = [o._data.astype(np.float64).ravel() for o in _outputs(func, inputs)]
-            flat[k] = orig
-            cols.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
+    for k in range(flat.size):
+        orig = flat[k]
+        flat[k] = orig + eps
+        plus = [o._data.astype(np.float64).ravel() for o in _outputs(func, inputs)]
+        flat[k] = orig - eps
+        minus = [o._data.astype(np.float64).ravel() for o in _outputs(func, inputs)]
+        flat[k] = orig
+        cols.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
     n_out = len(_outputs(func, inputs)) if not cols else len(cols[0])
-    return [np.stack([c[j] for c in cols], axis=1) if cols else np.zeros((0, 0))
-            for j in range(n_out)]
+    return [
+        np.stack([c[j] for c in cols], axis=1) if cols else np.zeros((0, 0)) for j in range(n_out)
+    ]
 
 
 def _analytical(outputs: tuple[Tensor, ...], inputs: tuple, i: int) -> list[np.ndarray]:
@@ -53,10 +51,14 @@ def _analytical(outputs: tuple[Tensor, ...], inputs: tuple, i: int) -> list[np.n
                 continue
             seed = np.zeros(o._data.size, dtype=o._data.dtype)
             seed[k] = 1
-            (g,) = grad(o, x, _make(seed.reshape(o._data.shape), False, None),
-                        retain_graph=True, allow_unused=True)
-            rows.append(np.zeros(x._data.size) if g is None else g._data.astype(np.float64)
-                        .ravel())
+            (g,) = grad(
+                o,
+                x,
+                _make(seed.reshape(o._data.shape), False, None),
+                retain_graph=True,
+                allow_unused=True,
+            )
+            rows.append(np.zeros(x._data.size) if g is None else g._data.astype(np.float64).ravel())
         blocks.append(np.stack(rows) if rows else np.zeros((0, x._data.size)))
     return blocks
 
@@ -73,14 +75,29 @@ def _forward_mode(func: Callable[..., Any], inputs: tuple, i: int) -> list[np.nd
             args = list(inputs)
             args[i] = make_dual(x, _make(tangent.reshape(x._data.shape), False, None))
             outs = _outputs(func, tuple(args))
-            cols.append([np.zeros(o._data.size) if o._fw is None
-                         else o._fw._data.astype(np.float64).ravel() for o in outs])
+            cols.append(
+                [
+                    np.zeros(o._data.size)
+                    if o._fw is None
+                    else o._fw._data.astype(np.float64).ravel()
+                    for o in outs
+                ]
+            )
     return [np.stack([c[j] for c in cols], axis=1) for j in range(len(cols[0]))] if cols else []
 
 
-def gradcheck(func: Callable[..., Any], inputs: Any, *, eps: float = 1e-6, atol: float = 1e-5,
-              rtol: float = 1e-3, raise_exception: bool = True, check_forward_ad: bool = False,
-              check_backward_ad: bool = True, **_: Any) -> bool:
+def gradcheck(
+    func: Callable[..., Any],
+    inputs: Any,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    check_forward_ad: bool = False,
+    check_backward_ad: bool = True,
+    **_: Any,
+) -> bool:
     """Compare the vjp (and optionally jvp) Jacobians of ``func`` with finite differences.
 
     Example:
@@ -111,9 +128,17 @@ def gradcheck(func: Callable[..., Any], inputs: Any, *, eps: float = 1e-6, atol:
     return True
 
 
-def gradgradcheck(func: Callable[..., Any], inputs: Any, grad_outputs: Any = None, *,
-                  eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-                  raise_exception: bool = True, **_: Any) -> bool:
+def gradgradcheck(
+    func: Callable[..., Any],
+    inputs: Any,
+    grad_outputs: Any = None,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    **_: Any,
+) -> bool:
     """gradcheck of the vjp of ``func`` (its second derivatives)."""
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     outputs = _outputs(func, inputs)
@@ -121,7 +146,8 @@ def gradgradcheck(func: Callable[..., Any], inputs: Any, grad_outputs: Any = Non
         rng = np.random.default_rng(0)
         grad_outputs = tuple(
             _make(rng.standard_normal(o._data.shape).astype(o._data.dtype), True, None)
-            for o in outputs)
+            for o in outputs
+        )
     else:
         grad_outputs = (grad_outputs,) if isinstance(grad_outputs, Tensor) else tuple(grad_outputs)
     n = len(inputs)
@@ -131,8 +157,20 @@ def gradgradcheck(func: Callable[..., Any], inputs: Any, grad_outputs: Any = Non
         xs, gs = args[:n], args[n:]
         outs = _outputs(func, xs)
         pairs = [(o, g) for o, g in zip(outs, gs) if o._rg]
-        return grad([o for o, _ in pairs], [xs[k] for k in diff], [g for _, g in pairs],
-                    create_graph=True, allow_unused=True, materialize_grads=True)
+        return grad(
+            [o for o, _ in pairs],
+            [xs[k] for k in diff],
+            [g for _, g in pairs],
+            create_graph=True,
+            allow_unused=True,
+            materialize_grads=True,
+        )
 
-    return gradcheck(vjp_fn, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
-                     raise_exception=raise_exception)
+    return gradcheck(
+        vjp_fn,
+        inputs + tuple(grad_outputs),
+        eps=eps,
+        atol=atol,
+        rtol=rtol,
+        raise_exception=raise_exception,
+    )

@@ -19,6 +19,7 @@ input's shape and broadcasts tangents up to the output's, so their rules need no
 
 from __future__ import annotations
 
+import dis
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -46,8 +47,19 @@ class Op:
     """The declaration of one operation (see the module docstring)."""
 
     __slots__ = (
-        "name", "forward", "vjp", "jvp", "node_name", "elementwise", "saves", "view",
-        "promote", "to_float", "differentiable", "n_out",
+        "name",
+        "forward",
+        "vjp",
+        "jvp",
+        "node_name",
+        "elementwise",
+        "saves",
+        "view",
+        "promote",
+        "to_float",
+        "differentiable",
+        "n_out",
+        "saves_ans",
     )
 
     def __init__(
@@ -59,7 +71,7 @@ class Op:
         *,
         node_name: str | Callable[[tuple, tuple], str] | None = None,
         elementwise: bool = False,
-        saves: bool = True,
+        saves: bool | None = None,
         view: bool = False,
         promote: bool = False,
         to_float: bool = False,
@@ -71,7 +83,7 @@ class Op:
         self.jvp = jvp
         self.node_name = node_name or "".join(p.title() for p in name.split("_")) + "Backward0"
         self.elementwise = elementwise
-        self.saves = saves
+        self.saves, self.saves_ans = _what_rules_read(vjp, saves)
         self.view = view
         self.promote = promote
         self.to_float = to_float
@@ -89,6 +101,41 @@ class Op:
 defop = Op
 
 
+def _loaded_names(fn: Callable[..., Any]) -> set[str]:
+    """Names a function reads from its own parameters/locals."""
+    names: set[str] = set()
+    for ins in dis.get_instructions(fn):
+        if ins.opname.startswith("LOAD_FAST"):
+            v = ins.argval
+            names.update(v if isinstance(v, tuple) else (v,))
+    return names
+
+
+def _what_rules_read(vjp: Any, saves: bool | None) -> tuple[bool, bool]:
+    """``(saves_inputs, saves_ans)``, read off the vjp rules themselves unless ``saves`` says.
+
+    A rule ``(g, ans, x, y, *params)`` that reads ``x``'s values needs ``x`` saved (and
+    checked for in-place changes); one that reads ``ans`` needs the output saved. Rules
+    that only need shapes declare ``saves=False``.
+    """
+    if vjp is None or saves is False:
+        return False, False
+    rules = (vjp,) if callable(vjp) else tuple(r for r in vjp if r is not None)
+    reads_inputs = reads_ans = False
+    for rule in rules:
+        code = rule.__code__
+        params = code.co_varnames[: code.co_argcount]
+        used = _loaded_names(rule)
+        reads_ans = reads_ans or (len(params) > 1 and params[1] in used)
+        if code.co_flags & _CO_VARARGS:
+            params += (code.co_varnames[code.co_argcount + code.co_kwonlyargcount],)
+        reads_inputs = reads_inputs or any(p in used for p in params[2:])
+    return reads_inputs, reads_ans
+
+
+_CO_VARARGS = 0x04
+
+
 class OpNode(Node):
     """The graph node of one recorded op call."""
 
@@ -100,14 +147,14 @@ class OpNode(Node):
 
     def release(self) -> None:
         self.freed = True
-        if self.op.saves:
+        if self.op.saves or self.op.saves_ans:
             self.saved = None
             self.ans = None
             self.ans_fw = None
 
     def _saved_ans(self) -> Any:
         version, expected = self.ans_version
-        if version[0] != expected:
+        if self.op.saves_ans and version[0] != expected:
             data = self.ans if self.op.n_out == 1 else self.ans[0]
             raise modified_error(data, version[0], expected, self.name())
         if self.op.n_out == 1:
@@ -124,7 +171,7 @@ class OpNode(Node):
 
     def backward(self, grads: list[Any], needed: list[bool]) -> list[Any]:
         op = self.op
-        if self.freed and op.saves:
+        if self.freed and (op.saves or op.saves_ans):
             raise freed_error()
         if op.saves:
             for s in self.saved:
@@ -170,8 +217,9 @@ def _prepare(op: Op, datas: list[Any]) -> list[Any]:
                 break
     if target is None:
         return datas
-    return [d.astype(target) if isinstance(d, np.ndarray) and d.dtype != target else d
-            for d in datas]
+    return [
+        d.astype(target) if isinstance(d, np.ndarray) and d.dtype != target else d for d in datas
+    ]
 
 
 def apply(op: Op, inputs: Sequence[Any], params: tuple = ()) -> Any:
@@ -187,6 +235,8 @@ def apply(op: Op, inputs: Sequence[Any], params: tuple = ()) -> Any:
                 requires = True
             if t._fw is not None:
                 dual = True
+        elif isinstance(t, np.generic):  # NumPy scalars promote like Python scalars here
+            datas.append(t.item())
         else:
             datas.append(t)
     if op.promote or op.to_float:
@@ -223,9 +273,7 @@ def apply(op: Op, inputs: Sequence[Any], params: tuple = ()) -> Any:
         node.n_out = op.n_out
         node.retained = None
         node.freed = False
-        node.saved = (
-            [SavedTensor(t) for t in inputs if isinstance(t, Tensor)] if op.saves else None
-        )
+        node.saved = [SavedTensor(t) for t in inputs if isinstance(t, Tensor)] if op.saves else None
         node.ans_version = (results[0]._version, results[0]._version[0])
         for r in results:
             if r._data.dtype.kind in "fc":
@@ -259,13 +307,15 @@ def _push_tangents(op: Op, inputs: Sequence[Any], params: tuple, result: Any) ->
                 fw.attach_tangent(r, t)
 
 
-def compute_tangent(op: Op, inputs: Sequence[Any], params: tuple, result: Any,
-                    tangents: list[Any]) -> Any:
+def compute_tangent(
+    op: Op, inputs: Sequence[Any], params: tuple, result: Any, tangents: list[Any]
+) -> Any:
     """The jvp of one op call: output tangent(s) from the inputs' (None = zero) tangents."""
     if op.elementwise:
         out_shape = result._data.shape
         tangents = [
-            None if t is None or inputs[i]._data.shape == out_shape
+            t
+            if t is None or inputs[i]._data.shape == out_shape
             else expand_to(t, out_shape, len(out_shape) - inputs[i]._data.ndim)
             for i, t in enumerate(tangents)
         ]
@@ -274,9 +324,13 @@ def compute_tangent(op: Op, inputs: Sequence[Any], params: tuple, result: Any,
         present = next(i for i, t in enumerate(tangents) if t is not None)
         batch = _batch_of(tangents[present], inputs[present])
         filled = [
-            t if t is not None
-            else zeros_for(batch, x._data) if isinstance(x, Tensor)
-            else None if x is None else 0
+            t
+            if t is not None
+            else zeros_for(batch, x._data)
+            if isinstance(x, Tensor)
+            else None
+            if x is None
+            else 0
             for t, x in zip(tangents, inputs)
         ]
         return apply(op, filled, params)
@@ -293,7 +347,7 @@ def compute_tangent(op: Op, inputs: Sequence[Any], params: tuple, result: Any,
 def _sum_to_forward(g: np.ndarray, shape: tuple[int, ...], lead: int) -> np.ndarray:
     k = len(shape)
     axes = list(range(g.ndim - k - lead, g.ndim - k))
-    trailing = g.shape[g.ndim - k:]
+    trailing = g.shape[g.ndim - k :]
     axes += [g.ndim - k + i for i, s in enumerate(shape) if s == 1 and trailing[i] != 1]
     batch = g.shape[: g.ndim - k - lead]
     return np.sum(g, axis=tuple(axes)).reshape(batch + tuple(shape)) if axes else g
@@ -303,24 +357,29 @@ def _broadcast_forward(t: np.ndarray, shape: tuple[int, ...], lead: int) -> np.n
     k = len(shape) - lead
     batch = t.shape[: t.ndim - k]
     if lead:
-        t = t.reshape(batch + (1,) * lead + t.shape[t.ndim - k:])
+        t = t.reshape(batch + (1,) * lead + t.shape[t.ndim - k :])
     return np.broadcast_to(t, batch + tuple(shape))
 
 
 def _trailing(t: Tensor, n: int) -> tuple[int, ...]:
     shape = t._data.shape
-    return shape[len(shape) - n:]
+    return shape[len(shape) - n :]
 
 
 SUM_TO = Op(
-    "sum_to_size", _sum_to_forward,
+    "sum_to_size",
+    _sum_to_forward,
     vjp=(lambda g, ans, x, shape, lead: expand_to(g, _trailing(x, len(shape) + lead), lead),),
-    jvp="linear", saves=False,
+    jvp="linear",
+    saves=False,
 )
 BROADCAST_TO = Op(
-    "expand", _broadcast_forward,
+    "expand",
+    _broadcast_forward,
     vjp=(lambda g, ans, x, shape, lead: sum_to(g, _trailing(x, len(shape) - lead), lead),),
-    jvp="linear", saves=False, view=True,
+    jvp="linear",
+    saves=False,
+    view=True,
 )
 
 

@@ -19,9 +19,12 @@ from ._registry import Op, OpNode, apply, install
 from .indexing import index_put
 
 TO_COPY = Op(
-    "to_copy", lambda a, dtype: a.astype(dtype),
+    "to_copy",
+    lambda a, dtype: a.astype(dtype),
     vjp=(lambda g, ans, x, dtype: g.to(x._data.dtype) if g._data.dtype != x._data.dtype else g,),
-    jvp="linear", saves=False, node_name="ToCopyBackward0",
+    jvp="linear",
+    saves=False,
+    node_name="ToCopyBackward0",
 )
 
 
@@ -49,24 +52,45 @@ def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
 def _caster(dtype: _dtypes.dtype):
     def cast(self: Tensor, memory_format: Any = None) -> Tensor:
         return to(self, dtype)
+
     cast.__doc__ = f"``self.to({dtype!r})``."
     return cast
 
 
-for _name, _dt in (("float", _dtypes.float32), ("double", _dtypes.float64),
-                   ("half", _dtypes.float16), ("int", _dtypes.int32), ("long", _dtypes.int64),
-                   ("bool", _dtypes.bool_), ("short", _dtypes.int16),
-                   ("cfloat", _dtypes.complex64), ("cdouble", _dtypes.complex128)):
+for _name, _dt in (
+    ("float", _dtypes.float32),
+    ("double", _dtypes.float64),
+    ("half", _dtypes.float16),
+    ("int", _dtypes.int32),
+    ("long", _dtypes.int64),
+    ("bool", _dtypes.bool_),
+    ("short", _dtypes.int16),
+    ("cfloat", _dtypes.complex64),
+    ("cdouble", _dtypes.complex128),
+):
     install(_name, _caster(_dt))
 install("to", to)
-install("type", lambda self, dtype=None: (
-    f"autojac.{_TYPE_NAMES[self._data.dtype.name]}" if dtype is None else to(self, dtype)))
+install(
+    "type",
+    lambda self, dtype=None: (
+        f"autojac.{_TYPE_NAMES[self._data.dtype.name]}" if dtype is None else to(self, dtype)
+    ),
+)
 install("type_as", lambda self, other: to(self, other._data.dtype))
 install("cpu", lambda self: self)
-_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-               "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
-               "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor",
-               "complex64": "ComplexFloatTensor", "complex128": "ComplexDoubleTensor"}
+_TYPE_NAMES = {
+    "float32": "FloatTensor",
+    "float64": "DoubleTensor",
+    "float16": "HalfTensor",
+    "int64": "LongTensor",
+    "int32": "IntTensor",
+    "int16": "ShortTensor",
+    "int8": "CharTensor",
+    "uint8": "ByteTensor",
+    "bool": "BoolTensor",
+    "complex64": "ComplexFloatTensor",
+    "complex128": "ComplexDoubleTensor",
+}
 
 
 # -- in-place updates -------------------------------------------------------------------------------
@@ -74,13 +98,16 @@ def _check_inplace(self: Tensor, recording: bool) -> None:
     if not recording:
         return
     if self.grad_fn is None and self._rg:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                           "operation.")
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation."
+        )
     base = self._base
     if base is not None and (base._rg or self._rg):
         if base.grad_fn is None and base._rg:
-            raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
-                               "an in-place operation.")
+            raise RuntimeError(
+                "a view of a leaf Variable that requires grad is being used in "
+                "an in-place operation."
+            )
         raise NotImplementedError(
             "autojac does not support in-place operations on a view of a tensor that is part of "
             "a graph; apply the operation out of place, or to the base tensor"
@@ -90,9 +117,11 @@ def _check_inplace(self: Tensor, recording: bool) -> None:
 def inplace(self: Tensor, compute: Any, *args: Any) -> Tensor:
     """Run ``compute(old, *args)`` out of place and write its result into ``self``."""
     recording = grad_mode.state.enabled and (
-        self._rg or any(isinstance(a, Tensor) and a._rg for a in args))
+        self._rg or any(isinstance(a, Tensor) and a._rg for a in args)
+    )
     dual = fw.state.active and (
-        self._fw is not None or any(isinstance(a, Tensor) and a._fw is not None for a in args))
+        self._fw is not None or any(isinstance(a, Tensor) and a._fw is not None for a in args)
+    )
     _check_inplace(self, recording)
     if recording or dual:
         old = _make(self._data.copy(), self._rg, self.grad_fn)
@@ -107,7 +136,8 @@ def inplace(self: Tensor, compute: Any, *args: Any) -> Tensor:
             "single memory location. Please clone() the tensor before performing the operation."
         )
     if out._data.dtype != self._data.dtype and not np.can_cast(
-            out._data.dtype, self._data.dtype, casting="same_kind"):
+        out._data.dtype, self._data.dtype, casting="same_kind"
+    ):
         raise RuntimeError(
             f"result type {_dtypes.from_numpy_dtype(out._data.dtype).name.capitalize()} can't be "
             f"cast to the desired output type {self.dtype.name.capitalize()}"
@@ -129,6 +159,7 @@ def inplace(self: Tensor, compute: Any, *args: Any) -> Tensor:
 def _inplace_method(name: str, fn: Any) -> None:
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         return inplace(self, lambda old, *a: fn(old, *a, **kwargs), *args)
+
     method.__name__ = name
     method.__doc__ = f"In-place ``{name[:-1]}``."
     install(name, method)
@@ -139,10 +170,39 @@ def _setitem(self: Tensor, index: Any, value: Any) -> None:
 
 
 install("__setitem__", _setitem)
-for _name in ("add", "sub", "mul", "div", "pow", "clamp", "exp", "log", "sqrt", "neg", "abs",
-              "relu", "sigmoid", "tanh", "sin", "cos", "floor", "ceil", "round", "sign",
-              "reciprocal", "remainder", "masked_fill", "lerp", "square", "clip", "t",
-              "transpose", "unsqueeze", "squeeze", "fill_diagonal"):
+for _name in (
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "pow",
+    "clamp",
+    "exp",
+    "log",
+    "sqrt",
+    "neg",
+    "abs",
+    "relu",
+    "sigmoid",
+    "tanh",
+    "sin",
+    "cos",
+    "floor",
+    "ceil",
+    "round",
+    "sign",
+    "reciprocal",
+    "remainder",
+    "masked_fill",
+    "lerp",
+    "square",
+    "clip",
+    "t",
+    "transpose",
+    "unsqueeze",
+    "squeeze",
+    "fill_diagonal",
+):
     if hasattr(Tensor, _name):
         _inplace_method(_name + "_", getattr(Tensor, _name))
 install("__iadd__", Tensor.add_)

@@ -76,8 +76,7 @@ sigmoid = unary(
 erf = unary("erf", _np_erf, lambda g, ans, x: g * (-x * x).exp() * _TWO_OVER_SQRT_PI)
 erfc = unary("erfc", _np_erfc, lambda g, ans, x: g * (-x * x).exp() * -_TWO_OVER_SQRT_PI)
 abs = unary("abs", np.abs, lambda g, ans, x: g * x.sign(), to_float=False)
-relu = unary("relu", lambda a: np.maximum(a, 0),
-             lambda g, ans, x: g * (ans > 0), to_float=False)
+relu = unary("relu", lambda a: np.maximum(a, 0), lambda g, ans, x: g * (ans > 0), to_float=False)
 sign = unary("sign", np.sign, _zero, to_float=False)
 floor = unary("floor", np.floor, _zero, to_float=False)
 ceil = unary("ceil", np.ceil, _zero, to_float=False)
@@ -123,28 +122,46 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:
 install("round", round)
 
 
-# -- binary arithmetic ----------------------------------------------------------------------------
+# -- binary arithmetic
 def _is_scalar(v: Any) -> bool:
     return not isinstance(v, Tensor)
 
 
 _ADD = Op(
-    "add", np.add, vjp=(lambda g, *_: g, lambda g, *_: g), jvp=(lambda t, *_: t, lambda t, *_: t),
-    elementwise=True, saves=False, promote=True,
+    "add",
+    np.add,
+    vjp=(lambda g, *_: g, lambda g, *_: g),
+    jvp=(lambda t, *_: t, lambda t, *_: t),
+    elementwise=True,
+    saves=False,
+    promote=True,
 )
 _SUB = Op(
-    "sub", np.subtract, vjp=(lambda g, *_: g, lambda g, *_: -g),
-    jvp=(lambda t, *_: t, lambda t, *_: -t), elementwise=True, saves=False, promote=True,
+    "sub",
+    np.subtract,
+    vjp=(lambda g, *_: g, lambda g, *_: -g),
+    jvp=(lambda t, *_: t, lambda t, *_: -t),
+    elementwise=True,
+    saves=False,
+    promote=True,
     node_name=lambda inputs, params: "RsubBackward1" if _is_scalar(inputs[0]) else "SubBackward0",
 )
 _MUL = Op(
-    "mul", np.multiply, vjp=(lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x),
-    jvp=(lambda t, ans, x, y: t * y, lambda t, ans, x, y: t * x), elementwise=True, promote=True,
+    "mul",
+    np.multiply,
+    vjp=(lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x),
+    jvp=(lambda t, ans, x, y: t * y, lambda t, ans, x, y: t * x),
+    elementwise=True,
+    promote=True,
 )
 _DIV = Op(
-    "div", np.true_divide, vjp=(lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * ans / y),
+    "div",
+    np.true_divide,
+    vjp=(lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * ans / y),
     jvp=(lambda t, ans, x, y: t / y, lambda t, ans, x, y: -t * ans / y),
-    elementwise=True, promote=True, to_float=True,
+    elementwise=True,
+    promote=True,
+    to_float=True,
 )
 
 
@@ -156,7 +173,9 @@ def _pow_base_rule(g: Tensor, ans: Tensor, x: Tensor, y: Any) -> Tensor:
 
 def _pow_exponent_rule(g: Tensor, ans: Tensor, x: Any, y: Tensor) -> Tensor:
     if _is_scalar(x):
-        return g * ans * math.log(x) if x > 0 else where((ans == 0) & (y >= 0), 0.0, g * ans * log(x))
+        return (
+            g * ans * math.log(x) if x > 0 else where((ans == 0) & (y >= 0), 0.0, g * ans * log(x))
+        )
     return where((x == 0) & (y >= 0), 0.0, g * ans * log(x))
 
 
@@ -173,8 +192,13 @@ def _pow_forward(x: Any, y: Any) -> np.ndarray:
 
 
 _POW = Op(
-    "pow", _pow_forward, vjp=(_pow_base_rule, _pow_exponent_rule),
-    jvp=(_pow_base_rule, _pow_exponent_rule), elementwise=True, promote=True, node_name=_pow_name,
+    "pow",
+    _pow_forward,
+    vjp=(_pow_base_rule, _pow_exponent_rule),
+    jvp=(_pow_base_rule, _pow_exponent_rule),
+    elementwise=True,
+    promote=True,
+    node_name=_pow_name,
 )
 
 
@@ -240,68 +264,114 @@ install("__truediv__", div)
 install("__rtruediv__", lambda self, other: apply(_DIV, (other, self)))
 
 _FLOOR_DIVIDE = Op("floor_divide", np.floor_divide, promote=True)
-_TRUNC_DIVIDE = Op("trunc_divide", lambda a, b: np.trunc(np.true_divide(a, b)).astype(
-    np.result_type(a, b), copy=False), promote=True)
+_TRUNC_DIVIDE = Op(
+    "trunc_divide",
+    lambda a, b: np.trunc(np.true_divide(a, b)).astype(np.result_type(a, b), copy=False),
+    promote=True,
+)
 floor_divide = _binary(_FLOOR_DIVIDE, "floor_divide", "__rfloordiv__")
 install("__floordiv__", floor_divide)
 
 _REMAINDER = Op(
-    "remainder", np.remainder,
+    "remainder",
+    np.remainder,
     vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -g * (x / y).floor()),
     jvp=(lambda t, ans, x, y: t, lambda t, ans, x, y: -t * (x / y).floor()),
-    elementwise=True, promote=True,
+    elementwise=True,
+    promote=True,
 )
 remainder = _binary(_REMAINDER, "remainder", "__rmod__")
 install("__mod__", remainder)
-fmod = _binary(Op("fmod", np.fmod, vjp=(lambda g, *_: g, lambda g, ans, x, y: -g * (x / y).trunc()),
-                  jvp=(lambda t, *_: t, lambda t, ans, x, y: -t * (x / y).trunc()),
-                  elementwise=True, promote=True), "fmod", None)
+fmod = _binary(
+    Op(
+        "fmod",
+        np.fmod,
+        vjp=(lambda g, *_: g, lambda g, ans, x, y: -g * (x / y).trunc()),
+        jvp=(lambda t, *_: t, lambda t, ans, x, y: -t * (x / y).trunc()),
+        elementwise=True,
+        promote=True,
+    ),
+    "fmod",
+    None,
+)
 
 
 def _atan2_scale(x: Tensor, y: Tensor) -> Tensor:
     return 1 / (x * x + y * y)
 
 
-atan2 = _binary(Op(
-    "atan2", np.arctan2,
-    vjp=(lambda g, ans, x, y: g * y * _atan2_scale(x, y),
-         lambda g, ans, x, y: -g * x * _atan2_scale(x, y)),
-    jvp=(lambda t, ans, x, y: t * y * _atan2_scale(x, y),
-         lambda t, ans, x, y: -t * x * _atan2_scale(x, y)),
-    elementwise=True, promote=True, to_float=True,
-), "atan2", None)
+atan2 = _binary(
+    Op(
+        "atan2",
+        np.arctan2,
+        vjp=(
+            lambda g, ans, x, y: g * y * _atan2_scale(x, y),
+            lambda g, ans, x, y: -g * x * _atan2_scale(x, y),
+        ),
+        jvp=(
+            lambda t, ans, x, y: t * y * _atan2_scale(x, y),
+            lambda t, ans, x, y: -t * x * _atan2_scale(x, y),
+        ),
+        elementwise=True,
+        promote=True,
+        to_float=True,
+    ),
+    "atan2",
+    None,
+)
 arctan2 = atan2
-hypot = _binary(Op(
-    "hypot", np.hypot,
-    vjp=(lambda g, ans, x, y: g * x / ans, lambda g, ans, x, y: g * y / ans),
-    jvp=(lambda t, ans, x, y: t * x / ans, lambda t, ans, x, y: t * y / ans),
-    elementwise=True, promote=True,
-), "hypot", None)
-logaddexp = _binary(Op(
-    "logaddexp", np.logaddexp,
-    vjp=(lambda g, ans, x, y: g * (x - ans).exp(), lambda g, ans, x, y: g * (y - ans).exp()),
-    jvp=(lambda t, ans, x, y: t * (x - ans).exp(), lambda t, ans, x, y: t * (y - ans).exp()),
-    elementwise=True, promote=True, to_float=True,
-), "logaddexp", None)
+hypot = _binary(
+    Op(
+        "hypot",
+        np.hypot,
+        vjp=(lambda g, ans, x, y: g * x / ans, lambda g, ans, x, y: g * y / ans),
+        jvp=(lambda t, ans, x, y: t * x / ans, lambda t, ans, x, y: t * y / ans),
+        elementwise=True,
+        promote=True,
+    ),
+    "hypot",
+    None,
+)
+logaddexp = _binary(
+    Op(
+        "logaddexp",
+        np.logaddexp,
+        vjp=(lambda g, ans, x, y: g * (x - ans).exp(), lambda g, ans, x, y: g * (y - ans).exp()),
+        jvp=(lambda t, ans, x, y: t * (x - ans).exp(), lambda t, ans, x, y: t * (y - ans).exp()),
+        elementwise=True,
+        promote=True,
+        to_float=True,
+    ),
+    "logaddexp",
+    None,
+)
 
 
 def _pick(mask_fn: Callable[[Tensor, Tensor], Tensor], tie: float):
-    """The vjp/jvp of maximum/minimum for one input: all of g where it wins, ``tie`` of g on ties."""
+    """The vjp/jvp of maximum/minimum for one input: g where it wins, ``tie * g`` on ties."""
+
     def rule(g: Tensor, ans: Tensor, x: Any, y: Any) -> Tensor:
         return where(x == y, g * tie, where(mask_fn(x, y), g, 0.0))
+
     return rule
 
 
 _MAX_RULES = (_pick(lambda x, y: x > y, 0.5), _pick(lambda x, y: y > x, 0.5))
 _MIN_RULES = (_pick(lambda x, y: x < y, 0.5), _pick(lambda x, y: y < x, 0.5))
-maximum = _binary(Op("maximum", np.maximum, vjp=_MAX_RULES, jvp=_MAX_RULES, elementwise=True,
-                     promote=True), "maximum", None)
-minimum = _binary(Op("minimum", np.minimum, vjp=_MIN_RULES, jvp=_MIN_RULES, elementwise=True,
-                     promote=True), "minimum", None)
+maximum = _binary(
+    Op("maximum", np.maximum, vjp=_MAX_RULES, jvp=_MAX_RULES, elementwise=True, promote=True),
+    "maximum",
+    None,
+)
+minimum = _binary(
+    Op("minimum", np.minimum, vjp=_MIN_RULES, jvp=_MIN_RULES, elementwise=True, promote=True),
+    "minimum",
+    None,
+)
 fmax, fmin = maximum, minimum
 
 
-# -- where, clamp, lerp ---------------------------------------------------------------------------
+# -- where, clamp, lerp
 def _where_forward(cond: np.ndarray, x: Any, y: Any) -> np.ndarray:
     return np.where(cond, x, y)
 
@@ -319,8 +389,10 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
     if input is None and other is None:
         return nonzero(condition, as_tuple=True)
     if isinstance(condition, Tensor) and condition._data.dtype != np.bool_:
-        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
-                           f"with dtype {condition.dtype.name.capitalize()}")
+        raise RuntimeError(
+            f"where expected condition to be a boolean tensor, but got a tensor "
+            f"with dtype {condition.dtype.name.capitalize()}"
+        )
     return apply(_WHERE, (condition, input, other))
 
 
@@ -353,7 +425,12 @@ _CLAMP_RULES = (
     lambda g, ans, x, lo, hi: where(x > hi, g, 0.0),
 )
 _CLAMP = Op(
-    "clamp", _clamp_forward, vjp=_CLAMP_RULES, jvp=_CLAMP_RULES, elementwise=True, promote=True,
+    "clamp",
+    _clamp_forward,
+    vjp=_CLAMP_RULES,
+    jvp=_CLAMP_RULES,
+    elementwise=True,
+    promote=True,
     node_name=lambda inputs, params: (
         "ClampBackward0" if any(isinstance(b, Tensor) for b in inputs[1:]) else "ClampBackward1"
     ),
@@ -388,8 +465,9 @@ _NAN_TO_NUM_RULE = (lambda g, ans, x, *_: where(x.isfinite(), g, 0.0),)
 _NAN_TO_NUM = Op("nan_to_num", _nan_to_num_forward, vjp=_NAN_TO_NUM_RULE, jvp=_NAN_TO_NUM_RULE)
 
 
-def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
-               neginf: float | None = None) -> Tensor:
+def nan_to_num(
+    input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
+) -> Tensor:
     """Replace nan/inf by finite numbers (zero gradient there)."""
     return apply(_NAN_TO_NUM, (input,), (nan, posinf, neginf))
 
@@ -397,16 +475,20 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
 install("nan_to_num", nan_to_num)
 
 
-# -- comparisons and logical ops (not differentiable) -------------------------------------------
-def _predicate(name: str, forward: Callable[..., np.ndarray], dunder: str | None = None,
-               arity: int = 2) -> Callable[..., Tensor]:
+# -- comparisons and logical ops (not differentiable)
+def _predicate(
+    name: str, forward: Callable[..., np.ndarray], dunder: str | None = None, arity: int = 2
+) -> Callable[..., Tensor]:
     op = Op(name, forward)
     if arity == 1:
+
         def fn(input: Tensor) -> Tensor:
             return apply(op, (input,))
     else:
+
         def fn(input: Any, other: Any) -> Tensor:
             return apply(op, (input, other))
+
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Elementwise ``{name}`` (a bool tensor, not differentiable)."
     install(name, fn)
@@ -451,8 +533,10 @@ install("nonzero", nonzero)
 def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
     """``value`` where ``mask`` is True, else ``input``."""
     if isinstance(value, Tensor) and value._data.ndim:
-        raise RuntimeError("masked_fill only supports a 0-dimensional value tensor, but got "
-                           f"tensor with {value._data.ndim} dimension(s).")
+        raise RuntimeError(
+            "masked_fill only supports a 0-dimensional value tensor, but got "
+            f"tensor with {value._data.ndim} dimension(s)."
+        )
     return where(mask, value, input)
 
 

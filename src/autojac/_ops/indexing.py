@@ -36,14 +36,13 @@ def normalize_index(index: Any, shape: tuple[int, ...]) -> tuple[Any, ...]:
     items = index if isinstance(index, tuple) else (index,)
     items = [_to_index_array(i) for i in items]
     consumed = sum(
-        0 if i is None or i is Ellipsis else (i.ndim if isinstance(i, np.ndarray)
-                                               and i.dtype == np.bool_ else 1)
+        0
+        if i is None or i is Ellipsis
+        else (i.ndim if isinstance(i, np.ndarray) and i.dtype == np.bool_ else 1)
         for i in items
     )
     if consumed > len(shape):
-        raise IndexError(
-            f"too many indices for tensor of dimension {len(shape)}"
-        )
+        raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
     out: list[Any] = []
     dim = 0
     for i in items:
@@ -53,7 +52,7 @@ def normalize_index(index: Any, shape: tuple[int, ...]) -> tuple[Any, ...]:
             dim += fill
             consumed = len(shape)
         elif isinstance(i, np.ndarray) and i.dtype == np.bool_:
-            expect = shape[dim:dim + i.ndim]
+            expect = shape[dim : dim + i.ndim]
             if i.shape != expect:
                 k = next(k for k in range(i.ndim) if i.shape[k] != expect[k])
                 raise IndexError(
@@ -131,34 +130,50 @@ def _region_ndim(x_shape: tuple, idx: tuple) -> int:
 
 
 GETITEM = Op(
-    "getitem", _getitem_forward,
-    vjp=(lambda g, ans, x, idx, ndim: apply(
-        INDEX_ADD, (g,), (idx, x._data.shape[x._data.ndim - ndim:], ans._data.ndim)),),
-    jvp="linear", saves=False, view=True, node_name=_index_name,
+    "getitem",
+    _getitem_forward,
+    vjp=(
+        lambda g, ans, x, idx, ndim: apply(
+            INDEX_ADD, (g,), (idx, x._data.shape[x._data.ndim - ndim :], ans._data.ndim)
+        ),
+    ),
+    jvp="linear",
+    saves=False,
+    view=True,
+    node_name=_index_name,
 )
 INDEX_ADD = Op(
-    "index_add_zeros", _index_add_forward,
+    "index_add_zeros",
+    _index_add_forward,
     vjp=(lambda g, ans, x, idx, shape, rnd: apply(GETITEM, (g,), (idx, len(shape))),),
-    jvp="linear", saves=False, node_name="IndexBackwardBackward0",
+    jvp="linear",
+    saves=False,
+    node_name="IndexBackwardBackward0",
 )
 
 
-def _put_x_rule(g: Tensor, ans: Tensor, x: Tensor, v: Any, idx: tuple, ndim: int,
-                v_ndim: int) -> Tensor:
+def _put_x_rule(
+    g: Tensor, ans: Tensor, x: Tensor, v: Any, idx: tuple, ndim: int, v_ndim: int
+) -> Tensor:
     return apply(INDEX_PUT, (g, 0.0), (idx, ndim, 0))
 
 
-def _put_v_rule(g: Tensor, ans: Tensor, x: Tensor, v: Tensor, idx: tuple, ndim: int,
-                v_ndim: int) -> Tensor:
+def _put_v_rule(
+    g: Tensor, ans: Tensor, x: Tensor, v: Tensor, idx: tuple, ndim: int, v_ndim: int
+) -> Tensor:
     region = apply(GETITEM, (g,), (idx, ndim))
-    rnd = _region_ndim(x._data.shape[x._data.ndim - ndim:], idx)
-    if region._data.shape[region._data.ndim - v_ndim:] != v._data.shape or rnd != v_ndim:
+    rnd = _region_ndim(x._data.shape[x._data.ndim - ndim :], idx)
+    if region._data.shape[region._data.ndim - v_ndim :] != v._data.shape or rnd != v_ndim:
         region = sum_to(region, v._data.shape, rnd - v_ndim)
     return region
 
 
 INDEX_PUT = Op(
-    "index_put", _index_put_forward, vjp=(_put_x_rule, _put_v_rule), jvp="linear", saves=False,
+    "index_put",
+    _index_put_forward,
+    vjp=(_put_x_rule, _put_v_rule),
+    jvp="linear",
+    saves=False,
     node_name="CopySlices",
 )
 

@@ -29,14 +29,20 @@ def _reduce_to(g: Tensor, shape: tuple[int, ...], out_ndim: int) -> Tensor:
     return sum_to(g, shape, g._data.ndim - nb - len(shape))
 
 
+def _out_ndim(xs: tuple, ys: tuple) -> int:
+    """The rank of ``matmul``'s output for operand shapes ``xs`` and ``ys``."""
+    if len(xs) == 1:
+        return len(ys) - 1
+    return len(xs) - 1 if len(ys) == 1 else max(len(xs), len(ys))
+
+
 def _vjp_x(g: Tensor, ans: Tensor, x: Tensor, y: Tensor) -> Tensor:
     xs, ys = x._data.shape, y._data.shape
     if len(ys) == 1:  # (..., n) = (..., n, k) @ (k,)  or dot
         return g.unsqueeze(-1) * y
     if len(xs) == 1:  # (..., m) = (k,) @ (..., k, m)
-        return _reduce_to((g.unsqueeze(-2) @ y.mT).squeeze(-2), xs, ans._data.ndim)
-    full = g @ y.mT
-    return _reduce_to(full, xs, ans._data.ndim)
+        return _reduce_to((g.unsqueeze(-2) @ y.mT).squeeze(-2), xs, _out_ndim(xs, ys))
+    return _reduce_to(g @ y.mT, xs, _out_ndim(xs, ys))
 
 
 def _vjp_y(g: Tensor, ans: Tensor, x: Tensor, y: Tensor) -> Tensor:
@@ -47,8 +53,7 @@ def _vjp_y(g: Tensor, ans: Tensor, x: Tensor, y: Tensor) -> Tensor:
         return x.unsqueeze(-1) * g.unsqueeze(-2)
     if len(ys) == 1:  # y (k,): sum over n and x's batch of g[..., n, None] * x
         return sum_to(g.unsqueeze(-1) * x, ys, len(xs) - 1)
-    full = x.mT @ g
-    return _reduce_to(full, ys, ans._data.ndim)
+    return _reduce_to(x.mT @ g, ys, _out_ndim(xs, ys))
 
 
 def _jvp_x(t: Tensor, ans: Tensor, x: Tensor, y: Tensor) -> Tensor:
@@ -87,8 +92,7 @@ def _matmul_name(inputs: tuple, params: tuple) -> str:
 def _matmul_forward(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(
-            f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and "
-            f"{b.ndim}D"
+            f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D"
         )
     if a.shape[-1] != b.shape[-2 if b.ndim > 1 else -1]:
         raise RuntimeError(
@@ -102,8 +106,14 @@ def _rows(a: np.ndarray) -> int:
     return int(np.prod(a.shape[:-1])) if a.ndim > 1 else 1
 
 
-MATMUL = Op("matmul", _matmul_forward, vjp=(_vjp_x, _vjp_y), jvp=(_jvp_x, _jvp_y),
-            promote=True, node_name=_matmul_name)
+MATMUL = Op(
+    "matmul",
+    _matmul_forward,
+    vjp=(_vjp_x, _vjp_y),
+    jvp=(_jvp_x, _jvp_y),
+    promote=True,
+    node_name=_matmul_name,
+)
 
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:
@@ -129,8 +139,9 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
 def mv(input: Tensor, vec: Tensor) -> Tensor:
     """Matrix-vector product."""
     if input._data.ndim != 2 or vec._data.ndim != 1:
-        raise RuntimeError("vector + matrix @ vector expected, got "
-                           f"{input._data.ndim}, {vec._data.ndim}")
+        raise RuntimeError(
+            f"vector + matrix @ vector expected, got {input._data.ndim}, {vec._data.ndim}"
+        )
     return matmul(input, vec)
 
 
@@ -140,12 +151,11 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
         raise RuntimeError(
             f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors"
         )
-    if input._data.shape != other._data.shape:
+    n, m = input._data.shape[0], other._data.shape[0]
+    if n != m:
         raise RuntimeError(
-            "inconsistent tensor size, expected tensor [{}] and src [{}] to have the same "
-            "number of elements, but got {} and {} elements respectively".format(
-                input._data.shape[0], other._data.shape[0], input._data.shape[0],
-                other._data.shape[0])
+            f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to have the same "
+            f"number of elements, but got {n} and {m} elements respectively"
         )
     return matmul(input, other)
 
@@ -170,7 +180,17 @@ def _rmatmul(self: Tensor, other: Any) -> Tensor:
     return matmul(other, self)
 
 
-for _name, _fn in (("matmul", matmul), ("__matmul__", matmul), ("__rmatmul__", _rmatmul),
-                   ("mm", mm), ("bmm", bmm), ("mv", mv), ("dot", dot), ("outer", outer),
-                   ("inner", inner), ("vdot", dot), ("ger", outer)):
+for _name, _fn in (
+    ("matmul", matmul),
+    ("__matmul__", matmul),
+    ("__rmatmul__", _rmatmul),
+    ("mm", mm),
+    ("bmm", bmm),
+    ("mv", mv),
+    ("dot", dot),
+    ("outer", outer),
+    ("inner", inner),
+    ("vdot", dot),
+    ("ger", outer),
+):
     install(_name, _fn)

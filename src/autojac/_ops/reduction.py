@@ -48,14 +48,19 @@ def _sum_name(inputs: tuple, params: tuple) -> str:
 
 
 SUM = Op(
-    "sum", lambda a, dims, keepdim, explicit: np.sum(a, axis=dims, keepdims=keepdim),
+    "sum",
+    lambda a, dims, keepdim, explicit: np.sum(a, axis=dims, keepdims=keepdim),
     vjp=(lambda g, ans, x, dims, keepdim, _: unreduce(g, x, dims, keepdim),),
-    jvp="linear", saves=False, node_name=_sum_name,
+    jvp="linear",
+    saves=False,
+    node_name=_sum_name,
 )
 MEAN = Op(
-    "mean", lambda a, dims, keepdim, explicit: np.mean(a, axis=dims, keepdims=keepdim),
+    "mean",
+    lambda a, dims, keepdim, explicit: np.mean(a, axis=dims, keepdims=keepdim),
     vjp=(lambda g, ans, x, dims, keepdim, _: unreduce(g, x, dims, keepdim) / _count(x, dims),),
-    jvp="linear", saves=False,
+    jvp="linear",
+    saves=False,
     node_name=lambda inputs, params: "MeanBackward1" if params[2] else "MeanBackward0",
 )
 
@@ -83,8 +88,14 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     return apply(MEAN, (input,), (dims, keepdim, dim is not None))
 
 
-_TYPE_WORD = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-              "bool": "Bool"}
+_TYPE_WORD = {
+    "int64": "Long",
+    "int32": "Int",
+    "int16": "Short",
+    "int8": "Char",
+    "uint8": "Byte",
+    "bool": "Bool",
+}
 
 
 def _extreme_rule(g: Tensor, ans: Tensor, x: Tensor, dims: tuple, keepdim: bool, _: Any) -> Tensor:
@@ -96,11 +107,18 @@ def _extreme_rule(g: Tensor, ans: Tensor, x: Tensor, dims: tuple, keepdim: bool,
 def _extreme_op(name: str, forward: Any) -> Op:
     """amax/amin; the last param is the node name (AmaxBackward0, or MaxBackward1 for max())."""
     return Op(
-        name, lambda a, dims, keepdim, _: forward(a, axis=dims, keepdims=keepdim),
-        vjp=(lambda g, ans, x, dims, keepdim, e: unreduce(g, x, dims, keepdim)
-             * _extreme_rule(g, ans, x, dims, keepdim, e),),
-        jvp=(lambda t, ans, x, dims, keepdim, e: (t * _extreme_rule(t, ans, x, dims, keepdim, e))
-             .sum(dims, keepdim=keepdim),),
+        name,
+        lambda a, dims, keepdim, _: forward(a, axis=dims, keepdims=keepdim),
+        vjp=(
+            lambda g, ans, x, dims, keepdim, e: (
+                unreduce(g, x, dims, keepdim) * _extreme_rule(g, ans, x, dims, keepdim, e)
+            ),
+        ),
+        jvp=(
+            lambda t, ans, x, dims, keepdim, e: (
+                t * _extreme_rule(t, ans, x, dims, keepdim, e)
+            ).sum(dims, keepdim=keepdim),
+        ),
         node_name=lambda inputs, params: params[2],
     )
 
@@ -183,8 +201,14 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     return out if keepdim else squeeze(out, dims)
 
 
-def var(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
-        correction: float | None = None) -> Tensor:
+def var(
+    input: Tensor,
+    dim: Any = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+) -> Tensor:
     """Variance over ``dim`` with Bessel's ``correction`` (1 by default)."""
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
@@ -194,8 +218,14 @@ def var(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: b
     return (centered * centered).sum(dims, keepdim=keepdim) / np.maximum(n - correction, 0)
 
 
-def std(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
-        correction: float | None = None) -> Tensor:
+def std(
+    input: Tensor,
+    dim: Any = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+) -> Tensor:
     """Standard deviation: ``sqrt(var)``."""
     return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
 
@@ -205,8 +235,9 @@ def _along_index(index: np.ndarray, dim: int, batch: tuple[int, ...]) -> tuple:
     """Fancy index of shape ``batch + index.shape`` picking ``index`` along negative ``dim``."""
     shape = batch + index.shape
     nd = len(shape)
-    grids = [np.arange(s).reshape((1,) * k + (s,) + (1,) * (nd - k - 1))
-             for k, s in enumerate(shape)]
+    grids = [
+        np.arange(s).reshape((1,) * k + (s,) + (1,) * (nd - k - 1)) for k, s in enumerate(shape)
+    ]
     grids[nd + dim] = index.reshape((1,) * len(batch) + index.shape)
     return tuple(grids)
 
@@ -226,15 +257,22 @@ def _scatter_add_forward(g: np.ndarray, index: np.ndarray, dim: int, shape: tupl
 
 
 GATHER = Op(
-    "gather", _gather_forward,
-    vjp=(lambda g, ans, x, index, dim, ndim: apply(
-        SCATTER_ADD_ZEROS, (g,), (index, dim, x._data.shape)),),
-    jvp="linear", saves=False,
+    "gather",
+    _gather_forward,
+    vjp=(
+        lambda g, ans, x, index, dim, ndim: apply(
+            SCATTER_ADD_ZEROS, (g,), (index, dim, x._data.shape)
+        ),
+    ),
+    jvp="linear",
+    saves=False,
 )
 SCATTER_ADD_ZEROS = Op(
-    "scatter_add_zeros", _scatter_add_forward,
+    "scatter_add_zeros",
+    _scatter_add_forward,
     vjp=(lambda g, ans, x, index, dim, shape: apply(GATHER, (g,), (index, dim, len(shape))),),
-    jvp="linear", saves=False,
+    jvp="linear",
+    saves=False,
 )
 
 
@@ -249,21 +287,27 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     if dim is None:
         return gather(input.reshape(-1), 0, indices.reshape(-1))
     shape = np.broadcast_shapes(
-        tuple(s if i != normalize_dim(dim, input.ndim) else 1 for i, s in
-              enumerate(input._data.shape)),
-        tuple(s if i != normalize_dim(dim, input.ndim) else 1 for i, s in
-              enumerate(indices._data.shape)))
+        tuple(
+            s if i != normalize_dim(dim, input.ndim) else 1 for i, s in enumerate(input._data.shape)
+        ),
+        tuple(
+            s if i != normalize_dim(dim, input.ndim) else 1
+            for i, s in enumerate(indices._data.shape)
+        ),
+    )
     d = normalize_dim(dim, input.ndim)
-    idx_shape = shape[:d] + (indices._data.shape[d],) + shape[d + 1:]
-    in_shape = shape[:d] + (input._data.shape[d],) + shape[d + 1:]
+    idx_shape = shape[:d] + (indices._data.shape[d],) + shape[d + 1 :]
+    in_shape = shape[:d] + (input._data.shape[d],) + shape[d + 1 :]
     idx = _make(np.broadcast_to(indices._data, idx_shape), False, None)
     return gather(input.expand(in_shape) if in_shape != input._data.shape else input, d, idx)
 
 
 CUMSUM = Op(
-    "cumsum", lambda a, dim: np.cumsum(a, axis=dim),
+    "cumsum",
+    lambda a, dim: np.cumsum(a, axis=dim),
     vjp=(lambda g, ans, x, dim: apply(CUMSUM, (g.flip(dim),), (dim,)).flip(dim),),
-    jvp="linear", saves=False,
+    jvp="linear",
+    saves=False,
 )
 
 
@@ -277,9 +321,22 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
 
 from .elementwise import maximum, minimum  # noqa: E402
 
-for _name, _fn in (("sum", sum), ("mean", mean), ("amax", amax), ("amin", amin),
-                   ("max", max), ("min", min), ("argmax", argmax), ("argmin", argmin),
-                   ("all", all), ("any", any), ("logsumexp", logsumexp), ("var", var),
-                   ("std", std), ("gather", gather), ("take_along_dim", take_along_dim),
-                   ("cumsum", cumsum)):
+for _name, _fn in (
+    ("sum", sum),
+    ("mean", mean),
+    ("amax", amax),
+    ("amin", amin),
+    ("max", max),
+    ("min", min),
+    ("argmax", argmax),
+    ("argmin", argmin),
+    ("all", all),
+    ("any", any),
+    ("logsumexp", logsumexp),
+    ("var", var),
+    ("std", std),
+    ("gather", gather),
+    ("take_along_dim", take_along_dim),
+    ("cumsum", cumsum),
+):
     install(_name, _fn)

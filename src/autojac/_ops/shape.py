@@ -29,17 +29,24 @@ def _sizes(args: tuple) -> tuple[int, ...]:
     return tuple(int(a) for a in args)
 
 
-# -- the reshape family: same forward and rules, PyTorch's node names --------------------------
+# -- the reshape family: same forward and rules, PyTorch's node names
 def _reshape_forward(a: np.ndarray, shape: tuple[int, ...], ndim_in: int) -> np.ndarray:
     return a.reshape(a.shape[: a.ndim - ndim_in] + shape)
 
 
 def _reshape_op(node_name: str) -> Op:
     return Op(
-        "reshape", _reshape_forward,
-        vjp=(lambda g, ans, x, shape, n: apply(
-            VIEW, (g,), (x._data.shape[x._data.ndim - n:], len(shape))),),
-        jvp="linear", saves=False, view=True, node_name=node_name,
+        "reshape",
+        _reshape_forward,
+        vjp=(
+            lambda g, ans, x, shape, n: apply(
+                VIEW, (g,), (x._data.shape[x._data.ndim - n :], len(shape))
+            ),
+        ),
+        jvp="linear",
+        saves=False,
+        view=True,
+        node_name=node_name,
     )
 
 
@@ -94,7 +101,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if s == e:
         return input
-    return reshape(input, shape[:s] + (-1,) + shape[e + 1:])
+    return reshape(input, shape[:s] + (-1,) + shape[e + 1 :])
 
 
 def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
@@ -102,7 +109,7 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     shape = input._data.shape
     d = normalize_dim(dim, len(shape))
     inner = _infer_shape(tuple(sizes), shape[d])
-    return reshape(input, shape[:d] + inner + shape[d + 1:])
+    return reshape(input, shape[:d] + inner + shape[d + 1 :])
 
 
 def squeeze(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
@@ -122,9 +129,15 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
     return reshape_op(UNSQUEEZE, input, shape[:d] + (1,) + shape[d:])
 
 
-for _name, _fn in (("reshape", reshape), ("view_as", view_as), ("reshape_as", view_as),
-                   ("flatten", flatten), ("unflatten", unflatten), ("squeeze", squeeze),
-                   ("unsqueeze", unsqueeze)):
+for _name, _fn in (
+    ("reshape", reshape),
+    ("view_as", view_as),
+    ("reshape_as", view_as),
+    ("flatten", flatten),
+    ("unflatten", unflatten),
+    ("squeeze", squeeze),
+    ("unsqueeze", unsqueeze),
+):
     install(_name, _fn)
 
 
@@ -135,12 +148,16 @@ def _view(self: Tensor, *shape: Any) -> Tensor:
 install("view", _view)
 
 
-# -- transpose / permute ---------------------------------------------------------------------------
+# -- transpose / permute
 def _swap_name(name: str) -> Op:
     return Op(
-        "transpose", lambda a, d0, d1: np.swapaxes(a, d0, d1),
+        "transpose",
+        lambda a, d0, d1: np.swapaxes(a, d0, d1),
         vjp=(lambda g, ans, x, d0, d1: apply(TRANSPOSE, (g,), (d0, d1)),),
-        jvp="linear", saves=False, view=True, node_name=name,
+        jvp="linear",
+        saves=False,
+        view=True,
+        node_name=name,
     )
 
 
@@ -171,9 +188,12 @@ def _permute_forward(a: np.ndarray, perm: tuple[int, ...]) -> np.ndarray:
 
 
 PERMUTE = Op(
-    "permute", _permute_forward,
+    "permute",
+    _permute_forward,
     vjp=(lambda g, ans, x, perm: apply(PERMUTE, (g,), (tuple(np.argsort(perm)),)),),
-    jvp="linear", saves=False, view=True,
+    jvp="linear",
+    saves=False,
+    view=True,
 )
 
 
@@ -190,8 +210,10 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
     """Move dims from ``source`` to ``destination`` positions."""
     n = input._data.ndim
     src = [normalize_dim(d, n) for d in ((source,) if isinstance(source, int) else source)]
-    dst = [normalize_dim(d, n) for d in
-           ((destination,) if isinstance(destination, int) else destination)]
+    dst = [
+        normalize_dim(d, n)
+        for d in ((destination,) if isinstance(destination, int) else destination)
+    ]
     order = [d for d in range(n) if d not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -199,17 +221,29 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
 
 
 moveaxis = movedim
-for _name, _fn in (("transpose", transpose), ("swapaxes", transpose), ("swapdims", transpose),
-                   ("t", t), ("permute", permute), ("movedim", movedim),
-                   ("moveaxis", movedim)):
+for _name, _fn in (
+    ("transpose", transpose),
+    ("swapaxes", transpose),
+    ("swapdims", transpose),
+    ("t", t),
+    ("permute", permute),
+    ("movedim", movedim),
+    ("moveaxis", movedim),
+):
     install(_name, _fn)
-install("T", property(lambda self: permute(self, tuple(range(self.ndim - 1, -1, -1)))
-                      if self.ndim != 2 else t(self)))
+install(
+    "T",
+    property(
+        lambda self: (
+            permute(self, tuple(range(self.ndim - 1, -1, -1))) if self.ndim != 2 else t(self)
+        )
+    ),
+)
 install("mT", property(lambda self: transpose(self, -2, -1)))
 install("H", property(lambda self: t(self).conj() if self.is_complex() else t(self)))
 
 
-# -- expand ------------------------------------------------------------------------------------------
+# -- expand
 def expand(input: Tensor, *sizes: Any) -> Tensor:
     """Broadcast to ``sizes`` without copying (-1 keeps a dim)."""
     shape = input._data.shape
@@ -258,7 +292,7 @@ install("broadcast_to", broadcast_to)
 install("sum_to_size", sum_to_size)
 
 
-# -- clone / contiguous -----------------------------------------------------------------------------
+# -- clone / contiguous
 CLONE = Op("clone", lambda a: np.array(a), vjp=(lambda g, *_: g,), jvp="linear", saves=False)
 
 
@@ -271,7 +305,7 @@ install("clone", clone)
 install("contiguous", lambda self, memory_format=None: self)
 
 
-# -- cat / stack -------------------------------------------------------------------------------------
+# -- cat / stack
 def _cat_vjp(g: Tensor, ans: Tensor, *inputs_and_dim: Any) -> list[Tensor]:
     *inputs, dim = inputs_and_dim
     out, start = [], 0
@@ -283,8 +317,9 @@ def _cat_vjp(g: Tensor, ans: Tensor, *inputs_and_dim: Any) -> list[Tensor]:
     return out
 
 
-CAT = Op("cat", lambda *a: np.concatenate(a[:-1], axis=a[-1]), vjp=_cat_vjp, jvp="linear",
-         saves=False)
+CAT = Op(
+    "cat", lambda *a: np.concatenate(a[:-1], axis=a[-1]), vjp=_cat_vjp, jvp="linear", saves=False
+)
 
 
 def _stack_vjp(g: Tensor, ans: Tensor, *inputs_and_dim: Any) -> list[Tensor]:
@@ -293,8 +328,9 @@ def _stack_vjp(g: Tensor, ans: Tensor, *inputs_and_dim: Any) -> list[Tensor]:
     return [getitem(g, (Ellipsis, i) + tail) for i in range(len(inputs))]
 
 
-STACK = Op("stack", lambda *a: np.stack(a[:-1], axis=a[-1]), vjp=_stack_vjp, jvp="linear",
-           saves=False)
+STACK = Op(
+    "stack", lambda *a: np.stack(a[:-1], axis=a[-1]), vjp=_stack_vjp, jvp="linear", saves=False
+)
 
 
 def _common_dtype(tensors: Sequence[Tensor]) -> list[Tensor]:
@@ -302,6 +338,7 @@ def _common_dtype(tensors: Sequence[Tensor]) -> list[Tensor]:
     if len(dts) == 1:
         return list(tensors)
     from .._dtypes import result_type
+
     target = result_type(*(t._data for t in tensors))
     return [t if t._data.dtype == target else t.to(target) for t in tensors]
 
@@ -312,8 +349,9 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         raise TypeError("cat(): argument 'tensors' must be tuple of Tensors")
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
-    tensors = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or \
-        list(tensors[:1])
+    tensors = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or list(
+        tensors[:1]
+    )
     ndim = tensors[0]._data.ndim
     d = _neg_dim(dim, ndim)
     return apply(CAT, _common_dtype(tensors), (d,))
@@ -347,7 +385,7 @@ def vstack(tensors: Sequence[Tensor]) -> Tensor:
     return cat([t if t._data.ndim > 1 else reshape(t, 1, -1) for t in tensors], 0)
 
 
-# -- split / chunk / unbind / narrow / select --------------------------------------------------------
+# -- split / chunk / unbind / narrow / select
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """Slice ``length`` elements of dim ``dim`` from ``start``."""
     d = normalize_dim(dim, input._data.ndim)
@@ -393,14 +431,24 @@ def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     return tuple(select(input, dim, i) for i in range(n))
 
 
-for _name, _fn in (("narrow", narrow), ("select", select), ("split", split), ("chunk", chunk),
-                   ("unbind", unbind)):
+for _name, _fn in (
+    ("narrow", narrow),
+    ("select", select),
+    ("split", split),
+    ("chunk", chunk),
+    ("unbind", unbind),
+):
     install(_name, _fn)
 
 
-# -- flip / roll -------------------------------------------------------------------------------------
-FLIP = Op("flip", lambda a, dims: np.flip(a, dims),
-          vjp=(lambda g, ans, x, dims: apply(FLIP, (g,), (dims,)),), jvp="linear", saves=False)
+# -- flip / roll
+FLIP = Op(
+    "flip",
+    lambda a, dims: np.flip(a, dims),
+    vjp=(lambda g, ans, x, dims: apply(FLIP, (g,), (dims,)),),
+    jvp="linear",
+    saves=False,
+)
 
 
 def flip(input: Tensor, dims: Any) -> Tensor:
@@ -410,10 +458,13 @@ def flip(input: Tensor, dims: Any) -> Tensor:
     return apply(FLIP, (input,), (tuple(_neg_dim(d, n) for d in dims),))
 
 
-ROLL = Op("roll", lambda a, shifts, dims: np.roll(a, shifts, dims),
-          vjp=(lambda g, ans, x, shifts, dims: apply(
-              ROLL, (g,), (tuple(-s for s in shifts), dims)),),
-          jvp="linear", saves=False)
+ROLL = Op(
+    "roll",
+    lambda a, shifts, dims: np.roll(a, shifts, dims),
+    vjp=(lambda g, ans, x, shifts, dims: apply(ROLL, (g,), (tuple(-s for s in shifts), dims)),),
+    jvp="linear",
+    saves=False,
+)
 
 
 def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:

@@ -16,8 +16,14 @@ from .._autograd import forward_ad as _state
 from .._ops._registry import Op, apply
 from .._tensor import Tensor
 
-__all__ = ["dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual",
-           "UnpackedDualTensor"]
+__all__ = [
+    "dual_level",
+    "enter_dual_level",
+    "exit_dual_level",
+    "make_dual",
+    "unpack_dual",
+    "UnpackedDualTensor",
+]
 
 
 class UnpackedDualTensor(NamedTuple):
@@ -52,9 +58,7 @@ class dual_level:
 
 def _check_float(what: str, t: Tensor) -> None:
     if t._data.dtype.kind not in "fc":
-        raise ValueError(
-            f"Expected {what} to be floating point or complex, but got: {t.dtype}"
-        )
+        raise ValueError(f"Expected {what} to be floating point or complex, but got: {t.dtype}")
 
 
 def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> Tensor:

@@ -27,15 +27,18 @@ _STRATEGIES = ("forward-mode", "reverse-mode")
 _ROW_BLOCK_ELEMENTS = 1 << 21
 
 
-# -- argument handling (PyTorch's checks and messages) --------------------------------------------
+# -- argument handling (PyTorch's checks and messages)
 def _as_tuple(value: Any, arg_name: str, fn_name: str | None) -> tuple[bool, tuple]:
     """``(was_tuple, tuple_of_tensors)``; only a real tuple counts as a tuple."""
     is_tuple = isinstance(value, tuple)
     items = value if is_tuple else (value,)
     for i, el in enumerate(items):
         if not isinstance(el, Tensor):
-            where = (f"the value at index {i} has type {type(el)}." if is_tuple
-                     else f"the given {arg_name} has type {type(el)}.")
+            where = (
+                f"the value at index {i} has type {type(el)}."
+                if is_tuple
+                else f"the given {arg_name} has type {type(el)}."
+            )
             raise TypeError(
                 f"The {arg_name} given to {fn_name} must be either a Tensor or a tuple of "
                 f"Tensors but {where}"
@@ -87,19 +90,19 @@ def _validate_v(v: tuple, other: tuple, other_is_tuple: bool) -> None:
 
 _STRICT_MESSAGES = {
     "outputs": "Output {i} of the user-provided function does not require gradients. The "
-               "outputs must be computed in a differentiable manner from the input when running "
-               "in strict mode.",
+    "outputs must be computed in a differentiable manner from the input when running "
+    "in strict mode.",
     "grad_inputs": "The gradient with respect to input {i} is independent of the inputs of the "
-                   "user-provided function. This is not allowed in strict mode.",
+    "user-provided function. This is not allowed in strict mode.",
     "jacobian": "While computing the hessian, found that the jacobian of the user-provided "
-                "function with respect to input {i} is independent of the input. This is not "
-                "allowed in strict mode. You should ensure that your function is twice "
-                "differentiable and that the jacobian depends on the inputs (this would be "
-                "violated by a linear function for example).",
+    "function with respect to input {i} is independent of the input. This is not "
+    "allowed in strict mode. You should ensure that your function is twice "
+    "differentiable and that the jacobian depends on the inputs (this would be "
+    "violated by a linear function for example).",
     "hessian": "The hessian of the user-provided function with respect to input {i} is "
-               "independent of the input. This is not allowed in strict mode. You should ensure "
-               "that your function is thrice differentiable and that the hessian depends on the "
-               "inputs.",
+    "independent of the input. This is not allowed in strict mode. You should ensure "
+    "that your function is thrice differentiable and that the hessian depends on the "
+    "inputs.",
 }
 
 
@@ -113,16 +116,16 @@ def _check_requires_grad(values: tuple, kind: str, strict: bool) -> None:
 
 _ZERO_MESSAGES = {
     "back": "The output of the user-provided function is independent of input {i}. This is not "
-            "allowed in strict mode.",
+    "allowed in strict mode.",
     "back_trick": "The gradient with respect to the input is independent of entry {i} in the "
-                  "grad_outputs when using the double backward trick to compute forward mode "
-                  "gradients. This is not allowed in strict mode.",
+    "grad_outputs when using the double backward trick to compute forward mode "
+    "gradients. This is not allowed in strict mode.",
     "double_back": "The jacobian of the user-provided function is independent of input {i}. "
-                   "This is not allowed in strict mode.",
+    "This is not allowed in strict mode.",
     "double_back_trick": "The hessian of the user-provided function is independent of entry "
-                         "{i} in the grad_jacobian. This is not allowed in strict mode as it "
-                         "prevents from using the double backward trick to replace forward mode "
-                         "AD.",
+    "{i} in the grad_jacobian. This is not allowed in strict mode as it "
+    "prevents from using the double backward trick to replace forward mode "
+    "AD.",
 }
 
 
@@ -134,8 +137,9 @@ def _constant_error(i: int, double: bool) -> RuntimeError:
     )
 
 
-def _fill_in_zeros(grads: tuple, refs: tuple, strict: bool, create_graph: bool,
-                   stage: str) -> tuple:
+def _fill_in_zeros(
+    grads: tuple, refs: tuple, strict: bool, create_graph: bool, stage: str
+) -> tuple:
     """Zeros where no gradient flowed, or the strict-mode error for that stage."""
     out = []
     for i, (g, ref) in enumerate(zip(grads, refs)):
@@ -153,23 +157,39 @@ def _zeros(shape: tuple[int, ...], dtype: np.dtype) -> Tensor:
     return _make(np.zeros(shape, dtype=dtype), False, None)
 
 
-def _autograd_grad(outputs: tuple, inputs: tuple, grad_outputs: tuple | None = None,
-                   create_graph: bool = False, retain_graph: bool | None = None,
-                   is_grads_batched: bool = False) -> tuple:
+def _autograd_grad(
+    outputs: tuple,
+    inputs: tuple,
+    grad_outputs: tuple | None = None,
+    create_graph: bool = False,
+    retain_graph: bool | None = None,
+    is_grads_batched: bool = False,
+) -> tuple:
     """``autograd.grad`` that skips outputs not requiring grad (None where nothing flows)."""
     if grad_outputs is None:
         grad_outputs = (None,) * len(outputs)
     pairs = [(o, g) for o, g in zip(outputs, grad_outputs) if o is not None and o._rg]
     if not pairs:
         return (None,) * len(inputs)
-    return _grad([o for o, _ in pairs], inputs, [g for _, g in pairs],
-                 retain_graph=retain_graph, create_graph=create_graph, allow_unused=True,
-                 is_grads_batched=is_grads_batched)
+    return _grad(
+        [o for o, _ in pairs],
+        inputs,
+        [g for _, g in pairs],
+        retain_graph=retain_graph,
+        create_graph=create_graph,
+        allow_unused=True,
+        is_grads_batched=is_grads_batched,
+    )
 
 
-# -- vjp / jvp / vhp / hvp ------------------------------------------------------------------------------
-def vjp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
-        strict: bool = False) -> tuple[Any, Any]:
+# -- vjp / jvp / vhp / hvp
+def vjp(
+    func: Callable[..., Any],
+    inputs: Any,
+    v: Any = None,
+    create_graph: bool = False,
+    strict: bool = False,
+) -> tuple[Any, Any]:
     """``(func(inputs), v^T J)``: the vector-Jacobian product, as PyTorch.
 
     Example:
@@ -179,25 +199,31 @@ def vjp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
     with grad_mode.enable_grad():
         inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
         inputs = _preprocess(inputs, create_graph, True)
-        outputs_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function",
-                                           "vjp")
+        outputs_tuple, outputs = _as_tuple(
+            func(*inputs), "outputs of the user-provided function", "vjp"
+        )
         _check_requires_grad(outputs, "outputs", strict)
         if v is not None:
             _, v = _as_tuple(v, "v", "vjp")
             v = _preprocess(v, create_graph, False)
             _validate_v(v, outputs, outputs_tuple)
         elif len(outputs) != 1 or outputs[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the user-provided function "
-                               "returns a single Tensor with a single element.")
+            raise RuntimeError(
+                "The vector v can only be None if the user-provided function "
+                "returns a single Tensor with a single element."
+            )
     with grad_mode.set_grad_enabled(create_graph or grad_mode.is_grad_enabled()):
         res = _autograd_grad(outputs, inputs, v, create_graph=create_graph)
         res = _fill_in_zeros(res, inputs, strict, create_graph, "back")
-    return (_unpack(_postprocess(outputs, create_graph), outputs_tuple),
-            _unpack(_postprocess(res, create_graph), inputs_tuple))
+    return (
+        _unpack(_postprocess(outputs, create_graph), outputs_tuple),
+        _unpack(_postprocess(res, create_graph), inputs_tuple),
+    )
 
 
-def _check_v_for_inputs(v: Any, inputs: tuple, inputs_tuple: bool, create_graph: bool,
-                        fn_name: str, none_message: str) -> tuple | None:
+def _check_v_for_inputs(
+    v: Any, inputs: tuple, inputs_tuple: bool, create_graph: bool, fn_name: str, none_message: str
+) -> tuple | None:
     if v is not None:
         _, v = _as_tuple(v, "v", fn_name)
         v = _preprocess(v, create_graph, False)
@@ -208,8 +234,13 @@ def _check_v_for_inputs(v: Any, inputs: tuple, inputs_tuple: bool, create_graph:
     return None
 
 
-def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
-        strict: bool = False) -> tuple[Any, Any]:
+def jvp(
+    func: Callable[..., Any],
+    inputs: Any,
+    v: Any = None,
+    create_graph: bool = False,
+    strict: bool = False,
+) -> tuple[Any, Any]:
     """``(func(inputs), J v)``: the Jacobian-vector product, as PyTorch.
 
     Computed in real forward mode (one pass); with ``strict=True`` PyTorch's double-backward
@@ -222,9 +253,15 @@ def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
     with grad_mode.enable_grad():
         inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
         inputs = _preprocess(inputs, create_graph, True)
-        v = _check_v_for_inputs(v, inputs, inputs_tuple, create_graph, "jvp",
-                                "The vector v can only be None if the input to the user-provided "
-                                "function is a single Tensor with a single element.")
+        v = _check_v_for_inputs(
+            v,
+            inputs,
+            inputs_tuple,
+            create_graph,
+            "jvp",
+            "The vector v can only be None if the input to the user-provided "
+            "function is a single Tensor with a single element.",
+        )
         if v is None:
             v = (_make(np.ones_like(inputs[0]._data), False, None),)
         if strict:
@@ -232,19 +269,24 @@ def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
         with fwAD.dual_level():
             duals = tuple(fwAD.make_dual(x, t) for x, t in zip(inputs, v))
             outputs_tuple, outputs = _as_tuple(
-                func(*duals), "outputs of the user-provided function", "jvp")
+                func(*duals), "outputs of the user-provided function", "jvp"
+            )
             tangents = tuple(
-                _zeros(o._data.shape, o._data.dtype) if o._fw is None else o._fw
-                for o in outputs)
+                _zeros(o._data.shape, o._data.dtype) if o._fw is None else o._fw for o in outputs
+            )
             primals = tuple(fwAD.unpack_dual(o).primal for o in outputs)
-    return (_unpack(_postprocess(primals, create_graph), outputs_tuple),
-            _unpack(_postprocess(tangents, create_graph), outputs_tuple))
+    return (
+        _unpack(_postprocess(primals, create_graph), outputs_tuple),
+        _unpack(_postprocess(tangents, create_graph), outputs_tuple),
+    )
 
 
-def _jvp_double_backward(func: Callable[..., Any], inputs: tuple, inputs_tuple: bool, v: tuple,
-                         create_graph: bool) -> tuple[Any, Any]:
-    outputs_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function",
-                                       "jvp")
+def _jvp_double_backward(
+    func: Callable[..., Any], inputs: tuple, inputs_tuple: bool, v: tuple, create_graph: bool
+) -> tuple[Any, Any]:
+    outputs_tuple, outputs = _as_tuple(
+        func(*inputs), "outputs of the user-provided function", "jvp"
+    )
     _check_requires_grad(outputs, "outputs", True)
     dummies = tuple(_make(np.zeros_like(o._data), True, None) for o in outputs)
     grad_inputs = _autograd_grad(outputs, inputs, dummies, create_graph=True)
@@ -252,28 +294,40 @@ def _jvp_double_backward(func: Callable[..., Any], inputs: tuple, inputs_tuple: 
     with grad_mode.set_grad_enabled(create_graph or grad_mode.is_grad_enabled()):
         res = _autograd_grad(grad_inputs, dummies, v, create_graph=create_graph)
         res = _fill_in_zeros(res, outputs, True, create_graph, "back_trick")
-    return (_unpack(_postprocess(outputs, create_graph), outputs_tuple),
-            _unpack(_postprocess(res, create_graph), outputs_tuple))
+    return (
+        _unpack(_postprocess(outputs, create_graph), outputs_tuple),
+        _unpack(_postprocess(res, create_graph), outputs_tuple),
+    )
 
 
 def _scalar_output(func: Callable[..., Any], inputs: tuple, fn_name: str, strict: bool) -> Tensor:
-    outputs_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function",
-                                       fn_name)
+    outputs_tuple, outputs = _as_tuple(
+        func(*inputs), "outputs of the user-provided function", fn_name
+    )
     _check_requires_grad(outputs, "outputs", strict)
     if outputs_tuple:
         raise RuntimeError(f"The function given to {fn_name} should return a single Tensor")
     if outputs[0].numel() != 1:
-        raise RuntimeError(f"The Tensor returned by the function given to {fn_name} should "
-                           "contain a single element")
+        raise RuntimeError(
+            f"The Tensor returned by the function given to {fn_name} should "
+            "contain a single element"
+        )
     return outputs[0]
 
 
-_V_NONE_HVP = ("The vector v can only be None if the input to the user-provided function is a "
-               "single Tensor with a single element.")
+_V_NONE_HVP = (
+    "The vector v can only be None if the input to the user-provided function is a "
+    "single Tensor with a single element."
+)
 
 
-def vhp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
-        strict: bool = False) -> tuple[Any, Any]:
+def vhp(
+    func: Callable[..., Any],
+    inputs: Any,
+    v: Any = None,
+    create_graph: bool = False,
+    strict: bool = False,
+) -> tuple[Any, Any]:
     """``(func(inputs), v^T H)`` for a scalar ``func``, as PyTorch (double backward)."""
     with grad_mode.enable_grad():
         inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vhp")
@@ -285,12 +339,16 @@ def vhp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
     with grad_mode.set_grad_enabled(create_graph or grad_mode.is_grad_enabled()):
         res = _autograd_grad(jac, inputs, v, create_graph=create_graph)
         res = _fill_in_zeros(res, inputs, strict, create_graph, "double_back")
-    return (_postprocess(out, create_graph),
-            _unpack(_postprocess(res, create_graph), inputs_tuple))
+    return (_postprocess(out, create_graph), _unpack(_postprocess(res, create_graph), inputs_tuple))
 
 
-def hvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
-        strict: bool = False) -> tuple[Any, Any]:
+def hvp(
+    func: Callable[..., Any],
+    inputs: Any,
+    v: Any = None,
+    create_graph: bool = False,
+    strict: bool = False,
+) -> tuple[Any, Any]:
     """``(func(inputs), H v)`` for a scalar ``func``.
 
     Computed forward-over-reverse (one forward-mode pass through the gradient); with
@@ -310,14 +368,15 @@ def hvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
             jac = _autograd_grad((out,), inputs, create_graph=create_graph)
             res = tuple(
                 _zeros(x._data.shape, x._data.dtype) if g is None or g._fw is None else g._fw
-                for g, x in zip(jac, inputs))
+                for g, x in zip(jac, inputs)
+            )
             out = fwAD.unpack_dual(out).primal
-    return (_postprocess(out, create_graph),
-            _unpack(_postprocess(res, create_graph), inputs_tuple))
+    return (_postprocess(out, create_graph), _unpack(_postprocess(res, create_graph), inputs_tuple))
 
 
-def _hvp_double_backward(func: Callable[..., Any], inputs: tuple, inputs_tuple: bool,
-                         v: tuple | None, create_graph: bool) -> tuple[Any, Any]:
+def _hvp_double_backward(
+    func: Callable[..., Any], inputs: tuple, inputs_tuple: bool, v: tuple | None, create_graph: bool
+) -> tuple[Any, Any]:
     out = _scalar_output(func, inputs, "hvp", True)
     jac = _autograd_grad((out,), inputs, create_graph=True)
     _check_requires_grad(jac, "jacobian", True)
@@ -327,11 +386,10 @@ def _hvp_double_backward(func: Callable[..., Any], inputs: tuple, inputs_tuple: 
     with grad_mode.set_grad_enabled(create_graph or grad_mode.is_grad_enabled()):
         res = _autograd_grad(double_back, grad_jac, v, create_graph=create_graph)
         res = _fill_in_zeros(res, inputs, True, create_graph, "double_back_trick")
-    return (_postprocess(out, create_graph),
-            _unpack(_postprocess(res, create_graph), inputs_tuple))
+    return (_postprocess(out, create_graph), _unpack(_postprocess(res, create_graph), inputs_tuple))
 
 
-# -- jacobian ----------------------------------------------------------------------------------------
+# -- jacobian
 def _basis(numel: int, start: int, stop: int, dtype: np.dtype, shape: tuple) -> Tensor:
     """Rows ``start:stop`` of the identity of size ``numel``, shaped ``(rows,) + shape``."""
     rows = stop - start
@@ -345,8 +403,13 @@ def _blocks(n: int, size: int) -> list[tuple[int, int]]:
     return [(a, min(a + size, n)) for a in range(0, n, size)]
 
 
-def _assemble(pieces: list[Tensor], lead_shape: tuple, tail_shape: tuple, differentiable: bool,
-              dtype: np.dtype) -> Tensor:
+def _assemble(
+    pieces: list[Tensor],
+    lead_shape: tuple,
+    tail_shape: tuple,
+    differentiable: bool,
+    dtype: np.dtype,
+) -> Tensor:
     """Stack per-block results (each ``(rows,) + tail``) into ``lead_shape + tail_shape``."""
     from .._ops.shape import cat
 
@@ -364,16 +427,19 @@ def _call(func: Callable[..., Any], inputs: tuple) -> tuple[bool, tuple]:
 
 
 def _independent(i: int, j: int) -> RuntimeError:
-    return RuntimeError(f"Output {i} of the user-provided function is independent of input {j}. "
-                        "This is not allowed in strict mode.")
+    return RuntimeError(
+        f"Output {i} of the user-provided function is independent of input {j}. "
+        "This is not allowed in strict mode."
+    )
 
 
 def _row_block(block: int | None, numel: int) -> int:
     return block or max(1, _ROW_BLOCK_ELEMENTS // max(1, numel))
 
 
-def _reverse_rows(outputs: tuple, inputs: tuple, create_graph: bool, strict: bool,
-                  block: int | None) -> tuple:
+def _reverse_rows(
+    outputs: tuple, inputs: tuple, create_graph: bool, strict: bool, block: int | None
+) -> tuple:
     """J[i][j] from batched VJPs: for each output, blocks of basis cotangents."""
     rows_per_pass = _row_block(block, sum(x.numel() for x in inputs))
     jac = []
@@ -383,8 +449,14 @@ def _reverse_rows(outputs: tuple, inputs: tuple, create_graph: bool, strict: boo
         flat = out.reshape(-1)
         for start, stop in _blocks(n, rows_per_pass):
             seeds = _basis(n, start, stop, out._data.dtype, (n,))
-            vj = _autograd_grad((flat,), inputs, (seeds,), create_graph=create_graph,
-                                retain_graph=True, is_grads_batched=True)
+            vj = _autograd_grad(
+                (flat,),
+                inputs,
+                (seeds,),
+                create_graph=create_graph,
+                retain_graph=True,
+                is_grads_batched=True,
+            )
             for j, (g, x) in enumerate(zip(vj, inputs)):
                 if g is None:
                     if strict:
@@ -393,10 +465,14 @@ def _reverse_rows(outputs: tuple, inputs: tuple, create_graph: bool, strict: boo
                 elif strict and create_graph and not g._rg:
                     raise _constant_error(i, False)
                 pieces[j].append(g)
-        jac.append(tuple(
-            _assemble(p, out._data.shape, x._data.shape, create_graph, x._data.dtype)
-            if p else _zeros(out._data.shape + x._data.shape, x._data.dtype)
-            for p, x in zip(pieces, inputs)))
+        jac.append(
+            tuple(
+                _assemble(p, out._data.shape, x._data.shape, create_graph, x._data.dtype)
+                if p
+                else _zeros(out._data.shape + x._data.shape, x._data.dtype)
+                for p, x in zip(pieces, inputs)
+            )
+        )
     return _postprocess(tuple(jac), create_graph)
 
 
@@ -427,9 +503,14 @@ def _block_seed(x: Tensor, lo: int, hi: int, col0: int, rows: int) -> Tensor:
     return _make(seed.reshape((rows,) + x._data.shape), False, None)
 
 
-def _forward_columns(outputs: tuple, inputs: tuple, blocks: list[list[tuple]],
-                     block_tangents: list[list[Any]], create_graph: bool,
-                     strict: bool) -> tuple:
+def _forward_columns(
+    outputs: tuple,
+    inputs: tuple,
+    blocks: list[list[tuple]],
+    block_tangents: list[list[Any]],
+    create_graph: bool,
+    strict: bool,
+) -> tuple:
     """J[i][j] from the outputs' tangents of every block of basis columns."""
     jac = []
     for i, out in enumerate(outputs):
@@ -447,21 +528,25 @@ def _forward_columns(outputs: tuple, inputs: tuple, blocks: list[list[tuple]],
                         reached = True
                         constant = constant and not t._rg
                         if col0 or hi - lo != t._data.shape[0]:
-                            t = t[col0:col0 + hi - lo]
+                            t = t[col0 : col0 + hi - lo]
                     pieces.append(t)
             if strict and x.numel() and out.numel():
                 if not reached:
                     raise _independent(i, j)
                 if create_graph and constant:
                     raise _constant_error(i, False)
-            row.append(_columns_to_jacobian(pieces, out, x, create_graph) if pieces
-                       else _zeros(out._data.shape + x._data.shape, out._data.dtype))
+            row.append(
+                _columns_to_jacobian(pieces, out, x, create_graph)
+                if pieces
+                else _zeros(out._data.shape + x._data.shape, out._data.dtype)
+            )
         jac.append(tuple(row))
     return _postprocess(tuple(jac), create_graph)
 
 
-def _jacobian_reverse(func: Callable[..., Any], inputs: tuple, create_graph: bool, strict: bool,
-                      block: int | None) -> tuple[bool, tuple]:
+def _jacobian_reverse(
+    func: Callable[..., Any], inputs: tuple, create_graph: bool, strict: bool, block: int | None
+) -> tuple[bool, tuple]:
     with grad_mode.enable_grad():
         inputs = _preprocess(inputs, create_graph, True)
         outputs_tuple, outputs = _call(func, inputs)
@@ -469,8 +554,9 @@ def _jacobian_reverse(func: Callable[..., Any], inputs: tuple, create_graph: boo
         return outputs_tuple, _reverse_rows(outputs, inputs, create_graph, strict, block)
 
 
-def _jacobian_forward(func: Callable[..., Any], inputs: tuple, create_graph: bool, strict: bool,
-                      block: int | None) -> tuple[bool, tuple]:
+def _jacobian_forward(
+    func: Callable[..., Any], inputs: tuple, create_graph: bool, strict: bool, block: int | None
+) -> tuple[bool, tuple]:
     """Columns of JVPs with dual inputs: one call of ``func`` per block of basis columns."""
     if create_graph:
         with grad_mode.enable_grad():
@@ -484,17 +570,20 @@ def _jacobian_forward(func: Callable[..., Any], inputs: tuple, create_graph: boo
             with fwAD.dual_level():
                 duals = list(inputs)
                 for j, lo, hi, col0 in parts:
-                    duals[j] = fwAD.make_batched_dual(inputs[j],
-                                                      _block_seed(inputs[j], lo, hi, col0, rows))
+                    duals[j] = fwAD.make_batched_dual(
+                        inputs[j], _block_seed(inputs[j], lo, hi, col0, rows)
+                    )
                 outputs_tuple, outs = _call(func, tuple(duals))
                 block_tangents.append([o._fw for o in outs])
                 outputs = tuple(fwAD.unpack_dual(o).primal for o in outs)
-        return outputs_tuple, _forward_columns(outputs, inputs, blocks, block_tangents,
-                                               create_graph, strict)
+        return outputs_tuple, _forward_columns(
+            outputs, inputs, blocks, block_tangents, create_graph, strict
+        )
 
 
-def _jacobian_auto(func: Callable[..., Any], inputs: tuple, create_graph: bool, strict: bool,
-                   block: int | None) -> tuple[bool, tuple]:
+def _jacobian_auto(
+    func: Callable[..., Any], inputs: tuple, create_graph: bool, strict: bool, block: int | None
+) -> tuple[bool, tuple]:
     """One call of ``func``, then forward mode over its recorded graph when the inputs are
     smaller than the outputs, reverse mode otherwise."""
     from .._autograd.engine import run_forward
@@ -514,12 +603,14 @@ def _jacobian_auto(func: Callable[..., Any], inputs: tuple, create_graph: bool, 
             for j, lo, hi, col0 in parts:
                 seeds[j] = _block_seed(inputs[j], lo, hi, col0, rows)
             block_tangents.append(run_forward(outputs, inputs, seeds))
-    return outputs_tuple, _forward_columns(outputs, inputs, blocks, block_tangents,
-                                           create_graph, False)
+    return outputs_tuple, _forward_columns(
+        outputs, inputs, blocks, block_tangents, create_graph, False
+    )
 
 
-def _columns_to_jacobian(pieces: list[Tensor], out: Tensor, x: Tensor,
-                         differentiable: bool) -> Tensor:
+def _columns_to_jacobian(
+    pieces: list[Tensor], out: Tensor, x: Tensor, differentiable: bool
+) -> Tensor:
     """Per-block tangents ``(cols,) + out.shape`` to a Jacobian ``out.shape + x.shape``."""
     from .._ops.shape import cat
 
@@ -535,13 +626,23 @@ def _columns_to_jacobian(pieces: list[Tensor], out: Tensor, x: Tensor,
     return _make(np.ascontiguousarray(data).reshape(out._data.shape + x._data.shape), False, None)
 
 
-_MODES = {"reverse-mode": _jacobian_reverse, "forward-mode": _jacobian_forward,
-          "auto": _jacobian_auto}
+_MODES = {
+    "reverse-mode": _jacobian_reverse,
+    "forward-mode": _jacobian_forward,
+    "auto": _jacobian_auto,
+}
 
 
-def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
-             strict: bool = False, vectorize: bool = False, strategy: str = "reverse-mode", *,
-             chunk_size: int | None = None) -> Any:
+def jacobian(
+    func: Callable[..., Any],
+    inputs: Any,
+    create_graph: bool = False,
+    strict: bool = False,
+    vectorize: bool = False,
+    strategy: str = "reverse-mode",
+    *,
+    chunk_size: int | None = None,
+) -> Any:
     """The Jacobian of ``func`` at ``inputs``, with ``torch.autograd.functional.jacobian``'s
     semantics.
 
@@ -567,8 +668,9 @@ def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
             'function has more outputs than inputs, "forward-mode" tends to be more performant. '
             'Otherwise, prefer to use "reverse-mode".'
         )
-    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(
-            chunk_size, int) or chunk_size < 1):
+    if chunk_size is not None and (
+        isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1
+    ):
         raise ValueError(f"chunk_size must be a positive integer or None, got {chunk_size!r}")
     inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
     block = (chunk_size or (1 << 62)) if vectorize else None
@@ -576,10 +678,15 @@ def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
     return _unpack(jac, (outputs_tuple, inputs_tuple))
 
 
-# -- hessian -------------------------------------------------------------------------------------------
-def hessian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
-            strict: bool = False, vectorize: bool = False,
-            outer_jacobian_strategy: str = "reverse-mode") -> Any:
+# -- hessian
+def hessian(
+    func: Callable[..., Any],
+    inputs: Any,
+    create_graph: bool = False,
+    strict: bool = False,
+    vectorize: bool = False,
+    outer_jacobian_strategy: str = "reverse-mode",
+) -> Any:
     """The Hessian of a scalar ``func``, as PyTorch (Jacobian of its gradient).
 
     Example:
@@ -601,7 +708,12 @@ def hessian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
         _check_requires_grad(jac, "jacobian", strict)
         return jac
 
-    res = jacobian(gradient, inputs, create_graph=create_graph, strict=strict,
-                   vectorize=vectorize, strategy=outer_jacobian_strategy)
+    res = jacobian(
+        gradient,
+        inputs,
+        create_graph=create_graph,
+        strict=strict,
+        vectorize=vectorize,
+        strategy=outer_jacobian_strategy,
+    )
     return _unpack(res, (inputs_tuple, inputs_tuple))
-

@@ -1,0 +1,227 @@
+"""The op sample table: every differentiable op with sample inputs (like PyTorch's OpInfo).
+
+Each sample's ``fn(lib, *tensors)`` is written once in PyTorch style and runs with
+``lib = autojac`` or ``lib = torch``. The generic tests in ``test_op_table.py`` run over
+this table, so an op is covered the moment it has a sample here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+# domains: how to draw values so the op is smooth around them
+DOMAINS: dict[str, Callable[[np.random.Generator, tuple], np.ndarray]] = {
+    "real": lambda r, s: r.uniform(-2, 2, s),
+    "pos": lambda r, s: r.uniform(0.5, 2.0, s),
+    "unit": lambda r, s: r.uniform(-0.8, 0.8, s),
+    "gt1": lambda r, s: r.uniform(1.5, 3.0, s),
+    "away0": lambda r, s: r.choice([-1, 1], s) * r.uniform(0.2, 2.0, s),
+    "small": lambda r, s: r.uniform(-0.5, 0.5, s),
+}
+
+
+@dataclass
+class Sample:
+    """One sample: ``name`` of the op, how to call it, and its inputs' shapes/domains."""
+
+    name: str
+    fn: Callable[..., Any]
+    shapes: tuple[tuple[int, ...], ...]
+    domain: str | tuple[str, ...] = "real"
+    second_order: bool = True
+    tags: set[str] = field(default_factory=set)
+
+    @property
+    def id(self) -> str:
+        shapes = "_".join("x".join(map(str, s)) or "scalar" for s in self.shapes)
+        return f"{self.name}-{shapes}"
+
+    def arrays(self, dtype: Any, seed: int = 0) -> list[np.ndarray]:
+        rng = np.random.default_rng(seed + sum(map(ord, self.id)))
+        doms = self.domain if isinstance(self.domain, tuple) else (self.domain,) * len(self.shapes)
+        return [np.asarray(DOMAINS[d](rng, s), dtype=dtype) for d, s in zip(doms, self.shapes)]
+
+
+def _unary(
+    name: str,
+    domain: str = "real",
+    method: bool = True,
+    shapes=((3, 4), (), (5,)),
+    second_order: bool = True,
+) -> list[Sample]:
+    if method:
+        fn = lambda lib, x, _n=name: getattr(x, _n)()  # noqa: E731
+    else:
+        fn = lambda lib, x, _n=name: getattr(lib, _n)(x)  # noqa: E731
+    return [Sample(name, fn, (s,), domain, second_order) for s in shapes]
+
+
+SAMPLES: list[Sample] = []
+for _name, _dom in [
+    ("exp", "real"),
+    ("exp2", "real"),
+    ("expm1", "real"),
+    ("log", "pos"),
+    ("log2", "pos"),
+    ("log10", "pos"),
+    ("log1p", "pos"),
+    ("sqrt", "pos"),
+    ("rsqrt", "pos"),
+    ("square", "real"),
+    ("reciprocal", "away0"),
+    ("sin", "real"),
+    ("cos", "real"),
+    ("tan", "unit"),
+    ("asin", "unit"),
+    ("acos", "unit"),
+    ("atan", "real"),
+    ("sinh", "real"),
+    ("cosh", "real"),
+    ("tanh", "real"),
+    ("asinh", "real"),
+    ("acosh", "gt1"),
+    ("atanh", "unit"),
+    ("sigmoid", "real"),
+    ("erf", "real"),
+    ("erfc", "real"),
+    ("abs", "away0"),
+    ("relu", "away0"),
+    ("neg", "real"),
+]:
+    SAMPLES += _unary(_name, _dom)
+for _name in ("sign", "floor", "ceil", "trunc", "round"):
+    SAMPLES += _unary(_name, "away0", shapes=((3, 4),))
+
+_BROADCAST_PAIRS = [((3, 4), (3, 4)), ((3, 4), (4,)), ((2, 1, 4), (3, 1)), ((), (3,)), ((5,), ())]
+for _name, _fn, _dom in [
+    ("add", lambda lib, x, y: x + y, "real"),
+    ("sub", lambda lib, x, y: x - y, "real"),
+    ("mul", lambda lib, x, y: x * y, "real"),
+    ("div", lambda lib, x, y: x / y, ("real", "away0")),
+    ("pow", lambda lib, x, y: x**y, ("pos", "real")),
+    ("atan2", lambda lib, x, y: lib.atan2(x, y), ("away0", "away0")),
+    ("hypot", lambda lib, x, y: lib.hypot(x, y), ("away0", "away0")),
+    ("logaddexp", lambda lib, x, y: lib.logaddexp(x, y), "real"),
+    ("maximum", lambda lib, x, y: lib.maximum(x, y), "real"),
+    ("minimum", lambda lib, x, y: lib.minimum(x, y), "real"),
+    ("remainder", lambda lib, x, y: lib.remainder(x, y), ("real", "pos")),
+]:
+    SAMPLES += [Sample(_name, _fn, shapes, _dom) for shapes in _BROADCAST_PAIRS]
+
+SAMPLES += [
+    Sample("add_scalar", lambda lib, x: 2.5 + x - 1, ((3,),)),
+    Sample("rsub_scalar", lambda lib, x: 1 - x, ((3,),)),
+    Sample("mul_scalar", lambda lib, x: 3 * x * 0.5, ((2, 3),)),
+    Sample("rdiv_scalar", lambda lib, x: 2 / x, ((3,),), "away0"),
+    Sample("pow_scalar", lambda lib, x: x**3, ((4,),)),
+    Sample("pow_scalar_frac", lambda lib, x: x**1.5, ((4,),), "pos"),
+    Sample("rpow_scalar", lambda lib, x: 2**x, ((4,),)),
+    Sample("where", lambda lib, x, y: lib.where(x > 0, x, y), ((3, 4), (4,)), "away0"),
+    Sample("where_scalar", lambda lib, x: lib.where(x > 0, x, 0.0), ((3, 4),), "away0"),
+    Sample("clamp", lambda lib, x: lib.clamp(x, -0.5, 0.7), ((3, 4),), "real"),
+    Sample("clamp_min", lambda lib, x: x.clamp(min=0.1), ((5,),), "real"),
+    Sample("clamp_tensor", lambda lib, x, lo: lib.clamp(x, min=lo), ((3, 4), (4,)), "real"),
+    Sample("lerp", lambda lib, x, y: lib.lerp(x, y, 0.3), ((3,), (3,))),
+    Sample("masked_fill", lambda lib, x: x.masked_fill(x > 0.5, 0.0), ((3, 4),), "away0"),
+    Sample("nan_to_num", lambda lib, x: lib.nan_to_num(x), ((3,),)),
+    # reductions
+    Sample("sum", lambda lib, x: x.sum(), ((3, 4),)),
+    Sample("sum_dim", lambda lib, x: x.sum(dim=1), ((3, 4),)),
+    Sample("sum_dims_keepdim", lambda lib, x: x.sum(dim=(0, -1), keepdim=True), ((2, 3, 4),)),
+    Sample("sum_scalar", lambda lib, x: x.sum(), ((),)),
+    Sample("mean", lambda lib, x: x.mean(), ((3, 4),)),
+    Sample("mean_dim", lambda lib, x: x.mean(-1, keepdim=True), ((3, 4),)),
+    Sample("amax", lambda lib, x: lib.amax(x, dim=0), ((3, 4),)),
+    Sample("amin_all", lambda lib, x: lib.amin(x, dim=(0, 1)), ((3, 4),)),
+    Sample("max_all", lambda lib, x: x.max(), ((3, 4),)),
+    Sample("max_dim", lambda lib, x: x.max(dim=1).values, ((3, 4),)),
+    Sample("min_dim_keepdim", lambda lib, x: x.min(dim=0, keepdim=True)[0], ((3, 4),)),
+    Sample("logsumexp", lambda lib, x: lib.logsumexp(x, dim=1), ((3, 4),)),
+    Sample("var", lambda lib, x: x.var(dim=1), ((3, 4),)),
+    Sample("std_all", lambda lib, x: x.std(), ((3, 4),)),
+    Sample("var_correction0", lambda lib, x: lib.var(x, dim=0, correction=0), ((3, 4),)),
+    Sample("cumsum", lambda lib, x: lib.cumsum(x, dim=1), ((3, 4),)),
+    # products
+    Sample("matmul_mm", lambda lib, x, y: x @ y, ((3, 4), (4, 2))),
+    Sample("matmul_mv", lambda lib, x, y: x @ y, ((3, 4), (4,))),
+    Sample("matmul_vm", lambda lib, x, y: x @ y, ((4,), (4, 2))),
+    Sample("matmul_dot", lambda lib, x, y: x @ y, ((4,), (4,))),
+    Sample("matmul_bmm", lambda lib, x, y: x @ y, ((2, 3, 4), (2, 4, 5))),
+    Sample("matmul_broadcast", lambda lib, x, y: x @ y, ((2, 3, 4), (4, 5))),
+    Sample("matmul_broadcast2", lambda lib, x, y: x @ y, ((3, 4), (2, 4, 5))),
+    Sample("matmul_vb", lambda lib, x, y: x @ y, ((4,), (2, 4, 5))),
+    Sample("matmul_bv", lambda lib, x, y: x @ y, ((2, 3, 4), (4,))),
+    Sample("mm", lambda lib, x, y: lib.mm(x, y), ((2, 3), (3, 2))),
+    Sample("mv", lambda lib, x, y: lib.mv(x, y), ((2, 3), (3,))),
+    Sample("dot", lambda lib, x, y: lib.dot(x, y), ((3,), (3,))),
+    Sample("outer", lambda lib, x, y: lib.outer(x, y), ((3,), (2,))),
+    Sample("bmm", lambda lib, x, y: lib.bmm(x, y), ((2, 2, 3), (2, 3, 2))),
+    # shapes
+    Sample("reshape", lambda lib, x: x.reshape(4, 3), ((3, 4),)),
+    Sample("view", lambda lib, x: x.view(-1), ((3, 4),)),
+    Sample("flatten", lambda lib, x: x.flatten(1), ((2, 3, 4),)),
+    Sample("unflatten", lambda lib, x: x.unflatten(1, (2, 2)), ((3, 4),)),
+    Sample("squeeze", lambda lib, x: x.squeeze(), ((3, 1, 4),)),
+    Sample("squeeze_dim", lambda lib, x: x.squeeze(1), ((3, 1, 4),)),
+    Sample("unsqueeze", lambda lib, x: x.unsqueeze(-1), ((3, 4),)),
+    Sample("transpose", lambda lib, x: x.transpose(0, 2), ((2, 3, 4),)),
+    Sample("t", lambda lib, x: x.t(), ((3, 4),)),
+    Sample("T", lambda lib, x: x.T, ((3, 4),)),
+    Sample("mT", lambda lib, x: x.mT, ((2, 3, 4),)),
+    Sample("permute", lambda lib, x: x.permute(2, 0, 1), ((2, 3, 4),)),
+    Sample("movedim", lambda lib, x: lib.movedim(x, 0, -1), ((2, 3, 4),)),
+    Sample("expand", lambda lib, x: x.expand(2, 3, 4), ((3, 1),)),
+    Sample("expand_as", lambda lib, x, y: x.expand_as(y) * y, ((4,), (3, 4))),
+    Sample("broadcast_to", lambda lib, x: lib.broadcast_to(x, (2, 3)), ((3,),)),
+    Sample("cat", lambda lib, x, y: lib.cat([x, y], dim=1), ((2, 3), (2, 2))),
+    Sample("cat0", lambda lib, x, y: lib.cat((x, y)), ((2, 3), (1, 3))),
+    Sample("stack", lambda lib, x, y: lib.stack([x, y], dim=1), ((2, 3), (2, 3))),
+    Sample("hstack", lambda lib, x, y: lib.hstack([x, y]), ((3,), (2,))),
+    Sample("vstack", lambda lib, x, y: lib.vstack([x, y]), ((3,), (2, 3))),
+    Sample("split", lambda lib, x: x.split(2, dim=1)[1], ((3, 5),)),
+    Sample("chunk", lambda lib, x: x.chunk(2)[0] * 2, ((4, 3),)),
+    Sample("unbind", lambda lib, x: x.unbind(1)[2], ((3, 4),)),
+    Sample("narrow", lambda lib, x: x.narrow(1, 1, 2), ((3, 4),)),
+    Sample("select", lambda lib, x: x.select(0, -1), ((3, 4),)),
+    Sample("flip", lambda lib, x: lib.flip(x, (0, 1)), ((3, 4),)),
+    Sample("roll", lambda lib, x: lib.roll(x, 1, 0), ((3, 4),)),
+    Sample("repeat", lambda lib, x: x.repeat(2, 3), ((2, 2),)),
+    Sample("tile", lambda lib, x: lib.tile(x, (2,)), ((3,),)),
+    Sample("clone", lambda lib, x: x.clone(), ((3,),)),
+    Sample("to_float64", lambda lib, x: x.to(lib.float64) * 2, ((3,),)),
+    # indexing
+    Sample("index_int", lambda lib, x: x[1], ((3, 4),)),
+    Sample("index_slice", lambda lib, x: x[:, 1:3], ((3, 4),)),
+    Sample("index_step", lambda lib, x: x[::2, 1::2], ((4, 4),)),
+    Sample("index_none_ellipsis", lambda lib, x: x[None, ..., 0], ((2, 3, 4),)),
+    Sample("index_list", lambda lib, x: x[[0, 2, 0]], ((3, 4),)),
+    Sample("index_tensor_2d", lambda lib, x: x[lib.tensor([[0, 1], [1, 1]])], ((3, 4),)),
+    Sample("index_adv_pair", lambda lib, x: x[[0, 1, 1], [2, 0, 2]], ((3, 4),)),
+    Sample("index_adv_split", lambda lib, x: x[[0, 1], :, [1, 0]], ((2, 3, 4),)),
+    Sample("index_mask", lambda lib, x: x[x > 0], ((3, 4),), "away0"),
+    Sample("index_mask_row", lambda lib, x: x[lib.tensor([True, False, True])], ((3, 4),)),
+    Sample(
+        "gather", lambda lib, x: lib.gather(x, 1, lib.tensor([[0, 0], [1, 0], [3, 2]])), ((3, 4),)
+    ),
+    Sample(
+        "take_along_dim",
+        lambda lib, x: lib.take_along_dim(x, lib.tensor([[1], [0], [2]]), 1),
+        ((3, 4),),
+    ),
+    Sample("setitem", lambda lib, x, v: _setitem(lib, x, v), ((3, 4), (4,))),
+    Sample("setitem_scalar", lambda lib, x: _setitem(lib, x, 1.5), ((3, 4),)),
+]
+
+
+def _setitem(lib: Any, x: Any, v: Any) -> Any:
+    out = x * 1
+    out[1] = v
+    out[:, 0] = 0.0 if not hasattr(v, "shape") else v[0]
+    return out
+
+
+OP_NAMES = sorted({s.name for s in SAMPLES})

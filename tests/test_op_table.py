@@ -1,0 +1,177 @@
+"""Generic derivative tests over the op sample table (``op_table.py``).
+
+For every sample: vjp and jvp against central finite differences (float64), batched
+vjp/jvp against a loop of unbatched ones, second order (gradgradcheck), the identity
+<u, vjp(v)> == <jvp(u), v>, and values/dtypes/gradients against PyTorch (live when
+installed, else the golden fixture recorded from it).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import autojac
+from autojac.autograd import forward_ad as fwAD
+from op_table import SAMPLES, Sample
+
+GOLDEN = Path(__file__).parent / "golden" / "ops.json"
+EPS = 1e-6
+
+
+def _tensors(arrays: list[np.ndarray], requires_grad: bool = True) -> list[autojac.Tensor]:
+    return [autojac.tensor(a, requires_grad=requires_grad) for a in arrays]
+
+
+def _fd_jacobians(sample: Sample, arrays: list[np.ndarray]) -> list[np.ndarray]:
+    """d out / d input_i by central differences, each of shape (out.size, in_i.size)."""
+    out = []
+    for i, a in enumerate(arrays):
+        cols = []
+        for k in range(a.size):
+            shifted = []
+            for sign in (1, -1):
+                b = [x.copy() for x in arrays]
+                b[i].reshape(-1)[k] += sign * EPS
+                shifted.append(sample.fn(autojac, *_tensors(b, False))._data.ravel())
+            cols.append((shifted[0] - shifted[1]) / (2 * EPS))
+        out.append(np.stack(cols, axis=1) if cols else np.zeros((0, 0)))
+    return out
+
+
+def _value(sample: Sample, arrays: list[np.ndarray]) -> np.ndarray:
+    return sample.fn(autojac, *_tensors(arrays, False))._data
+
+
+def _grads(out: autojac.Tensor, xs: list, v: autojac.Tensor, **kw: object) -> list[np.ndarray]:
+    gs = autojac.autograd.grad(out, xs, v, allow_unused=True, **kw)
+    return [np.zeros(x.shape) if g is None else g._data for g, x in zip(gs, xs)]
+
+
+def _tangent_out(sample: Sample, xs: list, ts: list) -> np.ndarray:
+    with fwAD.dual_level():
+        duals = [fwAD.make_batched_dual(x, t) for x, t in zip(xs, ts)]
+        out = sample.fn(autojac, *duals)
+        tangent = fwAD.unpack_dual(out).tangent
+        if tangent is None:
+            batch = ts[0]._data.shape[: ts[0].ndim - xs[0].ndim]
+            return np.zeros(batch + tuple(out.shape))
+        return tangent._data
+
+
+by_id = pytest.mark.parametrize("sample", SAMPLES, ids=[s.id for s in SAMPLES])
+
+
+@by_id
+def test_vjp_matches_finite_differences(sample: Sample) -> None:
+    arrays = sample.arrays(np.float64)
+    xs = _tensors(arrays)
+    out = sample.fn(autojac, *xs)
+    v = np.random.default_rng(1).standard_normal(out.shape)
+    grads = _grads(out, xs, autojac.tensor(v))
+    for g, jac, x in zip(grads, _fd_jacobians(sample, arrays), arrays):
+        assert g.shape == x.shape
+        np.testing.assert_allclose(g.ravel(), v.ravel() @ jac, rtol=1e-6, atol=1e-7)
+
+
+@by_id
+def test_jvp_matches_finite_differences(sample: Sample) -> None:
+    arrays = sample.arrays(np.float64)
+    rng = np.random.default_rng(2)
+    ts = [rng.standard_normal(a.shape) for a in arrays]
+    got = _tangent_out(sample, _tensors(arrays, False), _tensors(ts, False))
+    expected = sum(j @ t.ravel() for j, t in zip(_fd_jacobians(sample, arrays), ts))
+    np.testing.assert_allclose(got.ravel(), expected, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+@by_id
+def test_batched_vjp_equals_loop(sample: Sample, batch: int) -> None:
+    arrays = sample.arrays(np.float64)
+    xs = _tensors(arrays)
+    out = sample.fn(autojac, *xs)
+    vs = np.random.default_rng(3).standard_normal((batch,) + tuple(out.shape))
+    batched = _grads(out, xs, autojac.tensor(vs), is_grads_batched=True, retain_graph=True)
+    for k in range(batch):
+        single = _grads(out, xs, autojac.tensor(vs[k]), retain_graph=True)
+        for b, s in zip(batched, single):
+            np.testing.assert_allclose(b[k], s, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+@by_id
+def test_batched_jvp_equals_loop(sample: Sample, batch: int) -> None:
+    arrays = sample.arrays(np.float64)
+    xs = _tensors(arrays, False)
+    rng = np.random.default_rng(4)
+    ts = [rng.standard_normal((batch,) + a.shape) for a in arrays]
+    batched = _tangent_out(sample, xs, _tensors(ts, False))
+    for k in range(batch):
+        single = _tangent_out(sample, xs, _tensors([t[k] for t in ts], False))
+        np.testing.assert_allclose(batched[k], single, rtol=1e-12, atol=1e-12)
+
+
+@by_id
+def test_vjp_and_jvp_are_adjoint(sample: Sample) -> None:
+    """<u, J^T v> == <J u, v> to 1e-12 in float64."""
+    arrays = sample.arrays(np.float64)
+    rng = np.random.default_rng(5)
+    us = [rng.standard_normal(a.shape) for a in arrays]
+    xs = _tensors(arrays)
+    out = sample.fn(autojac, *xs)
+    v = rng.standard_normal(out.shape)
+    lhs = sum(float(np.vdot(u, g)) for u, g in zip(us, _grads(out, xs, autojac.tensor(v))))
+    ju = _tangent_out(sample, _tensors(arrays, False), _tensors(us, False))
+    assert lhs == pytest.approx(float(np.vdot(ju, v)), rel=1e-12, abs=1e-12)
+
+
+@by_id
+def test_second_order(sample: Sample) -> None:
+    if not sample.second_order:
+        pytest.skip("first-order only")
+    xs = _tensors(sample.arrays(np.float64))
+    assert autojac.autograd.gradgradcheck(lambda *a: sample.fn(autojac, *a), xs, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@by_id
+def test_against_torch(sample: Sample, dtype: str) -> None:
+    torch = pytest.importorskip("torch")
+    arrays = sample.arrays(np.dtype(dtype))
+    xs = _tensors(arrays)
+    txs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out, tout = sample.fn(autojac, *xs), sample.fn(torch, *txs)
+    assert out.dtype.name == str(tout.dtype).removeprefix("torch.")
+    assert tuple(out.shape) == tuple(tout.shape)
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == "float32" else dict(rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out._data, tout.detach().numpy(), **tol)
+    v = np.random.default_rng(6).standard_normal(out.shape).astype(dtype)
+    grads = _grads(out, xs, autojac.tensor(v))
+    tgrads = torch.autograd.grad(tout, txs, torch.tensor(v), allow_unused=True)
+    for g, tg, x in zip(grads, tgrads, arrays):
+        expected = np.zeros(x.shape) if tg is None else tg.numpy()
+        np.testing.assert_allclose(g, expected, **tol)
+        assert g.dtype == x.dtype
+
+
+def _golden() -> dict:
+    return json.loads(GOLDEN.read_text()) if GOLDEN.exists() else {}
+
+
+@by_id
+def test_against_golden_torch_values(sample: Sample) -> None:
+    """Values and gradients recorded from PyTorch 2.13 (tests/golden/record_ops.py)."""
+    record = _golden().get(sample.id)
+    assert record is not None, "no golden record: run tests/golden/record_ops.py with torch"
+    arrays = sample.arrays(np.float64)
+    xs = _tensors(arrays)
+    out = sample.fn(autojac, *xs)
+    np.testing.assert_allclose(
+        out._data, np.array(record["out"]).reshape(out.shape), rtol=1e-10, atol=1e-12
+    )
+    v = np.random.default_rng(6).standard_normal(out.shape)
+    for g, expected in zip(_grads(out, xs, autojac.tensor(v)), record["grads"]):
+        np.testing.assert_allclose(g.ravel(), np.array(expected), rtol=1e-10, atol=1e-12)
