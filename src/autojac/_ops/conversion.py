@@ -93,7 +93,7 @@ _TYPE_NAMES = {
 }
 
 
-# -- in-place updates -------------------------------------------------------------------------------
+# -- in-place updates
 def _check_inplace(self: Tensor, recording: bool) -> None:
     if not recording:
         return
