@@ -46,10 +46,9 @@ class Tensor:
     grad_fn: Any
 
     def __init__(self, data: Any = (), requires_grad: bool = False) -> None:
-        arr = np.asarray(data._data if isinstance(data, Tensor) else data)
-        if arr.dtype.kind in "iub" or arr.dtype == np.float64 and not isinstance(data, np.ndarray):
-            arr = arr.astype(_dtypes.default_float())
-        _init(self, np.array(arr), False, None)
+        """``autojac.Tensor(data)``: like ``torch.Tensor``, always the default float dtype."""
+        values = data._data if isinstance(data, Tensor) else data
+        _init(self, np.array(values, dtype=_dtypes.default_float()), False, None)
         if requires_grad:
             self.requires_grad_()
 
@@ -254,7 +253,9 @@ class Tensor:
     def __repr__(self) -> str:
         suffixes = []
         d = self._data.dtype
-        if d not in (_dtypes.default_float(), _dtypes.default_complex(), np.int64, np.bool_):
+        implicit = (_dtypes.default_float(),) if self._data.size == 0 else (
+            _dtypes.default_float(), _dtypes.default_complex(), np.int64, np.bool_)
+        if d not in implicit:
             suffixes.append(f"dtype={_dtypes.from_numpy_dtype(d)!r}")
         if self.grad_fn is not None:
             suffixes.append(f"grad_fn=<{self.grad_fn.name()}>")
