@@ -7,6 +7,7 @@ important checks running without it.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 from collections.abc import Callable
@@ -32,6 +33,7 @@ def as_autojac_text(text: str) -> str:
     return text.replace("torch.", "autojac.")
 
 
+@functools.lru_cache(maxsize=1)
 def load_golden_errors() -> dict[str, dict[str, str]]:
     """Error types and messages recorded from PyTorch, keyed by case name."""
     with ERRORS_FILE.open(encoding="utf-8") as f:
@@ -92,16 +94,14 @@ def error_params(registry: dict[str, ErrorCase], *, type_only: bool = False) -> 
 def golden_error_tests(registry: dict[str, ErrorCase], module: Any) -> tuple[Any, Any, Any]:
     """Three parametrized tests over ``registry``: autojac's message and type against the
     golden values, and (with torch installed) the golden values against PyTorch itself."""
-    golden = load_golden_errors()
-
     @pytest.mark.parametrize("name", error_params(registry))
     def test_error_message_matches_pytorch(name: str) -> None:
-        expected = golden[name]
+        expected = load_golden_errors()[name]
         assert raised(registry[name].fn, module) == (expected["type"], expected["message"])
 
     @pytest.mark.parametrize("name", error_params(registry, type_only=True))
     def test_error_type_matches_pytorch(name: str) -> None:
-        assert raised(registry[name].fn, module)[0] == golden[name]["type"]
+        assert raised(registry[name].fn, module)[0] == load_golden_errors()[name]["type"]
 
     @requires_torch
     @pytest.mark.parametrize("name", list(registry))
@@ -109,7 +109,8 @@ def golden_error_tests(registry: dict[str, ErrorCase], module: Any) -> tuple[Any
         torch = import_torch()
         typ, msg = raised(registry[name].fn, torch)
         assert typ is not None, "PyTorch did not raise"
-        assert (typ, as_autojac_text(msg)) == (golden[name]["type"], golden[name]["message"])
+        expected = load_golden_errors()[name]
+        assert (typ, as_autojac_text(msg)) == (expected["type"], expected["message"])
 
     return (test_error_message_matches_pytorch, test_error_type_matches_pytorch,
             test_golden_error_is_pytorchs)

@@ -4,114 +4,48 @@ Example:
     >>> import autojac as torch
     >>> torch.autograd.functional.jacobian(lambda x: x.exp().sum(dim=1), torch.ones(2, 2))
 """
+# isort: skip_file  (the op table must be imported before the modules built on it)
 
-from . import _ops, autograd
-from ._autograd import api as _api
-from ._autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from ._creation import (
-    arange,
-    as_tensor,
-    empty,
-    empty_like,
-    eye,
-    from_numpy,
-    full,
-    full_like,
-    is_tensor,
-    linspace,
-    manual_seed,
-    numel,
-    ones,
-    ones_like,
-    rand,
-    rand_like,
-    randint,
-    randn,
-    randn_like,
-    tensor,
-    zeros,
-    zeros_like,
-)
 from ._dtypes import (
-    bool_ as bool,
+    bool_ as bool, complex64, complex128, dtype, float16, float32, float64, get_default_dtype,
+    int8, int16, int32, int64, set_default_dtype, uint8,
 )
-from ._dtypes import (
-    complex64,
-    complex128,
-    dtype,
-    float16,
-    float32,
-    float64,
-    get_default_dtype,
-    int8,
-    int16,
-    int32,
-    int64,
-    set_default_dtype,
-    uint8,
-)
-from ._ops.elementwise import *
-from ._ops.elementwise import abs, pow, round
-from ._ops.linalg import bmm, dot, ger, inner, matmul, mm, mv, outer, vdot
-from ._ops.reduction import (
-    all,
-    amax,
-    amin,
-    any,
-    argmax,
-    argmin,
-    cumsum,
-    gather,
-    logsumexp,
-    max,
-    mean,
-    min,
-    std,
-    sum,
-    take_along_dim,
-    var,
-)
-from ._ops.shape import (
-    broadcast_tensors,
-    broadcast_to,
-    cat,
-    chunk,
-    clone,
-    concat,
-    concatenate,
-    expand,
-    flatten,
-    flip,
-    hstack,
-    moveaxis,
-    movedim,
-    narrow,
-    permute,
-    ravel,
-    repeat,
-    reshape,
-    roll,
-    select,
-    split,
-    squeeze,
-    stack,
-    swapaxes,
-    swapdims,
-    t,
-    tile,
-    transpose,
-    unbind,
-    unflatten,
-    unsqueeze,
-    vstack,
-)
-from ._repr import set_printoptions
 from ._size import Size
 from ._tensor import Tensor
+from ._repr import set_printoptions
+from ._autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from . import _ops
+from ._ops.elementwise import *
+from ._ops.elementwise import abs, pow, round
+from ._ops.reduction import (
+    all, amax, amin, any, argmax, argmin, cumsum, gather, logsumexp, max, mean, min, std, sum,
+    take_along_dim, var,
+)
+from ._ops.shape import (
+    broadcast_tensors, broadcast_to, cat, chunk, clone, concat, concatenate, expand, flatten,
+    flip, hstack, movedim, moveaxis, narrow, permute, ravel, repeat, reshape, roll, select,
+    split, squeeze, stack, swapaxes, swapdims, t, tile, transpose, unbind, unflatten, unsqueeze,
+    vstack,
+)
+from ._ops.linalg import bmm, dot, ger, inner, matmul, mm, mv, outer, vdot
+from ._ops.matrix import (
+    cross, cumprod, diag, diag_embed, diagonal, einsum, kron, norm, prod, tensordot, trace,
+    tril, triu,
+)
+from ._ops.nn import log_softmax, softmax
+from ._ops.decomposition import det, inv, logdet, slogdet
+from ._creation import (
+    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, is_tensor,
+    linspace, manual_seed, numel, ones, ones_like, rand, rand_like, randint, randn, randn_like,
+    tensor, zeros, zeros_like,
+)
+from ._autograd import api as _api
+from . import autograd, func, linalg, nn, testing
 from .autograd.functional import hessian, jacobian
 
 half, float, double = float16, float32, float64
 cfloat, cdouble = complex64, complex128
 short, int, long = int16, int32, int64
 device = str
+inverse = inv
 __version__ = "0.1.0"

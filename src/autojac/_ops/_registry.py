@@ -180,8 +180,8 @@ class OpNode(Node):
         if op.n_out == 1:
             g = grads[0]
         else:
-            present = next(x for x in grads if x is not None)
-            batch = present._data.shape[: present._data.ndim - self.ans[grads.index(present)].ndim]
+            k, present = next((k, x) for k, x in enumerate(grads) if x is not None)
+            batch = present._data.shape[: present._data.ndim - self.ans[k].ndim]
             g = tuple(x if x is not None else zeros_for(batch, a) for x, a in zip(grads, self.ans))
         inputs = self.inputs
         rules = op.vjp

@@ -1,0 +1,49 @@
+"""The run's environment: single-threading (set before NumPy/torch/JAX load) and the header."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+
+THREAD_VARS = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "VECLIB_MAXIMUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+}
+
+
+def pin_threads() -> list[str]:
+    """Set the one-thread variables; must run before NumPy, torch or JAX is imported.
+
+    Returns the names of the already-imported libraries that will ignore them (none when
+    called first thing, as ``run.py`` does).
+    """
+    os.environ.update(THREAD_VARS)
+    return [m for m in ("numpy", "torch", "jax") if m in sys.modules]
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def header_lines(versions: dict[str, str], torch_threads: int | None, dtype: str) -> list[str]:
+    nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    libs = ", ".join(f"{k} {v}" for k, v in versions.items())
+    threads = ", ".join(f"{k}={os.environ.get(k, '')!r}" for k in THREAD_VARS)
+    return [
+        f"Machine: nproc {nproc}, {platform.platform()}, CPU {cpu_model()}",
+        f"Python {platform.python_version()}; {libs}",
+        f"Threads: {threads}; torch.get_num_threads()={torch_threads}",
+        f"dtype: {dtype}",
+    ]

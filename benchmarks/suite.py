@@ -1,0 +1,198 @@
+"""Running the suite for one dtype: every peer on every case, autojac's memory, chunk check."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from check import mismatch
+from memory import MB, peak_bytes
+from peers import AUTOJAC, Peer, aj_functional, autojac, to_numpy
+from timing import Cell, Policy, measure, short_error
+from workloads import Case, Workload
+
+CellKey = tuple[str, str, str]  # (workload, size, peer key)
+
+# Skip a cell without calling it when the estimate from the previous size is this many
+# budgets; otherwise the first call's deadline decides.
+SKIP_FACTOR = 4.0
+# autojac cells slower than this (median) get no tracemalloc pass, which is slow itself.
+MEMORY_MAX_S = 1.0
+
+
+@dataclass
+class ChunkCheck:
+    """Peak memory of one vectorized autojac Jacobian with and without ``chunk_size``."""
+
+    case: str
+    mode: str
+    chunk_size: int
+    jac_mb: float
+    peak_none_mb: float | None = None
+    peak_chunk_mb: float | None = None
+    time_none_s: float | None = None
+    time_chunk_s: float | None = None
+    note: str = ""
+
+    @property
+    def bounded(self) -> bool:
+        return (
+            self.peak_none_mb is not None
+            and self.peak_chunk_mb is not None
+            and self.peak_chunk_mb <= 0.75 * self.peak_none_mb
+        )
+
+
+@dataclass
+class RunResults:
+    dtype: str
+    policy: Policy
+    workloads: dict[str, Workload] = field(default_factory=dict)
+    cases: dict[str, list[Case]] = field(default_factory=dict)
+    rows: dict[str, list[Peer]] = field(default_factory=dict)
+    cells: dict[CellKey, Cell] = field(default_factory=dict)
+    peak_mb: dict[CellKey, float] = field(default_factory=dict)
+    chunks: list[ChunkCheck] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def reference64(wl: Workload, case: Case) -> Any:
+    """The analytic Jacobian from float64 copies of the case's arrays (the check's truth)."""
+    return wl.analytic(*(a.astype(np.float64) for a in case.inputs + case.consts))
+
+
+def _estimate(previous: tuple[int, float] | None, case: Case) -> float | None:
+    """Time at this size from the previous size's, scaled by the dense Jacobian's size."""
+    if previous is None:
+        return None
+    elements, seconds = previous
+    return seconds * (case.n_in * case.n_out) / max(1, elements)
+
+
+def run_case(
+    wl: Workload,
+    case: Case,
+    peers: Sequence[Peer],
+    policy: Policy,
+    results: RunResults,
+    previous: dict[str, tuple[int, float]],
+    log: Callable[[str], None],
+) -> None:
+    ref = reference64(wl, case)
+    dtype = np.dtype(results.dtype)
+    for peer in peers:
+        key = (wl.name, case.size, peer.key)
+        try:
+            thunk = peer.build(wl, case)
+        except Exception as exc:  # noqa: BLE001
+            thunk = None
+            results.cells[key] = Cell("error", note=f"setup: {short_error(exc)}")
+            log(f"  {case.label:24s} {peer.key:22s} error in setup: {short_error(exc)}")
+        if thunk is None:
+            continue
+        est = _estimate(previous.get(peer.key), case)
+        if est is not None and est > SKIP_FACTOR * policy.budget_s:
+            cell = Cell("skipped", est_s=est, note="estimated from the previous size")
+        else:
+
+            def check(result: Any, peer: Peer = peer) -> str | None:
+                return mismatch(to_numpy(result), ref, dtype) if peer.checked else None
+
+            cell = measure(thunk, check, policy)
+            if cell.status == "skipped":
+                cell.est_s = max(policy.budget_s, est or 0.0)
+        results.cells[key] = cell
+        if cell.ok:
+            previous[peer.key] = (case.n_in * case.n_out, cell.median_s)
+        elif cell.status == "skipped" and cell.est_s is not None:
+            previous[peer.key] = (case.n_in * case.n_out, cell.est_s)
+        log(f"  {case.label:24s} {peer.key:22s} {_brief(cell)}")
+        if peer.group == AUTOJAC and cell.ok and cell.median_s <= MEMORY_MAX_S:
+            try:
+                results.peak_mb[key] = peak_bytes(thunk) / MB
+            except Exception:  # noqa: BLE001 - failed under tracemalloc: leave it out
+                pass
+
+
+def _brief(cell: Cell) -> str:
+    if cell.ok:
+        return f"{cell.median_s * 1e3:10.3f} ms x{cell.calls}"
+    return f"{cell.status}: {cell.note}"
+
+
+def run_suite(
+    workloads: Sequence[Workload],
+    peers: Sequence[Peer],
+    dtype: str,
+    policy: Policy,
+    quick: bool,
+    log: Callable[[str], None],
+) -> RunResults:
+    start = time.perf_counter()
+    results = RunResults(dtype, policy)
+    for wl in workloads:
+        sizes = wl.sizes[:2] if quick else wl.sizes
+        cases = [wl.case(size, np.dtype(dtype)) for size in sizes]
+        results.workloads[wl.name] = wl
+        results.cases[wl.name] = cases
+        previous: dict[str, tuple[int, float]] = {}
+        for case in cases:
+            run_case(wl, case, peers, policy, results, previous, log)
+        results.rows[wl.name] = [
+            p for p in peers if any((wl.name, c.size, p.key) in results.cells for c in cases)
+        ]
+    if autojac is not None:
+        results.chunks = chunk_checks(workloads, results, log)
+    results.seconds = time.perf_counter() - start
+    return results
+
+
+def chunk_checks(
+    workloads: Sequence[Workload], results: RunResults, log: Callable[[str], None]
+) -> list[ChunkCheck]:
+    """T4: does ``chunk_size`` bound the peak of a vectorized Jacobian? Reverse mode on the
+    largest ``exp_reducer`` run, forward mode on the largest ``elementwise`` run."""
+    by_name = {wl.name: wl for wl in workloads}
+    plans = (("exp_reducer", "reverse-mode"), ("elementwise", "forward-mode"))
+    checks = []
+    for name, strategy in plans:
+        if name not in by_name or not results.cases.get(name):
+            continue
+        wl, case = by_name[name], results.cases[name][-1]
+        rows = case.n_out if strategy == "reverse-mode" else case.n_in
+        chunk = 16 if rows >= 64 else max(1, rows // 4)
+        x = autojac.from_numpy(case.inputs[0])
+        consts = tuple(autojac.from_numpy(c) for c in case.consts)
+
+        def f(t: Any, wl: Workload = wl, consts: tuple = consts) -> Any:
+            return wl.torch_style(autojac, t, *consts)
+
+        jac_mb = case.n_in * case.n_out * np.dtype(results.dtype).itemsize / MB
+        cc = ChunkCheck(case.label, f"vectorize=True {strategy}", chunk, jac_mb)
+        ref = reference64(wl, case)
+        try:
+            for size in (None, chunk):
+
+                def thunk(size: int | None = size, f: Callable = f, s: str = strategy) -> Any:
+                    return aj_functional.jacobian(
+                        f, x, vectorize=True, strategy=s, chunk_size=size
+                    )
+
+                start = time.perf_counter()
+                why = mismatch(to_numpy(thunk()), ref, np.dtype(results.dtype))
+                elapsed = time.perf_counter() - start
+                if why:
+                    cc.note += f"chunk_size={size}: WRONG ({why}) "
+                peak = peak_bytes(thunk) / MB
+                if size is None:
+                    cc.peak_none_mb, cc.time_none_s = peak, elapsed
+                else:
+                    cc.peak_chunk_mb, cc.time_chunk_s = peak, elapsed
+        except Exception as exc:  # noqa: BLE001
+            cc.note += f"ERROR: {short_error(exc)}"
+        log(f"  chunk check {cc.case} {cc.mode}: {cc.peak_none_mb} MB vs {cc.peak_chunk_mb} MB")
+        checks.append(cc)
+    return checks

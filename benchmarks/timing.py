@@ -1,0 +1,113 @@
+"""Measuring one cell: a peer's thunk on one case.
+
+The first call runs under a deadline (the per-cell budget) and doubles as the warm-up; its
+result is checked before anything is timed. Then the thunk is called until both the minimum
+number of calls and the minimum total time are reached, and the median is kept.
+"""
+
+from __future__ import annotations
+
+import gc
+import signal
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Status = Literal["ok", "wrong", "error", "skipped"]
+
+
+@dataclass
+class Cell:
+    """What one peer did on one case."""
+
+    status: Status
+    median_s: float | None = None
+    first_s: float | None = None
+    calls: int = 0
+    est_s: float | None = None
+    note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok" and self.median_s is not None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How long to time a cell, and when to give up on it."""
+
+    min_calls: int
+    min_time_s: float
+    budget_s: float
+    max_calls: int = 100_000
+
+
+FULL = Policy(min_calls=5, min_time_s=0.3, budget_s=3.0)
+QUICK = Policy(min_calls=3, min_time_s=0.05, budget_s=0.5)
+
+
+class DeadlineExceeded(Exception):
+    """Raised inside a call that ran past its deadline."""
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Interrupt the body (at its next Python bytecode) after ``seconds``."""
+
+    def _raise(signum: int, frame: Any) -> None:
+        raise DeadlineExceeded
+
+    previous = signal.signal(signal.SIGALRM, _raise)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def short_error(exc: BaseException, limit: int = 70) -> str:
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def measure(
+    thunk: Callable[[], Any],
+    check: Callable[[Any], str | None],
+    policy: Policy,
+) -> Cell:
+    """Check, then time, one thunk. ``check(result)`` returns why a result is wrong, or None."""
+    gc.collect()
+    try:
+        with deadline(policy.budget_s):
+            start = time.perf_counter()
+            result = thunk()
+            first = time.perf_counter() - start
+    except DeadlineExceeded:
+        return Cell("skipped", est_s=policy.budget_s, note="first call over budget")
+    except Exception as exc:  # noqa: BLE001 - any failure of a peer is reported, not raised
+        return Cell("error", note=short_error(exc))
+    try:
+        why = check(result)
+    except Exception as exc:  # noqa: BLE001
+        why = f"check failed: {short_error(exc)}"
+    if why:
+        return Cell("wrong", first_s=first, note=why)
+    del result
+    times: list[float] = []
+    total = 0.0
+    try:
+        while len(times) < policy.max_calls and (
+            len(times) < policy.min_calls or total < policy.min_time_s
+        ):
+            start = time.perf_counter()
+            thunk()
+            elapsed = time.perf_counter() - start
+            times.append(elapsed)
+            total += elapsed
+    except Exception as exc:  # noqa: BLE001 - e.g. fails only on a repeated call
+        return Cell("error", first_s=first, note=f"on repeat: {short_error(exc)}")
+    return Cell("ok", statistics.median(times), first, len(times))

@@ -1,0 +1,353 @@
+"""Linear algebra with derivative rules: inv, det, slogdet, solve, cholesky, eigh, svd,
+qr, pinv, matrix_exp. All accept leading batch dims of matrices, as PyTorch."""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+
+import numpy as np
+
+from .._tensor import Tensor, _make
+from ._registry import Op, apply
+from .elementwise import where
+from .linalg import _pad, _reduce_to
+from .matrix import diag_embed, diagonal, tril
+
+_SlogdetResult = namedtuple("slogdet", ["sign", "logabsdet"])
+_EighResult = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
+_SVDResult = namedtuple("svd", ["U", "S", "Vh"])
+_QRResult = namedtuple("qr", ["Q", "R"])
+
+
+def _square(A: Tensor, name: str) -> None:
+    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.{name}: A must be batches of square matrices, but they are "
+                           f"{A.shape[-2] if A.ndim > 1 else 1} by {A.shape[-1]} matrices")
+
+
+def _eye_like(A: Tensor) -> Tensor:
+    return _make(np.eye(A.shape[-1], dtype=A._data.dtype), False, None)
+
+
+def _checked_inv(a: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        raise RuntimeError("linalg.inv: The diagonal element 1 is zero, the inversion could not "
+                           "be completed because the input matrix is singular.") from None
+
+
+INV = Op(
+    "linalg_inv", _checked_inv,
+    vjp=(lambda g, ans, A: -(ans.mT @ g @ ans.mT),),
+    jvp=(lambda t, ans, A: -(ans @ t @ ans),), node_name="LinalgInvExBackward0",
+)
+
+
+def inv(A: Tensor) -> Tensor:
+    """The inverse of (batches of) square matrices."""
+    _square(A, "inv")
+    return apply(INV, (A,))
+
+
+DET = Op(
+    "linalg_det", np.linalg.det,
+    vjp=(lambda g, ans, A: (g * ans).unsqueeze(-1).unsqueeze(-1) * inv(A).mT,),
+    jvp=(lambda t, ans, A: ans * (inv(A) * t.mT).sum((-2, -1)),),
+    node_name="LinalgDetBackward0",
+)
+
+
+def det(A: Tensor) -> Tensor:
+    """Determinant of (batches of) square matrices."""
+    _square(A, "det")
+    return apply(DET, (A,))
+
+
+LOGABSDET = Op(
+    "linalg_slogdet", lambda a: np.linalg.slogdet(a)[1],
+    vjp=(lambda g, ans, A: g.unsqueeze(-1).unsqueeze(-1) * inv(A).mT,),
+    jvp=(lambda t, ans, A: (inv(A) * t.mT).sum((-2, -1)),),
+    node_name="LinalgSlogdetBackward0",
+)
+
+
+def slogdet(A: Tensor) -> tuple[Tensor, Tensor]:
+    """``(sign, log|det|)``; the gradient flows through ``log|det|``."""
+    _square(A, "slogdet")
+    sign = _make(np.asarray(np.linalg.slogdet(A._data)[0]), False, None)
+    return _SlogdetResult(sign, apply(LOGABSDET, (A,)))
+
+
+def logdet(A: Tensor) -> Tensor:
+    sign, logabs = slogdet(A)
+    return where(sign > 0, logabs, float("nan"))
+
+
+def _solve_forward(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.solve(a, b)
+    except np.linalg.LinAlgError:
+        raise RuntimeError("torch.linalg.solve: The solver failed because the input matrix is "
+                           "singular.") from None
+
+
+def _solve_out_ndim(A: Tensor, B: Tensor) -> int:
+    return max(A.ndim, B.ndim)
+
+
+def _solve_grad_b(g: Tensor, ans: Tensor, A: Tensor, B: Tensor) -> Tensor:
+    return _reduce_to(apply(SOLVE, (A.mT, g)), B.shape, _solve_out_ndim(A, B))
+
+
+def _solve_grad_a(g: Tensor, ans: Tensor, A: Tensor, B: Tensor) -> Tensor:
+    gB = apply(SOLVE, (A.mT, g))
+    return _reduce_to(-(gB @ ans.mT), A.shape, _solve_out_ndim(A, B))
+
+
+def _solve_tangent_a(t: Tensor, ans: Tensor, A: Tensor, B: Tensor) -> Tensor:
+    """d(A^-1 B) along dA: -A^-1 dA X."""
+    return -apply(SOLVE, (A, _pad(t, A.shape, _solve_out_ndim(A, B)) @ ans))
+
+
+def _solve_tangent_b(t: Tensor, ans: Tensor, A: Tensor, B: Tensor) -> Tensor:
+    return apply(SOLVE, (A, _pad(t, B.shape, _solve_out_ndim(A, B))))
+
+
+SOLVE = Op("linalg_solve", _solve_forward, vjp=(_solve_grad_a, _solve_grad_b),
+           jvp=(_solve_tangent_a, _solve_tangent_b), promote=True,
+           node_name="LinalgSolveExBackward0")
+
+
+def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
+    """``X`` with ``A X = B`` (or ``X A = B`` when ``left=False``); ``B`` may be a vector."""
+    _square(A, "solve")
+    if not left:
+        return solve(A.mT, B.mT).mT
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
+    if vector:
+        return apply(SOLVE, (A, B.unsqueeze(-1))).squeeze(-1)
+    return apply(SOLVE, (A, B))
+
+
+def _phi(M: Tensor) -> Tensor:
+    """Lower triangle with the diagonal halved."""
+    return tril(M) - 0.5 * diag_embed(diagonal(M, 0, -2, -1))
+
+
+def _cholesky_forward(a: np.ndarray, upper: bool) -> np.ndarray:
+    try:
+        L = np.linalg.cholesky(a)
+    except np.linalg.LinAlgError:
+        raise RuntimeError("linalg.cholesky: The factorization could not be completed because "
+                           "the input is not positive-definite.") from None
+    return np.swapaxes(L, -1, -2) if upper else L
+
+
+def _cholesky_vjp(g: Tensor, ans: Tensor, A: Tensor, upper: bool) -> Tensor:
+    L = ans.mT if upper else ans
+    gL = g.mT if upper else g
+    Linv = inv(L)
+    gA = Linv.mT @ _phi(L.mT @ gL) @ Linv
+    return 0.5 * (gA + gA.mT)
+
+
+def _cholesky_jvp(t: Tensor, ans: Tensor, A: Tensor, upper: bool) -> Tensor:
+    L = ans.mT if upper else ans
+    Linv = inv(L)
+    dL = L @ _phi(Linv @ t @ Linv.mT)
+    return dL.mT if upper else dL
+
+
+CHOLESKY = Op("linalg_cholesky", _cholesky_forward, vjp=(_cholesky_vjp,), jvp=(_cholesky_jvp,),
+              node_name="LinalgCholeskyExBackward0")
+
+
+def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
+    """Cholesky factor of (batches of) symmetric positive-definite matrices."""
+    _square(A, "cholesky")
+    return apply(CHOLESKY, (A,), (upper,))
+
+
+def _gap_inverse(w: Tensor) -> Tensor:
+    """F[i, j] = 1 / (w[j] - w[i]) off the diagonal, 0 on it."""
+    diff = w.unsqueeze(-2) - w.unsqueeze(-1)
+    eye = _eye_like(diff)
+    return where(eye > 0, 0.0, 1 / where(eye > 0, 1.0, diff))
+
+
+def _eigh_vjp(g: tuple, ans: tuple, A: Tensor, uplo: str) -> tuple:
+    gw, gV = g
+    w, V = ans
+    inner = diag_embed(gw) + _gap_inverse(w) * (V.mT @ gV)
+    return (V @ inner @ V.mT,)
+
+
+def _eigh_jvp(tangents: list, ans: tuple, A: Tensor, uplo: str) -> tuple:
+    w, V = ans
+    inner = V.mT @ tangents[0] @ V
+    return diagonal(inner, 0, -2, -1), V @ (_gap_inverse(w) * inner)
+
+
+EIGH = Op("linalg_eigh", lambda a, uplo: np.linalg.eigh(a, UPLO=uplo), vjp=_eigh_vjp,
+          jvp=_eigh_jvp, n_out=2, node_name="LinalgEighBackward0")
+
+
+def eigh(A: Tensor, UPLO: str = "L") -> tuple[Tensor, Tensor]:
+    """Eigenvalues (ascending) and eigenvectors of symmetric matrices."""
+    _square(A, "eigh")
+    return _EighResult(*apply(EIGH, (A,), (UPLO,)))
+
+
+def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
+    return eigh(A, UPLO)[0]
+
+
+def _svd_vjp(g: tuple, ans: tuple, A: Tensor) -> tuple:
+    """Reverse rule of the reduced SVD (real matrices)."""
+    gU, gS, gVh = g
+    U, S, Vh = ans
+    V, gV = Vh.mT, gVh.mT
+    s2 = S * S
+    F = _gap_inverse(s2)
+    Sm = diag_embed(S)
+    Ut_gU, Vt_gV = U.mT @ gU, V.mT @ gV
+    inner = (F * (Ut_gU - Ut_gU.mT)) @ Sm + diag_embed(gS) + Sm @ (F * (Vt_gV - Vt_gV.mT))
+    gA = U @ inner @ Vh
+    m, n = A.shape[-2], A.shape[-1]
+    Sinv = diag_embed(1 / S)
+    if m > S.shape[-1]:
+        gA = gA + (gU - U @ Ut_gU) @ Sinv @ Vh
+    if n > S.shape[-1]:
+        gA = gA + U @ Sinv @ (gV - V @ Vt_gV).mT
+    return (gA,)
+
+
+def _svd_jvp(tangents: list, ans: tuple, A: Tensor) -> tuple:
+    U, S, Vh = ans
+    dA = tangents[0]
+    V = Vh.mT
+    dP = U.mT @ dA @ V
+    dS = diagonal(dP, 0, -2, -1)
+    F = _gap_inverse(S * S)
+    Sm = diag_embed(S)
+    sym = dP @ Sm
+    dU = U @ (F * (sym + sym.mT))
+    dV = V @ (F * (Sm @ dP + dP.mT @ Sm))
+    m, n = A.shape[-2], A.shape[-1]
+    Sinv = diag_embed(1 / S)
+    if m > S.shape[-1]:
+        dU = dU + (dA @ V - U @ dP) @ Sinv
+    if n > S.shape[-1]:
+        dV = dV + (dA.mT @ U - V @ dP.mT) @ Sinv
+    return dU, dS, dV.mT
+
+
+SVD = Op("linalg_svd", lambda a: np.linalg.svd(a, full_matrices=False), vjp=_svd_vjp,
+         jvp=_svd_jvp, n_out=3, node_name="LinalgSvdBackward0")
+
+
+def svd(A: Tensor, full_matrices: bool = True) -> tuple[Tensor, Tensor, Tensor]:
+    """``U, S, Vh`` with ``A = U diag(S) Vh``; differentiable in the reduced form."""
+    if full_matrices and A.shape[-1] != A.shape[-2]:
+        U, S, Vh = np.linalg.svd(A._data, full_matrices=True)
+        if A._rg:
+            raise NotImplementedError(
+                "svd with full_matrices=True of a non-square matrix is not differentiable "
+                "(as in PyTorch); use full_matrices=False")
+        return _SVDResult(*(_make(a, False, None) for a in (U, S, Vh)))
+    return _SVDResult(*apply(SVD, (A,)))
+
+
+def svdvals(A: Tensor) -> Tensor:
+    """Singular values, descending."""
+    return apply(SVD, (A,))[1]
+
+
+def _copyltu(M: Tensor) -> Tensor:
+    low = tril(M, -1)
+    return low + low.mT + diag_embed(diagonal(M, 0, -2, -1))
+
+
+def _qr_vjp(g: tuple, ans: tuple, A: Tensor, mode: str) -> tuple:
+    gQ, gR = g
+    Q, R = ans
+    M = R @ gR.mT - gQ.mT @ Q
+    return ((gQ + Q @ _copyltu(M)) @ inv(R).mT,)
+
+
+def _qr_jvp(tangents: list, ans: tuple, A: Tensor, mode: str) -> tuple:
+    Q, R = ans
+    dA = tangents[0]
+    Rinv = inv(R)
+    C = Q.mT @ dA @ Rinv
+    low = tril(C, -1)
+    omega = low - low.mT
+    dQ = Q @ omega + (dA @ Rinv - Q @ C)
+    dR = (C - omega) @ R
+    return dQ, dR
+
+
+QR = Op("linalg_qr", lambda a, mode: np.linalg.qr(a, mode=mode), vjp=_qr_vjp, jvp=_qr_jvp,
+        n_out=2, node_name="LinalgQrBackward0")
+
+
+def qr(A: Tensor, mode: str = "reduced") -> tuple[Tensor, Tensor]:
+    """``Q, R`` with ``A = Q R`` (differentiable for ``m >= n``)."""
+    if mode != "reduced" and A._rg:
+        raise NotImplementedError("qr is differentiable in mode='reduced' only")
+    return _QRResult(*apply(QR, (A,), (mode,)))
+
+
+def pinv(A: Tensor, *, atol: float | None = None, rtol: float | None = None,
+         hermitian: bool = False) -> Tensor:
+    """Moore-Penrose pseudo-inverse through the SVD (small singular values dropped)."""
+    U, S, Vh = svd(A, full_matrices=False)
+    if rtol is None:
+        rtol = max(A.shape[-2:]) * np.finfo(A._data.dtype).eps if atol is None else 0.0
+    cutoff = max(atol or 0.0, 0.0) + rtol * S.amax(-1, keepdim=True).detach()
+    keep = S > cutoff.expand_as(S)
+    Sinv = where(keep, 1 / where(keep, S, 1.0), 0.0)
+    return (Vh.mT * Sinv.unsqueeze(-2)) @ U.mT
+
+
+def _expm(a: np.ndarray) -> np.ndarray:
+    """exp(A) by scaling and squaring of a degree-18 Taylor series."""
+    norm = np.max(np.sum(np.abs(a), axis=-2), axis=-1, initial=0.0)
+    s = int(max(0, math.ceil(math.log2(max(float(np.max(norm)), 1e-300) / 0.25))))
+    x = a / (2.0 ** s)
+    out = np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape).copy()
+    term = out.copy()
+    for k in range(1, 19):
+        term = term @ x / k
+        out = out + term
+    for _ in range(s):
+        out = out @ out
+    return out
+
+
+def _block_expm_corner(A: Tensor, E: Tensor) -> Tensor:
+    """The upper-right block of exp([[A, E], [0, A]]): the Fréchet derivative at A along E."""
+    from .shape import cat
+
+    if E.ndim > A.ndim:
+        A = A.expand(E.shape)
+    zeros = A * 0
+    big = cat([cat([A, E], -1), cat([zeros, A], -1)], -2)
+    n = A.shape[-1]
+    return apply(MATRIX_EXP, (big,))[..., :n, n:]
+
+
+MATRIX_EXP = Op(
+    "linalg_matrix_exp", _expm,
+    vjp=(lambda g, ans, A: _block_expm_corner(A.mT, g),),
+    jvp=(lambda t, ans, A: _block_expm_corner(A, t),), node_name="LinalgMatrixExpBackward0",
+)
+
+
+def matrix_exp(A: Tensor) -> Tensor:
+    """The matrix exponential of (batches of) square matrices."""
+    _square(A, "matrix_exp")
+    return apply(MATRIX_EXP, (A,))
+

@@ -1,0 +1,359 @@
+"""Matrix and tensor algebra built on the op table: einsum (declared), diagonals,
+triangles, trace, kron, tensordot, cross, prod/cumprod, and norms."""
+
+from __future__ import annotations
+
+import builtins
+import string
+from typing import Any
+
+import numpy as np
+
+from .._tensor import Tensor, _make, normalize_dim
+from ._registry import Op, apply, expand_to, install
+from .elementwise import where
+from .indexing import getitem, index_put
+from .reduction import amax, amin, reduction_dims
+from .shape import cat, movedim, reshape, stack
+
+# -- einsum: subscripts normalised to explicit letters, with room for batch letters
+
+
+def _parse_einsum(equation: str, ndims: list[int]) -> tuple[list[str], str]:
+    """Explicit subscripts (``...`` expanded to letters) for each operand and the output."""
+    eq = equation.replace(" ", "")
+    lhs, _, rhs = eq.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(ndims):
+        raise RuntimeError("einsum(): more operands were provided than specified in the "
+                           "equation" if len(ndims) > len(terms) else
+                           "einsum(): fewer operands were provided than specified in the "
+                           "equation")
+    used = set(c for c in eq if c.isalpha())
+    spare = [c for c in string.ascii_letters if c not in used]
+    n_ell = builtins.max([nd - len(t.replace("...", "")) for t, nd in zip(terms, ndims)
+                          if "..." in t] + [0])
+    ell = "".join(spare[:n_ell])
+    subs = []
+    for t, nd in zip(terms, ndims):
+        if "..." in t:
+            k = nd - len(t.replace("...", ""))
+            t = t.replace("...", ell[n_ell - k:] if k else "")
+        if len(t) != nd:
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(t)}) "
+                               f"does not match the number of dimensions ({nd}) for operand")
+        subs.append(t)
+    if "->" in eq:
+        out = rhs.replace("...", ell)
+    else:
+        counts = {c: "".join(subs).count(c) for c in set("".join(subs))}
+        out = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
+    return subs, out
+
+
+def _batch_letters(subs: list[str], out: str, n: int) -> str:
+    used = set("".join(subs) + out)
+    return "".join([c for c in string.ascii_letters if c not in used][:n])
+
+
+def _einsum_forward(*args: Any) -> np.ndarray:
+    *arrays, subs, out, ndims = args
+    nb = arrays[0].ndim - ndims[0] if arrays else 0
+    batched = [a.ndim - nd for a, nd in zip(arrays, ndims)]
+    b = _batch_letters(subs, out, builtins.max(batched + [nb]))
+    terms = [b[len(b) - k:] + s if k else s for s, k in zip(subs, batched)]
+    k_out = builtins.max(batched)
+    return np.einsum(",".join(terms) + "->" + b[len(b) - k_out:] + out, *arrays)
+
+
+def _einsum_vjp(g: Tensor, ans: Tensor, *args: Any) -> list[Any]:
+    *inputs, subs, out, ndims = args
+    grads = []
+    for i, x in enumerate(inputs):
+        si = subs[i]
+        if len(set(si)) != len(si):
+            raise NotImplementedError("einsum: derivative with a repeated subscript within one "
+                                      "operand (a diagonal) is not supported; use diagonal()")
+        others = [k for k in range(len(inputs)) if k != i]
+        avail = set(out).union(*(subs[k] for k in others))
+        kept = "".join(c for c in si if c in avail)
+        operands = (g,) + tuple(inputs[k] for k in others)
+        eq_subs = [out] + [subs[k] for k in others]
+        gi = apply(EINSUM, operands, (eq_subs, kept, [len(out)] + [ndims[k] for k in others]))
+        if kept != si:
+            sizes = dict(zip(si, x._data.shape))
+            shape = tuple(sizes[c] if c in kept else 1 for c in si)
+            gi = apply(_EXPAND_AXES, (gi,), (len(kept), shape))
+            gi = expand_to(gi, x._data.shape, 0)
+        grads.append(gi)
+    return grads
+
+
+def _einsum_jvp(tangents: list[Any], ans: Tensor, *args: Any) -> Tensor:
+    *inputs, subs, out, ndims = args
+    total = None
+    for i, t in enumerate(tangents):
+        if t is None:
+            continue
+        operands = tuple(t if k == i else x for k, x in enumerate(inputs))
+        part = apply(EINSUM, operands, (subs, out, ndims))
+        total = part if total is None else total + part
+    return total
+
+
+EINSUM = Op("einsum", _einsum_forward, vjp=_einsum_vjp, jvp=_einsum_jvp, promote=True)
+_EXPAND_AXES = Op(
+    "reshape", lambda a, n, shape: a.reshape(a.shape[: a.ndim - n] + tuple(shape)),
+    vjp=(lambda g, ans, x, n, shape: reshape(g, g.shape[: g.ndim - len(shape)] +
+                                             x.shape[x.ndim - n:]),),
+    jvp="linear", saves=False, node_name="ViewBackward0",
+)
+
+
+def einsum(equation: str, *operands: Any) -> Tensor:
+    """Einstein summation, e.g. ``einsum("ij,jk->ik", a, b)``; ``...`` broadcasts."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    ndims = [o._data.ndim for o in operands]
+    subs, out = _parse_einsum(equation, ndims)
+    return apply(EINSUM, operands, (subs, out, ndims))
+
+
+def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
+    """Sum over the last ``dims`` dims of ``a`` and the first of ``b`` (or given pairs)."""
+    if isinstance(dims, int):
+        da, db = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        da, db = ([d] if isinstance(d, int) else list(d) for d in dims)
+    letters = iter(string.ascii_letters)
+    sa = [next(letters) for _ in range(a.ndim)]
+    sb = [next(letters) for _ in range(b.ndim)]
+    for i, j in zip(da, db):
+        sb[normalize_dim(j, b.ndim)] = sa[normalize_dim(i, a.ndim)]
+    contracted = {sa[normalize_dim(i, a.ndim)] for i in da}
+    out = "".join(c for c in sa if c not in contracted) + "".join(
+        c for c in sb if c not in contracted)
+    return einsum(f"{''.join(sa)},{''.join(sb)}->{out}", a, b)
+
+
+def kron(input: Tensor, other: Tensor) -> Tensor:
+    """Kronecker product."""
+    nd = builtins.max(input.ndim, other.ndim)
+    a = reshape(input, (1,) * (nd - input.ndim) + tuple(input.shape))
+    b = reshape(other, (1,) * (nd - other.ndim) + tuple(other.shape))
+    sa = [s for d in a.shape for s in (d, 1)]
+    sb = [s for d in b.shape for s in (1, d)]
+    prod_shape = tuple(x * y for x, y in zip(a.shape, b.shape))
+    return reshape(reshape(a, sa) * reshape(b, sb), prod_shape)
+
+
+# -- diagonals, triangles, trace
+def _diag_index(n_rows: int, n_cols: int, offset: int) -> tuple[np.ndarray, np.ndarray]:
+    length = builtins.max(0, builtins.min(n_rows - builtins.max(-offset, 0),
+                                          n_cols - builtins.max(offset, 0)))
+    rows = np.arange(length) + builtins.max(-offset, 0)
+    return rows, rows + offset
+
+
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal of the (dim1, dim2) planes, as a new last dim."""
+    moved = movedim(input, (dim1, dim2), (-2, -1))
+    rows, cols = _diag_index(moved.shape[-2], moved.shape[-1], offset)
+    return getitem(moved, (Ellipsis, rows, cols))
+
+
+def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """Matrices with the last dim of ``input`` on their ``offset`` diagonal."""
+    n = input.shape[-1] + builtins.abs(offset)
+    zeros = _make(np.zeros(tuple(input.shape[:-1]) + (n, n), dtype=input._data.dtype), False,
+                  None)
+    rows, cols = _diag_index(n, n, offset)
+    out = index_put(zeros, (Ellipsis, rows, cols), input)
+    nd = out.ndim
+    d1, d2 = normalize_dim(dim1, nd), normalize_dim(dim2, nd)
+    return out if (d1, d2) == (nd - 2, nd - 1) else movedim(out, (-2, -1), (d1, d2))
+
+
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:
+    """A 1-D tensor's diagonal matrix, or a matrix's diagonal."""
+    if input.ndim == 1:
+        return diag_embed(input, diagonal)
+    if input.ndim == 2:
+        return globals()["diagonal"](input, diagonal)
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
+
+
+def trace(input: Tensor) -> Tensor:
+    """Sum of the main diagonal of a matrix."""
+    if input.ndim != 2:
+        raise RuntimeError("trace: expected a matrix, but got tensor with dim "
+                           f"{input.ndim}")
+    return diagonal(input).sum()
+
+
+def _triangle(input: Tensor, diagonal: int, lower: bool) -> Tensor:
+    n, m = input.shape[-2:]
+    mask = (np.tri(n, m, diagonal, dtype=bool) if lower
+            else ~np.tri(n, m, diagonal - 1, dtype=bool))
+    return where(_make(mask, False, None), input, 0.0)
+
+
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:
+    """Lower triangle (zero above the ``diagonal``-th diagonal)."""
+    return _triangle(input, diagonal, True)
+
+
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:
+    """Upper triangle (zero below the ``diagonal``-th diagonal)."""
+    return _triangle(input, diagonal, False)
+
+
+def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
+    """Cross product of 3-vectors along ``dim`` (the first dim of size 3 by default)."""
+    if dim is None:
+        dim = next(i for i, s in enumerate(input.shape) if s == 3)
+    a = [input.select(dim, i) for i in range(3)]
+    b = [other.select(dim, i) for i in range(3)]
+    parts = [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+    return stack(parts, normalize_dim(dim, builtins.max(input.ndim, other.ndim)))
+
+
+# -- products by pairwise multiplication (exact with zeros, differentiable to any order)
+def _ones_like_slice(x: Tensor, n: int) -> Tensor:
+    return _make(np.ones(tuple(x.shape[:-1]) + (n,), dtype=x._data.dtype), False, None)
+
+
+def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
+         dtype: Any = None) -> Tensor:
+    """Product over ``dim`` (all elements by default)."""
+    if dtype is not None:
+        input = input.to(dtype)
+    x = input.reshape(-1) if dim is None else movedim(input, dim, -1)
+    while x.shape[-1] > 1:
+        if x.shape[-1] % 2:
+            x = cat([x, _ones_like_slice(x, 1)], -1)
+        x = getitem(x, (Ellipsis, slice(0, None, 2))) * getitem(x, (Ellipsis, slice(1, None, 2)))
+    if x.shape[-1] == 0:
+        x = _ones_like_slice(x, 1)
+    out = x.squeeze(-1)
+    if dim is None:
+        return out.reshape((1,) * input.ndim) if keepdim else out
+    return out.unsqueeze(dim) if keepdim else out
+
+
+def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """Cumulative product along ``dim`` (a log-depth scan of multiplications)."""
+    if dtype is not None:
+        input = input.to(dtype)
+    x = movedim(input, dim, -1)
+    n, step = x.shape[-1], 1
+    while step < n:
+        shifted = cat([_ones_like_slice(x, step), getitem(x, (Ellipsis, slice(0, n - step)))],
+                      -1)
+        x = x * shifted
+        step *= 2
+    return movedim(x, -1, dim)
+
+
+# -- norms
+def _pnorm_forward(a: np.ndarray, p: float, dims: tuple, keepdim: bool) -> np.ndarray:
+    absa = np.abs(a)
+    if p == 2:
+        return np.sqrt(np.sum(absa * absa, axis=dims, keepdims=keepdim))
+    return np.sum(absa ** p, axis=dims, keepdims=keepdim) ** (1.0 / p)
+
+
+def _pnorm_scale(ans: Tensor, x: Tensor, p: float, dims: tuple, keepdim: bool) -> Tensor:
+    """d||x||_p/dx = sign(x) |x|^(p-1) / ||x||^(p-1), zero where the norm is zero (PyTorch)."""
+    from .reduction import unreduce
+
+    norm = unreduce(ans, x, dims, keepdim)
+    safe = where(norm == 0, 1.0, norm)
+    scale = x / safe if p == 2 else x.sign() * (x.abs() / safe) ** (p - 1)
+    return where(norm == 0, 0.0, scale)
+
+
+def _pnorm_vjp(g: Tensor, ans: Tensor, x: Tensor, p: float, dims: tuple,
+               keepdim: bool) -> Tensor:
+    from .reduction import unreduce
+
+    return unreduce(g, x, dims, keepdim) * _pnorm_scale(ans, x, p, dims, keepdim)
+
+
+PNORM = Op(
+    "norm", _pnorm_forward, vjp=(_pnorm_vjp,),
+    jvp=(lambda t, ans, x, p, dims, keepdim: (t * _pnorm_scale(ans, x, p, dims, keepdim))
+         .sum(dims, keepdim=keepdim),),
+    node_name="LinalgVectorNormBackward0",
+)
+
+
+def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False, *,
+                dtype: Any = None) -> Tensor:
+    """The ``ord``-norm of ``x`` over ``dim`` (all elements by default)."""
+    if dtype is not None:
+        x = x.to(dtype)
+    if x._data.dtype.kind not in "fc":
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {x.dtype.name.capitalize()}")
+    dims = reduction_dims(dim, x.ndim)
+    if ord == float("inf"):
+        return amax(x.abs(), dims, keepdim)
+    if ord == float("-inf"):
+        return amin(x.abs(), dims, keepdim)
+    if ord == 0:
+        return (x != 0).sum(dims, keepdim=keepdim).to(x.dtype)
+    if ord == 1:
+        return x.abs().sum(dims, keepdim=keepdim)
+    return apply(PNORM, (x,), (float(ord), dims, keepdim))
+
+
+def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1),
+                keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """Frobenius, nuclear, 1, -1, inf, -inf, 2 or -2 norm of matrices."""
+    if dtype is not None:
+        A = A.to(dtype)
+    d0, d1 = (normalize_dim(d, A.ndim) for d in dim)
+    if ord == "fro":
+        return vector_norm(A, 2, (d0, d1), keepdim)
+    if ord in (1, -1, float("inf"), float("-inf")):
+        sum_dim, red_dim = (d0, d1) if ord in (1, -1) else (d1, d0)
+        sums = A.abs().sum(sum_dim, keepdim=True)
+        red = amax if ord > 0 else amin
+        out = red(sums, red_dim, keepdim=True)
+        return out if keepdim else out.squeeze((d0, d1))
+    if ord in ("nuc", 2, -2):
+        from .decomposition import svdvals
+
+        s = svdvals(movedim(A, (d0, d1), (-2, -1)))
+        out = s.sum(-1) if ord == "nuc" else (amax(s, -1) if ord == 2 else amin(s, -1))
+        if keepdim:
+            out = out.unsqueeze(builtins.min(d0, d1)).unsqueeze(builtins.max(d0, d1))
+        return out
+    raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+
+
+def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
+         dtype: Any = None) -> Tensor:
+    """``torch.norm``: vector p-norms, or ``'fro'``/``'nuc'`` matrix norms."""
+    if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) != 2):
+        return vector_norm(input, 2, dim, keepdim, dtype=dtype)
+    if isinstance(p, str):
+        return matrix_norm(input, p, dim if dim is not None else (-2, -1), keepdim, dtype=dtype)
+    return vector_norm(input, p, dim, keepdim, dtype=dtype)
+
+
+def linalg_norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *,
+                dtype: Any = None) -> Tensor:
+    """``linalg.norm``: 2-norm of the flattened input by default; matrix norms for 2 dims."""
+    if dim is not None and not isinstance(dim, int) and len(dim) == 2 or (
+            dim is None and ord is not None and A.ndim == 2):
+        return matrix_norm(A, "fro" if ord is None else ord, dim or (-2, -1), keepdim,
+                           dtype=dtype)
+    return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+
+
+for _name, _fn in (("diagonal", diagonal), ("diag_embed", diag_embed), ("diag", diag),
+                   ("trace", trace), ("tril", tril), ("triu", triu), ("cross", cross),
+                   ("prod", prod), ("cumprod", cumprod), ("norm", norm), ("kron", kron)):
+    install(_name, _fn)

@@ -1,0 +1,275 @@
+"""Neural-network ops: softmax/log_softmax (declared with their own stable rules), and the
+activations, losses and convolutions of ``autojac.nn.functional`` composed from ops."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .. import _backend
+from .._tensor import Tensor, _make, normalize_dim
+from ._registry import Op, apply, install
+from .elementwise import erf, logaddexp, where
+from .indexing import getitem, index_put
+from .linalg import matmul
+
+
+def _softmax_forward(a: np.ndarray, dim: int) -> np.ndarray:
+    e = np.exp(a - np.max(a, axis=dim, keepdims=True))
+    return e / np.sum(e, axis=dim, keepdims=True)
+
+
+def _log_softmax_forward(a: np.ndarray, dim: int) -> np.ndarray:
+    shifted = a - np.max(a, axis=dim, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+
+
+def _softmax_rule(g: Tensor, ans: Tensor, x: Tensor, dim: int) -> Tensor:
+    return ans * (g - (g * ans).sum(dim, keepdim=True))
+
+
+def _log_softmax_rule(g: Tensor, ans: Tensor, x: Tensor, dim: int) -> Tensor:
+    return g - ans.exp() * g.sum(dim, keepdim=True)
+
+
+SOFTMAX = Op("softmax", _softmax_forward, vjp=(_softmax_rule,), jvp=(_softmax_rule,),
+             to_float=True)
+LOG_SOFTMAX = Op("log_softmax", _log_softmax_forward, vjp=(_log_softmax_rule,),
+                 jvp=(lambda t, ans, x, dim: t - (ans.exp() * t).sum(dim, keepdim=True),),
+                 to_float=True)
+
+
+def _softmax_dim(input: Tensor, dim: int | None) -> int:
+    if dim is None:
+        dim = 0 if input.ndim in (0, 1, 3) else 1
+    return normalize_dim(dim, input.ndim) - max(input.ndim, 1)
+
+
+def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
+    """``exp(x) / exp(x).sum(dim)``, computed stably."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return apply(SOFTMAX, (input,), (_softmax_dim(input, dim),))
+
+
+def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
+    """``x - logsumexp(x, dim)``, computed stably."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return apply(LOG_SOFTMAX, (input,), (_softmax_dim(input, dim),))
+
+
+install("softmax", softmax)
+install("log_softmax", log_softmax)
+
+
+# -- activations
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    return where(input > 0, input, input * negative_slope)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    return where(input > 0, input, (input.clamp(max=0.0).expm1()) * alpha)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """Gaussian error linear unit (exact, or ``approximate="tanh"``)."""
+    if approximate == "tanh":
+        inner = (input + input * input * input * 0.044715) * math.sqrt(2 / math.pi)
+        return input * 0.5 * (inner.tanh() + 1)
+    if approximate != "none":
+        raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate}")
+    return input * 0.5 * (erf(input * (1 / math.sqrt(2))) + 1)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    return input * input.sigmoid()
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta x)) / beta``, linear above ``threshold``."""
+    soft = logaddexp(input * beta, 0.0) / beta
+    return where(input * beta > threshold, input, soft)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    return -softplus(-input)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    return input.clamp(min_val, max_val)
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """``input / max(||input||_p along dim, eps)``."""
+    from .matrix import vector_norm
+
+    norm = vector_norm(input, p, dim, keepdim=True)
+    return input / norm.clamp(min=eps).expand_as(input)
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``input @ weight.T + bias``."""
+    out = matmul(input, weight.t() if weight.ndim == 2 else weight)
+    return out if bias is None else out + bias
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+            ) -> Tensor:
+    """Zero each element with probability ``p`` (scaled by ``1/(1-p)``) when training."""
+    if p < 0 or p > 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return input * 0
+    keep = _backend.random.gen.random(input.shape) >= p
+    return input * _make((keep / (1 - p)).astype(input._data.dtype), False, None)
+
+
+# -- losses
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    diff = input - target
+    return _reduce(diff * diff, reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    return _reduce((input - target).abs(), reduction)
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+             ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+    """Negative log likelihood of class indices ``target`` under log-probabilities ``input``
+    (classes along dim 1)."""
+    t = target._data
+    safe = np.where(t == ignore_index, 0, t)
+    moved = input.movedim(1, -1) if input.ndim > 1 else input.unsqueeze(0)
+    flat_t = safe.reshape(-1)
+    picked = getitem(moved.reshape(-1, moved.shape[-1]), (np.arange(flat_t.size), flat_t))
+    w = np.ones(flat_t.size, dtype=input._data.dtype)
+    if weight is not None:
+        w = weight._data[flat_t]
+    w = np.where(t.reshape(-1) == ignore_index, 0, w).astype(input._data.dtype)
+    losses = -picked * _make(w, False, None)
+    if reduction == "mean":
+        return losses.sum() / float(w.sum())
+    return _reduce(losses.reshape(t.shape), reduction)
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                  ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Cross entropy of logits ``input`` (classes along dim 1) with class indices or
+    class probabilities ``target``, via log-softmax."""
+    logp = log_softmax(input, 1 if input.ndim > 1 else 0)
+    if target._data.dtype.kind == "f":
+        n_classes = input.shape[1 if input.ndim > 1 else 0]
+        probs = target * (1 - label_smoothing) + label_smoothing / n_classes
+        w = weight.reshape((-1,) + (1,) * (input.ndim - 2)) if weight is not None else 1.0
+        loss = -(logp * probs * w).sum(1 if input.ndim > 1 else 0)
+        return _reduce(loss, reduction)
+    if label_smoothing:
+        n_classes = input.shape[1 if input.ndim > 1 else 0]
+        smooth = -logp.mean(1 if input.ndim > 1 else 0)
+        nll = nll_loss(logp, target, weight, ignore_index, "none")
+        loss = nll * (1 - label_smoothing) + smooth * label_smoothing
+        return _reduce(loss, reduction) if reduction != "mean" else loss.mean()
+    return nll_loss(logp, target, weight, ignore_index, reduction)
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         reduction: str = "mean") -> Tensor:
+    """``-(t log x + (1-t) log(1-x))`` with logs clamped at -100, as PyTorch."""
+    loss = -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log()
+             .clamp(min=-100))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
+                                     reduction: str = "mean") -> Tensor:
+    return _reduce(softplus(input) - input * target, reduction)
+
+
+# -- convolution (im2col through differentiable indexing and matmul)
+def _tuple(v: Any, n: int) -> tuple[int, ...]:
+    return tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
+
+
+def _pad(input: Tensor, pads: tuple[int, ...]) -> Tensor:
+    """Zero-pad the last ``len(pads)`` dims symmetrically (differentiable)."""
+    if not any(pads):
+        return input
+    lead = input.shape[: input.ndim - len(pads)]
+    shape = tuple(lead) + tuple(s + 2 * p for s, p in zip(input.shape[-len(pads):], pads))
+    zeros = _make(np.zeros(shape, dtype=input._data.dtype), False, None)
+    region = (Ellipsis,) + tuple(slice(p, p + s) for s, p in zip(input.shape[-len(pads):], pads))
+    return index_put(zeros, region, input)
+
+
+def _conv(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
+          dilation: Any, groups: int, nd: int) -> Tensor:
+    batched = input.ndim == nd + 2
+    if not batched:
+        input = input.unsqueeze(0)
+    stride, dilation = _tuple(stride, nd), _tuple(dilation, nd)
+    kernel = tuple(weight.shape[2:])
+    if padding == "valid":
+        padding = 0
+    if padding == "same":
+        padding = tuple(d * (k - 1) // 2 for d, k in zip(dilation, kernel))
+    x = _pad(input, _tuple(padding, nd))
+    n, c_in = x.shape[:2]
+    spatial = x.shape[2:]
+    out_size = tuple((s - d * (k - 1) - 1) // st + 1
+                     for s, d, k, st in zip(spatial, dilation, kernel, stride))
+    if any(o <= 0 for o in out_size):
+        raise RuntimeError("Calculated output size is too small")
+    # index arrays selecting every patch: (*out_size, *kernel) per spatial dim
+    grids = []
+    for i in range(nd):
+        pos = np.arange(out_size[i]) * stride[i]
+        off = np.arange(kernel[i]) * dilation[i]
+        idx = pos[:, None] + off[None, :]
+        shape = [1] * (2 * nd)
+        shape[i], shape[nd + i] = out_size[i], kernel[i]
+        grids.append(idx.reshape(shape))
+    patches = getitem(x, (slice(None), slice(None)) + tuple(grids))
+    # patches: (n, c_in, *out_size, *kernel) -> (n, groups, c_in/g * prod(kernel), prod(out))
+    c_out = weight.shape[0]
+    cg = c_in // groups
+    k_el = int(np.prod(kernel))
+    o_el = int(np.prod(out_size))
+    perm = (0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd))
+    cols = patches.permute(perm).reshape(n, groups, cg * k_el, o_el)
+    w = weight.reshape(groups, c_out // groups, cg * k_el)
+    out = matmul(w, cols).reshape((n, c_out) + out_size)
+    if bias is not None:
+        out = out + bias.reshape((1, c_out) + (1,) * nd)
+    return out if batched else out.squeeze(0)
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+    """1-D convolution (cross-correlation) over ``(N, C, L)`` or ``(C, L)`` inputs."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 1)
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+    """2-D convolution (cross-correlation) over ``(N, C, H, W)`` or ``(C, H, W)`` inputs."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 2)
+

@@ -1,0 +1,5 @@
+"""``autojac.nn``: only ``functional`` (no modules or parameters)."""
+
+from . import functional
+
+__all__ = ["functional"]

@@ -1,0 +1,30 @@
+"""``autojac.nn.functional``: activations, losses and convolutions, all differentiable."""
+
+from .._ops.elementwise import relu, sigmoid, tanh
+from .._ops.nn import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    conv1d,
+    conv2d,
+    cross_entropy,
+    dropout,
+    elu,
+    gelu,
+    hardtanh,
+    l1_loss,
+    leaky_relu,
+    linear,
+    log_softmax,
+    logsigmoid,
+    mse_loss,
+    nll_loss,
+    normalize,
+    silu,
+    softmax,
+    softplus,
+)
+
+__all__ = ["relu", "sigmoid", "tanh", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "conv1d", "conv2d", "cross_entropy", "dropout",
+           "elu", "gelu", "hardtanh", "l1_loss", "leaky_relu", "linear", "log_softmax",
+           "logsigmoid", "mse_loss", "nll_loss", "normalize", "silu", "softmax", "softplus"]
