@@ -194,3 +194,43 @@ def index_put(input: Tensor, index: Any, value: Any) -> Tensor:
 
 
 install("__getitem__", getitem)
+
+
+def _dim_index(ndim: int, dim: int, index: Any) -> tuple:
+    from .._tensor import normalize_dim
+
+    return (slice(None),) * normalize_dim(dim, ndim) + (index,)
+
+
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """The entries ``index`` (a 1-D integer tensor) along ``dim``."""
+    if index._data.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    return getitem(input, _dim_index(input._data.ndim, dim, index._data.reshape(-1)))
+
+
+def take(input: Tensor, index: Tensor) -> Tensor:
+    """Elements of the flattened ``input`` at ``index`` (result shaped like ``index``)."""
+    return getitem(input.reshape(-1), (index._data,))
+
+
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+    """The elements where ``mask`` (broadcast with ``input``) is True, as a 1-D tensor."""
+    shape = np.broadcast_shapes(input._data.shape, mask._data.shape)
+    x = input if input._data.shape == shape else input.expand(shape)
+    return getitem(x, (np.broadcast_to(mask._data, shape),))
+
+
+def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *,
+              alpha: float = 1) -> Tensor:
+    """``input`` with ``alpha * source`` added at ``index`` along ``dim`` (repeats add up)."""
+    idx = normalize_index(_dim_index(input._data.ndim, dim, index), input._data.shape)
+    if alpha != 1:
+        source = source * alpha
+    return input + apply(INDEX_ADD, (source,), (idx, input._data.shape, source._data.ndim))
+
+
+install("index_select", index_select)
+install("take", take)
+install("masked_select", masked_select)
+install("index_add", index_add)

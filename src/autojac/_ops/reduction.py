@@ -319,7 +319,7 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     return apply(CUMSUM, (input,), (d,))
 
 
-from .elementwise import maximum, minimum  # noqa: E402
+from .elementwise import maximum, minimum, where  # noqa: E402
 
 for _name, _fn in (
     ("sum", sum),
@@ -340,3 +340,37 @@ for _name, _fn in (
     ("cumsum", cumsum),
 ):
     install(_name, _fn)
+
+
+def _scatter_src(index: Tensor, src: Any, like: Tensor) -> Tensor:
+    if not isinstance(src, Tensor):
+        return _make(np.full(index._data.shape, src, dtype=like._data.dtype), False, None)
+    if src._data.shape != index._data.shape:
+        src = src[tuple(slice(0, n) for n in index._data.shape)]
+    return src
+
+
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """``input`` plus ``src`` added at ``index`` along ``dim`` (repeats add up)."""
+    d = normalize_dim(dim, input._data.ndim) - input._data.ndim
+    src = _scatter_src(index, src, input)
+    return input + apply(SCATTER_ADD_ZEROS, (src,), (index._data, d, input._data.shape))
+
+
+def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
+            reduce: str | None = None) -> Tensor:
+    """``input`` with ``src`` (or ``value``) written at ``index`` along ``dim``."""
+    if reduce is not None:
+        if reduce != "add":
+            raise NotImplementedError(f"scatter(reduce={reduce!r}) is not supported")
+        return scatter_add(input, dim, index, src if src is not None else value)
+    d = normalize_dim(dim, input._data.ndim) - input._data.ndim
+    src = _scatter_src(index, src if src is not None else value, input)
+    hit = np.zeros(input._data.shape, dtype=bool)
+    hit[_along_index(index._data, d, ())] = True
+    kept = where(_make(hit, False, None), 0.0, input)
+    return kept + apply(SCATTER_ADD_ZEROS, (src,), (index._data, d, input._data.shape))
+
+
+install("scatter_add", scatter_add)
+install("scatter", scatter)
