@@ -1002,7 +1002,7 @@ def test_leaf_inplace_allowed_under_no_grad():
     assert x.grad.tolist() == [14.0, 6.0]
 
 
-def test_inplace_on_non_leaf_when_saved_output_not_needed_exp_case_raises():
+def test_inplace_on_saved_output_raises():
     x = _v(1.0, 2.0)
     y = x.exp()  # ExpBackward0 saves its result
     y.add_(1)
