@@ -16,6 +16,6 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG0
     if not counts:
         return
     ops = len({s.name for s in SAMPLES})
-    terminalreporter.write_sep("-", f"op table: {ops} ops, {len(SAMPLES)} samples")
+    terminalreporter.write_sep("-", f"op table: {ops} op variants, {len(SAMPLES)} samples")
     for test, n in sorted(counts.items()):
         terminalreporter.write_line(f"  {test}: {n} passed")

@@ -4,13 +4,21 @@ and every differentiable op is covered by the op sample table."""
 from __future__ import annotations
 
 import pytest
-from api_names import (
-    AUTOGRAD, CREATION, FORWARD_AD, FUNC, FUNCTIONAL, LINALG, NN_FUNCTIONAL, OPS,
-    TENSOR_ATTRIBUTES, TESTING,
-)
-from op_table import SAMPLES
 
 import autojac
+from api_names import (
+    AUTOGRAD,
+    CREATION,
+    FORWARD_AD,
+    FUNC,
+    FUNCTIONAL,
+    LINALG,
+    NN_FUNCTIONAL,
+    OPS,
+    TENSOR_ATTRIBUTES,
+    TESTING,
+)
+from op_table import SAMPLES
 
 NAMESPACES = [
     (autojac, CREATION), (autojac.autograd, AUTOGRAD), (autojac.autograd.functional, FUNCTIONAL),
