@@ -17,41 +17,50 @@ from .graph import Node
 
 def _topological_order(roots: list[Node]) -> list[Node]:
     """Nodes reachable from ``roots``, every consumer before the nodes it feeds."""
-    seen: set[int] = set()
+    seen: set[Node] = set()
     post: list[Node] = []
     for root in roots:
-        if id(root) in seen:
+        if root in seen:
             continue
-        seen.add(id(root))
-        stack = [(root, iter(root.edges))]
+        seen.add(root)
+        stack = [(root, 0)]
         while stack:
-            node, it = stack[-1]
-            for edge in it:
+            node, i = stack.pop()
+            edges = node.edges
+            n = len(edges)
+            while i < n:
+                edge = edges[i]
+                i += 1
                 if edge is not None:
                     nxt = edge[0]
-                    if isinstance(nxt, Node) and id(nxt) not in seen:
-                        seen.add(id(nxt))
-                        stack.append((nxt, iter(nxt.edges)))
+                    if isinstance(nxt, Node) and nxt not in seen:
+                        seen.add(nxt)
+                        stack.append((node, i))
+                        stack.append((nxt, 0))
                         break
             else:
-                stack.pop()
                 post.append(node)
     post.reverse()
     return post
 
 
-def _needed_nodes(order: list[Node], targets: Sequence[Tensor]) -> set[int]:
-    """Ids of the nodes through which some target's gradient flows."""
-    target_leaves = {id(t) for t in targets if t.grad_fn is None}
-    needed = {id(t.grad_fn) for t in targets if t.grad_fn is not None}
-    for node in reversed(order):
-        if id(node) in needed:
-            continue
-        for edge in node.edges:
-            if edge is not None and (id(edge[0]) in needed or id(edge[0]) in target_leaves):
-                needed.add(id(node))
-                break
-    return needed
+def _key(t: Tensor) -> Any:
+    """Where a tensor's gradient is found: its node output, or the leaf itself (by id)."""
+    return (t.grad_fn, t._output_nr) if t.grad_fn is not None else id(t)
+
+
+def _wanted_edges(order: list[Node], targets: Sequence[Tensor] | None) -> dict[Node, list[bool]]:
+    """For each node that must run, which of its edges lead to a requested gradient."""
+    if targets is None:
+        return {node: [e is not None for e in node.edges] for node in order}
+    leaves = {id(t) for t in targets if t.grad_fn is None}
+    outputs = {t.grad_fn for t in targets if t.grad_fn is not None}
+    wanted: dict[Node, list[bool]] = {}
+    for node in reversed(order):  # producers first
+        flags = [e is not None and (e[0] in wanted or id(e[0]) in leaves) for e in node.edges]
+        if any(flags) or node in outputs:
+            wanted[node] = flags
+    return wanted
 
 
 def _add(a: Any, b: Any) -> Any:
@@ -74,64 +83,62 @@ def run_backward(
     where none flowed).
     """
     order = _topological_order([r.grad_fn for r in roots if r.grad_fn is not None])
-    needed = _needed_nodes(order, targets) if targets is not None else None
-    captures: dict[tuple[int, int], Any] = {}
-    if targets is not None:
-        for t in targets:
-            key = (id(t.grad_fn), t._output_nr) if t.grad_fn is not None else (id(t), 0)
-            captures[key] = None
-    buffers: dict[int, list[Any]] = {}
+    wanted = _wanted_edges(order, targets)
+    captures: dict[Any, Any] = {} if targets is None else {_key(t): None for t in targets}
+    buffers: dict[Node, list[Any]] = {}
     leaf_grads: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, grad]
     retained: list[tuple[Tensor, Any]] = []
     executed: list[Node] = []
 
-    def send(target: Any, nr: int, g: Any) -> None:
-        if isinstance(target, Tensor):
-            key = (id(target), 0)
-            if key in captures:
-                captures[key] = _add(captures[key], g)
-            if accumulate and (targets is None or key in captures):
-                slot = leaf_grads.setdefault(id(target), [target, None])
-                slot[1] = _add(slot[1], g)
-            return
-        buf = buffers.get(id(target))
-        if buf is None:
-            buf = buffers[id(target)] = [None] * target.n_out
-        buf[nr] = _add(buf[nr], g)
+    def to_leaf(leaf: Tensor, g: Any) -> None:
+        key = id(leaf)
+        if key in captures:
+            captures[key] = _add(captures[key], g)
+        if accumulate and (targets is None or key in captures):
+            slot = leaf_grads.setdefault(key, [leaf, None])
+            slot[1] = _add(slot[1], g)
 
     prev_mode = grad_mode.state.enabled
     grad_mode.state.enabled = create_graph
     try:
         for r, g in zip(roots, grads):
-            if r.grad_fn is not None:
-                send(r.grad_fn, r._output_nr, g)
-            else:
-                send(r, 0, g)
-        for node in order:
-            gs = buffers.pop(id(node), None)
-            if gs is None or (needed is not None and id(node) not in needed):
+            node = r.grad_fn
+            if node is None:
+                to_leaf(r, g)
                 continue
-            for nr, g in enumerate(gs):
-                key = (id(node), nr)
-                if key in captures:
-                    captures[key] = _add(captures[key], g)
+            buf = buffers.get(node)
+            if buf is None:
+                buf = buffers[node] = [None] * node.n_out
+            buf[r._output_nr] = _add(buf[r._output_nr], g)
+        for node in order:
+            gs = buffers.pop(node, None)
+            flags = wanted.get(node)
+            if gs is None or flags is None:
+                continue
+            if captures:
+                for nr, g in enumerate(gs):
+                    if (node, nr) in captures:
+                        captures[node, nr] = _add(captures[node, nr], g)
             if node.retained:
                 for ref in node.retained:
                     t = ref()
                     if t is not None and gs[t._output_nr] is not None:
                         retained.append((t, gs[t._output_nr]))
-            wanted = [
-                e is not None
-                and (needed is None or id(e[0]) in needed or (id(e[0]), 0) in captures)
-                for e in node.edges
-            ]
-            if not any(wanted):
+            if not any(flags):
                 continue
-            in_grads = node.backward(gs, wanted)
+            in_grads = node.backward(gs, flags)
             executed.append(node)
-            for edge, want, g in zip(node.edges, wanted, in_grads):
-                if want and g is not None:
-                    send(edge[0], edge[1], g)
+            for edge, want, g in zip(node.edges, flags, in_grads):
+                if not want or g is None:
+                    continue
+                target = edge[0]
+                if isinstance(target, Tensor):
+                    to_leaf(target, g)
+                    continue
+                buf = buffers.get(target)
+                if buf is None:
+                    buf = buffers[target] = [None] * target.n_out
+                buf[edge[1]] = _add(buf[edge[1]], g)
     finally:
         grad_mode.state.enabled = prev_mode
     if not retain_graph:
@@ -144,11 +151,7 @@ def run_backward(
             for t, g in retained:
                 t._grad = g if create_graph else g.detach()
         return None
-    out = []
-    for t in targets:
-        key = (id(t.grad_fn), t._output_nr) if t.grad_fn is not None else (id(t), 0)
-        out.append(captures[key])
-    return out
+    return [captures[_key(t)] for t in targets]
 
 
 def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
@@ -174,12 +177,10 @@ def run_forward(
     """
     from .._ops._registry import OpNode, compute_tangent
 
-    known: dict[tuple[int, int], Any] = {}
+    known: dict[Any, Any] = {}
 
-    def key(t: Any) -> tuple[int, int] | None:
-        if not isinstance(t, Tensor):
-            return None
-        return (id(t.grad_fn), t._output_nr) if t.grad_fn is not None else (id(t), 0)
+    def key(t: Any) -> Any:
+        return _key(t) if isinstance(t, Tensor) else None
 
     for x, t in zip(inputs, tangents):
         known[key(x)] = t
@@ -192,16 +193,16 @@ def run_forward(
                     f"linearized forward mode cannot go through {node.name()}"
                 )
             ts = [known.get(key(x)) for x in node.inputs]
-            if all(t is None for t in ts) or (id(node), 0) in known:
+            if all(t is None for t in ts) or (node, 0) in known:
                 continue
             result = node._saved_ans()
             grad_mode.state.enabled = any(t is not None and t._rg for t in ts)
             out_t = compute_tangent(node.op, node.inputs, node.params, result, ts)
             if node.n_out == 1:
-                known[(id(node), 0)] = out_t
+                known[(node, 0)] = out_t
             else:
                 for nr, t in enumerate(out_t):
-                    known[(id(node), nr)] = t
+                    known[(node, nr)] = t
     finally:
         grad_mode.state.enabled = prev_mode
     return [known.get(key(o)) for o in outputs]

@@ -31,7 +31,6 @@ from .._autograd import grad_mode
 from .._autograd.graph import (
     Node,
     SavedTensor,
-    edge_of,
     freed_error,
     modified_error,
     zeros_for,
@@ -226,20 +225,34 @@ def apply(op: Op, inputs: Sequence[Any], params: tuple = ()) -> Any:
     """Run ``op`` on ``inputs`` (Tensors or constants) and ``params``; record and push
     tangents as grad mode and forward AD require."""
     datas = []
-    requires = False
-    dual = False
+    requires = dual = False
+    first = None  # the dtype of the first array, and whether all arrays share it
+    uniform = True
+    weak_complex = False  # a Python complex scalar, which would lift a real array
     for t in inputs:
         if isinstance(t, Tensor):
-            datas.append(t._data)
+            d = t._data
+            datas.append(d)
             if t._rg:
                 requires = True
             if t._fw is not None:
                 dual = True
-        elif isinstance(t, np.generic):  # NumPy scalars promote like Python scalars here
-            datas.append(t.item())
+            if first is None:
+                first = d.dtype
+            elif d.dtype != first:
+                uniform = False
         else:
+            if isinstance(t, np.generic):  # NumPy scalars promote like Python scalars here
+                t = t.item()
             datas.append(t)
-    if op.promote or op.to_float:
+            if isinstance(t, complex):
+                weak_complex = True
+    # NumPy's own rules agree with PyTorch's for arrays of one floating dtype and Python
+    # int/float scalars; everything else goes through PyTorch's promotion
+    if (op.promote or op.to_float) and (
+        not uniform or first is None or first.kind not in "fc"
+        or weak_complex and first.kind == "f"
+    ):
         datas = _prepare(op, datas)
     out = op.forward(*datas, *params)
     differentiable = op.differentiable
@@ -263,25 +276,38 @@ def apply(op: Op, inputs: Sequence[Any], params: tuple = ()) -> Any:
     if not differentiable:
         return result
     if requires and _grad_state.enabled:
-        node = OpNode.__new__(OpNode)
-        node.op = op
-        node.inputs = tuple(inputs)
-        node.params = params
-        node.ans = out
-        node.ans_fw = None
-        node.edges = tuple(edge_of(t) for t in inputs)
-        node.n_out = op.n_out
-        node.retained = None
-        node.freed = False
-        node.saved = [SavedTensor(t) for t in inputs if isinstance(t, Tensor)] if op.saves else None
-        node.ans_version = (results[0]._version, results[0]._version[0])
-        for r in results:
-            if r._data.dtype.kind in "fc":
-                r._rg = True
-                r.grad_fn = node
+        _record(op, inputs, params, out, results)
     if dual and _fw_state.active:
         _push_tangents(op, inputs, params, result)
     return result
+
+
+def _record(op: Op, inputs: Sequence[Any], params: tuple, out: Any, results: tuple) -> None:
+    """Attach a new OpNode as the grad_fn of the (floating) results."""
+    node = OpNode.__new__(OpNode)
+    node.op = op
+    node.inputs = inputs = tuple(inputs)
+    node.params = params
+    node.ans = out
+    node.ans_fw = None
+    edges = []
+    for t in inputs:
+        if isinstance(t, Tensor):
+            fn = t.grad_fn
+            edges.append((fn, t._output_nr) if fn is not None else (t, 0) if t._rg else None)
+        else:
+            edges.append(None)
+    node.edges = edges
+    node.n_out = op.n_out
+    node.retained = None
+    node.freed = False
+    node.saved = [SavedTensor(t) for t in inputs if isinstance(t, Tensor)] if op.saves else None
+    version = results[0]._version
+    node.ans_version = (version, version[0])
+    for r in results:
+        if r._data.dtype.kind in "fc":
+            r._rg = True
+            r.grad_fn = node
 
 
 def _batch_of(t: Tensor, primal: Any) -> tuple[int, ...]:

@@ -446,11 +446,10 @@ def _reverse_rows(
     for i, out in enumerate(outputs):
         n = out.numel()
         pieces: list[list[Tensor]] = [[] for _ in inputs]
-        flat = out.reshape(-1)
         for start, stop in _blocks(n, rows_per_pass):
-            seeds = _basis(n, start, stop, out._data.dtype, (n,))
+            seeds = _basis(n, start, stop, out._data.dtype, out._data.shape)
             vj = _autograd_grad(
-                (flat,),
+                (out,),
                 inputs,
                 (seeds,),
                 create_graph=create_graph,
