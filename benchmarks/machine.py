@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 import platform
+import subprocess
 import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
 
 THREAD_VARS = {
     "OMP_NUM_THREADS": "1",
@@ -37,13 +41,36 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def source_revision(repo: Path = REPO) -> str:
+    """The checkout's commit, ``+modified`` when ``src/`` differs from it (autojac is installed
+    editable, so this is the code being measured)."""
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(repo), "status", "--porcelain", "--", "src"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return head + ("+modified" if dirty else "")
+
+
 def header_lines(versions: dict[str, str], torch_threads: int | None, dtype: str) -> list[str]:
     nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     libs = ", ".join(f"{k} {v}" for k, v in versions.items())
     threads = ", ".join(f"{k}={os.environ.get(k, '')!r}" for k in THREAD_VARS)
     return [
         f"Machine: nproc {nproc}, {platform.platform()}, CPU {cpu_model()}",
-        f"Python {platform.python_version()}; {libs}",
+        f"Python {platform.python_version()}; {libs}; autojac source at {source_revision()}",
         f"Threads: {threads}; torch.get_num_threads()={torch_threads}",
         f"dtype: {dtype}",
     ]

@@ -10,9 +10,9 @@ builds ``None``. JAX and HIPS autograd run the NumPy-style twins of the workload
 from __future__ import annotations
 
 import importlib
-from importlib import metadata
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import metadata
 from types import ModuleType
 from typing import Any
 
@@ -32,10 +32,15 @@ AUTOJAC = "autojac"
 SMALL_INPUTS = 256
 
 
+# Why a library could not be imported, for the report's header.
+IMPORT_ERRORS: dict[str, str] = {}
+
+
 def _optional(name: str) -> ModuleType | None:
     try:
         return importlib.import_module(name)
-    except Exception:  # noqa: BLE001 - any import failure means "peer not available"
+    except Exception as exc:  # noqa: BLE001 - any import failure means "peer not available"
+        IMPORT_ERRORS[name] = " ".join(f"{type(exc).__name__}: {exc}".split())[:120]
         return None
 
 
@@ -45,8 +50,7 @@ jnp = _optional("jax.numpy") if jax is not None else None
 hips = _optional("autograd")
 anp = _optional("autograd.numpy") if hips is not None else None
 autojac = _optional("autojac")
-if autojac is not None:
-    from autojac.autograd import functional as aj_functional
+aj_functional = _optional("autojac.autograd.functional") if autojac is not None else None
 if jax is not None:
     jax.config.update("jax_enable_x64", True)
 
@@ -162,9 +166,7 @@ def _torch_af(vectorize: bool, strategy: str) -> Callable[[Workload, Case], Thun
         x = _one_or_tuple(inputs)
         af = torch.autograd.functional
         if wl.kind == "hessian":
-            return lambda: af.hessian(
-                f, x, vectorize=vectorize, outer_jacobian_strategy=strategy
-            )
+            return lambda: af.hessian(f, x, vectorize=vectorize, outer_jacobian_strategy=strategy)
         return lambda: af.jacobian(f, x, vectorize=vectorize, strategy=strategy)
 
     return build
@@ -250,9 +252,7 @@ def _hips(wl: Workload, case: Case) -> Thunk:
     def run() -> Any:
         blocks = [np.split(jac(*args), splits, axis=0) for jac in jacs]
         return tuple(
-            tuple(
-                blocks[j][i].reshape(shapes[i] + case.inputs[j].shape) for j in range(n_in)
-            )
+            tuple(blocks[j][i].reshape(shapes[i] + case.inputs[j].shape) for j in range(n_in))
             for i in range(len(shapes))
         )
 
@@ -299,7 +299,10 @@ def _autojac_jac_of_grad(**kwargs: Any) -> Callable[[Workload, Case], Thunk | No
         f, inputs = _bound(autojac, wl, case, autojac.from_numpy)
 
         def gradient(x: Any) -> Any:
-            return aj_functional.jacobian(f, x, create_graph=True)
+            # As hessian(): an input must require grad for the inner reverse pass to see
+            # it; otherwise a forward-mode outer pass differentiates a detached copy (torch
+            # gives the same wrong result without this).
+            return aj_functional.jacobian(f, x.requires_grad_(True), create_graph=True)
 
         return lambda: aj_functional.jacobian(gradient, inputs[0], **kwargs)
 
@@ -357,37 +360,92 @@ def _all_peers() -> list[Peer]:
         ]
     if jax is not None:
         peers += [
-            Peer("jax-jacrev", "jax.jacrev eager", EAGER, _jax_eager("jacrev"),
-                 "jax.jacrev(grad) eager"),
-            Peer("jax-jacfwd", "jax.jacfwd eager", EAGER, _jax_eager("jacfwd"),
-                 "jax.jacfwd(grad) eager"),
-            Peer("jax-jit-jacrev", "jax.jit(jacrev)", JIT, _jax_jit("jacrev"),
-                 "jax.jit(jacrev(grad))"),
-            Peer("jax-jit-jacfwd", "jax.jit(jacfwd)", JIT, _jax_jit("jacfwd"),
-                 "jax.jit(jacfwd(grad))"),
+            Peer(
+                "jax-jacrev",
+                "jax.jacrev eager",
+                EAGER,
+                _jax_eager("jacrev"),
+                "jax.jacrev(grad) eager",
+            ),
+            Peer(
+                "jax-jacfwd",
+                "jax.jacfwd eager",
+                EAGER,
+                _jax_eager("jacfwd"),
+                "jax.jacfwd(grad) eager",
+            ),
+            Peer(
+                "jax-jit-jacrev",
+                "jax.jit(jacrev)",
+                JIT,
+                _jax_jit("jacrev"),
+                "jax.jit(jacrev(grad))",
+            ),
+            Peer(
+                "jax-jit-jacfwd",
+                "jax.jit(jacfwd)",
+                JIT,
+                _jax_jit("jacfwd"),
+                "jax.jit(jacfwd(grad))",
+            ),
         ]
     if hips is not None:
         peers.append(Peer("hips", "autograd.jacobian", EAGER, _hips, "autograd.hessian"))
     if autojac is not None:
         peers += [
-            Peer("autojac-default", "autojac jacobian default", AUTOJAC, _autojac_jacobian(),
-                 "autojac hessian default"),
-            Peer("autojac-vec-rev", "autojac vec-rev", AUTOJAC,
-                 _autojac_jacobian(vectorize=True), "autojac hessian vec-rev"),
-            Peer("autojac-vec-fwd", "autojac vec-fwd", AUTOJAC,
-                 _autojac_jacobian(vectorize=True, strategy="forward-mode"),
-                 "autojac hessian vec-fwd (outer fwd)"),
-            Peer("autojac-auto", "autojac auto", AUTOJAC, _autojac_jacobian(strategy="auto"),
-                 "autojac jacobian(grad) auto"),
-            Peer("autojac-loop-fwd", f"autojac loop-fwd (in <= {SMALL_INPUTS})", AUTOJAC,
-                 _autojac_jacobian(strategy="forward-mode"),
-                 "autojac hessian loop-fwd (outer fwd)"),
-            Peer("autojac-jog-default", "autojac jacobian(grad) default", AUTOJAC,
-                 _autojac_jac_of_grad()),
-            Peer("autojac-jog-vec-rev", "autojac jacobian(grad) vec-rev", AUTOJAC,
-                 _autojac_jac_of_grad(vectorize=True)),
-            Peer("autojac-jog-vec-fwd", "autojac jacobian(grad) vec-fwd", AUTOJAC,
-                 _autojac_jac_of_grad(vectorize=True, strategy="forward-mode")),
+            Peer(
+                "autojac-default",
+                "autojac jacobian default",
+                AUTOJAC,
+                _autojac_jacobian(),
+                "autojac hessian default",
+            ),
+            Peer(
+                "autojac-vec-rev",
+                "autojac vec-rev",
+                AUTOJAC,
+                _autojac_jacobian(vectorize=True),
+                "autojac hessian vec-rev",
+            ),
+            Peer(
+                "autojac-vec-fwd",
+                "autojac vec-fwd",
+                AUTOJAC,
+                _autojac_jacobian(vectorize=True, strategy="forward-mode"),
+                "autojac hessian vec-fwd (outer fwd)",
+            ),
+            Peer(
+                "autojac-auto",
+                "autojac auto",
+                AUTOJAC,
+                _autojac_jacobian(strategy="auto"),
+                "autojac jacobian(grad) auto",
+            ),
+            Peer(
+                "autojac-loop-fwd",
+                f"autojac loop-fwd (in <= {SMALL_INPUTS})",
+                AUTOJAC,
+                _autojac_jacobian(strategy="forward-mode"),
+                "autojac hessian loop-fwd (outer fwd)",
+            ),
+            Peer(
+                "autojac-jog-default",
+                "autojac jacobian(grad) default",
+                AUTOJAC,
+                _autojac_jac_of_grad(),
+            ),
+            Peer(
+                "autojac-jog-vec-rev",
+                "autojac jacobian(grad) vec-rev",
+                AUTOJAC,
+                _autojac_jac_of_grad(vectorize=True),
+            ),
+            Peer(
+                "autojac-jog-vec-fwd",
+                "autojac jacobian(grad) vec-fwd",
+                AUTOJAC,
+                _autojac_jac_of_grad(vectorize=True, strategy="forward-mode"),
+            ),
         ]
     return peers
 
@@ -403,4 +461,6 @@ def versions() -> dict[str, str]:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = "absent"
+        if name in IMPORT_ERRORS:
+            out[name] += f" (import failed, left out: {IMPORT_ERRORS[name]})"
     return out

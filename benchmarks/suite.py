@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -14,11 +15,9 @@ from peers import AUTOJAC, Peer, aj_functional, autojac, to_numpy
 from timing import Cell, Policy, measure, short_error
 from workloads import Case, Workload
 
+T0 = time.perf_counter()
 CellKey = tuple[str, str, str]  # (workload, size, peer key)
 
-# Skip a cell without calling it when the estimate from the previous size is this many
-# budgets; otherwise the first call's deadline decides.
-SKIP_FACTOR = 4.0
 # autojac cells slower than this (median) get no tracemalloc pass, which is slow itself.
 MEMORY_MAX_S = 1.0
 
@@ -39,11 +38,10 @@ class ChunkCheck:
 
     @property
     def bounded(self) -> bool:
-        return (
-            self.peak_none_mb is not None
-            and self.peak_chunk_mb is not None
-            and self.peak_chunk_mb <= 0.75 * self.peak_none_mb
-        )
+        """Chunking cuts the working memory above the dense result by at least a quarter."""
+        if self.peak_none_mb is None or self.peak_chunk_mb is None:
+            return False
+        return self.peak_chunk_mb - self.jac_mb <= 0.75 * (self.peak_none_mb - self.jac_mb)
 
 
 @dataclass
@@ -94,7 +92,7 @@ def run_case(
         if thunk is None:
             continue
         est = _estimate(previous.get(peer.key), case)
-        if est is not None and est > SKIP_FACTOR * policy.budget_s:
+        if est is not None and est > policy.first_call_limit_s:
             cell = Cell("skipped", est_s=est, note="estimated from the previous size")
         else:
 
@@ -102,14 +100,12 @@ def run_case(
                 return mismatch(to_numpy(result), ref, dtype) if peer.checked else None
 
             cell = measure(thunk, check, policy)
-            if cell.status == "skipped":
-                cell.est_s = max(policy.budget_s, est or 0.0)
         results.cells[key] = cell
         if cell.ok:
             previous[peer.key] = (case.n_in * case.n_out, cell.median_s)
         elif cell.status == "skipped" and cell.est_s is not None:
             previous[peer.key] = (case.n_in * case.n_out, cell.est_s)
-        log(f"  {case.label:24s} {peer.key:22s} {_brief(cell)}")
+        log(f"  {time.perf_counter() - T0:7.1f}s {case.label:22s} {peer.key:20s} {_brief(cell)}")
         if peer.group == AUTOJAC and cell.ok and cell.median_s <= MEMORY_MAX_S:
             try:
                 results.peak_mb[key] = peak_bytes(thunk) / MB
@@ -123,6 +119,30 @@ def _brief(cell: Cell) -> str:
     return f"{cell.status}: {cell.note}"
 
 
+def warm_up(workloads: Sequence[Workload], peers: Sequence[Peer], dtype: str) -> float:
+    """Call every peer once on tiny cases of the first and the Hessian workloads, untimed:
+    one-time costs (lazy imports, JAX backend start, torch's vmap set-up) stay out of the
+    first case's cells, and no deadline can interrupt a half-done import."""
+    start = time.perf_counter()
+    kinds = {}
+    for wl in workloads:
+        kinds.setdefault(wl.kind, wl)
+    for i, wl in enumerate(kinds.values()):
+        size = wl.sizes[0]
+        tiny = 2 if isinstance(size, int) else size
+        case = wl.case(tiny, np.dtype(dtype))
+        for peer in peers:
+            if i and peer.key.startswith("jax"):
+                continue  # JAX has nothing left to load; its eager warm-up costs seconds
+            try:
+                thunk = peer.build(wl, case)
+                if thunk is not None:
+                    thunk()
+            except Exception:  # noqa: BLE001 - failures show up in the real cells
+                pass
+    return time.perf_counter() - start
+
+
 def run_suite(
     workloads: Sequence[Workload],
     peers: Sequence[Peer],
@@ -133,6 +153,11 @@ def run_suite(
 ) -> RunResults:
     start = time.perf_counter()
     results = RunResults(dtype, policy)
+    log(f"  warm-up: {warm_up(workloads, peers, dtype):.1f} s")
+    # Everything alive now (modules, caches) is never garbage: keep it out of the collections
+    # run before each cell, which would otherwise cost ~0.3 s each with torch and JAX loaded.
+    gc.collect()
+    gc.freeze()
     for wl in workloads:
         sizes = wl.sizes[:2] if quick else wl.sizes
         cases = [wl.case(size, np.dtype(dtype)) for size in sizes]
@@ -144,7 +169,7 @@ def run_suite(
         results.rows[wl.name] = [
             p for p in peers if any((wl.name, c.size, p.key) in results.cells for c in cases)
         ]
-    if autojac is not None:
+    if aj_functional is not None:
         results.chunks = chunk_checks(workloads, results, log)
     results.seconds = time.perf_counter() - start
     return results
@@ -156,43 +181,45 @@ def chunk_checks(
     """T4: does ``chunk_size`` bound the peak of a vectorized Jacobian? Reverse mode on the
     largest ``exp_reducer`` run, forward mode on the largest ``elementwise`` run."""
     by_name = {wl.name: wl for wl in workloads}
-    plans = (("exp_reducer", "reverse-mode"), ("elementwise", "forward-mode"))
     checks = []
-    for name, strategy in plans:
-        if name not in by_name or not results.cases.get(name):
-            continue
-        wl, case = by_name[name], results.cases[name][-1]
-        rows = case.n_out if strategy == "reverse-mode" else case.n_in
-        chunk = 16 if rows >= 64 else max(1, rows // 4)
-        x = autojac.from_numpy(case.inputs[0])
-        consts = tuple(autojac.from_numpy(c) for c in case.consts)
-
-        def f(t: Any, wl: Workload = wl, consts: tuple = consts) -> Any:
-            return wl.torch_style(autojac, t, *consts)
-
-        jac_mb = case.n_in * case.n_out * np.dtype(results.dtype).itemsize / MB
-        cc = ChunkCheck(case.label, f"vectorize=True {strategy}", chunk, jac_mb)
-        ref = reference64(wl, case)
-        try:
-            for size in (None, chunk):
-
-                def thunk(size: int | None = size, f: Callable = f, s: str = strategy) -> Any:
-                    return aj_functional.jacobian(
-                        f, x, vectorize=True, strategy=s, chunk_size=size
-                    )
-
-                start = time.perf_counter()
-                why = mismatch(to_numpy(thunk()), ref, np.dtype(results.dtype))
-                elapsed = time.perf_counter() - start
-                if why:
-                    cc.note += f"chunk_size={size}: WRONG ({why}) "
-                peak = peak_bytes(thunk) / MB
-                if size is None:
-                    cc.peak_none_mb, cc.time_none_s = peak, elapsed
-                else:
-                    cc.peak_chunk_mb, cc.time_chunk_s = peak, elapsed
-        except Exception as exc:  # noqa: BLE001
-            cc.note += f"ERROR: {short_error(exc)}"
-        log(f"  chunk check {cc.case} {cc.mode}: {cc.peak_none_mb} MB vs {cc.peak_chunk_mb} MB")
-        checks.append(cc)
+    for name, strategy in (("exp_reducer", "reverse-mode"), ("elementwise", "forward-mode")):
+        if name in by_name and results.cases.get(name):
+            cc = _chunk_check(by_name[name], results.cases[name][-1], strategy, results.dtype)
+            log(f"  chunk check {cc.case} {cc.mode}: {cc.peak_none_mb} vs {cc.peak_chunk_mb} MB")
+            checks.append(cc)
     return checks
+
+
+def _chunk_check(wl: Workload, case: Case, strategy: str, dtype: str) -> ChunkCheck:
+    rows = case.n_out if strategy == "reverse-mode" else case.n_in
+    chunk = 16 if rows >= 64 else max(1, rows // 4)
+    x = autojac.from_numpy(case.inputs[0])
+    consts = tuple(autojac.from_numpy(c) for c in case.consts)
+
+    def f(t: Any) -> Any:
+        return wl.torch_style(autojac, t, *consts)
+
+    jac_mb = case.n_in * case.n_out * np.dtype(dtype).itemsize / MB
+    cc = ChunkCheck(case.label, f"vectorize=True {strategy}", chunk, jac_mb)
+    ref = reference64(wl, case)
+    try:
+        for size in (None, chunk):
+
+            def thunk(size: int | None = size) -> Any:
+                return aj_functional.jacobian(
+                    f, x, vectorize=True, strategy=strategy, chunk_size=size
+                )
+
+            start = time.perf_counter()
+            why = mismatch(to_numpy(thunk()), ref, np.dtype(dtype))
+            elapsed = time.perf_counter() - start
+            if why:
+                cc.note += f"chunk_size={size}: WRONG ({why}) "
+            peak = peak_bytes(thunk) / MB
+            if size is None:
+                cc.peak_none_mb, cc.time_none_s = peak, elapsed
+            else:
+                cc.peak_chunk_mb, cc.time_chunk_s = peak, elapsed
+    except Exception as exc:  # noqa: BLE001
+        cc.note += f"ERROR: {short_error(exc)}"
+    return cc

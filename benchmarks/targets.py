@@ -22,6 +22,7 @@ class Timed:
 @dataclass
 class CaseSummary:
     workload: str
+    kind: str
     case: Case
     numpy: Timed | None
     autojac_default: Timed | None
@@ -67,6 +68,7 @@ def summarize(results: RunResults) -> list[CaseSummary]:
             out.append(
                 CaseSummary(
                     wl,
+                    results.workloads[wl].kind,
                     case,
                     _by_key(results, wl, case, "numpy-analytic"),
                     _by_key(results, wl, case, "autojac-default"),

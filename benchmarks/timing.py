@@ -1,8 +1,8 @@
 """Measuring one cell: a peer's thunk on one case.
 
-The first call runs under a deadline (the per-cell budget) and doubles as the warm-up; its
-result is checked before anything is timed. Then the thunk is called until both the minimum
-number of calls and the minimum total time are reached, and the median is kept.
+The first call doubles as the warm-up; its result is checked before anything is timed. Then
+the thunk is called until both the minimum number of calls and the minimum total time are
+reached, and the median is kept.
 """
 
 from __future__ import annotations
@@ -41,8 +41,15 @@ class Policy:
 
     min_calls: int
     min_time_s: float
-    budget_s: float
+    budget_s: float  # a peer whose single (warm) call takes longer is skipped
     max_calls: int = 100_000
+    # The untimed first call (which may compile) is interrupted after this many budgets;
+    # a cell whose estimate from the previous size is as large is not called at all.
+    first_call_budgets: float = 4.0
+
+    @property
+    def first_call_limit_s(self) -> float:
+        return self.first_call_budgets * self.budget_s
 
 
 FULL = Policy(min_calls=5, min_time_s=0.3, budget_s=3.0)
@@ -79,24 +86,39 @@ def measure(
     check: Callable[[Any], str | None],
     policy: Policy,
 ) -> Cell:
-    """Check, then time, one thunk. ``check(result)`` returns why a result is wrong, or None."""
+    """Check, then time, one thunk. ``check(result)`` returns why a result is wrong, or None.
+
+    The first call is the warm-up; it is interrupted after ``policy.first_call_limit_s``.
+    When it takes longer than the budget, a second call runs under a deadline of the budget:
+    a compile-heavy first call (eager JAX compiles every op on new shapes) still gets timed,
+    a slow peer is skipped with the first call's time as its estimate.
+    """
     gc.collect()
     try:
-        with deadline(policy.budget_s):
+        with deadline(policy.first_call_limit_s):
             start = time.perf_counter()
             result = thunk()
             first = time.perf_counter() - start
     except DeadlineExceeded:
-        return Cell("skipped", est_s=policy.budget_s, note="first call over budget")
+        limit = policy.first_call_limit_s
+        return Cell("skipped", est_s=limit, note=f"first call over {limit:g} s")
     except Exception as exc:  # noqa: BLE001 - any failure of a peer is reported, not raised
         return Cell("error", note=short_error(exc))
     try:
         why = check(result)
     except Exception as exc:  # noqa: BLE001
         why = f"check failed: {short_error(exc)}"
+    del result
     if why:
         return Cell("wrong", first_s=first, note=why)
-    del result
+    if first > policy.budget_s:
+        try:
+            with deadline(policy.budget_s):
+                thunk()
+        except DeadlineExceeded:
+            return Cell("skipped", first_s=first, est_s=first, note="one call over budget")
+        except Exception as exc:  # noqa: BLE001
+            return Cell("error", first_s=first, note=f"on repeat: {short_error(exc)}")
     times: list[float] = []
     total = 0.0
     try:

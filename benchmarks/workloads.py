@@ -98,9 +98,7 @@ def mlp_jac(
     return (w2 * (1 - h * h)) @ w1
 
 
-def _make_mlp(
-    size: tuple[int, int, int], dtype: np.dtype, rng: np.random.Generator
-) -> Case:
+def _make_mlp(size: tuple[int, int, int], dtype: np.dtype, rng: np.random.Generator) -> Case:
     n_in, hidden, n_out = size
     x = rng.standard_normal(n_in)
     w1 = rng.standard_normal((hidden, n_in)) / np.sqrt(n_in)

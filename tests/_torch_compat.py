@@ -62,8 +62,9 @@ class ErrorCase:
     in the exception type itself. Both become strict xfails.
     """
 
-    def __init__(self, fn: Callable[[Any], Any], bug: str | None = None,
-                 type_bug: str | None = None) -> None:
+    def __init__(
+        self, fn: Callable[[Any], Any], bug: str | None = None, type_bug: str | None = None
+    ) -> None:
         self.fn, self.bug, self.type_bug = fn, bug, type_bug
 
 
@@ -94,6 +95,7 @@ def error_params(registry: dict[str, ErrorCase], *, type_only: bool = False) -> 
 def golden_error_tests(registry: dict[str, ErrorCase], module: Any) -> tuple[Any, Any, Any]:
     """Three parametrized tests over ``registry``: autojac's message and type against the
     golden values, and (with torch installed) the golden values against PyTorch itself."""
+
     @pytest.mark.parametrize("name", error_params(registry))
     def test_error_message_matches_pytorch(name: str) -> None:
         expected = load_golden_errors()[name]
@@ -112,5 +114,8 @@ def golden_error_tests(registry: dict[str, ErrorCase], module: Any) -> tuple[Any
         expected = load_golden_errors()[name]
         assert (typ, as_autojac_text(msg)) == (expected["type"], expected["message"])
 
-    return (test_error_message_matches_pytorch, test_error_type_matches_pytorch,
-            test_golden_error_is_pytorchs)
+    return (
+        test_error_message_matches_pytorch,
+        test_error_type_matches_pytorch,
+        test_golden_error_is_pytorchs,
+    )

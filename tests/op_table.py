@@ -212,20 +212,33 @@ SAMPLES += [
         lambda lib, x: lib.take_along_dim(x, lib.tensor([[1], [0], [2]]), 1),
         ((3, 4),),
     ),
-    Sample("index_select", lambda lib, x: lib.index_select(x, 1, lib.tensor([2, 0, 2])),
-           ((3, 4),)),
+    Sample("index_select", lambda lib, x: lib.index_select(x, 1, lib.tensor([2, 0, 2])), ((3, 4),)),
     Sample("take", lambda lib, x: lib.take(x, lib.tensor([[0, 5], [11, 5]])), ((3, 4),)),
-    Sample("masked_select", lambda lib, x: lib.masked_select(x, lib.tensor([True, False,
-                                                                            True, True])),
-           ((3, 4),)),
-    Sample("index_add", lambda lib, x, s: x.index_add(0, lib.tensor([0, 2, 0]), s, alpha=2.0),
-           ((3, 4), (3, 4))),
-    Sample("scatter_add", lambda lib, x, s: lib.scatter_add(
-        x, 1, lib.tensor([[0, 1, 0], [3, 3, 2]]), s), ((2, 4), (2, 3))),
-    Sample("scatter", lambda lib, x, s: lib.scatter(x, 0, lib.tensor([[1, 0, 2, 0]]), s),
-           ((3, 4), (1, 4))),
-    Sample("scatter_value", lambda lib, x: x.scatter(1, lib.tensor([[0], [2], [1]]),
-                                                       value=2.0), ((3, 4),)),
+    Sample(
+        "masked_select",
+        lambda lib, x: lib.masked_select(x, lib.tensor([True, False, True, True])),
+        ((3, 4),),
+    ),
+    Sample(
+        "index_add",
+        lambda lib, x, s: x.index_add(0, lib.tensor([0, 2, 0]), s, alpha=2.0),
+        ((3, 4), (3, 4)),
+    ),
+    Sample(
+        "scatter_add",
+        lambda lib, x, s: lib.scatter_add(x, 1, lib.tensor([[0, 1, 0], [3, 3, 2]]), s),
+        ((2, 4), (2, 3)),
+    ),
+    Sample(
+        "scatter",
+        lambda lib, x, s: lib.scatter(x, 0, lib.tensor([[1, 0, 2, 0]]), s),
+        ((3, 4), (1, 4)),
+    ),
+    Sample(
+        "scatter_value",
+        lambda lib, x: x.scatter(1, lib.tensor([[0], [2], [1]]), value=2.0),
+        ((3, 4),),
+    ),
     Sample("setitem", lambda lib, x, v: _setitem(lib, x, v), ((3, 4), (4,))),
     Sample("setitem_scalar", lambda lib, x: _setitem(lib, x, 1.5), ((3, 4),)),
 ]
@@ -236,7 +249,6 @@ def _setitem(lib: Any, x: Any, v: Any) -> Any:
     out[1] = v
     out[:, 0] = 0.0 if not hasattr(v, "shape") else v[0]
     return out
-
 
 
 def _eye(lib: Any, n: int, like: Any) -> Any:
@@ -256,48 +268,85 @@ SAMPLES += [
     Sample("softmax", lambda lib, x: lib.softmax(x, dim=1), ((3, 4),)),
     Sample("softmax_neg_dim", lambda lib, x: x.softmax(-1), ((2, 3, 4),)),
     Sample("log_softmax", lambda lib, x: lib.log_softmax(x, dim=0), ((3, 4),)),
-    Sample("leaky_relu", lambda lib, x: lib.nn.functional.leaky_relu(x, 0.1), ((3, 4),),
-           "away0"),
+    Sample("leaky_relu", lambda lib, x: lib.nn.functional.leaky_relu(x, 0.1), ((3, 4),), "away0"),
     Sample("elu", lambda lib, x: lib.nn.functional.elu(x), ((3, 4),), "away0"),
     Sample("gelu", lambda lib, x: lib.nn.functional.gelu(x), ((3, 4),)),
-    Sample("gelu_tanh", lambda lib, x: lib.nn.functional.gelu(x, approximate="tanh"),
-           ((3, 4),)),
+    Sample("gelu_tanh", lambda lib, x: lib.nn.functional.gelu(x, approximate="tanh"), ((3, 4),)),
     Sample("silu", lambda lib, x: lib.nn.functional.silu(x), ((3, 4),)),
     Sample("softplus", lambda lib, x: lib.nn.functional.softplus(x, beta=2.0), ((3, 4),)),
     Sample("logsigmoid", lambda lib, x: lib.nn.functional.logsigmoid(x), ((3, 4),)),
     Sample("normalize", lambda lib, x: lib.nn.functional.normalize(x, dim=1), ((3, 4),)),
-    Sample("linear", lambda lib, x, w, b: lib.nn.functional.linear(x, w, b),
-           ((2, 3), (4, 3), (4,))),
+    Sample(
+        "linear", lambda lib, x, w, b: lib.nn.functional.linear(x, w, b), ((2, 3), (4, 3), (4,))
+    ),
     Sample("mse_loss", lambda lib, x, y: lib.nn.functional.mse_loss(x, y), ((3, 4), (3, 4))),
-    Sample("l1_loss_sum", lambda lib, x, y: lib.nn.functional.l1_loss(x, y, reduction="sum"),
-           ((3, 4), (3, 4)), "away0"),
-    Sample("cross_entropy", lambda lib, x: lib.nn.functional.cross_entropy(
-        x, lib.tensor([0, 3, 1])), ((3, 4),)),
-    Sample("cross_entropy_probs", lambda lib, x, p: lib.nn.functional.cross_entropy(
-        x, p.softmax(1)), ((3, 4), (3, 4))),
-    Sample("nll_loss", lambda lib, x: lib.nn.functional.nll_loss(
-        x.log_softmax(1), lib.tensor([1, 0, 2]), reduction="sum"), ((3, 4),)),
-    Sample("binary_cross_entropy", lambda lib, x, y: lib.nn.functional.binary_cross_entropy(
-        x.sigmoid(), y.sigmoid()), ((3, 4), (3, 4))),
-    Sample("conv1d", lambda lib, x, w, b: lib.nn.functional.conv1d(x, w, b, padding=1),
-           ((2, 3, 7), (4, 3, 3), (4,))),
-    Sample("conv1d_stride_dil", lambda lib, x, w: lib.nn.functional.conv1d(
-        x, w, stride=2, dilation=2), ((1, 2, 9), (3, 2, 2))),
-    Sample("conv2d", lambda lib, x, w, b: lib.nn.functional.conv2d(x, w, b, stride=(2, 1),
-                                                                     padding=1),
-           ((2, 2, 5, 4), (3, 2, 3, 2), (3,))),
-    Sample("conv2d_groups", lambda lib, x, w: lib.nn.functional.conv2d(x, w, groups=2),
-           ((1, 4, 4, 4), (2, 2, 2, 2))),
+    Sample(
+        "l1_loss_sum",
+        lambda lib, x, y: lib.nn.functional.l1_loss(x, y, reduction="sum"),
+        ((3, 4), (3, 4)),
+        "away0",
+    ),
+    Sample(
+        "cross_entropy",
+        lambda lib, x: lib.nn.functional.cross_entropy(x, lib.tensor([0, 3, 1])),
+        ((3, 4),),
+    ),
+    Sample(
+        "cross_entropy_probs",
+        lambda lib, x, p: lib.nn.functional.cross_entropy(x, p.softmax(1)),
+        ((3, 4), (3, 4)),
+    ),
+    Sample(
+        "nll_loss",
+        lambda lib, x: lib.nn.functional.nll_loss(
+            x.log_softmax(1), lib.tensor([1, 0, 2]), reduction="sum"
+        ),
+        ((3, 4),),
+    ),
+    Sample(
+        "binary_cross_entropy",
+        lambda lib, x, y: lib.nn.functional.binary_cross_entropy(x.sigmoid(), y.sigmoid()),
+        ((3, 4), (3, 4)),
+    ),
+    Sample(
+        "conv1d",
+        lambda lib, x, w, b: lib.nn.functional.conv1d(x, w, b, padding=1),
+        ((2, 3, 7), (4, 3, 3), (4,)),
+    ),
+    Sample(
+        "conv1d_stride_dil",
+        lambda lib, x, w: lib.nn.functional.conv1d(x, w, stride=2, dilation=2),
+        ((1, 2, 9), (3, 2, 2)),
+    ),
+    Sample(
+        "conv2d",
+        lambda lib, x, w, b: lib.nn.functional.conv2d(x, w, b, stride=(2, 1), padding=1),
+        ((2, 2, 5, 4), (3, 2, 3, 2), (3,)),
+    ),
+    Sample(
+        "conv2d_groups",
+        lambda lib, x, w: lib.nn.functional.conv2d(x, w, groups=2),
+        ((1, 4, 4, 4), (2, 2, 2, 2)),
+    ),
     # tensor algebra
     Sample("einsum_mm", lambda lib, a, b: lib.einsum("ij,jk->ik", a, b), ((2, 3), (3, 4))),
-    Sample("einsum_batch_ellipsis", lambda lib, a, b: lib.einsum("...ij,...jk", a, b),
-           ((2, 2, 3), (3, 2))),
+    Sample(
+        "einsum_batch_ellipsis",
+        lambda lib, a, b: lib.einsum("...ij,...jk", a, b),
+        ((2, 2, 3), (3, 2)),
+    ),
     Sample("einsum_outer_sum", lambda lib, a, b: lib.einsum("i,j->", a, b), ((3,), (2,))),
     Sample("einsum_broadcast_dim", lambda lib, a: lib.einsum("ij->j", a), ((3, 4),)),
-    Sample("einsum_three", lambda lib, a, b, c: lib.einsum("ij,jk,k->i", a, b, c),
-           ((2, 3), (3, 4), (4,))),
-    Sample("tensordot", lambda lib, a, b: lib.tensordot(a, b, dims=([1, 2], [0, 1])),
-           ((2, 3, 4), (3, 4, 2))),
+    Sample(
+        "einsum_three",
+        lambda lib, a, b, c: lib.einsum("ij,jk,k->i", a, b, c),
+        ((2, 3), (3, 4), (4,)),
+    ),
+    Sample(
+        "tensordot",
+        lambda lib, a, b: lib.tensordot(a, b, dims=([1, 2], [0, 1])),
+        ((2, 3, 4), (3, 4, 2)),
+    ),
     Sample("kron", lambda lib, a, b: lib.kron(a, b), ((2, 3), (2, 2))),
     Sample("trace", lambda lib, a: lib.trace(a), ((3, 3),)),
     Sample("diag_vector", lambda lib, a: lib.diag(a, 1), ((3,),)),
@@ -312,10 +361,10 @@ SAMPLES += [
     Sample("prod_with_zero", lambda lib, a: (a * lib.tensor([1.0, 0.0, 1.0])).prod(1), ((2, 3),)),
     Sample("cumprod", lambda lib, a: lib.cumprod(a, 1), ((2, 5),)),
     Sample("vector_norm2", lambda lib, a: lib.linalg.vector_norm(a), ((3, 4),)),
-    Sample("vector_norm3_dim", lambda lib, a: lib.linalg.vector_norm(a, 3, dim=1), ((3, 4),),
-           "away0"),
-    Sample("vector_norm_inf", lambda lib, a: lib.linalg.vector_norm(a, float("inf"), 0),
-           ((3, 4),)),
+    Sample(
+        "vector_norm3_dim", lambda lib, a: lib.linalg.vector_norm(a, 3, dim=1), ((3, 4),), "away0"
+    ),
+    Sample("vector_norm_inf", lambda lib, a: lib.linalg.vector_norm(a, float("inf"), 0), ((3, 4),)),
     Sample("matrix_norm_fro", lambda lib, a: lib.linalg.matrix_norm(a), ((2, 3, 4),)),
     Sample("matrix_norm_1", lambda lib, a: lib.linalg.matrix_norm(a, 1), ((3, 4),), "away0"),
     Sample("matrix_norm_nuc", lambda lib, a: lib.linalg.matrix_norm(a, "nuc"), ((3, 4),)),
@@ -328,26 +377,49 @@ SAMPLES += [
     Sample("det", lambda lib, a: lib.linalg.det(a), ((3, 3),)),
     Sample("det_batched", lambda lib, a: lib.det(a), ((2, 2, 2),)),
     Sample("slogdet", lambda lib, a: lib.linalg.slogdet(a)[1], ((3, 3),)),
-    Sample("solve_vector", lambda lib, a, b: lib.linalg.solve(a + 3 * _eye(lib, 3, a), b),
-           ((3, 3), (3,))),
-    Sample("solve_matrix", lambda lib, a, b: lib.linalg.solve(a + 3 * _eye(lib, 3, a), b),
-           ((2, 3, 3), (3, 2))),
+    Sample(
+        "solve_vector",
+        lambda lib, a, b: lib.linalg.solve(a + 3 * _eye(lib, 3, a), b),
+        ((3, 3), (3,)),
+    ),
+    Sample(
+        "solve_matrix",
+        lambda lib, a, b: lib.linalg.solve(a + 3 * _eye(lib, 3, a), b),
+        ((2, 3, 3), (3, 2)),
+    ),
     Sample("cholesky", lambda lib, m: lib.linalg.cholesky(_spd(lib, m)), ((3, 3),)),
-    Sample("cholesky_upper", lambda lib, m: lib.linalg.cholesky(_spd(lib, m), upper=True),
-           ((2, 3, 3),)),
+    Sample(
+        "cholesky_upper", lambda lib, m: lib.linalg.cholesky(_spd(lib, m), upper=True), ((2, 3, 3),)
+    ),
     Sample("eigh_values", lambda lib, m: lib.linalg.eigh(_sym(lib, m))[0], ((4, 4),)),
-    Sample("eigh_vectors", lambda lib, m: (lambda w, v: v * v[..., :1, :].sign())(
-        *lib.linalg.eigh(_sym(lib, m))), ((3, 3),)),
-    Sample("eigh_projector", lambda lib, m: (lambda w, v: (v * w.unsqueeze(-2)) @ v.mT)(
-        *lib.linalg.eigh(_sym(lib, m))), ((2, 3, 3),)),
+    Sample(
+        "eigh_vectors",
+        lambda lib, m: (lambda w, v: v * v[..., :1, :].sign())(*lib.linalg.eigh(_sym(lib, m))),
+        ((3, 3),),
+    ),
+    Sample(
+        "eigh_projector",
+        lambda lib, m: (lambda w, v: (v * w.unsqueeze(-2)) @ v.mT)(*lib.linalg.eigh(_sym(lib, m))),
+        ((2, 3, 3),),
+    ),
     Sample("svd_values", lambda lib, a: lib.linalg.svdvals(a), ((3, 4),)),
-    Sample("svd_factors", lambda lib, a: (lambda u, s, vh: (u * s.unsqueeze(-2) ** 2) @ vh +
-                                          u @ vh)(*lib.linalg.svd(a, full_matrices=False)),
-           ((4, 3),)),
-    Sample("svd_wide", lambda lib, a: (lambda u, s, vh: u @ vh[..., :2, :2] * s[0])(
-        *lib.linalg.svd(a, full_matrices=False)), ((2, 4),)),
-    Sample("qr", lambda lib, a: (lambda q, r: q.sum() + (r * r).sum())(*lib.linalg.qr(a)),
-           ((4, 3),)),
+    Sample(
+        "svd_factors",
+        lambda lib, a: (lambda u, s, vh: (u * s.unsqueeze(-2) ** 2) @ vh + u @ vh)(
+            *lib.linalg.svd(a, full_matrices=False)
+        ),
+        ((4, 3),),
+    ),
+    Sample(
+        "svd_wide",
+        lambda lib, a: (lambda u, s, vh: u @ vh[..., :2, :2] * s[0])(
+            *lib.linalg.svd(a, full_matrices=False)
+        ),
+        ((2, 4),),
+    ),
+    Sample(
+        "qr", lambda lib, a: (lambda q, r: q.sum() + (r * r).sum())(*lib.linalg.qr(a)), ((4, 3),)
+    ),
     Sample("qr_square", lambda lib, a: lib.linalg.qr(a)[1], ((3, 3),)),
     Sample("pinv", lambda lib, a: lib.linalg.pinv(a), ((4, 3),)),
     Sample("matrix_exp", lambda lib, a: lib.linalg.matrix_exp(a), ((3, 3),), "small"),

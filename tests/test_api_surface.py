@@ -21,9 +21,14 @@ from api_names import (
 from op_table import SAMPLES
 
 NAMESPACES = [
-    (autojac, CREATION), (autojac.autograd, AUTOGRAD), (autojac.autograd.functional, FUNCTIONAL),
-    (autojac.autograd.forward_ad, FORWARD_AD), (autojac.func, FUNC), (autojac.linalg, LINALG),
-    (autojac.nn.functional, NN_FUNCTIONAL), (autojac.testing, TESTING),
+    (autojac, CREATION),
+    (autojac.autograd, AUTOGRAD),
+    (autojac.autograd.functional, FUNCTIONAL),
+    (autojac.autograd.forward_ad, FORWARD_AD),
+    (autojac.func, FUNC),
+    (autojac.linalg, LINALG),
+    (autojac.nn.functional, NN_FUNCTIONAL),
+    (autojac.testing, TESTING),
     (autojac.Tensor, TENSOR_ATTRIBUTES),
 ]
 
@@ -45,23 +50,43 @@ def test_op_is_a_function_and_method_where_torch_has_them(name):
 
 
 NOT_DIFFERENTIABLE = {"argmax", "argmin", "all", "any", "floor_divide"}
-ALIASES = {"true_divide": "div", "clip": "clamp", "concat": "cat", "swapaxes": "transpose",
-           "contiguous": "clone", "view_as": "reshape", "min": "min_dim_keepdim",
-           "max": "max_all", "norm": "norm", "vdot": "dot", "inner": "matmul_dot",
-           "expand_as": "expand_as", "masked_fill": "masked_fill", "broadcast_to": "broadcast_to"}
+ALIASES = {
+    "true_divide": "div",
+    "clip": "clamp",
+    "concat": "cat",
+    "swapaxes": "transpose",
+    "contiguous": "clone",
+    "view_as": "reshape",
+    "min": "min_dim_keepdim",
+    "max": "max_all",
+    "norm": "norm",
+    "vdot": "dot",
+    "inner": "matmul_dot",
+    "expand_as": "expand_as",
+    "masked_fill": "masked_fill",
+    "broadcast_to": "broadcast_to",
+}
 
 
-@pytest.mark.parametrize("name", OPS + [f"linalg.{n}" for n in LINALG]
-                         + [f"nn.{n}" for n in NN_FUNCTIONAL])
+@pytest.mark.parametrize(
+    "name", OPS + [f"linalg.{n}" for n in LINALG] + [f"nn.{n}" for n in NN_FUNCTIONAL]
+)
 def test_every_differentiable_op_is_in_the_sample_table(name):
     base = name.split(".")[-1]
     if base in NOT_DIFFERENTIABLE or base == "dropout":
         pytest.skip("not differentiable / random")
     names = {s.name for s in SAMPLES}
     target = ALIASES.get(base, base)
-    assert any(n == target or n.startswith(target + "_") or n.startswith(base)
-               or n.startswith("matmul_" + base) or n.startswith("svd") and base == "svd"
-               or n.startswith(f"{base}2") for n in names), f"{name} has no sample"
+    assert any(
+        n == target
+        or n.startswith(target + "_")
+        or n.startswith(base)
+        or n.startswith("matmul_" + base)
+        or n.startswith("svd")
+        and base == "svd"
+        or n.startswith(f"{base}2")
+        for n in names
+    ), f"{name} has no sample"
 
 
 def test_missing_names_raise_attribute_error_naming_them():

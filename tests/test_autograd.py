@@ -36,13 +36,18 @@ def _d(*values, rg=True):
 
 
 def _close(t, expected, tol=1e-6):
-    np.testing.assert_allclose(np.asarray(t.detach().numpy(), dtype=np.float64),
-                               np.asarray(expected, dtype=np.float64), rtol=tol, atol=tol)
+    np.testing.assert_allclose(
+        np.asarray(t.detach().numpy(), dtype=np.float64),
+        np.asarray(expected, dtype=np.float64),
+        rtol=tol,
+        atol=tol,
+    )
 
 
 # ============================================================================================
 # Error texts (golden, recorded from torch 2.13 with torch. -> autojac.)
 # ============================================================================================
+
 
 def _x(T):
     return T.tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -80,9 +85,11 @@ def _(T):
     T.autograd.grad(T.stack([x.sum(), (x * x).sum()]), x)
 
 
-@error_case("int_tensor_requires_grad_ctor",
-            bug="says 'only Tensors of floating point dtype'; torch 'Only Tensors of floating "
-                "point and complex dtype'")
+@error_case(
+    "int_tensor_requires_grad_ctor",
+    bug="says 'only Tensors of floating point dtype'; torch 'Only Tensors of floating "
+    "point and complex dtype'",
+)
 def _(T):
     T.tensor([1, 2], requires_grad=True)
 
@@ -92,9 +99,11 @@ def _(T):
     T.tensor([1, 2]).requires_grad_()
 
 
-@error_case("int_tensor_requires_grad_setter",
-            bug="says 'only Tensors of floating point dtype'; torch 'only Tensors of floating "
-                "point and complex dtype' (the setter's wording)")
+@error_case(
+    "int_tensor_requires_grad_setter",
+    bug="says 'only Tensors of floating point dtype'; torch 'only Tensors of floating "
+    "point and complex dtype' (the setter's wording)",
+)
 def _(T):
     T.tensor([1, 2]).requires_grad = True
 
@@ -205,8 +214,11 @@ def _(T):
     x += 1
 
 
-@error_case("leaf_setitem", bug="says 'a leaf Variable ...'; torch 'a view of a leaf Variable "
-            "that requires grad is being used in an in-place operation.'")
+@error_case(
+    "leaf_setitem",
+    bug="says 'a leaf Variable ...'; torch 'a view of a leaf Variable "
+    "that requires grad is being used in an in-place operation.'",
+)
 def _(T):
     x = _x(T)
     x[0] = 5.0
@@ -289,9 +301,11 @@ def _(T):
     T.autograd.grad(x * 2, x, grad_outputs=[3])
 
 
-@error_case("grad_outputs_too_few",
-            type_bug="missing grad_outputs are silently dropped; torch raises 'got 2 tensors "
-                     "and 1 gradients'")
+@error_case(
+    "grad_outputs_too_few",
+    type_bug="missing grad_outputs are silently dropped; torch raises 'got 2 tensors "
+    "and 1 gradients'",
+)
 def _(T):
     x = _x(T)
     y = x.sum()
@@ -304,14 +318,11 @@ def _(T):
     (a.to(T.complex128) * 1j).backward()
 
 
-@error_case("backward_gradient_not_a_tensor")
-def _(T):
-    (_x(T).sum() * 3).backward(3.0)
-
-
-@error_case("batched_grad_shape_mismatch",
-            bug="torch's text prints grad_output.shape[2:] (here Size([])) where autojac "
-                "prints the full shape")
+@error_case(
+    "batched_grad_shape_mismatch",
+    bug="torch's text prints grad_output.shape[2:] (here Size([])) where autojac "
+    "prints the full shape",
+)
 def _(T):
     x = _x(T)
     T.autograd.grad(x * 2, x, grad_outputs=T.ones(4, 2), is_grads_batched=True)
@@ -390,13 +401,17 @@ def _(T):
     y.sum().backward()
 
 
-(test_error_message_matches_pytorch, test_error_type_matches_pytorch,
- test_golden_error_is_pytorchs) = golden_error_tests(AUTOGRAD_ERRORS, autojac)
+(
+    test_error_message_matches_pytorch,
+    test_error_type_matches_pytorch,
+    test_golden_error_is_pytorchs,
+) = golden_error_tests(AUTOGRAD_ERRORS, autojac)
 
 
 # ============================================================================================
 # backward()
 # ============================================================================================
+
 
 def test_backward_scalar_and_accumulation_across_calls():
     x = _v(1.0, 2.0)
@@ -468,7 +483,7 @@ def test_autograd_backward_multiple_roots():
 
 def test_backward_create_graph_gives_differentiable_grad():
     x = _d(1.0, 2.0)
-    (x ** 3).sum().backward(create_graph=True)
+    (x**3).sum().backward(create_graph=True)
     g = x.grad
     assert g.requires_grad and g.grad_fn is not None
     _close(g, [3.0, 12.0])
@@ -531,9 +546,13 @@ SAVES_TENSORS = {
     "exp": lambda x: x.exp().sum(),
     "abs": lambda x: x.abs().sum(),
     "x * x": lambda x: (x * x).sum(),
-    "x[[0, 1]]": pytest.param(lambda x: x[[0, 1]].sum(),
-                              marks=xfail_bug("IndexBackward0 with a list index saves nothing, "
-                                              "so a second backward succeeds; torch raises")),
+    "x[[0, 1]]": pytest.param(
+        lambda x: x[[0, 1]].sum(),
+        marks=xfail_bug(
+            "IndexBackward0 with a list index saves nothing, "
+            "so a second backward succeeds; torch raises"
+        ),
+    ),
 }
 
 
@@ -548,7 +567,7 @@ def test_second_backward_raises_when_tensors_were_saved(f):
 
 def test_retain_grad_on_non_leaf():
     x = _v(1.0, 2.0)
-    y = x ** 2
+    y = x**2
     assert not y.retains_grad
     y.retain_grad()
     assert y.retains_grad
@@ -591,6 +610,7 @@ def test_grad_setter_accepts_matching_and_none():
 # ============================================================================================
 # autograd.grad()
 # ============================================================================================
+
 
 def test_grad_basic_does_not_touch_dot_grad():
     x = _v(1.0, 2.0)
@@ -676,23 +696,24 @@ def test_grad_accepts_dict_values_and_generators():
 # Higher derivatives
 # ============================================================================================
 
+
 def test_second_and_third_derivatives_vs_analytic():
     xs = np.array([0.3, 1.1, -2.0])
     x = autojac.tensor(xs, requires_grad=True)
-    f = (x.sin() * x ** 2).sum()
+    f = (x.sin() * x**2).sum()
     (g,) = autojac.autograd.grad(f, x, create_graph=True)
-    _close(g, np.cos(xs) * xs ** 2 + 2 * xs * np.sin(xs))
+    _close(g, np.cos(xs) * xs**2 + 2 * xs * np.sin(xs))
     assert g.requires_grad
     (h,) = autojac.autograd.grad(g.sum(), x, create_graph=True)
-    _close(h, -np.sin(xs) * xs ** 2 + 4 * xs * np.cos(xs) + 2 * np.sin(xs))
+    _close(h, -np.sin(xs) * xs**2 + 4 * xs * np.cos(xs) + 2 * np.sin(xs))
     (t,) = autojac.autograd.grad(h.sum(), x)
-    _close(t, -np.cos(xs) * xs ** 2 - 6 * xs * np.sin(xs) + 6 * np.cos(xs))
+    _close(t, -np.cos(xs) * xs**2 - 6 * xs * np.sin(xs) + 6 * np.cos(xs))
 
 
 def test_mixed_partial_derivative():
     x = autojac.tensor(1.5, dtype=autojac.float64, requires_grad=True)
     y = autojac.tensor(-0.7, dtype=autojac.float64, requires_grad=True)
-    f = x ** 2 * y ** 3 + (x * y).exp()
+    f = x**2 * y**3 + (x * y).exp()
     gx, gy = autojac.autograd.grad(f, [x, y], create_graph=True)
     assert gx.item() == pytest.approx(2 * 1.5 * (-0.7) ** 3 + (-0.7) * math.exp(1.5 * -0.7))
     (gxy,) = autojac.autograd.grad(gx, y)
@@ -703,17 +724,16 @@ def test_mixed_partial_derivative():
 def test_hessian_via_create_graph_matches_analytic():
     xs = np.array([0.5, -1.0, 2.0])
     x = autojac.tensor(xs, requires_grad=True)
-    f = (x[0] * x[1] * x[2]) + (x ** 3).sum()
+    f = (x[0] * x[1] * x[2]) + (x**3).sum()
     (g,) = autojac.autograd.grad(f, x, create_graph=True)
     rows = [autojac.autograd.grad(g[i], x, retain_graph=True)[0].numpy() for i in range(3)]
-    expected = np.diag(6 * xs) + np.array(
-        [[0, xs[2], xs[1]], [xs[2], 0, xs[0]], [xs[1], xs[0], 0]])
+    expected = np.diag(6 * xs) + np.array([[0, xs[2], xs[1]], [xs[2], 0, xs[0]], [xs[1], xs[0], 0]])
     np.testing.assert_allclose(np.stack(rows), expected, atol=1e-12)
 
 
 def test_grad_of_grad_without_create_graph_is_constant():
     x = _d(1.0, 2.0)
-    (g,) = autojac.autograd.grad((x ** 3).sum(), x)
+    (g,) = autojac.autograd.grad((x**3).sum(), x)
     assert not g.requires_grad
 
 
@@ -737,6 +757,7 @@ def test_second_derivative_vs_torch():
 # is_grads_batched
 # ============================================================================================
 
+
 def _two_input_fn(x, w):
     return autojac.stack([x[0] * x[1] * w, (x[2] * w).sin(), x[0] ** 2 - w])
 
@@ -757,8 +778,9 @@ def test_is_grads_batched_equals_loop():
 def test_is_grads_batched_identity_gives_jacobian():
     xs = np.array([1.0, 2.0, 3.0])
     x = autojac.tensor(xs, requires_grad=True)
-    (jac,) = autojac.autograd.grad(x ** 2, x, autojac.eye(3, dtype=autojac.float64),
-                                   is_grads_batched=True)
+    (jac,) = autojac.autograd.grad(
+        x**2, x, autojac.eye(3, dtype=autojac.float64), is_grads_batched=True
+    )
     np.testing.assert_allclose(jac.numpy(), np.diag(2 * xs))
 
 
@@ -766,8 +788,9 @@ def test_is_grads_batched_with_create_graph():
     xs = np.array([0.5, 1.5])
     x = autojac.tensor(xs, requires_grad=True)
     y = x.exp() * x[0]
-    (jac,) = autojac.autograd.grad(y, x, autojac.eye(2, dtype=autojac.float64),
-                                   is_grads_batched=True, create_graph=True)
+    (jac,) = autojac.autograd.grad(
+        y, x, autojac.eye(2, dtype=autojac.float64), is_grads_batched=True, create_graph=True
+    )
     assert jac.requires_grad
     (g,) = autojac.autograd.grad(jac.sum(), x)
     # jac = [[e^x0 x0 + e^x0, 0], [e^x1, e^x1 x0]]; d(sum)/dx0 = e^x0 (x0 + 2) + e^x1
@@ -775,12 +798,33 @@ def test_is_grads_batched_with_create_graph():
     _close(g, expected, 1e-10)
 
 
+def test_is_grads_batched_allow_unused():
+    x, z = _d(1.0, 2.0), _d(3.0)
+    out = autojac.autograd.grad(
+        x * 2,
+        [x, z],
+        autojac.ones(4, 2, dtype=autojac.float64),
+        is_grads_batched=True,
+        allow_unused=True,
+    )
+    assert out[0].shape == (4, 2) and out[0].tolist() == [[2.0, 2.0]] * 4 and out[1] is None
+
+
+@xfail_bug(
+    "is_grads_batched + materialize_grads gives an unused input zeros with the batch dim "
+    "(4, 1); torch 2.13 gives zeros_like(input), shape (1,)"
+)
 def test_is_grads_batched_materialize_unused():
     x, z = _d(1.0, 2.0), _d(3.0)
-    out = autojac.autograd.grad(x * 2, [x, z], autojac.ones(4, 2, dtype=autojac.float64),
-                                is_grads_batched=True, materialize_grads=True)
-    assert out[0].shape == (4, 2) and out[1].shape == (4, 1)
-    assert out[1].tolist() == [[0.0]] * 4
+    out = autojac.autograd.grad(
+        x * 2,
+        [x, z],
+        autojac.ones(4, 2, dtype=autojac.float64),
+        is_grads_batched=True,
+        materialize_grads=True,
+    )
+    assert out[0].shape == (4, 2)
+    assert out[1].shape == (1,) and out[1].tolist() == [0.0]
 
 
 def test_batched_grad_shape_mismatch_text_prefix():
@@ -788,14 +832,17 @@ def test_batched_grad_shape_mismatch_text_prefix():
     with pytest.raises(RuntimeError) as info:
         autojac.autograd.grad(x * 2, x, grad_outputs=autojac.ones(4, 2), is_grads_batched=True)
     msg = str(info.value)
-    assert msg.startswith("If `is_grads_batched=True`, we interpret the first dimension of each "
-                          "grad_output as the batch dimension.")
+    assert msg.startswith(
+        "If `is_grads_batched=True`, we interpret the first dimension of each "
+        "grad_output as the batch dimension."
+    )
     assert "output[0] has a shape of autojac.Size([3])" in msg
 
 
 # ============================================================================================
 # Grad modes
 # ============================================================================================
+
 
 def test_no_grad_enable_grad_set_grad_enabled_context_managers():
     x = _v(1.0, 2.0)
@@ -876,7 +923,6 @@ def test_grad_mode_decorators():
     assert autojac.is_grad_enabled()  # decorating with set_grad_enabled(False) changes nothing
     assert not h(x).requires_grad and autojac.is_grad_enabled()
     assert autojac.autograd.no_grad is autojac.no_grad
-    assert autojac.autograd.is_grad_enabled() is True
 
 
 @xfail_bug("bare @autojac.no_grad (no parentheses) raises TypeError; torch accepts it")
@@ -943,6 +989,7 @@ def test_no_grad_does_not_stop_backward_of_existing_graph():
 # In-place operations
 # ============================================================================================
 
+
 def test_inplace_ops_values_return_self_and_bump_version():
     a = autojac.tensor([1.0, 2.0, 3.0])
     assert a.add_(1) is a and a.tolist() == [2.0, 3.0, 4.0]
@@ -975,6 +1022,7 @@ def test_inplace_ops_on_views_write_through():
     assert v.tolist() == [2.0, 21.0, 31.0]
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @xfail_bug("zero_() computes x * 0, so inf/nan entries become nan")
 def test_zero_and_fill_with_nonfinite_values():
     a = autojac.tensor([float("inf"), float("nan"), 1.0])
@@ -1021,14 +1069,24 @@ def test_inplace_on_non_leaf_output_not_saved():
     assert x.grad.tolist() == [8.0, 16.0]
 
 
-@xfail_bug("zero_() on a non-leaf makes backward raise the version error; torch gives zero grad")
-def test_zero_on_non_leaf():
+def test_zero_and_fill_on_non_leaf_cut_the_gradient():
     x = _v(1.0, 2.0)
     y = x * 3
     y.zero_()
-    assert y.grad_fn.name() == "ZeroBackward0"
     y.sum().backward()
-    assert x.grad.tolist() == [0.0, 0.0]
+    assert y.tolist() == [0.0, 0.0] and x.grad.tolist() == [0.0, 0.0]
+    x2 = _v(1.0, 2.0)
+    y2 = x2 * 3
+    y2.fill_(2.0)
+    (y2 * x2).sum().backward()
+    assert x2.grad.tolist() == [2.0, 2.0]
+
+
+@xfail_bug("zero_() on a non-leaf records MulBackward0 (it computes x * 0); torch ZeroBackward0")
+def test_zero_on_non_leaf_grad_fn_name():
+    y = _v(1.0, 2.0) * 3
+    y.zero_()
+    assert y.grad_fn.name() == "ZeroBackward0"
 
 
 def test_iadd_on_non_leaf():
@@ -1133,8 +1191,11 @@ def test_setitem_no_grad_anywhere_records_nothing():
     assert not a.requires_grad and a.grad_fn is None
 
 
-@error_case("setitem_shape_mismatch", type_bug="a shape mismatch in setitem raises NumPy's "
-            "ValueError; torch RuntimeError 'The expanded size of the tensor ...'")
+@error_case(
+    "setitem_shape_mismatch",
+    type_bug="a shape mismatch in setitem raises NumPy's "
+    "ValueError; torch RuntimeError 'The expanded size of the tensor ...'",
+)
 def _(T):
     a = T.tensor([1.0, 2.0])
     a[:] = T.tensor([5.0, 6.0, 7.0])
@@ -1143,6 +1204,7 @@ def _(T):
 # ============================================================================================
 # A failed backward leaves every .grad as it was (autojac's engine commits at the end)
 # ============================================================================================
+
 
 def test_failed_backward_leaves_grads_unchanged():
     a, b = _v(1.0, 2.0), _v(0.5, 1.5)
@@ -1178,6 +1240,7 @@ def test_failed_backward_deep_in_graph_leaves_grads_unchanged():
 # Custom autograd.Function
 # ============================================================================================
 
+
 class MulAdd(autojac.autograd.Function):
     """x * y + k, with k a Python number."""
 
@@ -1209,8 +1272,10 @@ def test_function_forward_backward_and_needs_input_grad():
     assert repr(out) == "tensor([ 8., 13.], grad_fn=<MulAddBackward>)"
     out.sum().backward()
     assert x.grad.tolist() == [3.0, 4.0] and y.grad is None
-    assert MulAdd.log == [("forward", (True, False, False), False),
-                          ("backward", (True, False, False))]
+    assert MulAdd.log == [
+        ("forward", (True, False, False), False),
+        ("backward", (True, False, False)),
+    ]
 
 
 def test_function_both_inputs_and_create_graph():
@@ -1266,12 +1331,12 @@ def test_function_vs_torch():
             @staticmethod
             def forward(ctx, x):
                 ctx.save_for_backward(x)
-                return x ** 3
+                return x**3
 
             @staticmethod
             def backward(ctx, g):
                 (x,) = ctx.saved_tensors
-                return g * 3 * x ** 2
+                return g * 3 * x**2
 
         x = T.tensor([0.5, -1.5, 2.0], dtype=T.float64, requires_grad=True)
         y = (Cube.apply(x.sin()) * x).sum()
@@ -1289,6 +1354,7 @@ def test_function_vs_torch():
 # gradcheck / gradgradcheck
 # ============================================================================================
 
+
 class WrongGrad(autojac.autograd.Function):
     @staticmethod
     def forward(ctx, x):
@@ -1305,7 +1371,7 @@ class WrongSecondOrder(autojac.autograd.Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x ** 3
+        return x**3
 
     @staticmethod
     def backward(ctx, g):
@@ -1342,15 +1408,40 @@ def test_gradcheck_raises_gradcheck_error_on_wrong_backward():
         autojac.autograd.gradcheck(WrongGrad.apply, (x,))
     assert type(info.value).__name__ == "GradcheckError"
     assert str(info.value).startswith(
-        "Jacobian mismatch for output 0 with respect to input 0,\nnumerical:")
+        "Jacobian mismatch for output 0 with respect to input 0,\nnumerical:"
+    )
     assert autojac.autograd.gradcheck(WrongGrad.apply, (x,), raise_exception=False) is False
 
 
 def test_gradcheck_check_forward_ad_catches_wrong_jvp():
     x = _d(1.0, 2.0)
     assert autojac.autograd.gradcheck(WrongJvp.apply, (x,))  # backward alone is right
-    with pytest.raises(RuntimeError, match="Jacobian mismatch"):
+    with pytest.raises(RuntimeError, match="mismatch for output 0 with respect to input 0,"):
         autojac.autograd.gradcheck(WrongJvp.apply, (x,), check_forward_ad=True)
+    assert (
+        autojac.autograd.gradcheck(
+            WrongJvp.apply, (x,), check_forward_ad=True, raise_exception=False
+        )
+        is False
+    )
+
+
+@xfail_bug(
+    "the forward-mode gradcheck error starts 'Jacobian mismatch ...' and labels the "
+    "block 'forward-mode analytical:'; torch 'Jacobian computed with forward mode "
+    "mismatch ...' / 'analytical:'"
+)
+def test_gradcheck_forward_ad_error_text():
+    x = _d(1.0, 2.0)
+    with pytest.raises(RuntimeError) as info:
+        autojac.autograd.gradcheck(WrongJvp.apply, (x,), check_forward_ad=True)
+    msg = str(info.value)
+    assert type(info.value).__name__ == "GradcheckError"
+    assert msg.startswith(
+        "Jacobian computed with forward mode mismatch for output 0 with "
+        "respect to input 0,\nnumerical:"
+    )
+    assert "\nanalytical:" in msg
 
 
 def test_gradgradcheck_passes_on_correct_function():
@@ -1383,7 +1474,8 @@ def test_gradcheck_wrong_function_raises_in_torch_too():
         torch.autograd.gradcheck(TWrong.apply, (x,))
     assert type(info.value).__name__ == "GradcheckError"
     assert str(info.value).startswith(
-        "Jacobian mismatch for output 0 with respect to input 0,\nnumerical:")
+        "Jacobian mismatch for output 0 with respect to input 0,\nnumerical:"
+    )
 
 
 def test_set_detect_anomaly_named_by_the_hint_is_callable():

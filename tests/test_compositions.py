@@ -93,8 +93,9 @@ def test_every_jacobian_mode_agrees(program, seed):
     except ImportError:
         return
     tin = tuple(torch.tensor(a) for a in arrays)
-    expected = _flat(torch.autograd.functional.jacobian(lambda x, y: f(torch, x, y), tin,
-                                                        vectorize=True))
+    expected = _flat(
+        torch.autograd.functional.jacobian(lambda x, y: f(torch, x, y), tin, vectorize=True)
+    )
     for g, e in zip(reference, expected):
         np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-12)
 

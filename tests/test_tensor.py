@@ -42,6 +42,7 @@ def default_dtype_guard():
 # Creation and dtypes
 # ============================================================================================
 
+
 @pytest.mark.parametrize(
     "data, expected",
     [
@@ -61,11 +62,14 @@ def default_dtype_guard():
         (np.array([1.0], dtype=np.float16), "float16"),
         (np.array([True]), "bool"),
         (np.float64(1.5), "float64"),
-        pytest.param([np.float64(1.0), np.float64(2.0)], "float64",
-                     marks=xfail_bug("a list of np.float64 scalars gives float32; torch keeps "
-                                     "float64")),
+        pytest.param(
+            [np.float64(1.0), np.float64(2.0)],
+            "float64",
+            marks=xfail_bug("a list of np.float64 scalars gives float32; torch keeps float64"),
+        ),
         ([], "float32"),
     ],
+    ids=lambda v: f"ndarray[{v.dtype}]" if isinstance(v, np.ndarray) else repr(v),
 )
 def test_tensor_dtype_inference(data, expected):
     assert _name(autojac.tensor(data).dtype) == expected
@@ -168,8 +172,13 @@ def test_zeros_ones_scalar_shape_dtype_and_requires_grad():
 
 @pytest.mark.parametrize(
     "fill, dtype, expected",
-    [(3, None, "int64"), (3.0, None, "float32"), (True, None, "bool"), (1j, None, "complex64"),
-     (2, autojac.float64, "float64")],
+    [
+        (3, None, "int64"),
+        (3.0, None, "float32"),
+        (True, None, "bool"),
+        (1j, None, "complex64"),
+        (2, autojac.float64, "float64"),
+    ],
 )
 def test_full_infers_dtype_from_fill_value(fill, dtype, expected):
     t = autojac.full((2,), fill, dtype=dtype)
@@ -297,7 +306,8 @@ def test_set_default_dtype_float64(default_dtype_guard):
     assert (autojac.tensor([1.0], dtype=autojac.float32) * 2.5).dtype == autojac.float32
     assert repr(autojac.tensor([1.0])) == "tensor([1.])"
     assert repr(autojac.tensor([1.0], dtype=autojac.float32)) == (
-        "tensor([1.], dtype=autojac.float32)")
+        "tensor([1.], dtype=autojac.float32)"
+    )
 
 
 def test_dtype_objects():
@@ -322,6 +332,7 @@ def test_dtype_conversions():
 # ============================================================================================
 # Size
 # ============================================================================================
+
 
 def test_size_repr_and_tuple_behaviour():
     s = autojac.Size([2, 3])
@@ -359,6 +370,7 @@ def _(T):
 # ============================================================================================
 # Attributes
 # ============================================================================================
+
 
 def test_shape_size_dim_numel():
     x = autojac.ones(2, 3, 4)
@@ -479,51 +491,59 @@ PROMOTION_GOLDEN = [  # (label, expression, dtype) recorded from torch 2.13
     ("float32 * 0-d float64", lambda T: T.ones(2) * T.tensor(2.0, dtype=T.float64), "float32"),
     ("int32 + int64", lambda T: T.ones(2, dtype=T.int32) + T.ones(2, dtype=T.int64), "int64"),
     ("bool + bool", lambda T: T.tensor([True]) + T.tensor([True]), "bool"),
-    ("float16 + int64", lambda T: T.ones(2, dtype=T.float16) + T.ones(2, dtype=T.int64),
-     "float16"),
+    ("float16 + int64", lambda T: T.ones(2, dtype=T.float16) + T.ones(2, dtype=T.int64), "float16"),
     ("float16 + float32", lambda T: T.ones(2, dtype=T.float16) + T.ones(2), "float32"),
     ("int32 + 0-d int64", lambda T: T.ones(2, dtype=T.int32) + T.tensor(5), "int32"),
-    ("int32 + 0-d float64",
-     lambda T: T.ones(2, dtype=T.int32) + T.tensor(5.0, dtype=T.float64), "float64"),
+    (
+        "int32 + 0-d float64",
+        lambda T: T.ones(2, dtype=T.int32) + T.tensor(5.0, dtype=T.float64),
+        "float64",
+    ),
     ("uint8 + int8", lambda T: T.ones(2, dtype=T.uint8) + T.ones(2, dtype=T.int8), "int16"),
     ("bool * python int", lambda T: T.tensor([True]) * 2, "int64"),
     ("bool + python float", lambda T: T.tensor([True]) + 2.5, "float32"),
     ("int64 + python bool", lambda T: T.tensor([1]) + True, "int64"),
     ("int64 + python complex", lambda T: T.tensor([1]) + 1j, "complex64"),
     ("float64 + python complex", lambda T: T.tensor([1.0], dtype=T.float64) + 1j, "complex128"),
-    ("float32 + 0-d complex64", lambda T: T.ones(2) + T.tensor(1j, dtype=T.complex64),
-     "complex64"),
+    ("float32 + 0-d complex64", lambda T: T.ones(2) + T.tensor(1j, dtype=T.complex64), "complex64"),
     ("int64 // python int", lambda T: T.tensor([7]) // 2, "int64"),
     ("int64 ** python int", lambda T: T.tensor([7]) ** 2, "int64"),
     ("int64 % python float", lambda T: T.tensor([7]) % 2.5, "float32"),
     ("float16 * python float", lambda T: T.ones(2, dtype=T.float16) * 2.5, "float16"),
-    ("0-d float64 * 0-d int32",
-     lambda T: T.tensor(2.0, dtype=T.float64) * T.tensor(3, dtype=T.int32), "float64"),
+    (
+        "0-d float64 * 0-d int32",
+        lambda T: T.tensor(2.0, dtype=T.float64) * T.tensor(3, dtype=T.int32),
+        "float64",
+    ),
     ("0-d float64 * python float", lambda T: T.tensor(2.0, dtype=T.float64) * 3.0, "float64"),
     ("python int ** int64", lambda T: 2 ** T.tensor([1, 2]), "int64"),
     ("python float ** int64", lambda T: 2.0 ** T.tensor([1, 2]), "float32"),
     ("int64 ** python float", lambda T: T.tensor([1, 2]) ** 0.5, "float32"),
-    ("int32 * float16", lambda T: T.ones(2, dtype=T.int32) * T.ones(2, dtype=T.float16),
-     "float16"),
+    ("int32 * float16", lambda T: T.ones(2, dtype=T.int32) * T.ones(2, dtype=T.float16), "float16"),
     ("int64 @ int64", lambda T: T.tensor([1, 2]) @ T.tensor([3, 4]), "int64"),
     ("int64 / int64", lambda T: T.tensor([1, 2]) / T.tensor([2, 2]), "float32"),
     ("int32 sum", lambda T: T.ones(2, dtype=T.int32).sum(), "int64"),
     ("bool sum", lambda T: T.tensor([True, True]).sum(), "int64"),
     ("int64 == python float", lambda T: T.tensor([1, 2]) == 1.5, "bool"),
-    ("float32 requiring grad * python float",
-     lambda T: T.ones(2, requires_grad=True) * 2.5, "float32"),
+    (
+        "float32 requiring grad * python float",
+        lambda T: T.ones(2, requires_grad=True) * 2.5,
+        "float32",
+    ),
 ]
 
 
-@pytest.mark.parametrize("label, expr, expected", PROMOTION_GOLDEN,
-                         ids=[c[0] for c in PROMOTION_GOLDEN])
+@pytest.mark.parametrize(
+    "label, expr, expected", PROMOTION_GOLDEN, ids=[c[0] for c in PROMOTION_GOLDEN]
+)
 def test_type_promotion_golden(label, expr, expected):
     assert _name(expr(autojac).dtype) == expected
 
 
 @requires_torch
-@pytest.mark.parametrize("label, expr, expected", PROMOTION_GOLDEN,
-                         ids=[c[0] for c in PROMOTION_GOLDEN])
+@pytest.mark.parametrize(
+    "label, expr, expected", PROMOTION_GOLDEN, ids=[c[0] for c in PROMOTION_GOLDEN]
+)
 def test_type_promotion_golden_is_pytorchs(label, expr, expected):
     torch = import_torch()
     assert _name(expr(torch).dtype) == expected
@@ -545,7 +565,7 @@ _BINARY = {
     "div": lambda a, b: a / b,
     "floordiv": lambda a, b: a // b,
     "mod": lambda a, b: a % b,
-    "pow": lambda a, b: a ** b,
+    "pow": lambda a, b: a**b,
 }
 
 
@@ -599,6 +619,7 @@ def test_type_promotion_grid_vs_torch(opname):
                 def run(T, a=a, s=s, order=order):
                     t = make(T, a, False)
                     return _result_dtype(T, op, *((t, s) if order == 0 else (s, t)))
+
                 want = run(torch)
                 if want in _REAL or want.startswith("complex"):
                     got = run(autojac)
@@ -656,8 +677,10 @@ def test_inplace_result_dtype_cast():
     assert c.dtype == autojac.float64
 
 
-@error_case("inplace_float_into_int",
-            bug="text says 'result type Float32 ... Int64'; torch says 'Float ... Long'")
+@error_case(
+    "inplace_float_into_int",
+    bug="text says 'result type Float32 ... Int64'; torch says 'Float ... Long'",
+)
 def _(T):
     a = T.tensor([1, 2, 3])
     a += 1.5
@@ -669,13 +692,19 @@ def _(T):
 
 REPR_GOLDEN = [  # recorded from torch 2.13 with torch. -> autojac.
     (lambda T: T.tensor([1.0, 2.0], requires_grad=True), "tensor([1., 2.], requires_grad=True)"),
-    (lambda T: T.tensor([1.0, 2.0], requires_grad=True) * 2,
-     "tensor([2., 4.], grad_fn=<MulBackward0>)"),
+    (
+        lambda T: T.tensor([1.0, 2.0], requires_grad=True) * 2,
+        "tensor([2., 4.], grad_fn=<MulBackward0>)",
+    ),
     (lambda T: T.tensor([1.0, 2.0], dtype=T.float64), "tensor([1., 2.], dtype=autojac.float64)"),
-    (lambda T: T.tensor([1.0, 2.0], dtype=T.float64, requires_grad=True),
-     "tensor([1., 2.], dtype=autojac.float64, requires_grad=True)"),
-    (lambda T: T.tensor([1.0, 2.0], dtype=T.float64, requires_grad=True) * 2,
-     "tensor([2., 4.], dtype=autojac.float64, grad_fn=<MulBackward0>)"),
+    (
+        lambda T: T.tensor([1.0, 2.0], dtype=T.float64, requires_grad=True),
+        "tensor([1., 2.], dtype=autojac.float64, requires_grad=True)",
+    ),
+    (
+        lambda T: T.tensor([1.0, 2.0], dtype=T.float64, requires_grad=True) * 2,
+        "tensor([2., 4.], dtype=autojac.float64, grad_fn=<MulBackward0>)",
+    ),
     (lambda T: T.tensor([1, 2], dtype=T.int32), "tensor([1, 2], dtype=autojac.int32)"),
     (lambda T: T.tensor([1, 2]), "tensor([1, 2])"),
     (lambda T: T.tensor([True, False]), "tensor([ True, False])"),
@@ -683,14 +712,18 @@ REPR_GOLDEN = [  # recorded from torch 2.13 with torch. -> autojac.
     (lambda T: T.tensor([1.0, 2.0]) > 1, "tensor([False,  True])"),
     (lambda T: T.tensor([1.0, 2.0], requires_grad=True) > 1, "tensor([False,  True])"),
     (lambda T: T.tensor([1.0, 2.0], requires_grad=True).detach(), "tensor([1., 2.])"),
-    (lambda T: T.tensor([1.0, 2.0], requires_grad=True).clone(),
-     "tensor([1., 2.], grad_fn=<CloneBackward0>)"),
+    (
+        lambda T: T.tensor([1.0, 2.0], requires_grad=True).clone(),
+        "tensor([1., 2.], grad_fn=<CloneBackward0>)",
+    ),
     (lambda T: T.tensor([1.0, 2.0], dtype=T.float16), "tensor([1., 2.], dtype=autojac.float16)"),
     (lambda T: T.tensor([], requires_grad=True), "tensor([], requires_grad=True)"),
     (lambda T: T.zeros(0, 3), "tensor([], size=(0, 3))"),
     (lambda T: T.tensor(2.5, requires_grad=True).sum(), "tensor(2.5000, grad_fn=<SumBackward0>)"),
-    (lambda T: T.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True) @ T.ones(2, 2),
-     "tensor([[3., 3.],\n        [7., 7.]], grad_fn=<MmBackward0>)"),
+    (
+        lambda T: T.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True) @ T.ones(2, 2),
+        "tensor([[3., 3.],\n        [7., 7.]], grad_fn=<MmBackward0>)",
+    ),
 ]
 
 
@@ -736,6 +769,7 @@ def test_grad_fn_object_interface():
 # grad_fn names
 # ============================================================================================
 
+
 def _x(T):
     return T.tensor([1.0, 2.0, 3.0], requires_grad=True)
 
@@ -773,18 +807,23 @@ GRAD_FN_NAMES = {  # case: (expression, name recorded from torch 2.13, known bug
     "2 ** x": (lambda T: 2 ** _x(T), "PowBackward2", None),
     "x.sum()": (lambda T: _x(T).sum(), "SumBackward0", None),
     "m.sum(0)": (lambda T: _m(T).sum(0), "SumBackward1", None),
-    "m.sum(dim=1, keepdim=True)": (lambda T: _m(T).sum(dim=1, keepdim=True), "SumBackward1",
-                                   None),
+    "m.sum(dim=1, keepdim=True)": (lambda T: _m(T).sum(dim=1, keepdim=True), "SumBackward1", None),
     "x.mean()": (lambda T: _x(T).mean(), "MeanBackward0", None),
     "m.mean(0)": (lambda T: _m(T).mean(0), "MeanBackward1", None),
     "m @ m": (lambda T: _m(T) @ _m(T), "MmBackward0", None),
     "m @ x": (lambda T: _m(T) @ _x(T), "MvBackward0", None),
     "x @ y": (lambda T: _x(T) @ _y(T), "DotBackward0", None),
-    "x @ m": (lambda T: _x(T) @ _m(T), "SqueezeBackward4",
-              "1-D @ 2-D is SqueezeBackward3; torch 2.13 gives SqueezeBackward4"),
+    "x @ m": (
+        lambda T: _x(T) @ _m(T),
+        "SqueezeBackward4",
+        "1-D @ 2-D is SqueezeBackward3; torch 2.13 gives SqueezeBackward4",
+    ),
     "a @ 2-D": (lambda T: _a(T) @ T.ones(4, 2), "UnsafeViewBackward0", None),
-    "a @ 3-D": (lambda T: _a(T) @ T.ones(2, 4, 5), "UnsafeViewBackward0",
-                "batched matmul is BmmBackward0; torch UnsafeViewBackward0"),
+    "a @ 3-D": (
+        lambda T: _a(T) @ T.ones(2, 4, 5),
+        "UnsafeViewBackward0",
+        "batched matmul is BmmBackward0; torch UnsafeViewBackward0",
+    ),
     "m.view(9)": (lambda T: _m(T).view(9), "ViewBackward0", None),
     "m.reshape(9)": (lambda T: _m(T).reshape(9), "ViewBackward0", None),
     "m.flatten()": (lambda T: _m(T).flatten(), "ViewBackward0", None),
@@ -799,8 +838,11 @@ GRAD_FN_NAMES = {  # case: (expression, name recorded from torch 2.13, known bug
     "x[int tensor]": (lambda T: _x(T)[T.tensor([0, 1])], "IndexBackward0", None),
     "x[mask]": (lambda T: _x(T)[T.tensor([True, False, True])], "IndexBackward0", None),
     "x[None]": (lambda T: _x(T)[None], "UnsqueezeBackward0", None),
-    "m[..., 0]": (lambda T: _m(T)[..., 0], "SelectBackward0",
-                  "m[..., 0] is SliceBackward0; torch SelectBackward0"),
+    "m[..., 0]": (
+        lambda T: _m(T)[..., 0],
+        "SelectBackward0",
+        "m[..., 0] is SliceBackward0; torch SelectBackward0",
+    ),
     "x.expand(2, 3)": (lambda T: _x(T).expand(2, 3), "ExpandBackward0", None),
     "x.clamp(0, 1)": (lambda T: _x(T).clamp(0, 1), "ClampBackward1", None),
     "x.clamp(min=0)": (lambda T: _x(T).clamp(min=0), "ClampBackward1", None),
@@ -815,8 +857,11 @@ GRAD_FN_NAMES = {  # case: (expression, name recorded from torch 2.13, known bug
     "x.sigmoid()": (lambda T: _x(T).sigmoid(), "SigmoidBackward0", None),
     "x.abs()": (lambda T: _x(T).abs(), "AbsBackward0", None),
     "x.sqrt()": (lambda T: _x(T).sqrt(), "SqrtBackward0", None),
-    "x.square()": (lambda T: _x(T).square(), "PowBackward0",
-                   "x.square() is SquareBackward0; torch PowBackward0"),
+    "x.square()": (
+        lambda T: _x(T).square(),
+        "PowBackward0",
+        "x.square() is SquareBackward0; torch PowBackward0",
+    ),
     "m.t()": (lambda T: _m(T).t(), "TBackward0", None),
     "m.T": (lambda T: _m(T).T, "PermuteBackward0", "m.T is TBackward0; torch PermuteBackward0"),
     "m.mT": (lambda T: _m(T).mT, "TransposeBackward0", None),
@@ -824,41 +869,102 @@ GRAD_FN_NAMES = {  # case: (expression, name recorded from torch 2.13, known bug
     "a.permute(2, 0, 1)": (lambda T: _a(T).permute(2, 0, 1), "PermuteBackward0", None),
     "x.clone()": (lambda T: _x(T).clone(), "CloneBackward0", None),
     "x.max()": (lambda T: _x(T).max(), "MaxBackward1", None),
-    "m.max(0)[0]": (lambda T: _m(T).max(0)[0], "MaxBackward0",
-                    "max(dim) values are SqueezeBackward1; torch MaxBackward0"),
+    "m.max(0)[0]": (
+        lambda T: _m(T).max(0)[0],
+        "MaxBackward0",
+        "max(dim) values are SqueezeBackward1; torch MaxBackward0",
+    ),
     "m.amax(0)": (lambda T: _m(T).amax(0), "AmaxBackward0", None),
     "where": (lambda T: T.where(_x(T) > 1, _x(T), _y(T)), "WhereBackward0", None),
     "minimum": (lambda T: T.minimum(_x(T), _y(T)), "MinimumBackward0", None),
     "x.cumsum(0)": (lambda T: _x(T).cumsum(0), "CumsumBackward0", None),
     "x.flip(0)": (lambda T: _x(T).flip(0), "FlipBackward0", None),
     "x.double()": (lambda T: _x(T).double(), "ToCopyBackward0", None),
-    "x.repeat(2)": (lambda T: _x(T).repeat(2), "RepeatBackward0",
-                    "x.repeat(2) is ViewBackward0; torch RepeatBackward0"),
-    "x.split(1)[0]": (lambda T: _x(T).split(1)[0], "SplitBackward0",
-                      "split pieces are SliceBackward0; torch SplitBackward0"),
-    "x.unbind()[0]": (lambda T: _x(T).unbind()[0], "UnbindBackward0",
-                      "unbind pieces are SelectBackward0; torch UnbindBackward0"),
-    "x.logsumexp(0)": (lambda T: _x(T).logsumexp(0), "LogsumexpBackward0",
-                       "logsumexp is SqueezeBackward1; torch LogsumexpBackward0"),
+    "x.repeat(2)": (
+        lambda T: _x(T).repeat(2),
+        "RepeatBackward0",
+        "x.repeat(2) is ViewBackward0; torch RepeatBackward0",
+    ),
+    "x.split(1)[0]": (
+        lambda T: _x(T).split(1)[0],
+        "SplitBackward0",
+        "split pieces are SliceBackward0; torch SplitBackward0",
+    ),
+    "x.unbind()[0]": (
+        lambda T: _x(T).unbind()[0],
+        "UnbindBackward0",
+        "unbind pieces are SelectBackward0; torch UnbindBackward0",
+    ),
+    "x.logsumexp(0)": (
+        lambda T: _x(T).logsumexp(0),
+        "LogsumexpBackward0",
+        "logsumexp is SqueezeBackward1; torch LogsumexpBackward0",
+    ),
     "x.var()": (lambda T: _x(T).var(), "VarBackward0", "var is DivBackward0; torch VarBackward0"),
     "x.std()": (lambda T: _x(T).std(), "StdBackward0", "std is SqrtBackward0; torch StdBackward0"),
-    "x.tile(2)": (lambda T: _x(T).tile(2), "RepeatBackward0",
-                  "x.tile(2) raises TypeError ('int' object is not iterable)"),
-    "x.prod()": (lambda T: _x(T).prod(), "ProdBackward0", "Tensor.prod / autojac.prod missing"),
-    "x.cumprod(0)": (lambda T: _x(T).cumprod(0), "CumprodBackward0",
-                     "Tensor.cumprod / autojac.cumprod missing"),
+    "x.tile(2)": (
+        lambda T: _x(T).tile(2),
+        "RepeatBackward0",
+        "x.tile(2) raises TypeError ('int' object is not iterable)",
+    ),
+    "x.prod()": (
+        lambda T: _x(T).prod(),
+        "ProdBackward0",
+        "prod is SqueezeBackward1; torch ProdBackward0",
+    ),
+    "x.cumprod(0)": (
+        lambda T: _x(T).cumprod(0),
+        "CumprodBackward0",
+        "cumprod is PermuteBackward0; torch CumprodBackward0",
+    ),
     "x.norm()": (lambda T: _x(T).norm(), "LinalgVectorNormBackward0", None),
 }
+
+
+def _setitem_slice(T):
+    y = _x(T).clone()
+    y[1:] = 0.0
+    return y
+
+
+def _setitem_advanced(T):
+    y = T.zeros(5)
+    y[T.tensor([0, 4])] = _x(T)[:2]
+    return y
+
+
+GRAD_FN_NAMES.update(
+    {
+        "m[1, ..., None]": (
+            lambda T: _m(T)[1, ..., None],
+            "UnsqueezeBackward0",
+            "m[1, ..., None] is SliceBackward0; torch UnsqueezeBackward0",
+        ),
+        "y[1:] = 0": (
+            _setitem_slice,
+            "torch::autograd::CopySlices",
+            "CopySlices.name() is 'CopySlices'; torch 'torch::autograd::CopySlices'",
+        ),
+        "y[int tensor] = v": (
+            _setitem_advanced,
+            "IndexPutBackward0",
+            "setitem with an index tensor is CopySlices; torch IndexPutBackward0",
+        ),
+    }
+)
 
 
 def _grad_fn_name(T, expr):
     return expr(T).grad_fn.name()
 
 
-@pytest.mark.parametrize("case", [
-    pytest.param(k, marks=[xfail_bug(v[2])] if v[2] else [], id=k)
-    for k, v in GRAD_FN_NAMES.items()
-])
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(k, marks=[xfail_bug(v[2])] if v[2] else [], id=k)
+        for k, v in GRAD_FN_NAMES.items()
+    ],
+)
 def test_grad_fn_names(case):
     expr, expected, _ = GRAD_FN_NAMES[case]
     assert _grad_fn_name(autojac, expr) == expected
@@ -1021,6 +1127,7 @@ def _(T):
 # Comparisons
 # ============================================================================================
 
+
 @pytest.mark.parametrize(
     "op, expected",
     [
@@ -1058,14 +1165,20 @@ def test_comparison_result_usable_as_mask_and_in_where():
 # Misc. creation errors (golden values from torch)
 # ============================================================================================
 
-@error_case("ragged_list", bug="ragged nested lists give NumPy's text; torch 'expected sequence "
-            "of length 2 at dim 1 (got 1)'")
+
+@error_case(
+    "ragged_list",
+    bug="ragged nested lists give NumPy's text; torch 'expected sequence "
+    "of length 2 at dim 1 (got 1)'",
+)
 def _(T):
     T.tensor([[1, 2], [3]])
 
 
-@error_case("tensor_of_str", bug="text 'Could not infer dtype of str'; torch \"new(): invalid "
-            "data type 'str'\"")
+@error_case(
+    "tensor_of_str",
+    bug="text 'Could not infer dtype of str'; torch \"new(): invalid data type 'str'\"",
+)
 def _(T):
     T.tensor("abc")
 
@@ -1084,5 +1197,8 @@ def _(T):
         T.set_default_dtype(before)
 
 
-(test_error_message_matches_pytorch, test_error_type_matches_pytorch,
- test_golden_error_is_pytorchs) = golden_error_tests(TENSOR_ERRORS, autojac)
+(
+    test_error_message_matches_pytorch,
+    test_error_type_matches_pytorch,
+    test_golden_error_is_pytorchs,
+) = golden_error_tests(TENSOR_ERRORS, autojac)

@@ -20,13 +20,44 @@ def _np_dtype(dtype: Any) -> np.dtype | None:
 def _finish(data: np.ndarray, requires_grad: bool) -> Tensor:
     t = _make(data, False, None)
     if requires_grad:
-        t.requires_grad_()
+        if data.dtype.kind not in "fc":
+            raise RuntimeError(
+                "Only Tensors of floating point and complex dtype can require gradients")
+        t._rg = True
     return t
 
 
+def _numpy_float(values: Any) -> np.dtype | None:
+    """The widest NumPy floating dtype among the NumPy scalars/arrays in nested data."""
+    if isinstance(values, (np.ndarray, np.generic)):
+        return values.dtype if values.dtype.kind in "fc" else None
+    if isinstance(values, (list, tuple)):
+        found = [d for d in map(_numpy_float, values) if d is not None]
+        return np.result_type(*found) if found else None
+    return None
+
+
+def _check_nesting(values: Any, dim: int = 0) -> None:
+    """PyTorch's error for ragged nested sequences."""
+    if not isinstance(values, (list, tuple)) or not values:
+        return
+    lengths = [len(v) if isinstance(v, (list, tuple)) else None for v in values]
+    first = lengths[0]
+    for n in lengths[1:]:
+        if n != first:
+            raise ValueError(f"expected sequence of length {first} at dim {dim + 1} (got {n})")
+    for v in values:
+        _check_nesting(v, dim + 1)
+
+
 def _infer_dtype(values: Any) -> np.dtype:
-    """PyTorch's dtype for nested Python data: bool < int64 < default float < complex."""
-    arr = np.asarray(values)
+    """PyTorch's dtype for nested Python data: bool < int64 < default float < complex;
+    NumPy float scalars inside keep their own precision."""
+    _check_nesting(values)
+    try:
+        arr = np.asarray(values)
+    except ValueError as err:
+        raise ValueError(str(err)) from None
     kind = arr.dtype.kind
     if kind == "b":
         return np.dtype(np.bool_)
@@ -35,8 +66,14 @@ def _infer_dtype(values: Any) -> np.dtype:
     if kind == "c":
         return _dtypes.default_complex()
     if kind == "f":
-        return _dtypes.default_float()
-    raise TypeError(f"Could not infer dtype of {type(values).__name__}")
+        return _numpy_float(values) or _dtypes.default_float()
+    raise TypeError(f"new(): invalid data type '{type(_first_leaf(values)).__name__}'")
+
+
+def _first_leaf(values: Any) -> Any:
+    while isinstance(values, (list, tuple)) and values:
+        values = values[0]
+    return values
 
 
 def _plain(data: Any) -> Any:
@@ -132,6 +169,8 @@ def full(
     requires_grad: bool = False,
 ) -> Tensor:
     """A tensor filled with ``fill_value`` (dtype inferred from it, as PyTorch)."""
+    if isinstance(size, int):
+        raise TypeError("full(): argument 'size' (position 1) must be tuple of ints, not int")
     np_dtype = _np_dtype(dtype) or _infer_dtype(fill_value)
     return _finish(_backend.full(_shape((size,)), fill_value, np_dtype), requires_grad)
 

@@ -87,7 +87,7 @@ _defaults = _Defaults()
 def set_default_dtype(d: dtype) -> None:
     """Set the dtype of floating tensors created from Python floats (float32 or float64)."""
     if not isinstance(d, dtype) or d.category != _FLOAT:
-        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+        raise TypeError("only floating-point types are supported as the default type")
     _defaults.float = d.np
 
 
@@ -138,6 +138,10 @@ def _scalar_dtype(value: object) -> np.dtype:
     return _defaults.float
 
 
+def _to_complex(d: np.dtype) -> np.dtype:
+    return np.dtype(np.complex128 if d == np.float64 else np.complex64)
+
+
 def _combine(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None:
     """PyTorch's combine_categories for the three priority classes of operands."""
     if higher is None:
@@ -147,8 +151,8 @@ def _combine(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None
     ch, cl = _category(higher), _category(lower)
     if ch == _COMPLEX:
         return higher
-    if cl == _COMPLEX:
-        return np.promote_types(higher, lower) if ch == _FLOAT else lower
+    if cl == _COMPLEX:  # a complex operand of lower priority keeps the float's precision
+        return _to_complex(higher) if ch == _FLOAT else lower
     if ch == _FLOAT:
         return higher
     if ch == _BOOL or cl == _FLOAT:

@@ -8,6 +8,14 @@ class Size(tuple):
 
     __slots__ = ()
 
+    def __new__(cls, sizes: object = ()) -> Size:
+        items = tuple(sizes)  # type: ignore[arg-type]
+        for i, s in enumerate(items):
+            if not isinstance(s, int) and not hasattr(s, "__index__"):
+                raise TypeError(f"autojac.Size() takes an iterable of 'int' (item {i} is "
+                                f"'{type(s).__name__}')")
+        return super().__new__(cls, (int(s) for s in items))
+
     def __repr__(self) -> str:
         return f"autojac.Size({list(self)})"
 
@@ -29,3 +37,8 @@ class Size(tuple):
 
     def __radd__(self, other):
         return Size(tuple(other) + tuple(self))
+
+    def __mul__(self, n):  # type: ignore[override]
+        return Size(tuple.__mul__(self, n))
+
+    __rmul__ = __mul__

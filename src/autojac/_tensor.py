@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 
 from . import _dtypes
-from ._autograd import grad_mode
 from ._repr import format_tensor
 from ._size import Size
 
@@ -33,8 +32,9 @@ class Tensor:
         "_grad",
         "grad_fn",
         "_output_nr",
-        "_version",
+        "_vc",
         "_base",
+        "_view",
         "_fw",
         "_retains_grad",
         "__weakref__",
@@ -55,8 +55,9 @@ class Tensor:
     # -- metadata ---------------------------------------------------------------------------
     @property
     def data(self) -> Tensor:
-        """This tensor's values as a tensor outside the graph (shares memory)."""
-        return self.detach()
+        """This tensor's values outside the graph: shares memory, but not the version
+        counter, so changes through it are invisible to autograd (as in PyTorch)."""
+        return _make(self._data, False, None)
 
     @data.setter
     def data(self, value: Tensor) -> None:
@@ -172,21 +173,26 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
-        self.requires_grad_(flag)
+        self._set_requires_grad(flag, "only Tensors of floating point and complex dtype can "
+                                      "require gradients")
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set whether autograd records operations on this leaf tensor; returns self."""
+        return self._set_requires_grad(
+            requires_grad, "only Tensors of floating point dtype can require gradients")
+
+    def _set_requires_grad(self, flag: bool, dtype_message: str) -> Tensor:
         if self.grad_fn is not None:
-            if not requires_grad:
+            if not flag:
                 raise RuntimeError(
                     "you can only change requires_grad flags of leaf variables. If you want to "
                     "use a computed variable in a subgraph that doesn't require differentiation "
                     "use var_no_grad = var.detach()."
                 )
             return self
-        if requires_grad and self._data.dtype.kind not in "fc":
-            raise RuntimeError("only Tensors of floating point dtype can require gradients")
-        self._rg = bool(requires_grad)
+        if flag and self._data.dtype.kind not in "fc":
+            raise RuntimeError(dtype_message)
+        self._rg = bool(flag)
         return self
 
     @property
@@ -204,6 +210,17 @@ class Tensor:
                 raise TypeError(
                     f"assigned grad expected to be a Tensor or None but got grad of type "
                     f"{type(value).__name__}"
+                )
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype "
+                    f"'{_SCALAR_TYPES[value._data.dtype.name].lower()}' to "
+                    f"a tensor with grad_dtype '{_SCALAR_TYPES[self._data.dtype.name]}'. The "
+                    "gradient must match the tensor's grad_dtype (defaults to the tensor's "
+                    "dtype). You can set the tensor's grad_dtype attribute with a specific "
+                    "dtype, or None to allow any dtype. Set grad_dtype with caution. Diverging "
+                    "the dtypes of a tensor and its gradient may break downstream systems that "
+                    "assume they match."
                 )
             if value._data.shape != self._data.shape:
                 raise RuntimeError(
@@ -228,17 +245,14 @@ class Tensor:
             self.grad_fn.retain(self)
 
     @property
-    def _version_value(self) -> int:
-        return self._version[0]
-
-    @property
-    def _version_number(self) -> int:
-        return self._version[0]
+    def _version(self) -> int:
+        """How many in-place modifications this tensor (or a view of its memory) has seen."""
+        return self._vc[0]
 
     def detach(self) -> Tensor:
         """A tensor sharing this one's memory, outside the graph and without a tangent."""
         out = _make(self._data, False, None)
-        out._version = self._version
+        out._vc = self._vc
         out._base = self
         return out
 
@@ -262,7 +276,8 @@ class Tensor:
         elif self._rg:
             suffixes.append("requires_grad=True")
         if self._fw is not None:
-            suffixes.append(f"tangent={self._fw!r}")
+            tangent = self._fw
+            suffixes.append(f"tangent={tangent.item() if tangent._data.ndim == 0 else tangent!r}")
         return format_tensor(self._data, suffixes)
 
     __str__ = __repr__
@@ -276,14 +291,27 @@ class Tensor:
         return (_rebuild, (self._data, self._rg))
 
 
+_SCALAR_TYPES = {
+    "float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+    "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+    "complex64": "ComplexFloat", "complex128": "ComplexDouble",
+}
+
+
+def scalar_type_name(dtype: np.dtype) -> str:
+    """PyTorch's ScalarType name of a dtype (Float, Double, Long, ...)."""
+    return _SCALAR_TYPES[np.dtype(dtype).name]
+
+
 def _init(t: Tensor, data: np.ndarray, rg: bool, grad_fn: Any) -> None:
     t._data = data
     t._rg = rg
     t.grad_fn = grad_fn
     t._grad = None
     t._output_nr = 0
-    t._version = [0]
+    t._vc = [0]
     t._base = None
+    t._view = None
     t._fw = None
     t._retains_grad = False
 
@@ -296,8 +324,9 @@ def _make(data: np.ndarray, rg: bool, grad_fn: Any) -> Tensor:
     t.grad_fn = grad_fn
     t._grad = None
     t._output_nr = 0
-    t._version = [0]
+    t._vc = [0]
     t._base = None
+    t._view = None
     t._fw = None
     t._retains_grad = False
     return t
@@ -316,6 +345,3 @@ def normalize_dim(dim: int, ndim: int) -> int:
         )
     return dim % n
 
-
-def is_grad_recording() -> bool:
-    return grad_mode.state.enabled

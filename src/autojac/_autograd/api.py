@@ -88,6 +88,8 @@ def backward(
             raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     outputs = _as_tuple(tensors)
     grads = _as_tuple(grad_tensors) if grad_tensors is not None else (None,) * len(outputs)
+    if len(grads) != len(outputs):
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(grads)} gradients")
     if retain_graph is None:
         retain_graph = create_graph
     made = _make_grads(outputs, grads, False)
@@ -144,6 +146,8 @@ def grad(
         grads = _as_tuple(grad_outputs)
     if retain_graph is None:
         retain_graph = create_graph
+    if len(grads) != len(outputs):
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(grads)} gradients")
     made = _make_grads(outputs, grads, is_grads_batched)
     roots, root_grads = _check_roots(outputs, made)
     for t in inputs:

@@ -149,7 +149,10 @@ def run_backward(
             for leaf, g in leaf_grads.values():
                 _accumulate(leaf, g, create_graph)
             for t, g in retained:
-                t._grad = g if create_graph else g.detach()
+                _accumulate(t, g, create_graph)
+            for t in targets or ():
+                if t.grad_fn is not None and captures[_key(t)] is not None:
+                    _accumulate(t, captures[_key(t)], create_graph)
         return None
     return [captures[_key(t)] for t in targets]
 

@@ -54,10 +54,16 @@ class FunctionCtx:
 class FunctionNode(Node):
     """The graph node of one custom Function call."""
 
-    __slots__ = ("fn", "ctx", "out_meta")
+    __slots__ = ("fn", "ctx", "out_meta", "tensor_args")
 
     def name(self) -> str:
         return f"{self.fn.__name__}Backward"
+
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        """One entry per tensor argument of ``apply`` (other arguments have no edge)."""
+        every = Node.next_functions.fget(self)
+        return tuple(e for e, is_tensor in zip(every, self.tensor_args) if is_tensor)
 
     def release(self) -> None:
         self.freed = True
@@ -138,6 +144,7 @@ class Function:
             node = FunctionNode.__new__(FunctionNode)
             node.fn, node.ctx = cls, ctx
             node.edges = tuple(edge_of(a) for a in args)
+            node.tensor_args = tuple(isinstance(a, Tensor) for a in args)
             node.n_out = len(outs)
             node.retained = None
             node.freed = False

@@ -21,9 +21,16 @@ def is_grad_enabled() -> bool:
 
 
 class _Mode:
-    """Base of the grad-mode context managers, also usable as decorators."""
+    """Base of the grad-mode context managers, also usable as decorators (with or without
+    parentheses: ``@no_grad()`` and ``@no_grad``)."""
 
     _target = True
+
+    def __new__(cls, func: Callable[..., Any] | None = None) -> Any:
+        self = super().__new__(cls)
+        if func is not None and callable(func) and cls is not set_grad_enabled:
+            return self(func)
+        return self
 
     def __enter__(self) -> None:
         self._prev = state.enabled
@@ -55,6 +62,9 @@ class enable_grad(_Mode):
 
 class set_grad_enabled(_Mode):
     """Set recording on or off: as a function, a context manager or a decorator."""
+
+    def __new__(cls, mode: bool) -> set_grad_enabled:
+        return object.__new__(cls)
 
     def __init__(self, mode: bool) -> None:
         self._prev = state.enabled

@@ -113,17 +113,18 @@ def gradcheck(
         numerical = _numerical(func, inputs, i, eps)
         checks = []
         if check_backward_ad:
-            checks.append(("analytical", _analytical(outputs, inputs, i)))
+            checks.append(("Jacobian", _analytical(outputs, inputs, i)))
         if check_forward_ad and fw_state.state.level is None:
-            checks.append(("forward-mode analytical", _forward_mode(func, inputs, i)))
-        for label, blocks in checks:
+            checks.append(("Jacobian computed with forward mode",
+                           _forward_mode(func, inputs, i)))
+        for what, blocks in checks:
             for j, (n, a) in enumerate(zip(numerical, blocks)):
                 if not np.allclose(a, n, rtol=rtol, atol=atol, equal_nan=True):
                     if not raise_exception:
                         return False
                     raise GradcheckError(
-                        f"Jacobian mismatch for output {j} with respect to input {i},\n"
-                        f"numerical:{n}\n{label}:{a}\n"
+                        f"{what} mismatch for output {j} with respect to input {i},\n"
+                        f"numerical:{n}\nanalytical:{a}\n"
                     )
     return True
 

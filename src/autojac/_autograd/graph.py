@@ -107,13 +107,13 @@ class SavedTensor:
 
     def __init__(self, tensor: Tensor) -> None:
         self.tensor = tensor
-        self.version = tensor._version[0]
+        self.version = tensor._vc[0]
 
     def check(self) -> None:
         t = self.tensor
-        if t._version[0] != self.version:
+        if t._vc[0] != self.version:
             producer = t.grad_fn.name() if t.grad_fn is not None else None
-            raise modified_error(t._data, t._version[0], self.version, producer, t._output_nr)
+            raise modified_error(t._data, t._vc[0], self.version, producer, t._output_nr)
 
 
 def modified_error(

@@ -59,6 +59,7 @@ class Op:
         "differentiable",
         "n_out",
         "saves_ans",
+        "unview",
     )
 
     def __init__(
@@ -75,6 +76,7 @@ class Op:
         promote: bool = False,
         to_float: bool = False,
         n_out: int = 1,
+        unview: Callable[..., Any] | None = None,
     ) -> None:
         self.name = name
         self.forward = forward
@@ -88,6 +90,7 @@ class Op:
         self.to_float = to_float
         self.differentiable = vjp is not None
         self.n_out = n_out
+        self.unview = unview
 
     def __call__(self, *inputs: Any) -> Any:
         """Apply to tensor inputs only (ops without params)."""
@@ -270,9 +273,10 @@ def apply(op: Op, inputs: Sequence[Any], params: tuple = ()) -> Any:
             r._output_nr = i
         result = results
     if op.view:
-        base = inputs[0]
-        result._version = base._version
-        result._base = base._base if base._base is not None else base
+        parent = inputs[0]
+        result._vc = parent._vc
+        result._base = parent._base if parent._base is not None else parent
+        result._view = (parent, op, params)
     if not differentiable:
         return result
     if requires and _grad_state.enabled:
@@ -302,7 +306,7 @@ def _record(op: Op, inputs: Sequence[Any], params: tuple, out: Any, results: tup
     node.retained = None
     node.freed = False
     node.saved = [SavedTensor(t) for t in inputs if isinstance(t, Tensor)] if op.saves else None
-    version = results[0]._version
+    version = results[0]._vc
     node.ans_version = (version, version[0])
     for r in results:
         if r._data.dtype.kind in "fc":

@@ -33,9 +33,10 @@ def unary(
     *,
     to_float: bool = True,
     method: bool = True,
+    node_name: str | None = None,
 ) -> Callable[[Tensor], Tensor]:
     """Declare a real unary op whose vjp and jvp are both ``scale(g, ans, x)``."""
-    op = Op(name, forward, vjp=(scale,), jvp=(scale,), to_float=to_float)
+    op = Op(name, forward, vjp=(scale,), jvp=(scale,), to_float=to_float, node_name=node_name)
 
     def fn(input: Tensor) -> Tensor:
         return apply(op, (input,))
@@ -56,7 +57,8 @@ log10 = unary("log10", np.log10, lambda g, ans, x: g / (x * _LN10))
 log1p = unary("log1p", np.log1p, lambda g, ans, x: g / (x + 1))
 sqrt = unary("sqrt", np.sqrt, lambda g, ans, x: g / (ans * 2))
 rsqrt = unary("rsqrt", lambda a: 1 / np.sqrt(a), lambda g, ans, x: g * ans * ans * ans * -0.5)
-square = unary("square", np.square, lambda g, ans, x: g * x * 2, to_float=False)
+square = unary("square", np.square, lambda g, ans, x: g * x * 2, to_float=False,
+               node_name="PowBackward0")
 reciprocal = unary("reciprocal", np.reciprocal, lambda g, ans, x: -g * ans * ans)
 sin = unary("sin", np.sin, lambda g, ans, x: g * x.cos())
 cos = unary("cos", np.cos, lambda g, ans, x: -g * x.sin())
@@ -92,7 +94,34 @@ install("arcsin", asin)
 install("arccos", acos)
 install("arctan", atan)
 
-_NEG = Op("neg", np.negative, vjp=(lambda g, ans, x: -g,), jvp="linear", saves=False)
+def _no_bool(a: Any, what: str) -> None:
+    if isinstance(a, np.ndarray) and a.dtype == np.bool_:
+        raise RuntimeError(what)
+
+
+_NEG_BOOL = ("Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+             "to invert a mask, use the `~` or `logical_not()` operator instead.")
+_SUB_BOOLS = ("Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
+              "`^` or `logical_xor()` operator instead.")
+_SUB_BOOL = ("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+             "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
+def _neg_forward(a: np.ndarray) -> np.ndarray:
+    _no_bool(a, _NEG_BOOL)
+    return np.negative(a)
+
+
+def _sub_forward(a: Any, b: Any) -> np.ndarray:
+    bools = [isinstance(v, np.ndarray) and v.dtype == np.bool_ for v in (a, b)]
+    if all(bools):
+        raise RuntimeError(_SUB_BOOLS)
+    if any(bools):
+        raise RuntimeError(_SUB_BOOL)
+    return np.subtract(a, b)
+
+
+_NEG = Op("neg", _neg_forward, vjp=(lambda g, ans, x: -g,), jvp="linear", saves=False)
 
 
 def neg(input: Tensor) -> Tensor:
@@ -188,7 +217,10 @@ def _pow_name(inputs: tuple, params: tuple) -> str:
 def _pow_forward(x: Any, y: Any) -> np.ndarray:
     if isinstance(x, np.ndarray) and x.dtype.kind in "iu" and isinstance(y, int) and y < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
-    return np.power(x, y)
+    out = np.power(x, y)
+    if isinstance(x, np.ndarray) and x.dtype == np.bool_ and isinstance(y, bool):
+        return out.astype(np.bool_)
+    return out
 
 
 _POW = Op(
@@ -261,7 +293,7 @@ install("div", div)
 install("divide", div)
 install("true_divide", div)
 install("__truediv__", div)
-install("__rtruediv__", lambda self, other: apply(_DIV, (other, self)))
+install("__rtruediv__", lambda self, other: reciprocal(self) * other)
 
 _FLOOR_DIVIDE = Op("floor_divide", np.floor_divide, promote=True)
 _TRUNC_DIVIDE = Op(

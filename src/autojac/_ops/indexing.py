@@ -17,6 +17,9 @@ from ._registry import Op, apply, install, sum_to
 
 
 def _to_index_array(i: Any) -> Any:
+    if isinstance(i, float):
+        raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
+                         "Variables are valid indices (got float)")
     if isinstance(i, Tensor):
         i = i._data
     elif isinstance(i, list):
@@ -62,7 +65,14 @@ def normalize_index(index: Any, shape: tuple[int, ...]) -> tuple[Any, ...]:
             out.extend(np.nonzero(i))
             dim += i.ndim
         else:
-            if isinstance(i, int) and not isinstance(i, bool):
+            if isinstance(i, np.ndarray) and i.size:
+                size = shape[dim]
+                bad = i[(i >= size) | (i < -size)]
+                if bad.size:
+                    raise IndexError(
+                        f"index {int(bad.flat[0])} is out of bounds for dimension {dim} with "
+                        f"size {size}")
+            elif isinstance(i, int) and not isinstance(i, bool):
                 size = shape[dim]
                 if not -size <= i < size:
                     raise IndexError(
@@ -115,18 +125,26 @@ def _index_put_forward(x: np.ndarray, v: Any, idx: tuple, ndim: int, v_ndim: int
 
 
 def _index_name(inputs: tuple, params: tuple) -> str:
+    """PyTorch's node for an index: advanced indexing last, else the last basic step."""
     idx = params[0]
     if _has_advanced(idx):
         return "IndexBackward0"
-    if any(isinstance(i, slice) for i in idx):
-        return "SliceBackward0"
-    if any(isinstance(i, int) for i in idx):
-        return "SelectBackward0"
-    return "UnsqueezeBackward0" if idx else "AliasBackward0"
+    for i in reversed(idx):
+        if i is None:
+            return "UnsqueezeBackward0"
+        if isinstance(i, int):
+            return "SelectBackward0"
+        if i != slice(None):
+            return "SliceBackward0"
+    return "AliasBackward0"
+
+
+def _region_shape(x_shape: tuple, idx: tuple) -> tuple[int, ...]:
+    return np.empty(x_shape, dtype=np.bool_)[idx].shape
 
 
 def _region_ndim(x_shape: tuple, idx: tuple) -> int:
-    return np.empty(x_shape, dtype=np.bool_)[idx].ndim
+    return len(_region_shape(x_shape, idx))
 
 
 GETITEM = Op(
@@ -141,6 +159,8 @@ GETITEM = Op(
     saves=False,
     view=True,
     node_name=_index_name,
+    unview=lambda parent, new, idx, ndim: apply(INDEX_PUT, (parent, new),
+                                                (idx, ndim, new._data.ndim)),
 )
 INDEX_ADD = Op(
     "index_add_zeros",
@@ -188,8 +208,18 @@ def index_put(input: Tensor, index: Any, value: Any) -> Tensor:
     """Out-of-place ``input[index] = value`` (differentiable in both)."""
     idx = normalize_index(index, input._data.shape)
     v_ndim = value._data.ndim if isinstance(value, Tensor) else 0
-    if isinstance(value, Tensor) and value._data.dtype != input._data.dtype:
-        value = value.to(input.dtype)
+    if isinstance(value, Tensor):
+        if value._data.dtype != input._data.dtype:
+            value = value.to(input.dtype)
+        region = _region_shape(input._data.shape, idx)
+        if v_ndim > len(region):  # leading size-1 dims of the value broadcast away
+            extra = value._data.shape[: v_ndim - len(region)]
+            if any(n != 1 for n in extra):
+                raise RuntimeError(
+                    f"shape mismatch: value tensor of shape {list(value._data.shape)} cannot be "
+                    f"broadcast to indexing result of shape {list(region)}")
+            value = value.reshape(value._data.shape[v_ndim - len(region):])
+            v_ndim = len(region)
     return apply(INDEX_PUT, (input, value), (idx, input._data.ndim, v_ndim))
 
 

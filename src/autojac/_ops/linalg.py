@@ -83,9 +83,7 @@ def _matmul_name(inputs: tuple, params: tuple) -> str:
     if a == 2 and b == 2:
         return "MmBackward0"
     if a == 1 and b == 2:
-        return "SqueezeBackward3"
-    if a == 3 and b == 3:
-        return "BmmBackward0"
+        return "SqueezeBackward4"
     return "UnsafeViewBackward0"
 
 

@@ -47,6 +47,7 @@ def _reshape_op(node_name: str) -> Op:
         saves=False,
         view=True,
         node_name=node_name,
+        unview=lambda parent, new, shape, n: apply(VIEW, (new,), (parent._data.shape, n)),
     )
 
 
@@ -54,7 +55,6 @@ VIEW = _reshape_op("ViewBackward0")
 UNSQUEEZE = _reshape_op("UnsqueezeBackward0")
 SQUEEZE = _reshape_op("SqueezeBackward0")
 SQUEEZE_DIM = _reshape_op("SqueezeBackward1")
-SQUEEZE_MATMUL = _reshape_op("SqueezeBackward3")
 
 
 def _infer_shape(shape: tuple[int, ...], numel: int) -> tuple[int, ...]:
@@ -158,6 +158,7 @@ def _swap_name(name: str) -> Op:
         saves=False,
         view=True,
         node_name=name,
+        unview=lambda parent, new, d0, d1: apply(TRANSPOSE, (new,), (d0, d1)),
     )
 
 
@@ -194,6 +195,7 @@ PERMUTE = Op(
     jvp="linear",
     saves=False,
     view=True,
+    unview=lambda parent, new, perm: apply(PERMUTE, (new,), (tuple(np.argsort(perm)),)),
 )
 
 
@@ -491,8 +493,9 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:
     return reshape(expanded, tuple(r * s for r, s in zip(reps, shape)))
 
 
-def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
-    reps = tuple(dims)
+def tile(input: Tensor, dims: Sequence[int] | int, *more: int) -> Tensor:
+    """Repeat ``input`` along each dim (missing leading reps count as 1)."""
+    reps = (dims, *more) if isinstance(dims, int) else tuple(dims)
     reps = (1,) * (input._data.ndim - len(reps)) + reps
     return repeat(input, reps)
 

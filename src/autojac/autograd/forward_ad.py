@@ -33,7 +33,8 @@ class UnpackedDualTensor(NamedTuple):
     tangent: Tensor | None
 
 
-_ALIAS = Op("alias", lambda a: a, vjp=(lambda g, *_: g,), jvp="linear", saves=False, view=True)
+_ALIAS = Op("alias", lambda a: a, vjp=(lambda g, *_: g,), jvp="linear", saves=False, view=True,
+            node_name="ViewBackward0", unview=lambda parent, new: new)
 
 
 def enter_dual_level() -> int:
@@ -43,6 +44,8 @@ def enter_dual_level() -> int:
 
 def exit_dual_level(*, level: int | None = None) -> None:
     """Leave the level: every tangent created in it is dropped."""
+    if _state.state.level is None:
+        raise RuntimeError("Dual level must be a positive number.")
     _state.exit_level()
 
 
@@ -86,15 +89,16 @@ def make_batched_dual(tensor: Tensor, tangent: Tensor) -> Tensor:
         dual = apply(_ALIAS, (tensor,))
     finally:
         _state.state.active = True
-    if tangent._data.dtype != tensor._data.dtype:
-        tangent = tangent.to(tensor.dtype)
     _state.attach_tangent(dual, tangent)
     return dual
 
 
 def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:
     """``(primal, tangent)`` of a dual tensor; the tangent is None for ordinary tensors."""
-    if not isinstance(tensor, Tensor) or tensor._fw is None or _state.state.level is None:
+    if not isinstance(tensor, Tensor):
+        raise TypeError("_unpack_dual(): argument 'dual' (position 1) must be Tensor, not "
+                        f"{type(tensor).__name__}")
+    if tensor._fw is None or _state.state.level is None:
         return UnpackedDualTensor(tensor, None)
     _state.state.active = False
     try:

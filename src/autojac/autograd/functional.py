@@ -271,6 +271,10 @@ def jvp(
             outputs_tuple, outputs = _as_tuple(
                 func(*duals), "outputs of the user-provided function", "jvp"
             )
+            if any(o._data.dtype.kind not in "fc" for o in outputs):
+                # PyTorch's jvp seeds zeros_like(output, requires_grad=True) for every output
+                raise RuntimeError(
+                    "Only Tensors of floating point and complex dtype can require gradients")
             tangents = tuple(
                 _zeros(o._data.shape, o._data.dtype) if o._fw is None else o._fw for o in outputs
             )
@@ -556,27 +560,34 @@ def _jacobian_reverse(
 def _jacobian_forward(
     func: Callable[..., Any], inputs: tuple, create_graph: bool, strict: bool, block: int | None
 ) -> tuple[bool, tuple]:
-    """Columns of JVPs with dual inputs: one call of ``func`` per block of basis columns."""
-    if create_graph:
-        with grad_mode.enable_grad():
-            inputs = _preprocess(inputs, True, False)
-    blocks = _column_blocks(inputs, block, per_input=strict)
+    """Columns of JVPs with dual inputs: one call of ``func`` per block of basis columns.
+
+    With ``create_graph`` or ``strict`` the inputs require grad as in reverse mode (so the
+    results and the strict checks are those of the reverse-mode row loop), and each block
+    seeds one input only, so that each block's dependence on each input is known exactly.
+    """
+    track = create_graph or strict
+    with grad_mode.enable_grad():
+        fresh = _preprocess(inputs, create_graph, track)
+    blocks = _column_blocks(fresh, block, per_input=track)
     block_tangents = []
     outputs_tuple, outputs = False, ()
-    with grad_mode.set_grad_enabled(create_graph):
-        for parts in blocks or [[]]:
+    with grad_mode.set_grad_enabled(track):
+        for k, parts in enumerate(blocks or [[]]):
             rows = max((col0 + hi - lo for _, lo, hi, col0 in parts), default=0)
             with fwAD.dual_level():
-                duals = list(inputs)
+                duals = list(fresh)
                 for j, lo, hi, col0 in parts:
                     duals[j] = fwAD.make_batched_dual(
-                        inputs[j], _block_seed(inputs[j], lo, hi, col0, rows)
+                        fresh[j], _block_seed(fresh[j], lo, hi, col0, rows)
                     )
                 outputs_tuple, outs = _call(func, tuple(duals))
+                if k == 0:
+                    _check_requires_grad(outs, "outputs", strict)
                 block_tangents.append([o._fw for o in outs])
                 outputs = tuple(fwAD.unpack_dual(o).primal for o in outs)
         return outputs_tuple, _forward_columns(
-            outputs, inputs, blocks, block_tangents, create_graph, strict
+            outputs, fresh, blocks, block_tangents, create_graph, strict
         )
 
 

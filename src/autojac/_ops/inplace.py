@@ -1,0 +1,170 @@
+"""In-place updates: ``add_``, ``mul_``, ``zero_``, ``x[i] = v``, ``x += y``, ...
+
+An in-place op runs its out-of-place twin on a snapshot of the old value and writes the
+result into the tensor's memory; the version counter (shared with every view of that
+memory) is bumped so that nodes which saved the old value detect the change. When the
+tensor is a view, the new value is scattered back through each view op (its ``unview``
+rule) to the base, which gets the new history (PyTorch's CopySlices), and the views are
+re-derived from it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._autograd import forward_ad as fw
+from .._autograd import grad_mode
+from .._tensor import Tensor, _make, scalar_type_name
+from ._registry import Op, OpNode, apply, install
+from .indexing import index_put
+
+_OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the operation.")
+
+
+def _snapshot(t: Tensor) -> Tensor:
+    """A copy of ``t``'s current value with ``t``'s autograd identity (graph and tangent)."""
+    old = _make(t._data.copy(), t._rg, t.grad_fn)
+    old._output_nr = t._output_nr
+    old._fw = t._fw
+    return old
+
+
+def _view_chain(t: Tensor) -> list[tuple[Tensor, Tensor, Op, tuple]]:
+    """``(view, parent, op, params)`` from ``t`` up to the tensor that owns the memory."""
+    chain = []
+    while t._view is not None:
+        parent, op, params = t._view
+        chain.append((t, parent, op, params))
+        t = parent
+    return chain
+
+
+def _adopt(t: Tensor, src: Tensor) -> None:
+    """Give ``t`` the history and tangent of ``src`` (which holds ``t``'s new value)."""
+    t.grad_fn = src.grad_fn
+    t._rg = src._rg
+    t._output_nr = src._output_nr
+    node = src.grad_fn
+    if isinstance(node, OpNode) and node.op.n_out == 1:
+        node.ans_version = (t._vc, t._vc[0])
+    if src._fw is not None:
+        fw.attach_tangent(t, src._fw)
+
+
+def _check_leaf(t: Tensor, root: Tensor, is_view: bool) -> None:
+    if root.grad_fn is None and root._rg:
+        raise RuntimeError(
+            "a view of a leaf Variable that requires grad is being used in an in-place "
+            "operation." if is_view else
+            "a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def _check_dtype(out: Tensor, t: Tensor) -> None:
+    src, dst = out._data.dtype, t._data.dtype
+    if src != dst and not np.can_cast(src, dst, casting="same_kind"):
+        raise RuntimeError(f"result type {scalar_type_name(src)} can't be cast to the desired "
+                           f"output type {scalar_type_name(dst)}")
+
+
+def inplace(self: Tensor, compute: Any, *args: Any, as_view: bool = False) -> Tensor:
+    """Write ``compute(old_value, *args)`` into ``self``.
+
+    ``as_view`` treats ``self`` as a view of its own memory (``x[i] = v`` on a leaf is an
+    in-place update of the view ``x[i]`` in PyTorch, with that error wording).
+    """
+    if not self._data.flags.writeable:
+        raise RuntimeError(_OVERLAP)
+    chain = _view_chain(self)
+    root = chain[-1][1] if chain else self
+    tensor_args = [a for a in args if isinstance(a, Tensor)]
+    recording = grad_mode.state.enabled and (
+        self._rg or root._rg or any(a._rg for a in tensor_args))
+    dual = fw.state.active and (
+        self._fw is not None or root._fw is not None or
+        any(a._fw is not None for a in tensor_args))
+    if not (recording or dual):
+        out = compute(self, *args)
+        _check_dtype(out, self)
+        np.copyto(self._data, out._data, casting="unsafe")
+        self._vc[0] += 1
+        return self
+    if recording:
+        _check_leaf(self, root, bool(chain) or as_view)
+    new = compute(_snapshot(self), *args)
+    _check_dtype(new, self)
+    if new._data.dtype != self._data.dtype:
+        new = new.to(self._data.dtype)
+    for _, parent, op, params in chain:  # scatter the new value back up to the root
+        if op.unview is None:
+            raise RuntimeError(_OVERLAP)
+        new = op.unview(_snapshot(parent), new, *params)
+    np.copyto(root._data, new._data, casting="unsafe")
+    root._vc[0] += 1
+    _adopt(root, new)
+    for view, parent, op, params in reversed(chain):  # re-derive the views from the root
+        _adopt(view, apply(op, (parent,), params))
+    return self
+
+
+def _inplace_method(name: str, fn: Any) -> None:
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return inplace(self, lambda old, *a: fn(old, *a, **kwargs), *args)
+
+    method.__name__ = name
+    method.__doc__ = f"In-place ``{name[:-1]}``."
+    install(name, method)
+
+
+def _setitem(self: Tensor, index: Any, value: Any) -> None:
+    inplace(self, lambda old, v: index_put(old, index, v), value, as_view=True)
+
+
+def _zeros_like(g: Tensor, *_: Any) -> Tensor:
+    return _make(np.zeros_like(g._data), False, None)
+
+
+FILL = Op("fill", lambda a, value: np.full_like(a, value), vjp=(_zeros_like,),
+          jvp=(_zeros_like,), node_name=lambda inputs, params: (
+              "ZeroBackward0" if params[0] == 0 else "FillBackward0"))
+
+
+def _fill(old: Tensor, value: Any) -> Tensor:
+    if isinstance(value, Tensor):
+        return index_put(old, Ellipsis, value)
+    return apply(FILL, (old,), (value,))
+
+
+def _reshaping_method(name: str, fn: Any) -> None:
+    """In-place ops that change the shape: the tensor takes the result's view and history."""
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        alias = _make(self._data, self._rg, self.grad_fn)
+        alias._output_nr, alias._fw, alias._vc = self._output_nr, self._fw, self._vc
+        out = fn(alias, *args, **kwargs)
+        self._data = out._data
+        if out.grad_fn is not None or out._fw is not None:
+            _adopt(self, out)
+        return self
+
+    method.__name__ = name
+    install(name, method)
+
+
+install("__setitem__", _setitem)
+for _name in ("add", "sub", "mul", "div", "pow", "clamp", "clip", "exp", "log", "sqrt", "neg",
+              "abs", "relu", "sigmoid", "tanh", "sin", "cos", "floor", "ceil", "round", "sign",
+              "reciprocal", "remainder", "masked_fill", "lerp", "square", "clamp_min",
+              "clamp_max", "index_add", "scatter", "scatter_add"):
+    _inplace_method(_name + "_", getattr(Tensor, _name))
+for _name in ("t", "transpose", "unsqueeze", "squeeze", "swapaxes", "swapdims"):
+    _reshaping_method(_name + "_", getattr(Tensor, _name))
+install("__iadd__", Tensor.add_)
+install("__isub__", Tensor.sub_)
+install("__imul__", Tensor.mul_)
+install("__itruediv__", Tensor.div_)
+install("zero_", lambda self: inplace(self, _fill, 0))
+install("fill_", lambda self, value: inplace(self, _fill, value))
+install("copy_", lambda self, src, non_blocking=False: inplace(
+    self, lambda old, s: index_put(old, Ellipsis, s), src))
