@@ -72,19 +72,12 @@ def _(T):
         _fw(T).make_dual(T.ones(2, 3), T.ones(3))
 
 
-@error_case(
-    "exit_without_level",
-    type_bug="exit_dual_level() outside a level is accepted; torch "
-    "raises RuntimeError 'Dual level must be a positive number.'",
-)
+@error_case("exit_without_level")
 def _(T):
     _fw(T).exit_dual_level()
 
 
-@error_case(
-    "unpack_dual_of_non_tensor",
-    type_bug="unpack_dual(3.0) returns (3.0, None); torch raises TypeError",
-)
+@error_case("unpack_dual_of_non_tensor")
 def _(T):
     with _fw(T).dual_level():
         _fw(T).unpack_dual(3.0)
@@ -192,12 +185,12 @@ REPR_GOLDEN = [  # recorded from torch 2.13 (torch. -> autojac.)
     (
         lambda T: _fw(T).make_dual(T.tensor(2.0), T.tensor(0.5)) * 3,
         "tensor(6., tangent=1.5)",
-        "a 0-d tangent prints as tensor(1.5000); torch prints the float",
+        None,
     ),
     (
         lambda T: _fw(T).make_dual(T.tensor([1.0, 2.0], requires_grad=True), T.ones(2)),
         "tensor([1., 2.], grad_fn=<ViewBackward0>, tangent=tensor([1., 1.]))",
-        "make_dual of a tensor requiring grad is AliasBackward0; torch ViewBackward0",
+        None,
     ),
 ]
 
@@ -223,7 +216,6 @@ def test_dual_repr_golden_is_pytorchs(make, expected):
     assert _repr_in_level(import_torch(), make) == expected
 
 
-@xfail_bug("make_dual casts a float64 tangent to the float32 primal's dtype; torch keeps float64")
 def test_make_dual_keeps_tangent_dtype():
     with fwAD.dual_level():
         d = fwAD.make_dual(autojac.tensor([1.0, 2.0]), autojac.ones(2, dtype=autojac.float64))

@@ -62,11 +62,7 @@ def default_dtype_guard():
         (np.array([1.0], dtype=np.float16), "float16"),
         (np.array([True]), "bool"),
         (np.float64(1.5), "float64"),
-        pytest.param(
-            [np.float64(1.0), np.float64(2.0)],
-            "float64",
-            marks=xfail_bug("a list of np.float64 scalars gives float32; torch keeps float64"),
-        ),
+        ([np.float64(1.0), np.float64(2.0)], "float64"),
         ([], "float32"),
     ],
     ids=lambda v: f"ndarray[{v.dtype}]" if isinstance(v, np.ndarray) else repr(v),
@@ -356,13 +352,12 @@ def test_shape_is_size():
     assert repr(autojac.tensor(1.0).shape) == "autojac.Size([])"
 
 
-@xfail_bug("Size * int returns a plain tuple; torch returns a Size")
 def test_size_times_int_is_size():
     s = autojac.Size([2, 3]) * 2
     assert isinstance(s, autojac.Size) and repr(s) == "autojac.Size([2, 3, 2, 3])"
 
 
-@error_case("size_of_float", type_bug="Size([2.5]) is accepted; torch raises TypeError")
+@error_case("size_of_float")
 def _(T):
     T.Size([2.5])
 
@@ -569,14 +564,6 @@ _BINARY = {
 }
 
 
-def _known_grid_bug(opname, a, za, b, zb):
-    """Combinations left out of the grid because an xfail test below pins them."""
-    pair = {(a, za), (b, zb)}
-    if ("float32", False) in pair and ("complex128", True) in pair:
-        return True
-    return opname == "pow" and a == "bool" and zb == "scalar" and b is True
-
-
 def _result_dtype(T, op, a, b):
     try:
         return _name(op(a, b).dtype)
@@ -601,8 +588,6 @@ def test_type_promotion_grid_vs_torch(opname):
         for za, zb in [(False, False), (False, True), (True, False), (True, True)]:
             if "complex" in a + b and "float16" in a + b:
                 continue  # torch has complex32 (ComplexHalf); autojac does not
-            if _known_grid_bug(opname, a, za, b, zb):
-                continue
             want = _result_dtype(torch, op, make(torch, a, za), make(torch, b, zb))
             if want in _REAL or want.startswith("complex"):
                 got = _result_dtype(autojac, op, make(autojac, a, za), make(autojac, b, zb))
@@ -613,8 +598,6 @@ def test_type_promotion_grid_vs_torch(opname):
             if isinstance(s, complex) and (a == "float16" or opname not in ("add", "mul")):
                 continue
             for order in (0, 1):
-                if order == 0 and _known_grid_bug(opname, a, False, s, "scalar"):
-                    continue
 
                 def run(T, a=a, s=s, order=order):
                     t = make(T, a, False)
@@ -643,7 +626,7 @@ def _(T):
     T.tensor([1, 2]) - T.tensor([True, False])
 
 
-@error_case("neg_bool", type_bug="-bool_tensor raises NumPy's TypeError; torch RuntimeError")
+@error_case("neg_bool")
 def _(T):
     -T.tensor([True])
 
@@ -653,14 +636,12 @@ def _(T):
     T.tensor([1, 2]).mean()
 
 
-@xfail_bug("float32 tensor + 0-d complex128 tensor gives complex128; torch complex64")
 def test_float32_with_zero_dim_complex128_is_complex64():
     z = autojac.tensor(1j, dtype=autojac.complex128)
     for r in (autojac.ones(2) + z, z * autojac.ones(2), autojac.ones(2) / z):
         assert r.dtype == autojac.complex64
 
 
-@xfail_bug("bool tensor ** bool scalar gives int8; torch gives bool")
 def test_bool_pow_bool_scalar_dtype():
     assert (autojac.tensor([True, False]) ** True).dtype == autojac.bool
 
@@ -677,10 +658,7 @@ def test_inplace_result_dtype_cast():
     assert c.dtype == autojac.float64
 
 
-@error_case(
-    "inplace_float_into_int",
-    bug="text says 'result type Float32 ... Int64'; torch says 'Float ... Long'",
-)
+@error_case("inplace_float_into_int")
 def _(T):
     a = T.tensor([1, 2, 3])
     a += 1.5
@@ -799,7 +777,7 @@ GRAD_FN_NAMES = {  # case: (expression, name recorded from torch 2.13, known bug
     "x * int tensor": (lambda T: _x(T) * T.tensor([1, 2, 3]), "MulBackward0", None),
     "x / y": (lambda T: _x(T) / _y(T), "DivBackward0", None),
     "x / 2": (lambda T: _x(T) / 2, "DivBackward0", None),
-    "2 / x": (lambda T: 2 / _x(T), "MulBackward0", "2 / x is DivBackward0; torch MulBackward0"),
+    "2 / x": (lambda T: 2 / _x(T), "MulBackward0", None),
     "-x": (lambda T: -_x(T), "NegBackward0", None),
     "x ** 2": (lambda T: _x(T) ** 2, "PowBackward0", None),
     "x ** 0.5": (lambda T: _x(T) ** 0.5, "PowBackward0", None),
@@ -813,17 +791,9 @@ GRAD_FN_NAMES = {  # case: (expression, name recorded from torch 2.13, known bug
     "m @ m": (lambda T: _m(T) @ _m(T), "MmBackward0", None),
     "m @ x": (lambda T: _m(T) @ _x(T), "MvBackward0", None),
     "x @ y": (lambda T: _x(T) @ _y(T), "DotBackward0", None),
-    "x @ m": (
-        lambda T: _x(T) @ _m(T),
-        "SqueezeBackward4",
-        "1-D @ 2-D is SqueezeBackward3; torch 2.13 gives SqueezeBackward4",
-    ),
+    "x @ m": (lambda T: _x(T) @ _m(T), "SqueezeBackward4", None),
     "a @ 2-D": (lambda T: _a(T) @ T.ones(4, 2), "UnsafeViewBackward0", None),
-    "a @ 3-D": (
-        lambda T: _a(T) @ T.ones(2, 4, 5),
-        "UnsafeViewBackward0",
-        "batched matmul is BmmBackward0; torch UnsafeViewBackward0",
-    ),
+    "a @ 3-D": (lambda T: _a(T) @ T.ones(2, 4, 5), "UnsafeViewBackward0", None),
     "m.view(9)": (lambda T: _m(T).view(9), "ViewBackward0", None),
     "m.reshape(9)": (lambda T: _m(T).reshape(9), "ViewBackward0", None),
     "m.flatten()": (lambda T: _m(T).flatten(), "ViewBackward0", None),
@@ -838,11 +808,7 @@ GRAD_FN_NAMES = {  # case: (expression, name recorded from torch 2.13, known bug
     "x[int tensor]": (lambda T: _x(T)[T.tensor([0, 1])], "IndexBackward0", None),
     "x[mask]": (lambda T: _x(T)[T.tensor([True, False, True])], "IndexBackward0", None),
     "x[None]": (lambda T: _x(T)[None], "UnsqueezeBackward0", None),
-    "m[..., 0]": (
-        lambda T: _m(T)[..., 0],
-        "SelectBackward0",
-        "m[..., 0] is SliceBackward0; torch SelectBackward0",
-    ),
+    "m[..., 0]": (lambda T: _m(T)[..., 0], "SelectBackward0", None),
     "x.expand(2, 3)": (lambda T: _x(T).expand(2, 3), "ExpandBackward0", None),
     "x.clamp(0, 1)": (lambda T: _x(T).clamp(0, 1), "ClampBackward1", None),
     "x.clamp(min=0)": (lambda T: _x(T).clamp(min=0), "ClampBackward1", None),
@@ -857,11 +823,7 @@ GRAD_FN_NAMES = {  # case: (expression, name recorded from torch 2.13, known bug
     "x.sigmoid()": (lambda T: _x(T).sigmoid(), "SigmoidBackward0", None),
     "x.abs()": (lambda T: _x(T).abs(), "AbsBackward0", None),
     "x.sqrt()": (lambda T: _x(T).sqrt(), "SqrtBackward0", None),
-    "x.square()": (
-        lambda T: _x(T).square(),
-        "PowBackward0",
-        "x.square() is SquareBackward0; torch PowBackward0",
-    ),
+    "x.square()": (lambda T: _x(T).square(), "PowBackward0", None),
     "m.t()": (lambda T: _m(T).t(), "TBackward0", None),
     "m.T": (lambda T: _m(T).T, "PermuteBackward0", "m.T is TBackward0; torch PermuteBackward0"),
     "m.mT": (lambda T: _m(T).mT, "TransposeBackward0", None),
@@ -905,7 +867,7 @@ GRAD_FN_NAMES = {  # case: (expression, name recorded from torch 2.13, known bug
     "x.tile(2)": (
         lambda T: _x(T).tile(2),
         "RepeatBackward0",
-        "x.tile(2) raises TypeError ('int' object is not iterable)",
+        "x.tile(2) is ViewBackward0; torch RepeatBackward0",
     ),
     "x.prod()": (
         lambda T: _x(T).prod(),
@@ -935,11 +897,7 @@ def _setitem_advanced(T):
 
 GRAD_FN_NAMES.update(
     {
-        "m[1, ..., None]": (
-            lambda T: _m(T)[1, ..., None],
-            "UnsqueezeBackward0",
-            "m[1, ..., None] is SliceBackward0; torch UnsqueezeBackward0",
-        ),
+        "m[1, ..., None]": (lambda T: _m(T)[1, ..., None], "UnsqueezeBackward0", None),
         "y[1:] = 0": (
             _setitem_slice,
             "torch::autograd::CopySlices",
@@ -1108,7 +1066,7 @@ def _(T):
     T.ones(2, 3, 4)[0, 0, 0, 0]
 
 
-@error_case("list_index_out_of_range", bug="says 'for axis 0'; torch says 'for dimension 0'")
+@error_case("list_index_out_of_range")
 def _(T):
     T.ones(2, 3)[[5]]
 
@@ -1118,7 +1076,7 @@ def _(T):
     T.ones(2, 3)[T.tensor([1.0])]
 
 
-@error_case("float_index", bug="NumPy's text for a float index; torch names Variables")
+@error_case("float_index")
 def _(T):
     T.ones(2, 3)[1.5]
 
@@ -1166,29 +1124,22 @@ def test_comparison_result_usable_as_mask_and_in_where():
 # ============================================================================================
 
 
-@error_case(
-    "ragged_list",
-    bug="ragged nested lists give NumPy's text; torch 'expected sequence "
-    "of length 2 at dim 1 (got 1)'",
-)
+@error_case("ragged_list")
 def _(T):
     T.tensor([[1, 2], [3]])
 
 
-@error_case(
-    "tensor_of_str",
-    bug="text 'Could not infer dtype of str'; torch \"new(): invalid data type 'str'\"",
-)
+@error_case("tensor_of_str")
 def _(T):
     T.tensor("abc")
 
 
-@error_case("full_with_int_size", type_bug="full(2, 3) is accepted; torch requires a sequence")
+@error_case("full_with_int_size")
 def _(T):
     T.full(2, 3)
 
 
-@error_case("set_default_dtype_int", bug="the message appends ', got autojac.int64'")
+@error_case("set_default_dtype_int")
 def _(T):
     before = T.get_default_dtype()
     try:

@@ -57,8 +57,9 @@ log10 = unary("log10", np.log10, lambda g, ans, x: g / (x * _LN10))
 log1p = unary("log1p", np.log1p, lambda g, ans, x: g / (x + 1))
 sqrt = unary("sqrt", np.sqrt, lambda g, ans, x: g / (ans * 2))
 rsqrt = unary("rsqrt", lambda a: 1 / np.sqrt(a), lambda g, ans, x: g * ans * ans * ans * -0.5)
-square = unary("square", np.square, lambda g, ans, x: g * x * 2, to_float=False,
-               node_name="PowBackward0")
+square = unary(
+    "square", np.square, lambda g, ans, x: g * x * 2, to_float=False, node_name="PowBackward0"
+)
 reciprocal = unary("reciprocal", np.reciprocal, lambda g, ans, x: -g * ans * ans)
 sin = unary("sin", np.sin, lambda g, ans, x: g * x.cos())
 cos = unary("cos", np.cos, lambda g, ans, x: -g * x.sin())
@@ -68,12 +69,41 @@ acos = unary("acos", np.arccos, lambda g, ans, x: -g * (1 - x * x).rsqrt())
 atan = unary("atan", np.arctan, lambda g, ans, x: g / (x * x + 1))
 sinh = unary("sinh", np.sinh, lambda g, ans, x: g * x.cosh())
 cosh = unary("cosh", np.cosh, lambda g, ans, x: g * x.sinh())
-tanh = unary("tanh", np.tanh, lambda g, ans, x: g * (1 - ans * ans))
+# PyTorch-style fused backward ops: one node instead of three in each backward pass, and
+# each is its own derivative with respect to the incoming (co)tangent
+_TANH_BACKWARD = Op(
+    "tanh_backward",
+    lambda g, y: g * (1 - y * y),
+    vjp=(
+        lambda gg, ans, g, y: apply(_TANH_BACKWARD, (gg, y)),
+        lambda gg, ans, g, y: gg * g * y * -2,
+    ),
+    jvp=(lambda t, ans, g, y: apply(_TANH_BACKWARD, (t, y)), lambda t, ans, g, y: t * g * y * -2),
+    elementwise=True,
+    promote=True,
+)
+_SIGMOID_BACKWARD = Op(
+    "sigmoid_backward",
+    lambda g, y: g * y * (1 - y),
+    vjp=(
+        lambda gg, ans, g, y: apply(_SIGMOID_BACKWARD, (gg, y)),
+        lambda gg, ans, g, y: gg * g * (1 - 2 * y),
+    ),
+    jvp=(
+        lambda t, ans, g, y: apply(_SIGMOID_BACKWARD, (t, y)),
+        lambda t, ans, g, y: t * g * (1 - 2 * y),
+    ),
+    elementwise=True,
+    promote=True,
+)
+tanh = unary("tanh", np.tanh, lambda g, ans, x: apply(_TANH_BACKWARD, (g, ans)))
 asinh = unary("asinh", np.arcsinh, lambda g, ans, x: g * (x * x + 1).rsqrt())
 acosh = unary("acosh", np.arccosh, lambda g, ans, x: g * (x * x - 1).rsqrt())
 atanh = unary("atanh", np.arctanh, lambda g, ans, x: g / (1 - x * x))
 sigmoid = unary(
-    "sigmoid", lambda a: 0.5 * np.tanh(0.5 * a) + 0.5, lambda g, ans, x: g * ans * (1 - ans)
+    "sigmoid",
+    lambda a: 0.5 * np.tanh(0.5 * a) + 0.5,
+    lambda g, ans, x: apply(_SIGMOID_BACKWARD, (g, ans)),
 )
 erf = unary("erf", _np_erf, lambda g, ans, x: g * (-x * x).exp() * _TWO_OVER_SQRT_PI)
 erfc = unary("erfc", _np_erfc, lambda g, ans, x: g * (-x * x).exp() * -_TWO_OVER_SQRT_PI)
@@ -94,17 +124,24 @@ install("arcsin", asin)
 install("arccos", acos)
 install("arctan", atan)
 
+
 def _no_bool(a: Any, what: str) -> None:
     if isinstance(a, np.ndarray) and a.dtype == np.bool_:
         raise RuntimeError(what)
 
 
-_NEG_BOOL = ("Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
-             "to invert a mask, use the `~` or `logical_not()` operator instead.")
-_SUB_BOOLS = ("Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
-              "`^` or `logical_xor()` operator instead.")
-_SUB_BOOL = ("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
-             "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+_NEG_BOOL = (
+    "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+    "to invert a mask, use the `~` or `logical_not()` operator instead."
+)
+_SUB_BOOLS = (
+    "Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
+    "`^` or `logical_xor()` operator instead."
+)
+_SUB_BOOL = (
+    "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+    "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+)
 
 
 def _neg_forward(a: np.ndarray) -> np.ndarray:
@@ -112,13 +149,12 @@ def _neg_forward(a: np.ndarray) -> np.ndarray:
     return np.negative(a)
 
 
-def _sub_forward(a: Any, b: Any) -> np.ndarray:
-    bools = [isinstance(v, np.ndarray) and v.dtype == np.bool_ for v in (a, b)]
+def _check_sub(a: Any, b: Any) -> None:
+    bools = [isinstance(v, Tensor) and v._data.dtype == np.bool_ for v in (a, b)]
     if all(bools):
         raise RuntimeError(_SUB_BOOLS)
     if any(bools):
         raise RuntimeError(_SUB_BOOL)
-    return np.subtract(a, b)
 
 
 _NEG = Op("neg", _neg_forward, vjp=(lambda g, ans, x: -g,), jvp="linear", saves=False)
@@ -262,6 +298,7 @@ def add(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
 
 def sub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
     """``input - alpha * other`` with broadcasting."""
+    _check_sub(input, other)
     if alpha != 1:
         other = other * alpha
     return apply(_SUB, (input, other))
@@ -288,7 +325,7 @@ install("__radd__", lambda self, other: apply(_ADD, (other, self)))
 install("sub", sub)
 install("subtract", sub)
 install("__sub__", sub)
-install("__rsub__", lambda self, other: apply(_SUB, (other, self)))
+install("__rsub__", lambda self, other: sub(other, self))
 install("div", div)
 install("divide", div)
 install("true_divide", div)

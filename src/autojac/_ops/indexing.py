@@ -194,7 +194,9 @@ INDEX_PUT = Op(
     vjp=(_put_x_rule, _put_v_rule),
     jvp="linear",
     saves=False,
-    node_name="CopySlices",
+    node_name=lambda inputs, params: (
+        "IndexPutBackward0" if _has_advanced(params[0]) else "CopySlices"
+    ),
 )
 
 
@@ -202,6 +204,17 @@ def getitem(input: Tensor, index: Any) -> Tensor:
     """``input[index]``: ints, slices, None, Ellipsis, bool masks, integer tensors/lists."""
     idx = normalize_index(index, input._data.shape)
     return apply(GETITEM, (input,), (idx, input._data.ndim))
+
+
+def _check_expandable(shape: tuple[int, ...], target: tuple[int, ...]) -> None:
+    """PyTorch's error when ``shape`` cannot be broadcast to ``target``."""
+    lead = len(target) - len(shape)
+    for i, s in enumerate(shape):
+        if s != 1 and s != target[lead + i]:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({target[lead + i]}) must match the existing "
+                f"size ({s}) at non-singleton dimension {lead + i}.  Target sizes: "
+                f"{list(target)}.  Tensor sizes: {list(shape)}")
 
 
 def index_put(input: Tensor, index: Any, value: Any) -> Tensor:
@@ -220,6 +233,7 @@ def index_put(input: Tensor, index: Any, value: Any) -> Tensor:
                     f"broadcast to indexing result of shape {list(region)}")
             value = value.reshape(value._data.shape[v_ndim - len(region):])
             v_ndim = len(region)
+        _check_expandable(value._data.shape, region)
     return apply(INDEX_PUT, (input, value), (idx, input._data.ndim, v_ndim))
 
 

@@ -51,8 +51,8 @@ def _vjp_y(g: Tensor, ans: Tensor, x: Tensor, y: Tensor) -> Tensor:
         return g.unsqueeze(-1) * x
     if len(xs) == 1:  # y (..., k, m): outer(x, g)
         return x.unsqueeze(-1) * g.unsqueeze(-2)
-    if len(ys) == 1:  # y (k,): sum over n and x's batch of g[..., n, None] * x
-        return sum_to(g.unsqueeze(-1) * x, ys, len(xs) - 1)
+    if len(ys) == 1:  # y (k,): g^T x, summed over x's batch dims
+        return _reduce_to((g.unsqueeze(-2) @ x).squeeze(-2), ys, _out_ndim(xs, ys))
     return _reduce_to(x.mT @ g, ys, _out_ndim(xs, ys))
 
 

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, _make, normalize_dim
-from ._registry import Op, apply, expand_to, install
-from .shape import VIEW, squeeze
+from ._registry import Op, apply, install
+from .shape import squeeze
 
 _MinMax = namedtuple("_MinMax", ["values", "indices"])
 
@@ -27,13 +27,27 @@ def reduction_dims(dim: Any, ndim: int) -> tuple[int, ...]:
     return tuple(out) if ndim else ()
 
 
-def unreduce(g: Tensor, x: Tensor, dims: tuple[int, ...], keepdim: bool) -> Tensor:
-    """Broadcast a reduced (co)tangent ``g`` back to ``x``'s shape (batch dims kept)."""
-    shape = x._data.shape
+def _unreduce_forward(g: np.ndarray, shape: tuple, dims: tuple, keepdim: bool) -> np.ndarray:
     if not keepdim and dims:
         kept = tuple(1 if i - len(shape) in dims else s for i, s in enumerate(shape))
-        g = apply(VIEW, (g,), (kept, len(shape) - len(dims)))
-    return expand_to(g, shape, 0)
+        g = g.reshape(g.shape[: g.ndim - len(shape) + len(dims)] + kept)
+    return np.broadcast_to(g, g.shape[: g.ndim - len(shape)] + tuple(shape))
+
+
+# the adjoint of a sum: broadcast a reduced (co)tangent back over the reduced dims
+UNREDUCE = Op(
+    "unreduce",
+    _unreduce_forward,
+    vjp=(lambda g, ans, x, shape, dims, keepdim: apply(SUM, (g,), (dims, keepdim, True)),),
+    jvp="linear",
+    saves=False,
+    node_name="ExpandBackward0",
+)
+
+
+def unreduce(g: Tensor, x: Tensor, dims: tuple[int, ...], keepdim: bool) -> Tensor:
+    """Broadcast a reduced (co)tangent ``g`` back to ``x``'s shape (batch dims kept)."""
+    return apply(UNREDUCE, (g,), (x._data.shape, dims, keepdim))
 
 
 def _count(x: Tensor, dims: tuple[int, ...]) -> int:
@@ -357,8 +371,15 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     return input + apply(SCATTER_ADD_ZEROS, (src,), (index._data, d, input._data.shape))
 
 
-def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
-            reduce: str | None = None) -> Tensor:
+def scatter(
+    input: Tensor,
+    dim: int,
+    index: Tensor,
+    src: Any = None,
+    *,
+    value: Any = None,
+    reduce: str | None = None,
+) -> Tensor:
     """``input`` with ``src`` (or ``value``) written at ``index`` along ``dim``."""
     if reduce is not None:
         if reduce != "add":

@@ -233,15 +233,17 @@ for _name, _fn in (
     ("moveaxis", movedim),
 ):
     install(_name, _fn)
-install(
-    "T",
-    property(
-        lambda self: (
-            permute(self, tuple(range(self.ndim - 1, -1, -1))) if self.ndim != 2 else t(self)
-        )
-    ),
-)
-install("mT", property(lambda self: transpose(self, -2, -1)))
+install("T", property(lambda self: permute(self, tuple(range(self.ndim - 1, -1, -1)))))
+
+
+def _matrix_transpose(self: Tensor) -> Tensor:
+    if self._data.ndim < 2:
+        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
+                           f"Got {self._data.ndim}-D tensor.")
+    return transpose(self, -2, -1)
+
+
+install("mT", property(_matrix_transpose))
 install("H", property(lambda self: t(self).conj() if self.is_complex() else t(self)))
 
 
