@@ -64,13 +64,14 @@ def source_revision(repo: Path = REPO) -> str:
     return head + ("+modified" if dirty else "")
 
 
-def header_lines(versions: dict[str, str], torch_threads: int | None, dtype: str) -> list[str]:
+def header_lines(versions: dict[str, str], runtime: str, dtype: str) -> list[str]:
+    """The report's header; ``runtime`` lists the thread settings made after import."""
     nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     libs = ", ".join(f"{k} {v}" for k, v in versions.items())
     threads = ", ".join(f"{k}={os.environ.get(k, '')!r}" for k in THREAD_VARS)
     return [
         f"Machine: nproc {nproc}, {platform.platform()}, CPU {cpu_model()}",
         f"Python {platform.python_version()}; {libs}; autojac source at {source_revision()}",
-        f"Threads: {threads}; torch.get_num_threads()={torch_threads}",
+        f"Threads: {threads}; {runtime}",
         f"dtype: {dtype}",
     ]

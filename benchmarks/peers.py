@@ -53,6 +53,13 @@ autojac = _optional("autojac")
 aj_functional = _optional("autojac.autograd.functional") if autojac is not None else None
 if jax is not None:
     jax.config.update("jax_enable_x64", True)
+    try:
+        # One thread: run each computation inline on the calling thread. With async dispatch
+        # JAX overlaps Python with compute on a second core, and a call interrupted by the
+        # budget would leave queued work that slows the next cell down.
+        jax.config.update("jax_cpu_enable_async_dispatch", False)
+    except AttributeError:  # an older or newer JAX without the flag
+        pass
 
 
 # -- NumPy-style twins of the workloads, for numpy / jax.numpy / autograd.numpy (``xp``)
@@ -451,6 +458,16 @@ def _all_peers() -> list[Peer]:
 
 
 PEERS: tuple[Peer, ...] = tuple(_all_peers())
+
+
+def jax_async_dispatch() -> bool | None:
+    """JAX's CPU async dispatch setting (None without JAX)."""
+    if jax is None:
+        return None
+    try:
+        return bool(jax.config._read("jax_cpu_enable_async_dispatch"))
+    except (AttributeError, KeyError):
+        return None
 
 
 def versions() -> dict[str, str]:

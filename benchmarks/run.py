@@ -21,7 +21,7 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from export import write_json  # noqa: E402
-from peers import PEERS, torch, versions  # noqa: E402
+from peers import PEERS, jax_async_dispatch, torch, versions  # noqa: E402
 from report import render  # noqa: E402
 from suite import RunResults, run_suite  # noqa: E402
 from timing import FULL, QUICK  # noqa: E402
@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(1)
         torch.set_num_interop_threads(1)
         torch_threads = torch.get_num_threads()
+    runtime = f"torch.get_num_threads()={torch_threads}; jax async dispatch={jax_async_dispatch()}"
     policy = QUICK if args.quick else FULL
     dtypes = ["float64", "float32"] if args.dtype == "both" else [args.dtype]
     workloads = [w for w in WORKLOADS if args.only is None or w.name in args.only]
@@ -67,13 +68,13 @@ def main(argv: list[str] | None = None) -> int:
         log(f"== {dtype} ==")
         results = run_suite(workloads, PEERS, dtype, policy, args.quick, log)
         runs.append(results)
-        print(render(results, header_lines(versions(), torch_threads, dtype)))
+        print(render(results, header_lines(versions(), runtime, dtype)))
         print(flush=True)
     total = time.perf_counter() - start
     print(f"Total benchmark time: {total:.1f} s")
     if args.json:
         meta = {
-            "header": header_lines(versions(), torch_threads, ",".join(dtypes)),
+            "header": header_lines(versions(), runtime, ",".join(dtypes)),
             "versions": versions(),
             "python": platform.python_version(),
             "threads": {k: v for k, v in THREAD_VARS.items()},

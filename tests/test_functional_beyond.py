@@ -224,36 +224,13 @@ def test_forward_mode_dtype_is_the_outputs():
         )
 
 
-BUG_FWD_CG_NORG = (
-    "BUG: forward-mode create_graph=True does not make differentiable copies of caller inputs "
-    "that do not require grad: results do not require grad and strict=True raises "
-    "'independent ... when create_graph=True' where the reverse-mode row loop succeeds"
-)
-BUG_FWD_CG_MIXED = (
-    "BUG: forward-mode create_graph=True: a block that cannot depend on the inputs requires "
-    "grad when another input's columns share its pass; the row loop's block does not"
-)
-BUG_FWD_STRICT_OUTPUTS = (
-    "BUG: forward-mode strict=True skips the row loop's 'Output i of the user-provided "
-    "function does not require gradients' check and raises 'is independent of input j'"
-)
-BUG_FWD_STRICT_FRESH = (
-    "BUG: forward-mode strict=True (create_graph=False) passes the caller's own tensor "
-    "objects to func for the inputs not being differentiated"
-)
-
-
 def _cg_params() -> list:
     out = []
     for name in ["exp_reducer", "elementwise", "exp_adder", "mlp", "two_out"]:
         for vec in (False, True):
             for rg in (True, False):
-                bug = (
-                    BUG_FWD_CG_NORG if not rg else BUG_FWD_CG_MIXED if name == "exp_adder" else None
-                )
-                marks = [pytest.mark.xfail(strict=True, reason=bug)] if bug else []
                 pid = f"{name}-{'vec' if vec else 'loop'}-{'rg' if rg else 'norg'}"
-                out.append(pytest.param(name, vec, rg, marks=marks, id=pid))
+                out.append(pytest.param(name, vec, rg, id=pid))
     return out
 
 
@@ -392,19 +369,11 @@ def _strict_params() -> list:
     for name in sorted(STRICT_FUNCS):
         for strategy, vec in modes:
             for cg, rg in ((False, True), (True, False), (True, True)):
-                bug = None
-                if strategy == FWD and name in ("constant", "detached", "integer"):
-                    bug = BUG_FWD_STRICT_OUTPUTS
-                elif strategy == FWD and not cg and len(STRICT_FUNCS[name][1]) > 1:
-                    bug = BUG_FWD_STRICT_FRESH
-                elif strategy == FWD and cg and not rg and name == "smooth":
-                    bug = BUG_FWD_CG_NORG
-                marks = [pytest.mark.xfail(strict=True, reason=bug)] if bug else []
                 pid = (
                     f"{name}-{strategy[:4]}-{'vec' if vec else 'loop'}-"
                     f"{'cg' if cg else 'nocg'}-{'rg' if rg else 'norg'}"
                 )
-                out.append(pytest.param(name, strategy, vec, cg, rg, marks=marks, id=pid))
+                out.append(pytest.param(name, strategy, vec, cg, rg, id=pid))
     return out
 
 
@@ -562,23 +531,13 @@ def test_auto_picks_forward_when_inputs_are_smaller():
     assert all(t.dtype == autojac.float64 for t in jt)
 
 
-BUG_AUTO_CG = (
-    'BUG: strategy="auto" with create_graph=True returns results that do not require grad '
-    "when it picks forward mode (fewer inputs than outputs); reverse and forward mode give "
-    "differentiable results"
-)
 
 
 def _auto_params() -> list:
     out = []
     for name in sorted(SMOOTH):
         for cg in (False, True):
-            marks = (
-                [pytest.mark.xfail(strict=True, reason=BUG_AUTO_CG)]
-                if (cg and name in AUTO_PICKS_FORWARD)
-                else []
-            )
-            out.append(pytest.param(name, cg, marks=marks, id=f"{name}-{'cg' if cg else 'nocg'}"))
+            out.append(pytest.param(name, cg, id=f"{name}-{'cg' if cg else 'nocg'}"))
     return out
 
 

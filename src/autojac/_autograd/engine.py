@@ -170,13 +170,15 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
 
 
 def run_forward(
-    outputs: Sequence[Tensor], inputs: Sequence[Tensor], tangents: Sequence[Any]
+    outputs: Sequence[Tensor], inputs: Sequence[Tensor], tangents: Sequence[Any],
+    create_graph: bool = False,
 ) -> list[Any]:
     """Linearized forward mode over an already recorded graph.
 
     Pushes ``tangents`` of ``inputs`` (tensors of the graph, possibly with leading batch
     dims) through the nodes between them and ``outputs`` with each op's jvp rule, and
-    returns the outputs' tangents (None where no tangent reaches).
+    returns the outputs' tangents (None where no tangent reaches); with ``create_graph``
+    the tangent computation is recorded, so the tangents are differentiable.
     """
     from .._ops._registry import OpNode, compute_tangent
 
@@ -199,7 +201,7 @@ def run_forward(
             if all(t is None for t in ts) or (node, 0) in known:
                 continue
             result = node._saved_ans()
-            grad_mode.state.enabled = any(t is not None and t._rg for t in ts)
+            grad_mode.state.enabled = create_graph
             out_t = compute_tangent(node.op, node.inputs, node.params, result, ts)
             if node.n_out == 1:
                 known[(node, 0)] = out_t

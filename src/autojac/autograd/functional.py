@@ -15,16 +15,13 @@ from typing import Any
 import numpy as np
 
 from .._autograd import grad_mode
-from .._autograd.api import grad as _grad
+from .._autograd import jacobian_blocks as jb
 from .._tensor import Tensor, _make
 from . import forward_ad as fwAD
 
 __all__ = ["jacobian", "hessian", "vjp", "jvp", "hvp", "vhp"]
 
 _STRATEGIES = ("forward-mode", "reverse-mode")
-# Rows (or columns) per pass when ``vectorize=False``: as many as keep one block of
-# cotangents for all inputs under this many elements.
-_ROW_BLOCK_ELEMENTS = 1 << 21
 
 
 # -- argument handling (PyTorch's checks and messages)
@@ -65,12 +62,6 @@ def _preprocess(inputs: tuple, create_graph: bool, need_graph: bool) -> tuple:
         else:
             out.append(t.detach().requires_grad_(need_graph))
     return tuple(out)
-
-
-def _postprocess(values: Any, create_graph: bool) -> Any:
-    if isinstance(values, Tensor):
-        return values if create_graph else values.detach()
-    return tuple(_postprocess(v, create_graph) for v in values)
 
 
 def _validate_v(v: tuple, other: tuple, other_is_tuple: bool) -> None:
@@ -129,14 +120,6 @@ _ZERO_MESSAGES = {
 }
 
 
-def _constant_error(i: int, double: bool) -> RuntimeError:
-    what = "hessian" if double else "jacobian"
-    return RuntimeError(
-        f"The {what} of the user-provided function is independent of input {i}. This is not "
-        "allowed in strict mode when create_graph=True."
-    )
-
-
 def _fill_in_zeros(
     grads: tuple, refs: tuple, strict: bool, create_graph: bool, stage: str
 ) -> tuple:
@@ -146,40 +129,11 @@ def _fill_in_zeros(
         if g is None:
             if strict:
                 raise RuntimeError(_ZERO_MESSAGES[stage].format(i=i))
-            g = _zeros(ref._data.shape, ref._data.dtype)
+            g = jb.zeros(ref._data.shape, ref._data.dtype)
         elif strict and create_graph and not g._rg:
-            raise _constant_error(i, "double" in stage)
+            raise jb.constant_error(i, "double" in stage)
         out.append(g)
     return tuple(out)
-
-
-def _zeros(shape: tuple[int, ...], dtype: np.dtype) -> Tensor:
-    return _make(np.zeros(shape, dtype=dtype), False, None)
-
-
-def _autograd_grad(
-    outputs: tuple,
-    inputs: tuple,
-    grad_outputs: tuple | None = None,
-    create_graph: bool = False,
-    retain_graph: bool | None = None,
-    is_grads_batched: bool = False,
-) -> tuple:
-    """``autograd.grad`` that skips outputs not requiring grad (None where nothing flows)."""
-    if grad_outputs is None:
-        grad_outputs = (None,) * len(outputs)
-    pairs = [(o, g) for o, g in zip(outputs, grad_outputs) if o is not None and o._rg]
-    if not pairs:
-        return (None,) * len(inputs)
-    return _grad(
-        [o for o, _ in pairs],
-        inputs,
-        [g for _, g in pairs],
-        retain_graph=retain_graph,
-        create_graph=create_graph,
-        allow_unused=True,
-        is_grads_batched=is_grads_batched,
-    )
 
 
 # -- vjp / jvp / vhp / hvp
@@ -213,11 +167,11 @@ def vjp(
                 "returns a single Tensor with a single element."
             )
     with grad_mode.set_grad_enabled(create_graph or grad_mode.is_grad_enabled()):
-        res = _autograd_grad(outputs, inputs, v, create_graph=create_graph)
+        res = jb.autograd_grad(outputs, inputs, v, create_graph=create_graph)
         res = _fill_in_zeros(res, inputs, strict, create_graph, "back")
     return (
-        _unpack(_postprocess(outputs, create_graph), outputs_tuple),
-        _unpack(_postprocess(res, create_graph), inputs_tuple),
+        _unpack(jb.postprocess(outputs, create_graph), outputs_tuple),
+        _unpack(jb.postprocess(res, create_graph), inputs_tuple),
     )
 
 
@@ -274,14 +228,20 @@ def jvp(
             if any(o._data.dtype.kind not in "fc" for o in outputs):
                 # PyTorch's jvp seeds zeros_like(output, requires_grad=True) for every output
                 raise RuntimeError(
-                    "Only Tensors of floating point and complex dtype can require gradients")
+                    "Only Tensors of floating point and complex dtype can require gradients"
+                )
             tangents = tuple(
-                _zeros(o._data.shape, o._data.dtype) if o._fw is None else o._fw for o in outputs
+                jb.zeros(o._data.shape, o._data.dtype)
+                if o._fw is None
+                else o._fw
+                if o._fw._data.dtype == o._data.dtype
+                else o._fw.to(o.dtype)
+                for o in outputs
             )
             primals = tuple(fwAD.unpack_dual(o).primal for o in outputs)
     return (
-        _unpack(_postprocess(primals, create_graph), outputs_tuple),
-        _unpack(_postprocess(tangents, create_graph), outputs_tuple),
+        _unpack(jb.postprocess(primals, create_graph), outputs_tuple),
+        _unpack(jb.postprocess(tangents, create_graph), outputs_tuple),
     )
 
 
@@ -293,14 +253,14 @@ def _jvp_double_backward(
     )
     _check_requires_grad(outputs, "outputs", True)
     dummies = tuple(_make(np.zeros_like(o._data), True, None) for o in outputs)
-    grad_inputs = _autograd_grad(outputs, inputs, dummies, create_graph=True)
+    grad_inputs = jb.autograd_grad(outputs, inputs, dummies, create_graph=True)
     _check_requires_grad(grad_inputs, "grad_inputs", True)
     with grad_mode.set_grad_enabled(create_graph or grad_mode.is_grad_enabled()):
-        res = _autograd_grad(grad_inputs, dummies, v, create_graph=create_graph)
+        res = jb.autograd_grad(grad_inputs, dummies, v, create_graph=create_graph)
         res = _fill_in_zeros(res, outputs, True, create_graph, "back_trick")
     return (
-        _unpack(_postprocess(outputs, create_graph), outputs_tuple),
-        _unpack(_postprocess(res, create_graph), outputs_tuple),
+        _unpack(jb.postprocess(outputs, create_graph), outputs_tuple),
+        _unpack(jb.postprocess(res, create_graph), outputs_tuple),
     )
 
 
@@ -338,12 +298,15 @@ def vhp(
         inputs = _preprocess(inputs, create_graph, True)
         v = _check_v_for_inputs(v, inputs, inputs_tuple, create_graph, "vhp", _V_NONE_HVP)
         out = _scalar_output(func, inputs, "vhp", strict)
-        jac = _autograd_grad((out,), inputs, create_graph=True)
+        jac = jb.autograd_grad((out,), inputs, create_graph=True)
         _check_requires_grad(jac, "jacobian", strict)
     with grad_mode.set_grad_enabled(create_graph or grad_mode.is_grad_enabled()):
-        res = _autograd_grad(jac, inputs, v, create_graph=create_graph)
+        res = jb.autograd_grad(jac, inputs, v, create_graph=create_graph)
         res = _fill_in_zeros(res, inputs, strict, create_graph, "double_back")
-    return (_postprocess(out, create_graph), _unpack(_postprocess(res, create_graph), inputs_tuple))
+    return (
+        jb.postprocess(out, create_graph),
+        _unpack(jb.postprocess(res, create_graph), inputs_tuple),
+    )
 
 
 def hvp(
@@ -369,182 +332,39 @@ def hvp(
         with fwAD.dual_level():
             duals = tuple(fwAD.make_dual(x, t) for x, t in zip(inputs, v))
             out = _scalar_output(func, duals, "hvp", strict)
-            jac = _autograd_grad((out,), inputs, create_graph=create_graph)
+            jac = jb.autograd_grad((out,), inputs, create_graph=create_graph)
             res = tuple(
-                _zeros(x._data.shape, x._data.dtype) if g is None or g._fw is None else g._fw
+                jb.zeros(x._data.shape, x._data.dtype) if g is None or g._fw is None else g._fw
                 for g, x in zip(jac, inputs)
             )
             out = fwAD.unpack_dual(out).primal
-    return (_postprocess(out, create_graph), _unpack(_postprocess(res, create_graph), inputs_tuple))
+    return (
+        jb.postprocess(out, create_graph),
+        _unpack(jb.postprocess(res, create_graph), inputs_tuple),
+    )
 
 
 def _hvp_double_backward(
     func: Callable[..., Any], inputs: tuple, inputs_tuple: bool, v: tuple | None, create_graph: bool
 ) -> tuple[Any, Any]:
     out = _scalar_output(func, inputs, "hvp", True)
-    jac = _autograd_grad((out,), inputs, create_graph=True)
+    jac = jb.autograd_grad((out,), inputs, create_graph=True)
     _check_requires_grad(jac, "jacobian", True)
     grad_jac = tuple(_make(np.zeros_like(x._data), True, None) for x in inputs)
-    double_back = _autograd_grad(jac, inputs, grad_jac, create_graph=True)
+    double_back = jb.autograd_grad(jac, inputs, grad_jac, create_graph=True)
     _check_requires_grad(jac, "hessian", True)
     with grad_mode.set_grad_enabled(create_graph or grad_mode.is_grad_enabled()):
-        res = _autograd_grad(double_back, grad_jac, v, create_graph=create_graph)
+        res = jb.autograd_grad(double_back, grad_jac, v, create_graph=create_graph)
         res = _fill_in_zeros(res, inputs, True, create_graph, "double_back_trick")
-    return (_postprocess(out, create_graph), _unpack(_postprocess(res, create_graph), inputs_tuple))
-
-
-# -- jacobian
-def _basis(numel: int, start: int, stop: int, dtype: np.dtype, shape: tuple) -> Tensor:
-    """Rows ``start:stop`` of the identity of size ``numel``, shaped ``(rows,) + shape``."""
-    rows = stop - start
-    eye = np.zeros((rows, numel), dtype=dtype)
-    eye[np.arange(rows), np.arange(start, stop)] = 1
-    return _make(eye.reshape((rows,) + tuple(shape)), False, None)
-
-
-def _blocks(n: int, size: int) -> list[tuple[int, int]]:
-    size = max(1, size)
-    return [(a, min(a + size, n)) for a in range(0, n, size)]
-
-
-def _assemble(
-    pieces: list[Tensor],
-    lead_shape: tuple,
-    tail_shape: tuple,
-    differentiable: bool,
-    dtype: np.dtype,
-) -> Tensor:
-    """Stack per-block results (each ``(rows,) + tail``) into ``lead_shape + tail_shape``."""
-    from .._ops.shape import cat
-
-    if differentiable:
-        whole = pieces[0] if len(pieces) == 1 else cat(pieces, 0)
-        return whole.view(tuple(lead_shape) + tuple(tail_shape))
-    data = pieces[0]._data if len(pieces) == 1 else np.concatenate([p._data for p in pieces])
-    if data.dtype != dtype:
-        data = data.astype(dtype)
-    return _make(data.reshape(tuple(lead_shape) + tuple(tail_shape)), False, None)
-
-
-def _call(func: Callable[..., Any], inputs: tuple) -> tuple[bool, tuple]:
-    return _as_tuple(func(*inputs), "outputs of the user-provided function", "jacobian")
-
-
-def _independent(i: int, j: int) -> RuntimeError:
-    return RuntimeError(
-        f"Output {i} of the user-provided function is independent of input {j}. "
-        "This is not allowed in strict mode."
+    return (
+        jb.postprocess(out, create_graph),
+        _unpack(jb.postprocess(res, create_graph), inputs_tuple),
     )
 
 
-def _row_block(block: int | None, numel: int) -> int:
-    return block or max(1, _ROW_BLOCK_ELEMENTS // max(1, numel))
-
-
-def _reverse_rows(
-    outputs: tuple, inputs: tuple, create_graph: bool, strict: bool, block: int | None
-) -> tuple:
-    """J[i][j] from batched VJPs: for each output, blocks of basis cotangents."""
-    rows_per_pass = _row_block(block, sum(x.numel() for x in inputs))
-    jac = []
-    for i, out in enumerate(outputs):
-        n = out.numel()
-        pieces: list[list[Tensor]] = [[] for _ in inputs]
-        for start, stop in _blocks(n, rows_per_pass):
-            seeds = _basis(n, start, stop, out._data.dtype, out._data.shape)
-            vj = _autograd_grad(
-                (out,),
-                inputs,
-                (seeds,),
-                create_graph=create_graph,
-                retain_graph=True,
-                is_grads_batched=True,
-            )
-            for j, (g, x) in enumerate(zip(vj, inputs)):
-                if g is None:
-                    if strict:
-                        raise _independent(i, j)
-                    g = _zeros((stop - start,) + x._data.shape, x._data.dtype)
-                elif strict and create_graph and not g._rg:
-                    raise _constant_error(i, False)
-                pieces[j].append(g)
-        jac.append(
-            tuple(
-                _assemble(p, out._data.shape, x._data.shape, create_graph, x._data.dtype)
-                if p
-                else _zeros(out._data.shape + x._data.shape, x._data.dtype)
-                for p, x in zip(pieces, inputs)
-            )
-        )
-    return _postprocess(tuple(jac), create_graph)
-
-
-def _column_blocks(inputs: tuple, block: int | None, per_input: bool) -> list[list[tuple]]:
-    """Blocks of the joint input basis; each block lists ``(j, lo, hi, col0)``: columns
-    ``lo:hi`` of input ``j``, placed from block row ``col0``."""
-    numels = [x.numel() for x in inputs]
-    total = sum(numels)
-    size = _row_block(block, total)
-    offsets = np.cumsum([0] + numels)
-    if per_input:
-        return [[(j, a, b, 0)] for j, n in enumerate(numels) for a, b in _blocks(n, size)]
-    out = []
-    for a, b in _blocks(total, size):
-        parts = []
-        for j, n in enumerate(numels):
-            lo, hi = max(a, offsets[j]), min(b, offsets[j] + n)
-            if lo < hi:
-                parts.append((j, int(lo - offsets[j]), int(hi - offsets[j]), int(lo - a)))
-        out.append(parts)
-    return out
-
-
-def _block_seed(x: Tensor, lo: int, hi: int, col0: int, rows: int) -> Tensor:
-    n = x.numel()
-    seed = np.zeros((rows, n), dtype=x._data.dtype)
-    seed[np.arange(col0, col0 + hi - lo), np.arange(lo, hi)] = 1
-    return _make(seed.reshape((rows,) + x._data.shape), False, None)
-
-
-def _forward_columns(
-    outputs: tuple,
-    inputs: tuple,
-    blocks: list[list[tuple]],
-    block_tangents: list[list[Any]],
-    create_graph: bool,
-    strict: bool,
-) -> tuple:
-    """J[i][j] from the outputs' tangents of every block of basis columns."""
-    jac = []
-    for i, out in enumerate(outputs):
-        row = []
-        for j, x in enumerate(inputs):
-            pieces, reached, constant = [], False, True
-            for parts, tangents in zip(blocks, block_tangents):
-                for jj, lo, hi, col0 in parts:
-                    if jj != j:
-                        continue
-                    t = tangents[i]
-                    if t is None:
-                        t = _zeros((hi - lo,) + out._data.shape, out._data.dtype)
-                    else:
-                        reached = True
-                        constant = constant and not t._rg
-                        if col0 or hi - lo != t._data.shape[0]:
-                            t = t[col0 : col0 + hi - lo]
-                    pieces.append(t)
-            if strict and x.numel() and out.numel():
-                if not reached:
-                    raise _independent(i, j)
-                if create_graph and constant:
-                    raise _constant_error(i, False)
-            row.append(
-                _columns_to_jacobian(pieces, out, x, create_graph)
-                if pieces
-                else _zeros(out._data.shape + x._data.shape, out._data.dtype)
-            )
-        jac.append(tuple(row))
-    return _postprocess(tuple(jac), create_graph)
+# -- jacobian
+def _call(func: Callable[..., Any], inputs: tuple) -> tuple[bool, tuple]:
+    return _as_tuple(func(*inputs), "outputs of the user-provided function", "jacobian")
 
 
 def _jacobian_reverse(
@@ -554,7 +374,7 @@ def _jacobian_reverse(
         inputs = _preprocess(inputs, create_graph, True)
         outputs_tuple, outputs = _call(func, inputs)
         _check_requires_grad(outputs, "outputs", strict)
-        return outputs_tuple, _reverse_rows(outputs, inputs, create_graph, strict, block)
+        return outputs_tuple, jb.reverse_rows(outputs, inputs, create_graph, strict, block)
 
 
 def _jacobian_forward(
@@ -569,8 +389,8 @@ def _jacobian_forward(
     track = create_graph or strict
     with grad_mode.enable_grad():
         fresh = _preprocess(inputs, create_graph, track)
-    blocks = _column_blocks(fresh, block, per_input=track)
-    block_tangents = []
+    blocks = jb.column_blocks(fresh, block, per_input=track)
+    columns = jb.Columns(fresh, create_graph, strict)
     outputs_tuple, outputs = False, ()
     with grad_mode.set_grad_enabled(track):
         for k, parts in enumerate(blocks or [[]]):
@@ -579,16 +399,15 @@ def _jacobian_forward(
                 duals = list(fresh)
                 for j, lo, hi, col0 in parts:
                     duals[j] = fwAD.make_batched_dual(
-                        fresh[j], _block_seed(fresh[j], lo, hi, col0, rows)
+                        fresh[j], jb.block_seed(fresh[j], lo, hi, col0, rows)
                     )
                 outputs_tuple, outs = _call(func, tuple(duals))
                 if k == 0:
                     _check_requires_grad(outs, "outputs", strict)
-                block_tangents.append([o._fw for o in outs])
+                tangents = [o._fw for o in outs]
                 outputs = tuple(fwAD.unpack_dual(o).primal for o in outs)
-        return outputs_tuple, _forward_columns(
-            outputs, fresh, blocks, block_tangents, create_graph, strict
-        )
+            columns.add(parts, outputs, tangents)
+        return outputs_tuple, columns.result(outputs)
 
 
 def _jacobian_auto(
@@ -603,37 +422,16 @@ def _jacobian_auto(
         outputs_tuple, outputs = _call(func, inputs)
         _check_requires_grad(outputs, "outputs", strict)
         if strict or sum(x.numel() for x in inputs) >= sum(o.numel() for o in outputs):
-            return outputs_tuple, _reverse_rows(outputs, inputs, create_graph, strict, block)
-    blocks = _column_blocks(inputs, block, per_input=False)
-    block_tangents = []
+            return outputs_tuple, jb.reverse_rows(outputs, inputs, create_graph, strict, block)
+    columns = jb.Columns(inputs, create_graph, False)
     with grad_mode.set_grad_enabled(create_graph):
-        for parts in blocks:
+        for parts in jb.column_blocks(inputs, block, per_input=False):
             rows = max(col0 + hi - lo for _, lo, hi, col0 in parts)
             seeds = [None] * len(inputs)
             for j, lo, hi, col0 in parts:
-                seeds[j] = _block_seed(inputs[j], lo, hi, col0, rows)
-            block_tangents.append(run_forward(outputs, inputs, seeds))
-    return outputs_tuple, _forward_columns(
-        outputs, inputs, blocks, block_tangents, create_graph, False
-    )
-
-
-def _columns_to_jacobian(
-    pieces: list[Tensor], out: Tensor, x: Tensor, differentiable: bool
-) -> Tensor:
-    """Per-block tangents ``(cols,) + out.shape`` to a Jacobian ``out.shape + x.shape``."""
-    from .._ops.shape import cat
-
-    nd = out._data.ndim
-    if differentiable:
-        whole = pieces[0] if len(pieces) == 1 else cat(pieces, 0)
-        moved = whole.permute(tuple(range(1, nd + 1)) + (0,)) if nd else whole
-        return moved.reshape(out._data.shape + x._data.shape)
-    whole = pieces[0]._data if len(pieces) == 1 else np.concatenate([p._data for p in pieces])
-    data = np.moveaxis(whole, 0, -1) if nd else whole
-    if data.dtype != out._data.dtype:
-        data = data.astype(out._data.dtype)
-    return _make(np.ascontiguousarray(data).reshape(out._data.shape + x._data.shape), False, None)
+                seeds[j] = jb.block_seed(inputs[j], lo, hi, col0, rows)
+            columns.add(parts, outputs, run_forward(outputs, inputs, seeds, create_graph))
+    return outputs_tuple, columns.result(outputs)
 
 
 _MODES = {

@@ -20,12 +20,21 @@ from typing import Any
 from .._autograd import forward_ad as _fw_state
 from .._autograd import grad_mode
 from .._autograd.api import grad as _autograd_grad
+from .._autograd.jacobian_blocks import Columns, block_seed, column_blocks, reverse_rows
 from .._tensor import Tensor
 from ..autograd import forward_ad as fwAD
-from ..autograd.functional import _block_seed, _column_blocks, _forward_columns, _reverse_rows
 
-__all__ = ["jacrev", "jacfwd", "jacrev_and_value", "jacfwd_and_value", "grad",
-           "grad_and_value", "vjp", "jvp", "hessian"]
+__all__ = [
+    "jacrev",
+    "jacfwd",
+    "jacrev_and_value",
+    "jacfwd_and_value",
+    "grad",
+    "grad_and_value",
+    "vjp",
+    "jvp",
+    "hessian",
+]
 
 
 def _argnums_tuple(argnums: int | tuple[int, ...], n_args: int) -> tuple[int, ...]:
@@ -35,7 +44,8 @@ def _argnums_tuple(argnums: int | tuple[int, ...], n_args: int) -> tuple[int, ..
     for a in nums:
         if not isinstance(a, int) or not -n_args <= a < n_args:
             raise RuntimeError(
-                f"Got argnums={argnums}, but only {n_args} positional inputs were given")
+                f"Got argnums={argnums}, but only {n_args} positional inputs were given"
+            )
     return tuple(a % n_args for a in nums)
 
 
@@ -57,8 +67,9 @@ def _fresh(x: Tensor) -> Tensor:
 class _Call:
     """One call of ``func`` with the differentiated arguments substituted."""
 
-    def __init__(self, func: Callable[..., Any], args: tuple, nums: tuple[int, ...],
-                 has_aux: bool) -> None:
+    def __init__(
+        self, func: Callable[..., Any], args: tuple, nums: tuple[int, ...], has_aux: bool
+    ) -> None:
         self.func, self.args, self.nums, self.has_aux = func, args, nums, has_aux
         self.aux: Any = None
 
@@ -69,8 +80,7 @@ class _Call:
         out = self.func(*args)
         if self.has_aux:
             if not (isinstance(out, tuple) and len(out) == 2):
-                raise RuntimeError("has_aux=True: the function must return a tuple "
-                                   "(output, aux)")
+                raise RuntimeError("has_aux=True: the function must return a tuple (output, aux)")
             out, self.aux = out
         return out
 
@@ -80,8 +90,9 @@ def _outputs_tuple(out: Any) -> tuple[bool, tuple]:
         return False, (out,)
     if isinstance(out, (tuple, list)) and all(isinstance(o, Tensor) for o in out):
         return True, tuple(out)
-    raise RuntimeError(f"Expected the function to return a Tensor or a tuple of Tensors, got "
-                       f"{type(out).__name__}")
+    raise RuntimeError(
+        f"Expected the function to return a Tensor or a tuple of Tensors, got {type(out).__name__}"
+    )
 
 
 def _shape_result(jac: tuple, outputs_tuple: bool, argnums: Any) -> Any:
@@ -89,33 +100,42 @@ def _shape_result(jac: tuple, outputs_tuple: bool, argnums: Any) -> Any:
     return rows if outputs_tuple else rows[0]
 
 
-def _jac(func: Callable[..., Any], argnums: Any, has_aux: bool, chunk_size: int | None,
-         forward: bool, with_value: bool) -> Callable[..., Any]:
+def _jac(
+    func: Callable[..., Any],
+    argnums: Any,
+    has_aux: bool,
+    chunk_size: int | None,
+    forward: bool,
+    with_value: bool,
+) -> Callable[..., Any]:
     def transformed(*args: Any) -> Any:
         nums = _argnums_tuple(argnums, len(args))
         call = _Call(func, args, nums, has_aux)
         keep = _nested(args)
         if forward:
             inputs = tuple(args[k] for k in nums)
-            blocks = _column_blocks(inputs, chunk_size or (1 << 62), per_input=False)
-            tangents, outs = [], ()
+            columns = Columns(inputs, keep, False)
+            outs: tuple = ()
             with grad_mode.set_grad_enabled(keep or grad_mode.is_grad_enabled()):
+                blocks = column_blocks(inputs, chunk_size or (1 << 62), per_input=False)
                 for parts in blocks or [[]]:
                     rows = max((c0 + hi - lo for _, lo, hi, c0 in parts), default=0)
                     with fwAD.dual_level():
                         duals = list(inputs)
                         for j, lo, hi, c0 in parts:
                             duals[j] = fwAD.make_batched_dual(
-                                inputs[j], _block_seed(inputs[j], lo, hi, c0, rows))
+                                inputs[j], block_seed(inputs[j], lo, hi, c0, rows)
+                            )
                         outputs_tuple, outs = _outputs_tuple(call(*duals))
-                        tangents.append([o._fw for o in outs])
+                        tangents = [o._fw for o in outs]
                         outs = tuple(fwAD.unpack_dual(o).primal for o in outs)
-                jac = _forward_columns(outs, inputs, blocks, tangents, keep, False)
+                    columns.add(parts, outs, tangents)
+            jac = columns.result(outs)
         else:
             with grad_mode.enable_grad():
                 inputs = tuple(_fresh(args[k]) for k in nums)
                 outputs_tuple, outs = _outputs_tuple(call(*inputs))
-                jac = _reverse_rows(outs, inputs, keep, False, chunk_size or (1 << 62))
+                jac = reverse_rows(outs, inputs, keep, False, chunk_size or (1 << 62))
         result = _shape_result(jac, outputs_tuple, argnums)
         if with_value:
             value = outs if outputs_tuple else outs[0]
@@ -128,30 +148,48 @@ def _jac(func: Callable[..., Any], argnums: Any, has_aux: bool, chunk_size: int 
     return transformed
 
 
-def jacrev(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *,
-           has_aux: bool = False, chunk_size: int | None = None) -> Callable[..., Any]:
+def jacrev(
+    func: Callable[..., Any],
+    argnums: int | tuple[int, ...] = 0,
+    *,
+    has_aux: bool = False,
+    chunk_size: int | None = None,
+) -> Callable[..., Any]:
     """Jacobian of ``func`` w.r.t. the ``argnums`` arguments, by reverse mode in one
     batched pass (``chunk_size`` rows per pass if given)."""
     return _jac(func, argnums, has_aux, chunk_size, forward=False, with_value=False)
 
 
-def jacfwd(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
-           has_aux: bool = False, *, chunk_size: int | None = None,
-           randomness: str = "error") -> Callable[..., Any]:
+def jacfwd(
+    func: Callable[..., Any],
+    argnums: int | tuple[int, ...] = 0,
+    has_aux: bool = False,
+    *,
+    chunk_size: int | None = None,
+    randomness: str = "error",
+) -> Callable[..., Any]:
     """Jacobian of ``func`` by forward mode in one batched pass of tangents."""
     return _jac(func, argnums, has_aux, chunk_size, forward=True, with_value=False)
 
 
-def jacrev_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *,
-                     has_aux: bool = False,
-                     chunk_size: int | None = None) -> Callable[..., Any]:
+def jacrev_and_value(
+    func: Callable[..., Any],
+    argnums: int | tuple[int, ...] = 0,
+    *,
+    has_aux: bool = False,
+    chunk_size: int | None = None,
+) -> Callable[..., Any]:
     """Like ``jacrev``, returning ``(jacobian, func(*args))`` from one evaluation."""
     return _jac(func, argnums, has_aux, chunk_size, forward=False, with_value=True)
 
 
-def jacfwd_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *,
-                     has_aux: bool = False,
-                     chunk_size: int | None = None) -> Callable[..., Any]:
+def jacfwd_and_value(
+    func: Callable[..., Any],
+    argnums: int | tuple[int, ...] = 0,
+    *,
+    has_aux: bool = False,
+    chunk_size: int | None = None,
+) -> Callable[..., Any]:
     """Like ``jacfwd``, returning ``(jacobian, func(*args))`` from one evaluation."""
     return _jac(func, argnums, has_aux, chunk_size, forward=True, with_value=True)
 
@@ -161,9 +199,11 @@ def hessian(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Cal
     return jacfwd(jacrev(func, argnums), argnums)
 
 
-def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
-                   has_aux: bool = False) -> Callable[..., Any]:
+def grad_and_value(
+    func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False
+) -> Callable[..., Any]:
     """``(gradient, value)`` of a scalar-valued ``func``."""
+
     def transformed(*args: Any) -> Any:
         nums = _argnums_tuple(argnums, len(args))
         call = _Call(func, args, nums, has_aux)
@@ -172,12 +212,18 @@ def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
             inputs = tuple(_fresh(args[k]) for k in nums)
             out = call(*inputs)
             if not isinstance(out, Tensor) or out.numel() != 1:
-                raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a "
-                                   "scalar Tensor, got tensor with "
-                                   f"{out.dim() if isinstance(out, Tensor) else '?'} dims")
-            grads = _autograd_grad(out, inputs, create_graph=keep, allow_unused=True,
-                                   materialize_grads=True) if out._rg else tuple(
-                x.detach() * 0 for x in inputs)
+                raise RuntimeError(
+                    "grad_and_value(f)(*args): Expected f(*args) to return a "
+                    "scalar Tensor, got tensor with "
+                    f"{out.dim() if isinstance(out, Tensor) else '?'} dims"
+                )
+            grads = (
+                _autograd_grad(
+                    out, inputs, create_graph=keep, allow_unused=True, materialize_grads=True
+                )
+                if out._rg
+                else tuple(x.detach() * 0 for x in inputs)
+            )
         grads = grads if isinstance(argnums, tuple) else grads[0]
         value = out if keep else out.detach()
         return (grads, (value, call.aux)) if has_aux else (grads, value)
@@ -185,8 +231,9 @@ def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
     return transformed
 
 
-def grad(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
-         has_aux: bool = False) -> Callable[..., Any]:
+def grad(
+    func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False
+) -> Callable[..., Any]:
     """The gradient of a scalar-valued ``func`` w.r.t. the ``argnums`` arguments."""
     inner = grad_and_value(func, argnums, has_aux)
 
@@ -211,9 +258,15 @@ def vjp(func: Callable[..., Any], *primals: Tensor, has_aux: bool = False) -> An
             pairs = [(o, c) for o, c in zip(outs, cts) if o._rg]
             if not pairs:
                 return tuple(x.detach() * 0 for x in inputs)
-            return _autograd_grad([o for o, _ in pairs], inputs, [c for _, c in pairs],
-                                  retain_graph=True, create_graph=keep or _nested(cts),
-                                  allow_unused=True, materialize_grads=True)
+            return _autograd_grad(
+                [o for o, _ in pairs],
+                inputs,
+                [c for _, c in pairs],
+                retain_graph=True,
+                create_graph=keep or _nested(cts),
+                allow_unused=True,
+                materialize_grads=True,
+            )
 
     value = outs if outputs_tuple else outs[0]
     if not keep:
@@ -221,15 +274,21 @@ def vjp(func: Callable[..., Any], *primals: Tensor, has_aux: bool = False) -> An
     return (value, vjp_fn, call.aux) if has_aux else (value, vjp_fn)
 
 
-def jvp(func: Callable[..., Any], primals: tuple, tangents: tuple, *, strict: bool = False,
-        has_aux: bool = False) -> Any:
+def jvp(
+    func: Callable[..., Any],
+    primals: tuple,
+    tangents: tuple,
+    *,
+    strict: bool = False,
+    has_aux: bool = False,
+) -> Any:
     """``(func(*primals), J @ tangents)`` in one forward-mode pass."""
     if not isinstance(primals, tuple) or not isinstance(tangents, tuple):
-        raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to be "
-                           "tuples")
+        raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to be tuples")
     if len(primals) != len(tangents):
-        raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to have "
-                           "the same length")
+        raise RuntimeError(
+            "jvp(f, primals, tangents): Expected primals and tangents to have the same length"
+        )
     call = _Call(func, primals, tuple(range(len(primals))), has_aux)
     keep = _nested(primals) or _nested(tangents)
     with grad_mode.set_grad_enabled(keep or grad_mode.is_grad_enabled()), fwAD.dual_level():

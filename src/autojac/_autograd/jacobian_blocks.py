@@ -1,0 +1,235 @@
+"""Jacobians assembled from batched VJPs (rows) or JVPs (columns), a block at a time.
+
+Shared by ``autograd.functional`` and ``func``: identity-basis seeds for a block of rows
+or columns, the collectors that write each block into the result, and the strict-mode
+errors that a block can reveal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._tensor import Tensor, _make
+from .api import grad as _grad
+
+# Rows (or columns) per pass when ``vectorize=False``: as many as keep one block of
+# cotangents for all inputs under this many elements.
+ROW_BLOCK_ELEMENTS = 1 << 21
+
+
+def postprocess(values: Any, create_graph: bool) -> Any:
+    """Detach (nested tuples of) results unless they are meant to be differentiable."""
+    if isinstance(values, Tensor):
+        return values if create_graph else values.detach()
+    return tuple(postprocess(v, create_graph) for v in values)
+
+
+def constant_error(i: int, double: bool) -> RuntimeError:
+    what = "hessian" if double else "jacobian"
+    return RuntimeError(
+        f"The {what} of the user-provided function is independent of input {i}. This is not "
+        "allowed in strict mode when create_graph=True."
+    )
+
+
+def zeros(shape: tuple[int, ...], dtype: np.dtype) -> Tensor:
+    return _make(np.zeros(shape, dtype=dtype), False, None)
+
+
+def autograd_grad(
+    outputs: tuple,
+    inputs: tuple,
+    grad_outputs: tuple | None = None,
+    create_graph: bool = False,
+    retain_graph: bool | None = None,
+    is_grads_batched: bool = False,
+) -> tuple:
+    """``autograd.grad`` that skips outputs not requiring grad (None where nothing flows)."""
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    pairs = [(o, g) for o, g in zip(outputs, grad_outputs) if o is not None and o._rg]
+    if not pairs:
+        return (None,) * len(inputs)
+    return _grad(
+        [o for o, _ in pairs],
+        inputs,
+        [g for _, g in pairs],
+        retain_graph=retain_graph,
+        create_graph=create_graph,
+        allow_unused=True,
+        is_grads_batched=is_grads_batched,
+    )
+
+
+def basis(numel: int, start: int, stop: int, dtype: np.dtype, shape: tuple) -> Tensor:
+    """Rows ``start:stop`` of the identity of size ``numel``, shaped ``(rows,) + shape``."""
+    rows = stop - start
+    eye = np.zeros((rows, numel), dtype=dtype)
+    eye[np.arange(rows), np.arange(start, stop)] = 1
+    return _make(eye.reshape((rows,) + tuple(shape)), False, None)
+
+
+def spans(n: int, size: int) -> list[tuple[int, int]]:
+    """``(start, stop)`` pairs covering ``range(n)`` in steps of ``size``."""
+    size = max(1, size)
+    return [(a, min(a + size, n)) for a in range(0, n, size)]
+
+
+class Block:
+    """One Jacobian block J[i][j], filled a block of rows (reverse mode) or of columns
+    (forward mode) at a time: straight into one preallocated array, or, when the result
+    must be differentiable, from tensors joined at the end."""
+
+    def __init__(
+        self, out: Tensor, x: Tensor, dtype: np.dtype, by_rows: bool, differentiable: bool
+    ) -> None:
+        self.shape = out._data.shape + x._data.shape
+        self.out_numel, self.in_numel = out._data.size, x._data.size
+        self.dtype, self.by_rows = dtype, by_rows
+        self.pieces: list[Tensor] | None = [] if differentiable else None
+        self.array = (
+            None if differentiable else np.zeros((self.out_numel, self.in_numel), dtype=dtype)
+        )
+
+    def put(self, lo: int, hi: int, t: Tensor | None) -> None:
+        """Rows (or columns) ``lo:hi``; ``t`` has them as its leading dim (None: zeros)."""
+        if self.pieces is not None:
+            if t is None:
+                size = self.in_numel if self.by_rows else self.out_numel
+                t = zeros((hi - lo, size), self.dtype)
+            self.pieces.append(t.reshape(hi - lo, -1))
+            return
+        if t is None:
+            return
+        block = t._data.reshape(hi - lo, -1)
+        if self.by_rows:
+            self.array[lo:hi] = block
+        else:
+            self.array[:, lo:hi] = block.T
+
+    def result(self) -> Tensor:
+        if self.pieces is None:
+            return _make(self.array.reshape(self.shape), False, None)
+        if not self.pieces:
+            return zeros(self.shape, self.dtype)
+        from .._ops.shape import cat
+
+        whole = self.pieces[0] if len(self.pieces) == 1 else cat(self.pieces, 0)
+        if whole.dtype.np != self.dtype:
+            whole = whole.to(self.dtype)
+        return (whole if self.by_rows else whole.t()).reshape(self.shape)
+
+
+def independent(i: int, j: int) -> RuntimeError:
+    return RuntimeError(
+        f"Output {i} of the user-provided function is independent of input {j}. "
+        "This is not allowed in strict mode."
+    )
+
+
+def row_block(block: int | None, numel: int) -> int:
+    return block or max(1, ROW_BLOCK_ELEMENTS // max(1, numel))
+
+
+def reverse_rows(
+    outputs: tuple, inputs: tuple, create_graph: bool, strict: bool, block: int | None
+) -> tuple:
+    """J[i][j] from batched VJPs: for each output, blocks of basis cotangents."""
+    rows_per_pass = row_block(block, sum(x.numel() for x in inputs))
+    jac = []
+    for i, out in enumerate(outputs):
+        n = out.numel()
+        blocks = [Block(out, x, x._data.dtype, True, create_graph) for x in inputs]
+        for start, stop in spans(n, rows_per_pass):
+            seeds = basis(n, start, stop, out._data.dtype, out._data.shape)
+            vj = autograd_grad(
+                (out,),
+                inputs,
+                (seeds,),
+                create_graph=create_graph,
+                retain_graph=True,
+                is_grads_batched=True,
+            )
+            for j, g in enumerate(vj):
+                if g is None and strict:
+                    raise independent(i, j)
+                if g is not None and strict and create_graph and not g._rg:
+                    raise constant_error(i, False)
+                blocks[j].put(start, stop, g)
+        jac.append(tuple(b.result() for b in blocks))
+    return postprocess(tuple(jac), create_graph)
+
+
+def column_blocks(inputs: tuple, block: int | None, per_input: bool) -> list[list[tuple]]:
+    """Blocks of the joint input basis; each block lists ``(j, lo, hi, col0)``: columns
+    ``lo:hi`` of input ``j``, placed from block row ``col0``."""
+    numels = [x.numel() for x in inputs]
+    total = sum(numels)
+    size = row_block(block, total)
+    offsets = np.cumsum([0] + numels)
+    if per_input:
+        return [[(j, a, b, 0)] for j, n in enumerate(numels) for a, b in spans(n, size)]
+    out = []
+    for a, b in spans(total, size):
+        parts = []
+        for j, n in enumerate(numels):
+            lo, hi = max(a, offsets[j]), min(b, offsets[j] + n)
+            if lo < hi:
+                parts.append((j, int(lo - offsets[j]), int(hi - offsets[j]), int(lo - a)))
+        out.append(parts)
+    return out
+
+
+def block_seed(x: Tensor, lo: int, hi: int, col0: int, rows: int) -> Tensor:
+    n = x.numel()
+    seed = np.zeros((rows, n), dtype=x._data.dtype)
+    seed[np.arange(col0, col0 + hi - lo), np.arange(lo, hi)] = 1
+    return _make(seed.reshape((rows,) + x._data.shape), False, None)
+
+
+class Columns:
+    """J[i][j] collected from the outputs' tangents, one block of basis columns at a time
+    (so only one block of tangents is alive at once)."""
+
+    def __init__(self, inputs: tuple, create_graph: bool, strict: bool) -> None:
+        self.inputs, self.create_graph, self.strict = inputs, create_graph, strict
+        self.blocks: list[list[Block]] | None = None
+        self.reached: list[list[bool]] = []
+        self.constant: list[list[bool]] = []
+
+    def _start(self, outputs: tuple) -> None:
+        self.blocks = [
+            [Block(o, x, o._data.dtype, False, self.create_graph) for x in self.inputs]
+            for o in outputs
+        ]
+        self.reached = [[False] * len(self.inputs) for _ in outputs]
+        self.constant = [[True] * len(self.inputs) for _ in outputs]
+
+    def add(self, parts: list[tuple], outputs: tuple, tangents: list[Any]) -> None:
+        """The outputs' tangents for one block of columns ``parts`` (see column_blocks)."""
+        if self.blocks is None:
+            self._start(outputs)
+        for i, t in enumerate(tangents):
+            for j, lo, hi, col0 in parts:
+                piece = t
+                if t is not None:
+                    self.reached[i][j] = True
+                    self.constant[i][j] = self.constant[i][j] and not t._rg
+                    if col0 or hi - lo != t._data.shape[0]:
+                        piece = t[col0 : col0 + hi - lo]
+                self.blocks[i][j].put(lo, hi, piece)
+
+    def result(self, outputs: tuple) -> tuple:
+        if self.blocks is None:
+            self._start(outputs)
+        for i, out in enumerate(outputs):
+            for j, x in enumerate(self.inputs):
+                if self.strict and x.numel() and out.numel():
+                    if not self.reached[i][j]:
+                        raise independent(i, j)
+                    if self.create_graph and self.constant[i][j]:
+                        raise constant_error(i, False)
+        jac = tuple(tuple(b.result() for b in row) for row in self.blocks)
+        return postprocess(jac, self.create_graph)
