@@ -1157,11 +1157,7 @@ def test_setitem_no_grad_anywhere_records_nothing():
     assert not a.requires_grad and a.grad_fn is None
 
 
-@error_case(
-    "setitem_shape_mismatch",
-    type_bug="a shape mismatch in setitem raises NumPy's "
-    "ValueError; torch RuntimeError 'The expanded size of the tensor ...'",
-)
+@error_case("setitem_shape_mismatch")
 def _(T):
     a = T.tensor([1.0, 2.0])
     a[:] = T.tensor([5.0, 6.0, 7.0])

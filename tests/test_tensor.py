@@ -408,7 +408,7 @@ def test_T_and_mT():
     assert autojac.tensor(a).mT.tolist() == np.swapaxes(a, -1, -2).tolist()
 
 
-@error_case("mT_of_vector", type_bug="mT of a 1-D tensor raises IndexError; torch RuntimeError")
+@error_case("mT_of_vector")
 def _(T):
     T.tensor([1.0, 2.0]).mT  # noqa: B018
 
@@ -611,17 +611,17 @@ def test_type_promotion_grid_vs_torch(opname):
     assert mismatches == []
 
 
-@error_case("bool_minus_bool", type_bug="bool - bool raises NumPy's TypeError; torch RuntimeError")
+@error_case("bool_minus_bool")
 def _(T):
     T.tensor([True]) - T.tensor([False])
 
 
-@error_case("bool_minus_int", type_bug="bool tensor - int tensor is computed; torch raises")
+@error_case("bool_minus_int")
 def _(T):
     T.tensor([True, False]) - T.tensor([1, 2])
 
 
-@error_case("int_minus_bool", type_bug="int tensor - bool tensor is computed; torch raises")
+@error_case("int_minus_bool")
 def _(T):
     T.tensor([1, 2]) - T.tensor([True, False])
 
@@ -825,7 +825,7 @@ GRAD_FN_NAMES = {  # case: (expression, name recorded from torch 2.13, known bug
     "x.sqrt()": (lambda T: _x(T).sqrt(), "SqrtBackward0", None),
     "x.square()": (lambda T: _x(T).square(), "PowBackward0", None),
     "m.t()": (lambda T: _m(T).t(), "TBackward0", None),
-    "m.T": (lambda T: _m(T).T, "PermuteBackward0", "m.T is TBackward0; torch PermuteBackward0"),
+    "m.T": (lambda T: _m(T).T, "PermuteBackward0", None),
     "m.mT": (lambda T: _m(T).mT, "TransposeBackward0", None),
     "m.transpose(0, 1)": (lambda T: _m(T).transpose(0, 1), "TransposeBackward0", None),
     "a.permute(2, 0, 1)": (lambda T: _a(T).permute(2, 0, 1), "PermuteBackward0", None),
@@ -903,11 +903,7 @@ GRAD_FN_NAMES.update(
             "torch::autograd::CopySlices",
             "CopySlices.name() is 'CopySlices'; torch 'torch::autograd::CopySlices'",
         ),
-        "y[int tensor] = v": (
-            _setitem_advanced,
-            "IndexPutBackward0",
-            "setitem with an index tensor is CopySlices; torch IndexPutBackward0",
-        ),
+        "y[int tensor] = v": (_setitem_advanced, "IndexPutBackward0", None),
     }
 )
 
