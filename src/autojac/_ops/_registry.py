@@ -165,9 +165,12 @@ class OpNode(Node):
                 t._fw = self.ans_fw
             return t
         outs = []
+        tangents = self.ans_fw if _fw_state.level is not None else None
         for i, a in enumerate(self.ans):
             t = _make(a, a.dtype.kind in "fc", self if a.dtype.kind in "fc" else None)
             t._output_nr = i
+            if tangents is not None:
+                t._fw = tangents[i]
             outs.append(t)
         return tuple(outs)
 
@@ -326,15 +329,17 @@ def _push_tangents(op: Op, inputs: Sequence[Any], params: tuple, result: Any) ->
         out_t = compute_tangent(op, inputs, params, result, tangents)
     finally:
         _fw_state.active = True
+    first = result if op.n_out == 1 else result[0]
     if op.n_out == 1:
         fw.attach_tangent(result, out_t)
-        node = result.grad_fn
-        if isinstance(node, OpNode) and node.op is op:
-            node.ans_fw = out_t
     else:
+        out_t = tuple(out_t)
         for r, t in zip(result, out_t):
             if t is not None and r._data.dtype.kind in "fc":
                 fw.attach_tangent(r, t)
+    node = first.grad_fn
+    if isinstance(node, OpNode) and node.op is op:  # the saved outputs keep their tangents
+        node.ans_fw = out_t
 
 
 def compute_tangent(
