@@ -103,7 +103,12 @@ class Block:
             return
         if t is None:
             return
-        block = t._data.reshape(hi - lo, -1)
+        data = t._data
+        if (self.by_rows and lo == 0 and hi == self.out_numel and data.dtype == self.dtype
+                and data.flags.c_contiguous and data.flags.writeable and data.base is None):
+            self.array = data.reshape(self.array.shape)  # the whole block: keep, do not copy
+            return
+        block = data.reshape(hi - lo, -1)
         if self.by_rows:
             self.array[lo:hi] = block
         else:

@@ -49,23 +49,23 @@ def unary(
 
 
 exp = unary("exp", np.exp, lambda g, ans, x: g * ans)
-exp2 = unary("exp2", np.exp2, lambda g, ans, x: g * ans * _LN2)
+exp2 = unary("exp2", np.exp2, lambda g, ans, x: g * (ans * _LN2))
 expm1 = unary("expm1", np.expm1, lambda g, ans, x: g * (ans + 1))
 log = unary("log", np.log, lambda g, ans, x: g / x)
 log2 = unary("log2", np.log2, lambda g, ans, x: g / (x * _LN2))
 log10 = unary("log10", np.log10, lambda g, ans, x: g / (x * _LN10))
 log1p = unary("log1p", np.log1p, lambda g, ans, x: g / (x + 1))
 sqrt = unary("sqrt", np.sqrt, lambda g, ans, x: g / (ans * 2))
-rsqrt = unary("rsqrt", lambda a: 1 / np.sqrt(a), lambda g, ans, x: g * ans * ans * ans * -0.5)
+rsqrt = unary("rsqrt", lambda a: 1 / np.sqrt(a), lambda g, ans, x: g * (ans * ans * ans * -0.5))
 square = unary(
-    "square", np.square, lambda g, ans, x: g * x * 2, to_float=False, node_name="PowBackward0"
+    "square", np.square, lambda g, ans, x: g * (x * 2), to_float=False, node_name="PowBackward0"
 )
-reciprocal = unary("reciprocal", np.reciprocal, lambda g, ans, x: -g * ans * ans)
+reciprocal = unary("reciprocal", np.reciprocal, lambda g, ans, x: g * -(ans * ans))
 sin = unary("sin", np.sin, lambda g, ans, x: g * x.cos())
-cos = unary("cos", np.cos, lambda g, ans, x: -g * x.sin())
+cos = unary("cos", np.cos, lambda g, ans, x: g * -x.sin())
 tan = unary("tan", np.tan, lambda g, ans, x: g * (ans * ans + 1))
 asin = unary("asin", np.arcsin, lambda g, ans, x: g * (1 - x * x).rsqrt())
-acos = unary("acos", np.arccos, lambda g, ans, x: -g * (1 - x * x).rsqrt())
+acos = unary("acos", np.arccos, lambda g, ans, x: g * -(1 - x * x).rsqrt())
 atan = unary("atan", np.arctan, lambda g, ans, x: g / (x * x + 1))
 sinh = unary("sinh", np.sinh, lambda g, ans, x: g * x.cosh())
 cosh = unary("cosh", np.cosh, lambda g, ans, x: g * x.sinh())
@@ -105,8 +105,8 @@ sigmoid = unary(
     lambda a: 0.5 * np.tanh(0.5 * a) + 0.5,
     lambda g, ans, x: apply(_SIGMOID_BACKWARD, (g, ans)),
 )
-erf = unary("erf", _np_erf, lambda g, ans, x: g * (-x * x).exp() * _TWO_OVER_SQRT_PI)
-erfc = unary("erfc", _np_erfc, lambda g, ans, x: g * (-x * x).exp() * -_TWO_OVER_SQRT_PI)
+erf = unary("erf", _np_erf, lambda g, ans, x: g * ((-x * x).exp() * _TWO_OVER_SQRT_PI))
+erfc = unary("erfc", _np_erfc, lambda g, ans, x: g * ((-x * x).exp() * -_TWO_OVER_SQRT_PI))
 abs = unary("abs", np.abs, lambda g, ans, x: g * x.sign(), to_float=False)
 relu = unary("relu", lambda a: np.maximum(a, 0), lambda g, ans, x: g * (ans > 0), to_float=False)
 sign = unary("sign", np.sign, _zero, to_float=False)
@@ -222,8 +222,8 @@ _MUL = Op(
 _DIV = Op(
     "div",
     np.true_divide,
-    vjp=(lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * ans / y),
-    jvp=(lambda t, ans, x, y: t / y, lambda t, ans, x, y: -t * ans / y),
+    vjp=(lambda g, ans, x, y: g / y, lambda g, ans, x, y: g * (-ans / y)),
+    jvp=(lambda t, ans, x, y: t / y, lambda t, ans, x, y: t * (-ans / y)),
     elementwise=True,
     promote=True,
     to_float=True,
@@ -232,16 +232,17 @@ _DIV = Op(
 
 def _pow_base_rule(g: Tensor, ans: Tensor, x: Tensor, y: Any) -> Tensor:
     if _is_scalar(y):
-        return g * 0 if y == 0 else g * y * x ** (y - 1)
-    return where(y == 0, 0.0, g * y * x ** (y - 1))
+        return g * 0 if y == 0 else g * (y * x ** (y - 1))
+    return g * where(y == 0, 0.0, y * x ** (y - 1))
 
 
 def _pow_exponent_rule(g: Tensor, ans: Tensor, x: Any, y: Tensor) -> Tensor:
     if _is_scalar(x):
         return (
-            g * ans * math.log(x) if x > 0 else where((ans == 0) & (y >= 0), 0.0, g * ans * log(x))
+            g * (ans * math.log(x)) if x > 0
+            else g * where((ans == 0) & (y >= 0), 0.0, ans * log(x))
         )
-    return where((x == 0) & (y >= 0), 0.0, g * ans * log(x))
+    return g * where((x == 0) & (y >= 0), 0.0, ans * log(x))
 
 
 def _pow_name(inputs: tuple, params: tuple) -> str:
@@ -374,12 +375,12 @@ atan2 = _binary(
         "atan2",
         np.arctan2,
         vjp=(
-            lambda g, ans, x, y: g * y * _atan2_scale(x, y),
-            lambda g, ans, x, y: -g * x * _atan2_scale(x, y),
+            lambda g, ans, x, y: g * (y * _atan2_scale(x, y)),
+            lambda g, ans, x, y: g * (-x * _atan2_scale(x, y)),
         ),
         jvp=(
-            lambda t, ans, x, y: t * y * _atan2_scale(x, y),
-            lambda t, ans, x, y: -t * x * _atan2_scale(x, y),
+            lambda t, ans, x, y: t * (y * _atan2_scale(x, y)),
+            lambda t, ans, x, y: t * (-x * _atan2_scale(x, y)),
         ),
         elementwise=True,
         promote=True,
@@ -393,8 +394,8 @@ hypot = _binary(
     Op(
         "hypot",
         np.hypot,
-        vjp=(lambda g, ans, x, y: g * x / ans, lambda g, ans, x, y: g * y / ans),
-        jvp=(lambda t, ans, x, y: t * x / ans, lambda t, ans, x, y: t * y / ans),
+        vjp=(lambda g, ans, x, y: g * (x / ans), lambda g, ans, x, y: g * (y / ans)),
+        jvp=(lambda t, ans, x, y: t * (x / ans), lambda t, ans, x, y: t * (y / ans)),
         elementwise=True,
         promote=True,
     ),
@@ -420,7 +421,10 @@ def _pick(mask_fn: Callable[[Tensor, Tensor], Tensor], tie: float):
     """The vjp/jvp of maximum/minimum for one input: g where it wins, ``tie * g`` on ties."""
 
     def rule(g: Tensor, ans: Tensor, x: Any, y: Any) -> Tensor:
-        return where(x == y, g * tie, where(mask_fn(x, y), g, 0.0))
+        ties = x == y
+        if not bool(ties.any()):  # the common case: one select on the (batched) cotangent
+            return where(mask_fn(x, y), g, 0.0)
+        return where(ties, g * tie, where(mask_fn(x, y), g, 0.0))
 
     return rule
 

@@ -36,10 +36,16 @@ def _out_ndim(xs: tuple, ys: tuple) -> int:
     return len(xs) - 1 if len(ys) == 1 else max(len(xs), len(ys))
 
 
+# Where one operand is a plain matrix and the other a vector, the batch of (co)tangents
+# is itself a matrix: one GEMM (``g @ W``) instead of a batch of matrix-vector products.
+
+
 def _vjp_x(g: Tensor, ans: Tensor, x: Tensor, y: Tensor) -> Tensor:
     xs, ys = x._data.shape, y._data.shape
     if len(ys) == 1:  # (..., n) = (..., n, k) @ (k,)  or dot
         return g.unsqueeze(-1) * y
+    if len(xs) == 1 and len(ys) == 2:  # (m,) = (k,) @ (k, m)
+        return g @ y.mT
     if len(xs) == 1:  # (..., m) = (k,) @ (..., k, m)
         return _reduce_to((g.unsqueeze(-2) @ y.mT).squeeze(-2), xs, _out_ndim(xs, ys))
     return _reduce_to(g @ y.mT, xs, _out_ndim(xs, ys))
@@ -51,6 +57,8 @@ def _vjp_y(g: Tensor, ans: Tensor, x: Tensor, y: Tensor) -> Tensor:
         return g.unsqueeze(-1) * x
     if len(xs) == 1:  # y (..., k, m): outer(x, g)
         return x.unsqueeze(-1) * g.unsqueeze(-2)
+    if len(ys) == 1 and len(xs) == 2:  # (n,) = (n, k) @ (k,)
+        return g @ x
     if len(ys) == 1:  # y (k,): g^T x, summed over x's batch dims
         return _reduce_to((g.unsqueeze(-2) @ x).squeeze(-2), ys, _out_ndim(xs, ys))
     return _reduce_to(x.mT @ g, ys, _out_ndim(xs, ys))
@@ -59,7 +67,7 @@ def _vjp_y(g: Tensor, ans: Tensor, x: Tensor, y: Tensor) -> Tensor:
 def _jvp_x(t: Tensor, ans: Tensor, x: Tensor, y: Tensor) -> Tensor:
     xs, ys = x._data.shape, y._data.shape
     if len(xs) == 1:
-        if len(ys) == 1:
+        if len(ys) <= 2:
             return t @ y
         return (_pad(t.unsqueeze(-2), (1,) + xs, len(ys)) @ y).squeeze(-2)
     return _pad(t, xs, max(len(xs), len(ys))) @ y
@@ -70,6 +78,8 @@ def _jvp_y(t: Tensor, ans: Tensor, x: Tensor, y: Tensor) -> Tensor:
     if len(ys) == 1:
         if len(xs) == 1:
             return t @ x
+        if len(xs) == 2:
+            return t @ x.mT
         return (x @ _pad(t.unsqueeze(-1), ys + (1,), len(xs))).squeeze(-1)
     return x @ _pad(t, ys, max(len(xs), len(ys)))
 
