@@ -13,6 +13,7 @@ import numpy as np
 
 from .._tensor import Tensor, _make
 from .api import grad as _grad
+from .engine import run_backward
 
 # Rows (or columns) per pass when ``vectorize=False``: as many as keep one block of
 # cotangents for all inputs under this many elements.
@@ -66,9 +67,21 @@ def autograd_grad(
 def basis(numel: int, start: int, stop: int, dtype: np.dtype, shape: tuple) -> Tensor:
     """Rows ``start:stop`` of the identity of size ``numel``, shaped ``(rows,) + shape``."""
     rows = stop - start
-    eye = np.zeros((rows, numel), dtype=dtype)
-    eye[np.arange(rows), np.arange(start, stop)] = 1
+    if rows == numel:
+        eye = np.eye(numel, dtype=dtype)
+    else:
+        eye = np.zeros((rows, numel), dtype=dtype)
+        eye[np.arange(rows), np.arange(start, stop)] = 1
     return _make(eye.reshape((rows,) + tuple(shape)), False, None)
+
+
+def vjp_block(out: Tensor, inputs: tuple, seeds: Tensor, create_graph: bool) -> list[Any]:
+    """``autograd.grad(out, inputs, seeds, is_grads_batched=True, allow_unused=True,
+    retain_graph=True)`` for arguments known to be valid (None where nothing flows)."""
+    if not out._rg:
+        return [None] * len(inputs)
+    return run_backward([out], [seeds], retain_graph=True, create_graph=create_graph,
+                        targets=inputs, accumulate=False)
 
 
 def spans(n: int, size: int) -> list[tuple[int, int]]:
@@ -89,9 +102,7 @@ class Block:
         self.out_numel, self.in_numel = out._data.size, x._data.size
         self.dtype, self.by_rows = dtype, by_rows
         self.pieces: list[Tensor] | None = [] if differentiable else None
-        self.array = (
-            None if differentiable else np.zeros((self.out_numel, self.in_numel), dtype=dtype)
-        )
+        self.array: np.ndarray | None = None  # allocated on the first partial block
 
     def put(self, lo: int, hi: int, t: Tensor | None) -> None:
         """Rows (or columns) ``lo:hi``; ``t`` has them as its leading dim (None: zeros)."""
@@ -106,8 +117,10 @@ class Block:
         data = t._data
         if (self.by_rows and lo == 0 and hi == self.out_numel and data.dtype == self.dtype
                 and data.flags.c_contiguous and data.flags.writeable and data.base is None):
-            self.array = data.reshape(self.array.shape)  # the whole block: keep, do not copy
+            self.array = data.reshape(self.out_numel, self.in_numel)  # the whole: no copy
             return
+        if self.array is None:
+            self.array = np.zeros((self.out_numel, self.in_numel), dtype=self.dtype)
         block = data.reshape(hi - lo, -1)
         if self.by_rows:
             self.array[lo:hi] = block
@@ -116,6 +129,8 @@ class Block:
 
     def result(self) -> Tensor:
         if self.pieces is None:
+            if self.array is None:
+                return zeros(self.shape, self.dtype)
             return _make(self.array.reshape(self.shape), False, None)
         if not self.pieces:
             return zeros(self.shape, self.dtype)
@@ -149,14 +164,7 @@ def reverse_rows(
         blocks = [Block(out, x, x._data.dtype, True, create_graph) for x in inputs]
         for start, stop in spans(n, rows_per_pass):
             seeds = basis(n, start, stop, out._data.dtype, out._data.shape)
-            vj = autograd_grad(
-                (out,),
-                inputs,
-                (seeds,),
-                create_graph=create_graph,
-                retain_graph=True,
-                is_grads_batched=True,
-            )
+            vj = vjp_block(out, inputs, seeds, create_graph)
             for j, g in enumerate(vj):
                 if g is None and strict:
                     raise independent(i, j)
