@@ -370,11 +370,45 @@ def _call(func: Callable[..., Any], inputs: tuple) -> tuple[bool, tuple]:
 def _jacobian_reverse(
     func: Callable[..., Any], inputs: tuple, create_graph: bool, strict: bool, block: int | None
 ) -> tuple[bool, tuple]:
+    """Rows of VJPs, as PyTorch. The default call (no ``vectorize``, ``strict`` or
+    ``create_graph``) of a function with fewer inputs than outputs instead pushes columns
+    through the graph it recorded (same values, cast to the inputs' dtypes): its cost
+    then scales with the inputs, not the outputs."""
     with grad_mode.enable_grad():
         inputs = _preprocess(inputs, create_graph, True)
         outputs_tuple, outputs = _call(func, inputs)
         _check_requires_grad(outputs, "outputs", strict)
+        if block is None and not (strict or create_graph) and _inputs_smaller(inputs, outputs):
+            jac = _columns_over_graph(outputs, inputs, None, False)
+            if jac is not None:
+                return outputs_tuple, tuple(
+                    tuple(j if j._data.dtype == x._data.dtype else j.to(x.dtype)
+                          for j, x in zip(row, inputs)) for row in jac)
         return outputs_tuple, jb.reverse_rows(outputs, inputs, create_graph, strict, block)
+
+
+def _inputs_smaller(inputs: tuple, outputs: tuple) -> bool:
+    return sum(x.numel() for x in inputs) < sum(o.numel() for o in outputs)
+
+
+def _columns_over_graph(outputs: tuple, inputs: tuple, block: int | None,
+                        create_graph: bool) -> tuple | None:
+    """J from blocks of basis tangents pushed through the recorded graph (linearized
+    forward mode); None if the graph holds a node without a jvp rule (a custom Function)."""
+    from .._autograd.engine import run_forward
+
+    columns = jb.Columns(inputs, create_graph, False)
+    try:
+        with grad_mode.set_grad_enabled(create_graph):
+            for parts in jb.column_blocks(inputs, block, per_input=False):
+                rows = max(col0 + hi - lo for _, lo, hi, col0 in parts)
+                seeds = [None] * len(inputs)
+                for j, lo, hi, col0 in parts:
+                    seeds[j] = jb.block_seed(inputs[j], lo, hi, col0, rows)
+                columns.add(parts, outputs, run_forward(outputs, inputs, seeds, create_graph))
+    except NotImplementedError:
+        return None
+    return columns.result(outputs)
 
 
 def _jacobian_forward(
@@ -415,23 +449,16 @@ def _jacobian_auto(
 ) -> tuple[bool, tuple]:
     """One call of ``func``, then forward mode over its recorded graph when the inputs are
     smaller than the outputs, reverse mode otherwise."""
-    from .._autograd.engine import run_forward
-
     with grad_mode.enable_grad():
         inputs = _preprocess(inputs, create_graph, True)
         outputs_tuple, outputs = _call(func, inputs)
         _check_requires_grad(outputs, "outputs", strict)
-        if strict or sum(x.numel() for x in inputs) >= sum(o.numel() for o in outputs):
-            return outputs_tuple, jb.reverse_rows(outputs, inputs, create_graph, strict, block)
-    columns = jb.Columns(inputs, create_graph, False)
-    with grad_mode.set_grad_enabled(create_graph):
-        for parts in jb.column_blocks(inputs, block, per_input=False):
-            rows = max(col0 + hi - lo for _, lo, hi, col0 in parts)
-            seeds = [None] * len(inputs)
-            for j, lo, hi, col0 in parts:
-                seeds[j] = jb.block_seed(inputs[j], lo, hi, col0, rows)
-            columns.add(parts, outputs, run_forward(outputs, inputs, seeds, create_graph))
-    return outputs_tuple, columns.result(outputs)
+    if not strict and _inputs_smaller(inputs, outputs):
+        jac = _columns_over_graph(outputs, inputs, block, create_graph)
+        if jac is not None:
+            return outputs_tuple, jac
+    with grad_mode.enable_grad():
+        return outputs_tuple, jb.reverse_rows(outputs, inputs, create_graph, strict, block)
 
 
 _MODES = {

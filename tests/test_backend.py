@@ -1,0 +1,26 @@
+"""The array seam: allocation policy."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import autojac._backend as backend
+
+
+def test_keep_freed_memory_can_be_switched_off(monkeypatch):
+    monkeypatch.setenv("AUTOJAC_KEEP_FREED_MEMORY", "0")
+    assert backend.keep_freed_memory() is False
+
+
+def test_keep_freed_memory_applies_on_glibc():
+    is_glibc = sys.platform.startswith("linux") and os.confstr("CS_GNU_LIBC_VERSION") is not None
+    assert backend.keep_freed_memory() is is_glibc
+
+
+def test_import_without_the_setting_works():
+    env = dict(os.environ, AUTOJAC_KEEP_FREED_MEMORY="0")
+    out = subprocess.run([sys.executable, "-c", "import autojac; print(autojac.ones(2).sum())"],
+                         env=env, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "tensor(2.)"
