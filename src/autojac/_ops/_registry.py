@@ -182,12 +182,9 @@ class OpNode(Node):
             for s in self.saved:
                 s.check()
         ans = self._saved_ans()
-        if op.n_out == 1:
-            g = grads[0]
-        else:
-            k, present = next((k, x) for k, x in enumerate(grads) if x is not None)
-            batch = present._data.shape[: present._data.ndim - self.ans[k].ndim]
-            g = tuple(x if x is not None else zeros_for(batch, a) for x, a in zip(grads, self.ans))
+        # a multi-output op's rule gets None for outputs that received no cotangent (a
+        # zero): rules can then skip terms that would be 0 * inf (repeated eigenvalues)
+        g = grads[0] if op.n_out == 1 else tuple(grads)
         inputs = self.inputs
         rules = op.vjp
         if callable(rules):
@@ -315,6 +312,13 @@ def _record(op: Op, inputs: Sequence[Any], params: tuple, out: Any, results: tup
         if r._data.dtype.kind in "fc":
             r._rg = True
             r.grad_fn = node
+
+
+def materialize(grads: tuple, ans: tuple) -> tuple:
+    """The cotangents of a multi-output op with zeros in place of None."""
+    k, present = next((k, x) for k, x in enumerate(grads) if x is not None)
+    batch = present._data.shape[: present._data.ndim - ans[k].ndim]
+    return tuple(x if x is not None else zeros_for(batch, a._data) for x, a in zip(grads, ans))
 
 
 def _batch_of(t: Tensor, primal: Any) -> tuple[int, ...]:

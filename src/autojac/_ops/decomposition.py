@@ -9,7 +9,7 @@ from collections import namedtuple
 import numpy as np
 
 from .._tensor import Tensor, _make
-from ._registry import Op, apply
+from ._registry import Op, apply, materialize
 from .elementwise import where
 from .linalg import _pad, _reduce_to
 from .matrix import diag_embed, diagonal, tril
@@ -51,10 +51,23 @@ def inv(A: Tensor) -> Tensor:
     return apply(INV, (A,))
 
 
+def _adjugate(A: Tensor, d: Tensor) -> Tensor:
+    """adj(A) = det(A) inv(A), through the SVD where a matrix is singular (as PyTorch):
+    with A = U S Vh, adj(A) = det(U) det(Vh) Vh^T diag(prod_{j != i} s_j) U^T."""
+    if bool((d != 0).all()):
+        return d.unsqueeze(-1).unsqueeze(-1) * inv(A)
+    U, S, Vh = apply(SVD, (A,))
+    n = S.shape[-1]
+    eye = _make(np.eye(n, dtype=bool), False, None)
+    others = where(eye, 1.0, S.unsqueeze(-2).expand(tuple(S.shape[:-1]) + (n, n))).prod(-1)
+    sign = _make(np.linalg.det(U._data) * np.linalg.det(Vh._data), False, None)
+    return sign.unsqueeze(-1).unsqueeze(-1) * ((Vh.mT * others.unsqueeze(-2)) @ U.mT)
+
+
 DET = Op(
     "linalg_det", np.linalg.det,
-    vjp=(lambda g, ans, A: (g * ans).unsqueeze(-1).unsqueeze(-1) * inv(A).mT,),
-    jvp=(lambda t, ans, A: ans * (inv(A) * t.mT).sum((-2, -1)),),
+    vjp=(lambda g, ans, A: g.unsqueeze(-1).unsqueeze(-1) * _adjugate(A, ans).mT,),
+    jvp=(lambda t, ans, A: (_adjugate(A, ans) * t.mT).sum((-2, -1)),),
     node_name="LinalgDetBackward0",
 )
 
@@ -180,7 +193,12 @@ def _gap_inverse(w: Tensor) -> Tensor:
 def _eigh_vjp(g: tuple, ans: tuple, A: Tensor, uplo: str) -> tuple:
     gw, gV = g
     w, V = ans
-    inner = diag_embed(gw) + _gap_inverse(w) * (V.mT @ gV)
+    parts = []
+    if gw is not None:
+        parts.append(diag_embed(gw))
+    if gV is not None:  # only eigenvector cotangents see the gaps (inf at repeated ones)
+        parts.append(_gap_inverse(w) * (V.mT @ gV))
+    inner = parts[0] if len(parts) == 1 else parts[0] + parts[1]
     return (V @ inner @ V.mT,)
 
 
@@ -205,22 +223,31 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
 
 
 def _svd_vjp(g: tuple, ans: tuple, A: Tensor) -> tuple:
-    """Reverse rule of the reduced SVD (real matrices)."""
+    """Reverse rule of the reduced SVD (real matrices); terms of absent cotangents are
+    skipped, so singular values alone have finite gradients at repeated values."""
     gU, gS, gVh = g
     U, S, Vh = ans
-    V, gV = Vh.mT, gVh.mT
-    s2 = S * S
-    F = _gap_inverse(s2)
+    V = Vh.mT
     Sm = diag_embed(S)
-    Ut_gU, Vt_gV = U.mT @ gU, V.mT @ gV
-    inner = (F * (Ut_gU - Ut_gU.mT)) @ Sm + diag_embed(gS) + Sm @ (F * (Vt_gV - Vt_gV.mT))
-    gA = U @ inner @ Vh
-    m, n = A.shape[-2], A.shape[-1]
-    Sinv = diag_embed(1 / S)
-    if m > S.shape[-1]:
-        gA = gA + (gU - U @ Ut_gU) @ Sinv @ Vh
-    if n > S.shape[-1]:
-        gA = gA + U @ Sinv @ (gV - V @ Vt_gV).mT
+    m, n, k = A.shape[-2], A.shape[-1], S.shape[-1]
+    parts = [] if gS is None else [U @ diag_embed(gS) @ Vh]
+    if gU is not None or gVh is not None:
+        F = _gap_inverse(S * S)
+        Sinv = diag_embed(1 / S)
+    if gU is not None:
+        Ut_gU = U.mT @ gU
+        parts.append(U @ ((F * (Ut_gU - Ut_gU.mT)) @ Sm) @ Vh)
+        if m > k:
+            parts.append((gU - U @ Ut_gU) @ Sinv @ Vh)
+    if gVh is not None:
+        gV = gVh.mT
+        Vt_gV = V.mT @ gV
+        parts.append(U @ (Sm @ (F * (Vt_gV - Vt_gV.mT))) @ Vh)
+        if n > k:
+            parts.append(U @ Sinv @ (gV - V @ Vt_gV).mT)
+    gA = parts[0]
+    for p in parts[1:]:
+        gA = gA + p
     return (gA,)
 
 
@@ -271,7 +298,7 @@ def _copyltu(M: Tensor) -> Tensor:
 
 
 def _qr_vjp(g: tuple, ans: tuple, A: Tensor, mode: str) -> tuple:
-    gQ, gR = g
+    gQ, gR = materialize(g, ans)
     Q, R = ans
     M = R @ gR.mT - gQ.mT @ Q
     return ((gQ + Q @ _copyltu(M)) @ inv(R).mT,)
