@@ -319,16 +319,7 @@ def _init(t: Tensor, data: np.ndarray, rg: bool, grad_fn: Any) -> None:
 def _make(data: np.ndarray, rg: bool, grad_fn: Any) -> Tensor:
     """The fast constructor every op uses: wrap ``data`` without copying or checking."""
     t = Tensor.__new__(Tensor)
-    t._data = data
-    t._rg = rg
-    t.grad_fn = grad_fn
-    t._grad = None
-    t._output_nr = 0
-    t._vc = [0]
-    t._base = None
-    t._view = None
-    t._fw = None
-    t._retains_grad = False
+    _init(t, data, rg, grad_fn)
     return t
 
 
