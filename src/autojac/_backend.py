@@ -46,6 +46,24 @@ def keep_freed_memory() -> bool:
 keep_freed_memory()
 
 
+def broadcast_view(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``np.broadcast_to(a, shape)`` (a read-only view), without its per-call overhead for
+    the common case of a contiguous array (a few times faster on small arrays)."""
+    if not a.flags.c_contiguous or a.ndim > len(shape):
+        return np.broadcast_to(a, shape)
+    lead = len(shape) - a.ndim
+    strides = [0] * lead
+    for size, target, stride in zip(a.shape, shape[lead:], a.strides):
+        if size != target:
+            if size != 1:
+                return np.broadcast_to(a, shape)  # raises NumPy's error
+            stride = 0
+        strides.append(stride)
+    out = np.ndarray(shape, a.dtype, a, 0, tuple(strides))
+    out.flags.writeable = False
+    return out
+
+
 def asarray(data: object, dtype: np.dtype | None = None) -> np.ndarray:
     return np.asarray(data, dtype=dtype)
 

@@ -85,6 +85,7 @@ def run_backward(
     order = _topological_order([r.grad_fn for r in roots if r.grad_fn is not None])
     wanted = _wanted_edges(order, targets)
     captures: dict[Any, Any] = {} if targets is None else {_key(t): None for t in targets}
+    capture_nodes = {t.grad_fn for t in targets or () if t.grad_fn is not None}
     buffers: dict[Node, list[Any]] = {}
     leaf_grads: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, grad]
     retained: list[tuple[Tensor, Any]] = []
@@ -115,7 +116,7 @@ def run_backward(
             flags = wanted.get(node)
             if gs is None or flags is None:
                 continue
-            if captures:
+            if node in capture_nodes:
                 for nr, g in enumerate(gs):
                     if (node, nr) in captures:
                         captures[node, nr] = _add(captures[node, nr], g)

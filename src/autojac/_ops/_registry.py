@@ -35,6 +35,7 @@ from .._autograd.graph import (
     modified_error,
     zeros_for,
 )
+from .._backend import broadcast_view
 from .._tensor import Tensor, _make
 
 Rule = Callable[..., Any]
@@ -59,6 +60,7 @@ class Op:
         "differentiable",
         "n_out",
         "saves_ans",
+        "reads_ans",
         "unview",
     )
 
@@ -84,7 +86,9 @@ class Op:
         self.jvp = jvp
         self.node_name = node_name or "".join(p.title() for p in name.split("_")) + "Backward0"
         self.elementwise = elementwise
-        self.saves, self.saves_ans = _what_rules_read(vjp, saves)
+        reads_inputs, self.reads_ans = _what_rules_read(vjp)
+        self.saves = reads_inputs and saves is not False
+        self.saves_ans = self.reads_ans and saves is not False
         self.view = view
         self.promote = promote
         self.to_float = to_float
@@ -113,14 +117,14 @@ def _loaded_names(fn: Callable[..., Any]) -> set[str]:
     return names
 
 
-def _what_rules_read(vjp: Any, saves: bool | None) -> tuple[bool, bool]:
-    """``(saves_inputs, saves_ans)``, read off the vjp rules themselves unless ``saves`` says.
+def _what_rules_read(vjp: Any) -> tuple[bool, bool]:
+    """``(reads_inputs, reads_ans)``, read off the vjp rules themselves.
 
     A rule ``(g, ans, x, y, *params)`` that reads ``x``'s values needs ``x`` saved (and
     checked for in-place changes); one that reads ``ans`` needs the output saved. Rules
-    that only need shapes declare ``saves=False``.
+    that read inputs only for their shapes declare ``saves=False``.
     """
-    if vjp is None or saves is False:
+    if vjp is None:
         return False, False
     rules = (vjp,) if callable(vjp) else tuple(r for r in vjp if r is not None)
     reads_inputs = reads_ans = False
@@ -181,7 +185,7 @@ class OpNode(Node):
         if op.saves:
             for s in self.saved:
                 s.check()
-        ans = self._saved_ans()
+        ans = self._saved_ans() if op.reads_ans else None
         # a multi-output op's rule gets None for outputs that received no cotangent (a
         # zero): rules can then skip terms that would be 0 * inf (repeated eigenvalues)
         g = grads[0] if op.n_out == 1 else tuple(grads)
@@ -397,7 +401,7 @@ def _broadcast_forward(t: np.ndarray, shape: tuple[int, ...], lead: int) -> np.n
     batch = t.shape[: t.ndim - k]
     if lead:
         t = t.reshape(batch + (1,) * lead + t.shape[t.ndim - k :])
-    return np.broadcast_to(t, batch + tuple(shape))
+    return broadcast_view(t, batch + tuple(shape))
 
 
 def _trailing(t: Tensor, n: int) -> tuple[int, ...]:

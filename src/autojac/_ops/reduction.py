@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import broadcast_view
 from .._tensor import Tensor, _make, normalize_dim
 from ._registry import Op, apply, install
 from .shape import squeeze
@@ -31,7 +32,7 @@ def _unreduce_forward(g: np.ndarray, shape: tuple, dims: tuple, keepdim: bool) -
     if not keepdim and dims:
         kept = tuple(1 if i - len(shape) in dims else s for i, s in enumerate(shape))
         g = g.reshape(g.shape[: g.ndim - len(shape) + len(dims)] + kept)
-    return np.broadcast_to(g, g.shape[: g.ndim - len(shape)] + tuple(shape))
+    return broadcast_view(g, g.shape[: g.ndim - len(shape)] + tuple(shape))
 
 
 # the adjoint of a sum: broadcast a reduced (co)tangent back over the reduced dims
