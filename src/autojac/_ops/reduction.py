@@ -207,42 +207,71 @@ def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     return _make(np.asarray(np.any(input._data, axis=dims, keepdims=keepdim)), False, None)
 
 
+def _logsumexp_forward(a: np.ndarray, dims: tuple, keepdim: bool) -> np.ndarray:
+    m = np.amax(a, axis=dims, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    out = np.log(np.sum(np.exp(a - m), axis=dims, keepdims=True)) + m
+    return out if keepdim else np.squeeze(out, axis=dims)
+
+
+def _softmax_weights(ans: Tensor, x: Tensor, dims: tuple, keepdim: bool) -> Tensor:
+    """d logsumexp / dx = exp(x - logsumexp(x))."""
+    return (x - unreduce(ans, x, dims, keepdim)).exp()
+
+
+LOGSUMEXP = Op(
+    "logsumexp", _logsumexp_forward,
+    vjp=(lambda g, ans, x, dims, keepdim: unreduce(g, x, dims, keepdim)
+         * _softmax_weights(ans, x, dims, keepdim),),
+    jvp=(lambda t, ans, x, dims, keepdim: (t * _softmax_weights(ans, x, dims, keepdim))
+         .sum(dims, keepdim=keepdim),),
+    to_float=True,
+)
+
+
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     """``log(sum(exp(x)))`` over ``dim``, computed stably."""
-    dims = reduction_dims(dim, input._data.ndim)
-    m = amax(input, dims, keepdim=True).detach()
-    m = m.masked_fill(~m.isfinite(), 0.0)
-    out = (input - m).exp().sum(dims, keepdim=True).log() + m
-    return out if keepdim else squeeze(out, dims)
+    return apply(LOGSUMEXP, (input,), (reduction_dims(dim, input._data.ndim), keepdim))
 
 
-def var(
-    input: Tensor,
-    dim: Any = None,
-    unbiased: bool | None = None,
-    keepdim: bool = False,
-    *,
-    correction: float | None = None,
-) -> Tensor:
-    """Variance over ``dim`` with Bessel's ``correction`` (1 by default)."""
+def _centered_scale(x: Tensor, dims: tuple, correction: float) -> Tensor:
+    """(x - mean) / (n - correction): the derivative of var is twice this."""
+    return (x - x.mean(dims, keepdim=True)) / builtins.max(_count(x, dims) - correction, 0)
+
+
+VAR = Op(
+    "var", lambda a, dims, c, keepdim: np.var(a, axis=dims, ddof=c, keepdims=keepdim),
+    vjp=(lambda g, ans, x, dims, c, keepdim: unreduce(g, x, dims, keepdim)
+         * (_centered_scale(x, dims, c) * 2),),
+    jvp=(lambda t, ans, x, dims, c, keepdim: (t * _centered_scale(x, dims, c))
+         .sum(dims, keepdim=keepdim) * 2,),
+)
+STD = Op(
+    "std", lambda a, dims, c, keepdim: np.std(a, axis=dims, ddof=c, keepdims=keepdim),
+    vjp=(lambda g, ans, x, dims, c, keepdim: unreduce(g / ans, x, dims, keepdim)
+         * _centered_scale(x, dims, c),),
+    jvp=(lambda t, ans, x, dims, c, keepdim: (t * _centered_scale(x, dims, c))
+         .sum(dims, keepdim=keepdim) / ans,),
+)
+
+
+def _moments(op: Op, input: Tensor, dim: Any, unbiased: bool | None, keepdim: bool,
+             correction: float | None) -> Tensor:
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
-    dims = reduction_dims(dim, input._data.ndim)
-    centered = input - mean(input, dims, keepdim=True)
-    n = _count(input, dims)
-    return (centered * centered).sum(dims, keepdim=keepdim) / np.maximum(n - correction, 0)
+    return apply(op, (input,), (reduction_dims(dim, input._data.ndim), correction, keepdim))
 
 
-def std(
-    input: Tensor,
-    dim: Any = None,
-    unbiased: bool | None = None,
-    keepdim: bool = False,
-    *,
-    correction: float | None = None,
-) -> Tensor:
-    """Standard deviation: ``sqrt(var)``."""
-    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+def var(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: float | None = None) -> Tensor:
+    """Variance over ``dim`` with Bessel's ``correction`` (1 by default)."""
+    return _moments(VAR, input, dim, unbiased, keepdim, correction)
+
+
+def std(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: float | None = None) -> Tensor:
+    """Standard deviation over ``dim`` with Bessel's ``correction`` (1 by default)."""
+    return _moments(STD, input, dim, unbiased, keepdim, correction)
 
 
 # -- gather-style ops used by max/min(dim) ---------------------------------------------------------
