@@ -1,4 +1,5 @@
-"""The one seam to the array library: every array autojac creates is made here."""
+"""The seam to the array library: array creation, the random generator, special functions
+and the allocation policy (ops themselves call NumPy functions on their inputs' arrays)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,6 @@ except ImportError:  # NumPy alone: exact but slower, through the math module
     def erfc(a: np.ndarray) -> np.ndarray:
         return np.asarray(_erfc(a), dtype=np.result_type(a, np.float32))
 
-
-xp = np
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 
@@ -64,15 +63,6 @@ def broadcast_view(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return out
 
 
-def asarray(data: object, dtype: np.dtype | None = None) -> np.ndarray:
-    return np.asarray(data, dtype=dtype)
-
-
-def array(data: object, dtype: np.dtype | None = None) -> np.ndarray:
-    """A fresh array that owns its memory."""
-    return np.array(data, dtype=dtype)
-
-
 def zeros(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     return np.zeros(shape, dtype=dtype)
 
@@ -83,10 +73,6 @@ def ones(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
 
 def full(shape: tuple[int, ...], value: object, dtype: np.dtype) -> np.ndarray:
     return np.full(shape, value, dtype=dtype)
-
-
-def empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    return np.empty(shape, dtype=dtype)
 
 
 def eye(n: int, m: int, dtype: np.dtype) -> np.ndarray:

@@ -178,7 +178,3 @@ def result_type(*operands: object) -> np.dtype:
             d = _scalar_dtype(op)
             scal = d if scal is None else promote_types(scal, d)
     return _combine(dims, _combine(zero, scal))
-
-
-def is_float_or_complex(d: np.dtype) -> bool:
-    return d.kind in "fc"

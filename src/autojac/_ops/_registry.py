@@ -1,7 +1,7 @@
 """One op, one declaration: how an op is declared, and how one call of it is applied.
 
 An op declares, once, its NumPy forward, its vjp rule(s) and its jvp rule(s)
-(``defop``). ``apply`` runs the forward on the inputs' arrays, records an ``OpNode``
+(``Op``). ``apply`` runs the forward on the inputs' arrays, records an ``OpNode``
 when grad mode is on and an input requires grad, and pushes tangents when an input is
 dual. Rules are written with autojac's own ops on Tensors, so they are differentiable,
 and they accept extra leading batch dims on cotangents/tangents (the primal's dims are
@@ -103,8 +103,6 @@ class Op:
     def __repr__(self) -> str:
         return f"<op {self.name}>"
 
-
-defop = Op
 
 
 def _loaded_names(fn: Callable[..., Any]) -> set[str]:
