@@ -20,6 +20,8 @@ _MinMax = namedtuple("_MinMax", ["values", "indices"])
 
 def reduction_dims(dim: Any, ndim: int) -> tuple[int, ...]:
     """``dim`` (None, int or sequence) as sorted negative dims; None means all dims."""
+    if type(dim) is int and -ndim <= dim < ndim:
+        return (dim - ndim if dim >= 0 else dim,)
     if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
         return tuple(range(-ndim, 0))
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
@@ -64,7 +66,7 @@ def _sum_name(inputs: tuple, params: tuple) -> str:
 
 SUM = Op(
     "sum",
-    lambda a, dims, keepdim, explicit: np.sum(a, axis=dims, keepdims=keepdim),
+    lambda a, dims, keepdim, explicit: np.add.reduce(a, axis=dims, keepdims=keepdim),
     vjp=(lambda g, ans, x, dims, keepdim, _: unreduce(g, x, dims, keepdim),),
     jvp="linear",
     saves=False,
