@@ -53,11 +53,16 @@ def unreduce(g: Tensor, x: Tensor, dims: tuple[int, ...], keepdim: bool) -> Tens
     return apply(UNREDUCE, (g,), (x._data.shape, dims, keepdim))
 
 
-def _count(x: Tensor, dims: tuple[int, ...]) -> int:
+def _size(shape: tuple[int, ...], dims: tuple[int, ...]) -> int:
+    """How many elements a reduction over ``dims`` (negative) of ``shape`` combines."""
     n = 1
     for d in dims:
-        n *= x._data.shape[d]
+        n *= shape[d]
     return n
+
+
+def _count(x: Tensor, dims: tuple[int, ...]) -> int:
+    return _size(x._data.shape, dims)
 
 
 def _sum_name(inputs: tuple, params: tuple) -> str:
@@ -74,7 +79,8 @@ SUM = Op(
 )
 MEAN = Op(
     "mean",
-    lambda a, dims, keepdim, explicit: np.mean(a, axis=dims, keepdims=keepdim),
+    lambda a, dims, keepdim, explicit: np.add.reduce(a, axis=dims, keepdims=keepdim)
+    / _size(a.shape, dims),
     vjp=(lambda g, ans, x, dims, keepdim, _: unreduce(g, x, dims, keepdim) / _count(x, dims),),
     jvp="linear",
     saves=False,
@@ -140,8 +146,8 @@ def _extreme_op(name: str, forward: Any) -> Op:
     )
 
 
-AMAX = _extreme_op("amax", np.amax)
-AMIN = _extreme_op("amin", np.amin)
+AMAX = _extreme_op("amax", np.maximum.reduce)
+AMIN = _extreme_op("amin", np.minimum.reduce)
 
 
 def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
