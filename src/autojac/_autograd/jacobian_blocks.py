@@ -172,7 +172,7 @@ def reverse_rows(
                     raise constant_error(i, False)
                 blocks[j].put(start, stop, g)
         jac.append(tuple(b.result() for b in blocks))
-    return postprocess(tuple(jac), create_graph)
+    return tuple(jac)  # fresh result tensors: differentiable only with create_graph
 
 
 def column_blocks(inputs: tuple, block: int | None, per_input: bool) -> list[list[tuple]]:
@@ -244,5 +244,4 @@ class Columns:
                         raise independent(i, j)
                     if self.create_graph and self.constant[i][j]:
                         raise constant_error(i, False)
-        jac = tuple(tuple(b.result() for b in row) for row in self.blocks)
-        return postprocess(jac, self.create_graph)
+        return tuple(tuple(b.result() for b in row) for row in self.blocks)
