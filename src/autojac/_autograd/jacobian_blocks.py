@@ -20,13 +20,6 @@ from .engine import run_backward
 ROW_BLOCK_ELEMENTS = 1 << 21
 
 
-def postprocess(values: Any, create_graph: bool) -> Any:
-    """Detach (nested tuples of) results unless they are meant to be differentiable."""
-    if isinstance(values, Tensor):
-        return values if create_graph else values.detach()
-    return tuple(postprocess(v, create_graph) for v in values)
-
-
 def constant_error(i: int, double: bool) -> RuntimeError:
     what = "hessian" if double else "jacobian"
     return RuntimeError(

@@ -64,6 +64,13 @@ def _preprocess(inputs: tuple, create_graph: bool, need_graph: bool) -> tuple:
     return tuple(out)
 
 
+def _postprocess(values: Any, create_graph: bool) -> Any:
+    """Detach (nested tuples of) results unless they are meant to be differentiable."""
+    if isinstance(values, Tensor):
+        return values if create_graph else values.detach()
+    return tuple(_postprocess(v, create_graph) for v in values)
+
+
 def _validate_v(v: tuple, other: tuple, other_is_tuple: bool) -> None:
     if len(v) != len(other):
         if other_is_tuple:
@@ -170,8 +177,8 @@ def vjp(
         res = jb.autograd_grad(outputs, inputs, v, create_graph=create_graph)
         res = _fill_in_zeros(res, inputs, strict, create_graph, "back")
     return (
-        _unpack(jb.postprocess(outputs, create_graph), outputs_tuple),
-        _unpack(jb.postprocess(res, create_graph), inputs_tuple),
+        _unpack(_postprocess(outputs, create_graph), outputs_tuple),
+        _unpack(_postprocess(res, create_graph), inputs_tuple),
     )
 
 
@@ -240,8 +247,8 @@ def jvp(
             )
             primals = tuple(fwAD.unpack_dual(o).primal for o in outputs)
     return (
-        _unpack(jb.postprocess(primals, create_graph), outputs_tuple),
-        _unpack(jb.postprocess(tangents, create_graph), outputs_tuple),
+        _unpack(_postprocess(primals, create_graph), outputs_tuple),
+        _unpack(_postprocess(tangents, create_graph), outputs_tuple),
     )
 
 
@@ -259,8 +266,8 @@ def _jvp_double_backward(
         res = jb.autograd_grad(grad_inputs, dummies, v, create_graph=create_graph)
         res = _fill_in_zeros(res, outputs, True, create_graph, "back_trick")
     return (
-        _unpack(jb.postprocess(outputs, create_graph), outputs_tuple),
-        _unpack(jb.postprocess(res, create_graph), outputs_tuple),
+        _unpack(_postprocess(outputs, create_graph), outputs_tuple),
+        _unpack(_postprocess(res, create_graph), outputs_tuple),
     )
 
 
@@ -304,8 +311,8 @@ def vhp(
         res = jb.autograd_grad(jac, inputs, v, create_graph=create_graph)
         res = _fill_in_zeros(res, inputs, strict, create_graph, "double_back")
     return (
-        jb.postprocess(out, create_graph),
-        _unpack(jb.postprocess(res, create_graph), inputs_tuple),
+        _postprocess(out, create_graph),
+        _unpack(_postprocess(res, create_graph), inputs_tuple),
     )
 
 
@@ -339,8 +346,8 @@ def hvp(
             )
             out = fwAD.unpack_dual(out).primal
     return (
-        jb.postprocess(out, create_graph),
-        _unpack(jb.postprocess(res, create_graph), inputs_tuple),
+        _postprocess(out, create_graph),
+        _unpack(_postprocess(res, create_graph), inputs_tuple),
     )
 
 
@@ -357,8 +364,8 @@ def _hvp_double_backward(
         res = jb.autograd_grad(double_back, grad_jac, v, create_graph=create_graph)
         res = _fill_in_zeros(res, inputs, True, create_graph, "double_back_trick")
     return (
-        jb.postprocess(out, create_graph),
-        _unpack(jb.postprocess(res, create_graph), inputs_tuple),
+        _postprocess(out, create_graph),
+        _unpack(_postprocess(res, create_graph), inputs_tuple),
     )
 
 
