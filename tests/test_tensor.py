@@ -831,11 +831,7 @@ GRAD_FN_NAMES = {  # case: (expression, name recorded from torch 2.13, known bug
     "a.permute(2, 0, 1)": (lambda T: _a(T).permute(2, 0, 1), "PermuteBackward0", None),
     "x.clone()": (lambda T: _x(T).clone(), "CloneBackward0", None),
     "x.max()": (lambda T: _x(T).max(), "MaxBackward1", None),
-    "m.max(0)[0]": (
-        lambda T: _m(T).max(0)[0],
-        "MaxBackward0",
-        "max(dim) values are SqueezeBackward1; torch MaxBackward0",
-    ),
+    "m.max(0)[0]": (lambda T: _m(T).max(0)[0], "MaxBackward0", None),
     "m.amax(0)": (lambda T: _m(T).amax(0), "AmaxBackward0", None),
     "where": (lambda T: T.where(_x(T) > 1, _x(T), _y(T)), "WhereBackward0", None),
     "minimum": (lambda T: T.minimum(_x(T), _y(T)), "MinimumBackward0", None),

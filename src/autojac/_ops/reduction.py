@@ -13,7 +13,6 @@ import numpy as np
 from .._backend import broadcast_view
 from .._tensor import Tensor, _make, normalize_dim
 from ._registry import Op, apply, install
-from .shape import squeeze
 
 _MinMax = namedtuple("_MinMax", ["values", "indices"])
 
@@ -186,11 +185,12 @@ def _minmax(extreme: Op, argfn: Any, input: Any, dim: Any, keepdim: bool) -> Any
         return apply(extreme, (input,), (reduction_dims(None, input._data.ndim), False, name))
     if isinstance(dim, Tensor):
         return (maximum if extreme is AMAX else minimum)(input, dim)
-    d = normalize_dim(dim, input._data.ndim)
+    ndim = input._data.ndim
+    d = normalize_dim(dim, ndim) - builtins.max(ndim, 1)
     idx = argfn(input, d, True)
-    values = take_along_dim(input, idx, d)
+    name = "MaxBackward0" if extreme is AMAX else "MinBackward0"
+    values = apply(VALUES_AT, (input,), (idx._data, d, ndim, keepdim, name))
     if not keepdim:
-        values = squeeze(values, d)
         idx = _make(np.squeeze(idx._data, d), False, None)
     return _MinMax(values, idx)
 
@@ -325,6 +325,21 @@ SCATTER_ADD_ZEROS = Op(
     vjp=(lambda g, ans, x, index, dim, shape: apply(GATHER, (g,), (index, dim, len(shape))),),
     jvp="linear",
     saves=False,
+)
+
+
+def _values_at_forward(a: np.ndarray, index: np.ndarray, dim: int, ndim: int, keepdim: bool,
+                       name: str) -> np.ndarray:
+    out = _gather_forward(a, index, dim, ndim)
+    return out if keepdim else np.squeeze(out, axis=dim)
+
+
+# the values of max/min along a dim: the elements at the arg-extreme indices
+VALUES_AT = Op(
+    "values_at", _values_at_forward,
+    vjp=(lambda g, ans, x, index, dim, ndim, keepdim, name: apply(
+        SCATTER_ADD_ZEROS, (g if keepdim else g.unsqueeze(dim),), (index, dim, x._data.shape)),),
+    jvp="linear", saves=False, node_name=lambda inputs, params: params[-1],
 )
 
 
