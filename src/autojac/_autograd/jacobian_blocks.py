@@ -195,6 +195,15 @@ def block_seed(x: Tensor, lo: int, hi: int, col0: int, rows: int) -> Tensor:
     return _make(seed.reshape((rows,) + x._data.shape), False, None)
 
 
+def seeds_for(inputs: tuple, parts: list[tuple]) -> list[Tensor | None]:
+    """The basis tangents of one block of columns, per input (None: none of its columns)."""
+    rows = max((col0 + hi - lo for _, lo, hi, col0 in parts), default=0)
+    seeds: list[Tensor | None] = [None] * len(inputs)
+    for j, lo, hi, col0 in parts:
+        seeds[j] = block_seed(inputs[j], lo, hi, col0, rows)
+    return seeds
+
+
 class Columns:
     """J[i][j] collected from the outputs' tangents, one block of basis columns at a time
     (so only one block of tangents is alive at once)."""

@@ -408,10 +408,7 @@ def _columns_over_graph(outputs: tuple, inputs: tuple, block: int | None,
     try:
         with grad_mode.set_grad_enabled(create_graph):
             for parts in jb.column_blocks(inputs, block, per_input=False):
-                rows = max(col0 + hi - lo for _, lo, hi, col0 in parts)
-                seeds = [None] * len(inputs)
-                for j, lo, hi, col0 in parts:
-                    seeds[j] = jb.block_seed(inputs[j], lo, hi, col0, rows)
+                seeds = jb.seeds_for(inputs, parts)
                 columns.add(parts, outputs, run_forward(outputs, inputs, seeds, create_graph))
     except NotImplementedError:
         return None
@@ -435,14 +432,10 @@ def _jacobian_forward(
     outputs_tuple, outputs = False, ()
     with grad_mode.set_grad_enabled(track):
         for k, parts in enumerate(blocks or [[]]):
-            rows = max((col0 + hi - lo for _, lo, hi, col0 in parts), default=0)
             with fwAD.dual_level():
-                duals = list(fresh)
-                for j, lo, hi, col0 in parts:
-                    duals[j] = fwAD.make_batched_dual(
-                        fresh[j], jb.block_seed(fresh[j], lo, hi, col0, rows)
-                    )
-                outputs_tuple, outs = _call(func, tuple(duals))
+                duals = tuple(x if t is None else fwAD.make_batched_dual(x, t)
+                              for x, t in zip(fresh, jb.seeds_for(fresh, parts)))
+                outputs_tuple, outs = _call(func, duals)
                 if k == 0:
                     _check_requires_grad(outs, "outputs", strict)
                 tangents = [o._fw for o in outs]

@@ -20,7 +20,7 @@ from typing import Any
 from .._autograd import forward_ad as _fw_state
 from .._autograd import grad_mode
 from .._autograd.api import grad as _autograd_grad
-from .._autograd.jacobian_blocks import Columns, block_seed, column_blocks, reverse_rows
+from .._autograd.jacobian_blocks import Columns, column_blocks, reverse_rows, seeds_for
 from .._tensor import Tensor
 from ..autograd import forward_ad as fwAD
 
@@ -119,13 +119,9 @@ def _jac(
             with grad_mode.set_grad_enabled(keep or grad_mode.is_grad_enabled()):
                 blocks = column_blocks(inputs, chunk_size or (1 << 62), per_input=False)
                 for parts in blocks or [[]]:
-                    rows = max((c0 + hi - lo for _, lo, hi, c0 in parts), default=0)
                     with fwAD.dual_level():
-                        duals = list(inputs)
-                        for j, lo, hi, c0 in parts:
-                            duals[j] = fwAD.make_batched_dual(
-                                inputs[j], block_seed(inputs[j], lo, hi, c0, rows)
-                            )
+                        duals = tuple(x if t is None else fwAD.make_batched_dual(x, t)
+                                      for x, t in zip(inputs, seeds_for(inputs, parts)))
                         outputs_tuple, outs = _outputs_tuple(call(*duals))
                         tangents = [o._fw for o in outs]
                         outs = tuple(fwAD.unpack_dual(o).primal for o in outs)
