@@ -41,7 +41,7 @@ from ._creation import (
     tensor, zeros, zeros_like,
 )
 from ._autograd import api as _api
-from . import autograd, func, linalg, nn, testing
+from . import autograd, func, linalg, nn, sparse, testing
 from .autograd.functional import hessian, jacobian
 
 half, float, double = float16, float32, float64

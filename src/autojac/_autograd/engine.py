@@ -7,7 +7,7 @@ the whole walk succeeded, so a failed backward leaves every ``.grad`` as it was.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._tensor import Tensor, _make
@@ -170,6 +170,36 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
     leaf._grad = g if leaf._grad is None else leaf._grad + g
 
 
+def push_through(
+    outputs: Sequence[Tensor], inputs: Sequence[Tensor], values: Sequence[Any],
+    step: Callable[[Any, list[Any]], Sequence[Any]],
+) -> list[Any]:
+    """Push per-tensor ``values`` of ``inputs`` forward through the recorded nodes between
+    them and ``outputs``: ``step(node, input_values)`` (None for an input that carries no
+    value) gives the node's output values. Returns the outputs' values (None where none
+    reaches); raises NotImplementedError at a node that is not an op (a custom Function).
+    """
+    from .._ops._registry import OpNode
+
+    known: dict[Any, Any] = {}
+
+    def key(t: Any) -> Any:
+        return _key(t) if isinstance(t, Tensor) else None
+
+    for x, v in zip(inputs, values):
+        known[key(x)] = v
+    order = _topological_order([o.grad_fn for o in outputs if o.grad_fn is not None])
+    for node in reversed(order):
+        if not isinstance(node, OpNode):
+            raise NotImplementedError(f"cannot push values forward through {node.name()}")
+        vs = [known.get(key(x)) for x in node.inputs]
+        if all(v is None for v in vs) or (node, 0) in known:
+            continue
+        for nr, v in enumerate(step(node, vs)):
+            known[(node, nr)] = v
+    return [known.get(key(o)) for o in outputs]
+
+
 def run_forward(
     outputs: Sequence[Tensor], inputs: Sequence[Tensor], tangents: Sequence[Any],
     create_graph: bool = False,
@@ -181,34 +211,16 @@ def run_forward(
     returns the outputs' tangents (None where no tangent reaches); with ``create_graph``
     the tangent computation is recorded, so the tangents are differentiable.
     """
-    from .._ops._registry import OpNode, compute_tangent
+    from .._ops._registry import compute_tangent
 
-    known: dict[Any, Any] = {}
+    def step(node: Any, ts: list[Any]) -> Sequence[Any]:
+        result = node._saved_ans()
+        out_t = compute_tangent(node.op, node.inputs, node.params, result, ts)
+        return (out_t,) if node.n_out == 1 else out_t
 
-    def key(t: Any) -> Any:
-        return _key(t) if isinstance(t, Tensor) else None
-
-    for x, t in zip(inputs, tangents):
-        known[key(x)] = t
-    order = _topological_order([o.grad_fn for o in outputs if o.grad_fn is not None])
     prev_mode = grad_mode.state.enabled
+    grad_mode.state.enabled = create_graph
     try:
-        for node in reversed(order):
-            if not isinstance(node, OpNode):
-                raise NotImplementedError(
-                    f"linearized forward mode cannot go through {node.name()}"
-                )
-            ts = [known.get(key(x)) for x in node.inputs]
-            if all(t is None for t in ts) or (node, 0) in known:
-                continue
-            result = node._saved_ans()
-            grad_mode.state.enabled = create_graph
-            out_t = compute_tangent(node.op, node.inputs, node.params, result, ts)
-            if node.n_out == 1:
-                known[(node, 0)] = out_t
-            else:
-                for nr, t in enumerate(out_t):
-                    known[(node, nr)] = t
+        return push_through(outputs, inputs, tangents, step)
     finally:
         grad_mode.state.enabled = prev_mode
-    return [known.get(key(o)) for o in outputs]

@@ -28,6 +28,24 @@ def constant_error(i: int, double: bool) -> RuntimeError:
     )
 
 
+def as_tuple(value: Any, arg_name: str, fn_name: str | None) -> tuple[bool, tuple]:
+    """``(was_tuple, tuple_of_tensors)``; only a real tuple counts as a tuple."""
+    is_tuple = isinstance(value, tuple)
+    items = value if is_tuple else (value,)
+    for i, el in enumerate(items):
+        if not isinstance(el, Tensor):
+            where = (
+                f"the value at index {i} has type {type(el)}."
+                if is_tuple
+                else f"the given {arg_name} has type {type(el)}."
+            )
+            raise TypeError(
+                f"The {arg_name} given to {fn_name} must be either a Tensor or a tuple of "
+                f"Tensors but {where}"
+            )
+    return is_tuple, items
+
+
 def zeros(shape: tuple[int, ...], dtype: np.dtype) -> Tensor:
     return _make(np.zeros(shape, dtype=dtype), False, None)
 

@@ -15,6 +15,13 @@ Rule signatures (``params`` are the op's non-tensor arguments, passed after the 
        inputs without a tangent), or ``"linear"``: the op itself applied to the tangents.
 ``elementwise`` ops broadcast their inputs: the engine sums cotangents back to each
 input's shape and broadcasts tangents up to the output's, so their rules need not.
+
+pattern: which input elements each output element depends on, for sparsity detection
+  (``_autograd.sparsity``): ``"pointwise"`` (the same position of each broadcast input;
+  derived for ``elementwise`` ops), ``"moves"`` (the forward only copies, selects or zeroes
+  elements, so it is applied as is to the dependency bitsets; derived for linear views), or
+  ``rule(patterns, *params)`` on bitsets with one leading axis of words. Ops without one
+  are taken as dense: every output element depends on every input element.
 """
 
 from __future__ import annotations
@@ -62,6 +69,7 @@ class Op:
         "saves_ans",
         "reads_ans",
         "unview",
+        "pattern",
     )
 
     def __init__(
@@ -79,6 +87,7 @@ class Op:
         to_float: bool = False,
         n_out: int = 1,
         unview: Callable[..., Any] | None = None,
+        pattern: str | Callable[..., Any] | None = None,
     ) -> None:
         self.name = name
         self.forward = forward
@@ -95,6 +104,11 @@ class Op:
         self.differentiable = vjp is not None
         self.n_out = n_out
         self.unview = unview
+        if pattern is None and elementwise:
+            pattern = "pointwise"
+        elif pattern is None and view and jvp == "linear":
+            pattern = "moves"
+        self.pattern = pattern
 
     def __call__(self, *inputs: Any) -> Any:
         """Apply to tensor inputs only (ops without params)."""
@@ -385,13 +399,17 @@ def compute_tangent(
     return out_t
 
 
-def _sum_to_forward(g: np.ndarray, shape: tuple[int, ...], lead: int) -> np.ndarray:
+def _reduce_to(
+    reduce: Callable[..., np.ndarray], g: np.ndarray, shape: tuple[int, ...], lead: int
+) -> np.ndarray:
+    """``reduce`` (a ufunc's reduce) over batch + (lead dims) + broadcast(shape), keeping
+    batch + shape."""
     k = len(shape)
     axes = list(range(g.ndim - k - lead, g.ndim - k))
     trailing = g.shape[g.ndim - k :]
     axes += [g.ndim - k + i for i, s in enumerate(shape) if s == 1 and trailing[i] != 1]
     batch = g.shape[: g.ndim - k - lead]
-    return np.sum(g, axis=tuple(axes)).reshape(batch + tuple(shape)) if axes else g
+    return reduce(g, axis=tuple(axes)).reshape(batch + tuple(shape)) if axes else g
 
 
 def _broadcast_forward(t: np.ndarray, shape: tuple[int, ...], lead: int) -> np.ndarray:
@@ -409,10 +427,11 @@ def _trailing(t: Tensor, n: int) -> tuple[int, ...]:
 
 SUM_TO = Op(
     "sum_to_size",
-    _sum_to_forward,
+    lambda g, shape, lead: _reduce_to(np.add.reduce, g, shape, lead),
     vjp=(lambda g, ans, x, shape, lead: expand_to(g, _trailing(x, len(shape) + lead), lead),),
     jvp="linear",
     saves=False,
+    pattern=lambda p, shape, lead: _reduce_to(np.bitwise_or.reduce, p, shape, lead),
 )
 BROADCAST_TO = Op(
     "expand",

@@ -17,6 +17,7 @@ TO_COPY = Op(
     jvp="linear",
     saves=False,
     node_name="ToCopyBackward0",
+    pattern="pointwise",
 )
 
 

@@ -36,7 +36,8 @@ def unary(
     node_name: str | None = None,
 ) -> Callable[[Tensor], Tensor]:
     """Declare a real unary op whose vjp and jvp are both ``scale(g, ans, x)``."""
-    op = Op(name, forward, vjp=(scale,), jvp=(scale,), to_float=to_float, node_name=node_name)
+    op = Op(name, forward, vjp=(scale,), jvp=(scale,), to_float=to_float, node_name=node_name,
+            pattern="pointwise")
 
     def fn(input: Tensor) -> Tensor:
         return apply(op, (input,))
@@ -157,7 +158,8 @@ def _check_sub(a: Any, b: Any) -> None:
         raise RuntimeError(_SUB_BOOL)
 
 
-_NEG = Op("neg", _neg_forward, vjp=(lambda g, ans, x: -g,), jvp="linear", saves=False)
+_NEG = Op("neg", _neg_forward, vjp=(lambda g, ans, x: -g,), jvp="linear", saves=False,
+           pattern="pointwise")
 
 
 def neg(input: Tensor) -> Tensor:
@@ -176,7 +178,7 @@ def _round_forward(a: np.ndarray, decimals: int) -> np.ndarray:
     return np.round(a, decimals)
 
 
-_ROUND = Op("round", _round_forward, vjp=(_zero,), jvp=(_zero,))
+_ROUND = Op("round", _round_forward, vjp=(_zero,), jvp=(_zero,), pattern="pointwise")
 
 
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:
@@ -535,7 +537,8 @@ def _nan_to_num_forward(a: np.ndarray, nan: float, posinf: Any, neginf: Any) -> 
 
 
 _NAN_TO_NUM_RULE = (lambda g, ans, x, *_: where(x.isfinite(), g, 0.0),)
-_NAN_TO_NUM = Op("nan_to_num", _nan_to_num_forward, vjp=_NAN_TO_NUM_RULE, jvp=_NAN_TO_NUM_RULE)
+_NAN_TO_NUM = Op("nan_to_num", _nan_to_num_forward, vjp=_NAN_TO_NUM_RULE, jvp=_NAN_TO_NUM_RULE,
+                 pattern="pointwise")
 
 
 def nan_to_num(

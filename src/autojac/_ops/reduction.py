@@ -29,6 +29,16 @@ def reduction_dims(dim: Any, ndim: int) -> tuple[int, ...]:
     return tuple(out) if ndim else ()
 
 
+def or_reduce(bits: np.ndarray, dims: tuple, keepdim: bool, *_: Any) -> np.ndarray:
+    """The dependency bitsets of a reduction over ``dims``: the union of the reduced."""
+    return np.bitwise_or.reduce(bits, axis=dims, keepdims=keepdim)
+
+
+def or_along(bits: np.ndarray, dim: int) -> np.ndarray:
+    """The dependency bitsets of an op whose every output depends on its whole ``dim``."""
+    return np.broadcast_to(np.bitwise_or.reduce(bits, axis=dim, keepdims=True), bits.shape)
+
+
 def _unreduce_forward(g: np.ndarray, shape: tuple, dims: tuple, keepdim: bool) -> np.ndarray:
     if not keepdim and dims:
         kept = tuple(1 if i - len(shape) in dims else s for i, s in enumerate(shape))
@@ -44,6 +54,7 @@ UNREDUCE = Op(
     jvp="linear",
     saves=False,
     node_name="ExpandBackward0",
+    pattern="moves",
 )
 
 
@@ -75,6 +86,7 @@ SUM = Op(
     jvp="linear",
     saves=False,
     node_name=_sum_name,
+    pattern=or_reduce,
 )
 MEAN = Op(
     "mean",
@@ -84,6 +96,7 @@ MEAN = Op(
     jvp="linear",
     saves=False,
     node_name=lambda inputs, params: "MeanBackward1" if params[2] else "MeanBackward0",
+    pattern=or_reduce,
 )
 
 
@@ -142,6 +155,7 @@ def _extreme_op(name: str, forward: Any) -> Op:
             ).sum(dims, keepdim=keepdim),
         ),
         node_name=lambda inputs, params: params[2],
+        pattern=or_reduce,
     )
 
 
@@ -234,6 +248,7 @@ LOGSUMEXP = Op(
     jvp=(lambda t, ans, x, dims, keepdim: (t * _softmax_weights(ans, x, dims, keepdim))
          .sum(dims, keepdim=keepdim),),
     to_float=True,
+    pattern=or_reduce,
 )
 
 
@@ -253,6 +268,7 @@ VAR = Op(
          * (_centered_scale(x, dims, c) * 2),),
     jvp=(lambda t, ans, x, dims, c, keepdim: (t * _centered_scale(x, dims, c))
          .sum(dims, keepdim=keepdim) * 2,),
+    pattern=lambda bits, dims, c, keepdim: or_reduce(bits, dims, keepdim),
 )
 STD = Op(
     "std", lambda a, dims, c, keepdim: np.std(a, axis=dims, ddof=c, keepdims=keepdim),
@@ -260,6 +276,7 @@ STD = Op(
          * _centered_scale(x, dims, c),),
     jvp=(lambda t, ans, x, dims, c, keepdim: (t * _centered_scale(x, dims, c))
          .sum(dims, keepdim=keepdim) / ans,),
+    pattern=lambda bits, dims, c, keepdim: or_reduce(bits, dims, keepdim),
 )
 
 
@@ -318,6 +335,7 @@ GATHER = Op(
     ),
     jvp="linear",
     saves=False,
+    pattern="moves",
 )
 SCATTER_ADD_ZEROS = Op(
     "scatter_add_zeros",
@@ -339,7 +357,7 @@ VALUES_AT = Op(
     "values_at", _values_at_forward,
     vjp=(lambda g, ans, x, index, dim, ndim, keepdim, name: apply(
         SCATTER_ADD_ZEROS, (g if keepdim else g.unsqueeze(dim),), (index, dim, x._data.shape)),),
-    jvp="linear", saves=False, node_name=lambda inputs, params: params[-1],
+    jvp="linear", saves=False, node_name=lambda inputs, params: params[-1], pattern="moves",
 )
 
 
@@ -375,6 +393,7 @@ CUMSUM = Op(
     vjp=(lambda g, ans, x, dim: apply(CUMSUM, (g.flip(dim),), (dim,)).flip(dim),),
     jvp="linear",
     saves=False,
+    pattern=lambda bits, dim: np.bitwise_or.accumulate(bits, axis=dim),
 )
 
 

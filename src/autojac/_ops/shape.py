@@ -297,7 +297,8 @@ install("sum_to_size", sum_to_size)
 
 
 # -- clone / contiguous
-CLONE = Op("clone", lambda a: np.array(a), vjp=(lambda g, *_: g,), jvp="linear", saves=False)
+CLONE = Op("clone", lambda a: np.array(a), vjp=(lambda g, *_: g,), jvp="linear", saves=False,
+           pattern="pointwise")
 
 
 def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
@@ -322,7 +323,8 @@ def _cat_vjp(g: Tensor, ans: Tensor, *inputs_and_dim: Any) -> list[Tensor]:
 
 
 CAT = Op(
-    "cat", lambda *a: np.concatenate(a[:-1], axis=a[-1]), vjp=_cat_vjp, jvp="linear", saves=False
+    "cat", lambda *a: np.concatenate(a[:-1], axis=a[-1]), vjp=_cat_vjp, jvp="linear", saves=False,
+    pattern="moves",
 )
 
 
@@ -333,7 +335,8 @@ def _stack_vjp(g: Tensor, ans: Tensor, *inputs_and_dim: Any) -> list[Tensor]:
 
 
 STACK = Op(
-    "stack", lambda *a: np.stack(a[:-1], axis=a[-1]), vjp=_stack_vjp, jvp="linear", saves=False
+    "stack", lambda *a: np.stack(a[:-1], axis=a[-1]), vjp=_stack_vjp, jvp="linear", saves=False,
+    pattern="moves",
 )
 
 
@@ -452,6 +455,7 @@ FLIP = Op(
     vjp=(lambda g, ans, x, dims: apply(FLIP, (g,), (dims,)),),
     jvp="linear",
     saves=False,
+    pattern="moves",
 )
 
 
@@ -468,6 +472,7 @@ ROLL = Op(
     vjp=(lambda g, ans, x, shifts, dims: apply(ROLL, (g,), (tuple(-s for s in shifts), dims)),),
     jvp="linear",
     saves=False,
+    pattern="moves",
 )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .._autograd import grad_mode
+from .._autograd import compressed, grad_mode
 from .._autograd import jacobian_blocks as jb
 from .._tensor import Tensor, _make
 from . import forward_ad as fwAD
@@ -22,29 +22,12 @@ from . import forward_ad as fwAD
 __all__ = ["jacobian", "hessian", "vjp", "jvp", "hvp", "vhp"]
 
 _STRATEGIES = ("forward-mode", "reverse-mode")
+_UNCHUNKED = 1 << 62  # the block size of ``vectorize=True`` without ``chunk_size``
 
 
 # -- argument handling (PyTorch's checks and messages)
-def _as_tuple(value: Any, arg_name: str, fn_name: str | None) -> tuple[bool, tuple]:
-    """``(was_tuple, tuple_of_tensors)``; only a real tuple counts as a tuple."""
-    is_tuple = isinstance(value, tuple)
-    items = value if is_tuple else (value,)
-    for i, el in enumerate(items):
-        if not isinstance(el, Tensor):
-            where = (
-                f"the value at index {i} has type {type(el)}."
-                if is_tuple
-                else f"the given {arg_name} has type {type(el)}."
-            )
-            raise TypeError(
-                f"The {arg_name} given to {fn_name} must be either a Tensor or a tuple of "
-                f"Tensors but {where}"
-            )
-    return is_tuple, items
-
-
 def _unpack(res: Any, was_tuple: bool | tuple[bool, bool]) -> Any:
-    """Undo ``_as_tuple`` on a (possibly nested) result."""
+    """Undo ``jb.as_tuple`` on a (possibly nested) result."""
     if isinstance(was_tuple, tuple):
         outer, inner = was_tuple
         if not inner:
@@ -158,14 +141,14 @@ def vjp(
         (tensor([1., 1.]), tensor([2., 2.]))
     """
     with grad_mode.enable_grad():
-        inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
+        inputs_tuple, inputs = jb.as_tuple(inputs, "inputs", "vjp")
         inputs = _preprocess(inputs, create_graph, True)
-        outputs_tuple, outputs = _as_tuple(
+        outputs_tuple, outputs = jb.as_tuple(
             func(*inputs), "outputs of the user-provided function", "vjp"
         )
         _check_requires_grad(outputs, "outputs", strict)
         if v is not None:
-            _, v = _as_tuple(v, "v", "vjp")
+            _, v = jb.as_tuple(v, "v", "vjp")
             v = _preprocess(v, create_graph, False)
             _validate_v(v, outputs, outputs_tuple)
         elif len(outputs) != 1 or outputs[0].numel() != 1:
@@ -186,7 +169,7 @@ def _check_v_for_inputs(
     v: Any, inputs: tuple, inputs_tuple: bool, create_graph: bool, fn_name: str, none_message: str
 ) -> tuple | None:
     if v is not None:
-        _, v = _as_tuple(v, "v", fn_name)
+        _, v = jb.as_tuple(v, "v", fn_name)
         v = _preprocess(v, create_graph, False)
         _validate_v(v, inputs, inputs_tuple)
         return v
@@ -212,7 +195,7 @@ def jvp(
         (tensor([1., 1.]), tensor([2., 2.]))
     """
     with grad_mode.enable_grad():
-        inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
+        inputs_tuple, inputs = jb.as_tuple(inputs, "inputs", "jvp")
         inputs = _preprocess(inputs, create_graph, True)
         v = _check_v_for_inputs(
             v,
@@ -229,7 +212,7 @@ def jvp(
             return _jvp_double_backward(func, inputs, inputs_tuple, v, create_graph)
         with fwAD.dual_level():
             duals = tuple(fwAD.make_dual(x, t) for x, t in zip(inputs, v))
-            outputs_tuple, outputs = _as_tuple(
+            outputs_tuple, outputs = jb.as_tuple(
                 func(*duals), "outputs of the user-provided function", "jvp"
             )
             if any(o._data.dtype.kind not in "fc" for o in outputs):
@@ -255,7 +238,7 @@ def jvp(
 def _jvp_double_backward(
     func: Callable[..., Any], inputs: tuple, inputs_tuple: bool, v: tuple, create_graph: bool
 ) -> tuple[Any, Any]:
-    outputs_tuple, outputs = _as_tuple(
+    outputs_tuple, outputs = jb.as_tuple(
         func(*inputs), "outputs of the user-provided function", "jvp"
     )
     _check_requires_grad(outputs, "outputs", True)
@@ -272,7 +255,7 @@ def _jvp_double_backward(
 
 
 def _scalar_output(func: Callable[..., Any], inputs: tuple, fn_name: str, strict: bool) -> Tensor:
-    outputs_tuple, outputs = _as_tuple(
+    outputs_tuple, outputs = jb.as_tuple(
         func(*inputs), "outputs of the user-provided function", fn_name
     )
     _check_requires_grad(outputs, "outputs", strict)
@@ -301,7 +284,7 @@ def vhp(
 ) -> tuple[Any, Any]:
     """``(func(inputs), v^T H)`` for a scalar ``func``, as PyTorch (double backward)."""
     with grad_mode.enable_grad():
-        inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vhp")
+        inputs_tuple, inputs = jb.as_tuple(inputs, "inputs", "vhp")
         inputs = _preprocess(inputs, create_graph, True)
         v = _check_v_for_inputs(v, inputs, inputs_tuple, create_graph, "vhp", _V_NONE_HVP)
         out = _scalar_output(func, inputs, "vhp", strict)
@@ -329,7 +312,7 @@ def hvp(
     ``strict=True`` PyTorch's double-backward construction reproduces its errors exactly.
     """
     with grad_mode.enable_grad():
-        inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hvp")
+        inputs_tuple, inputs = jb.as_tuple(inputs, "inputs", "hvp")
         inputs = _preprocess(inputs, create_graph, True)
         v = _check_v_for_inputs(v, inputs, inputs_tuple, create_graph, "hvp", _V_NONE_HVP)
         if strict:
@@ -371,27 +354,38 @@ def _hvp_double_backward(
 
 # -- jacobian
 def _call(func: Callable[..., Any], inputs: tuple) -> tuple[bool, tuple]:
-    return _as_tuple(func(*inputs), "outputs of the user-provided function", "jacobian")
+    return jb.as_tuple(func(*inputs), "outputs of the user-provided function", "jacobian")
 
 
 def _jacobian_reverse(
     func: Callable[..., Any], inputs: tuple, create_graph: bool, strict: bool, block: int | None
 ) -> tuple[bool, tuple]:
-    """Rows of VJPs, as PyTorch. The default call (no ``vectorize``, ``strict`` or
-    ``create_graph``) of a function with fewer inputs than outputs instead pushes columns
-    through the graph it recorded (same values, cast to the inputs' dtypes): its cost
-    then scales with the inputs, not the outputs."""
+    """Rows of VJPs, as PyTorch. Without ``strict``, ``create_graph`` or ``chunk_size``, a
+    large sparse Jacobian is computed by colouring, and (without ``vectorize``) one with
+    fewer inputs than outputs from columns pushed through the recorded graph: the same
+    values (in the inputs' dtypes) at a cost that scales with the colours or the inputs."""
     with grad_mode.enable_grad():
         inputs = _preprocess(inputs, create_graph, True)
         outputs_tuple, outputs = _call(func, inputs)
         _check_requires_grad(outputs, "outputs", strict)
-        if block is None and not (strict or create_graph) and _inputs_smaller(inputs, outputs):
-            jac = _columns_over_graph(outputs, inputs, None, False)
+        if block in (None, _UNCHUNKED) and not (strict or create_graph):
+            jac = _sparse(outputs, inputs)
+            if jac is None and block is None and _inputs_smaller(inputs, outputs):
+                jac = _columns_over_graph(outputs, inputs, None, False)
+                if jac is not None:
+                    jac = tuple(
+                        tuple(j if j._data.dtype == x._data.dtype else j.to(x.dtype)
+                              for j, x in zip(row, inputs)) for row in jac)
             if jac is not None:
-                return outputs_tuple, tuple(
-                    tuple(j if j._data.dtype == x._data.dtype else j.to(x.dtype)
-                          for j, x in zip(row, inputs)) for row in jac)
+                return outputs_tuple, jac
         return outputs_tuple, jb.reverse_rows(outputs, inputs, create_graph, strict, block)
+
+
+def _sparse(outputs: tuple, inputs: tuple) -> tuple | None:
+    """The Jacobian by colouring, where its pattern is cheap to find and sparse enough."""
+    if not compressed.worth_trying(outputs, inputs):
+        return None
+    return compressed.sparse_jacobian(outputs, inputs)
 
 
 def _inputs_smaller(inputs: tuple, outputs: tuple) -> bool:
@@ -453,6 +447,10 @@ def _jacobian_auto(
         inputs = _preprocess(inputs, create_graph, True)
         outputs_tuple, outputs = _call(func, inputs)
         _check_requires_grad(outputs, "outputs", strict)
+    if block in (None, _UNCHUNKED) and not (strict or create_graph):
+        jac = _sparse(outputs, inputs)
+        if jac is not None:
+            return outputs_tuple, jac
     if not strict and _inputs_smaller(inputs, outputs):
         jac = _columns_over_graph(outputs, inputs, block, create_graph)
         if jac is not None:
@@ -507,8 +505,8 @@ def jacobian(
         isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1
     ):
         raise ValueError(f"chunk_size must be a positive integer or None, got {chunk_size!r}")
-    inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
-    block = (chunk_size or (1 << 62)) if vectorize else None
+    inputs_tuple, inputs = jb.as_tuple(inputs, "inputs", "jacobian")
+    block = (chunk_size or _UNCHUNKED) if vectorize else None
     outputs_tuple, jac = _MODES[strategy](func, inputs, create_graph, strict, block)
     return _unpack(jac, (outputs_tuple, inputs_tuple))
 
@@ -529,7 +527,7 @@ def hessian(
         tensor([[ 6.,  0.],
                 [ 0., 12.]])
     """
-    inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hessian")
+    inputs_tuple, inputs = jb.as_tuple(inputs, "inputs", "hessian")
     if outer_jacobian_strategy not in _STRATEGIES:
         raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')
 

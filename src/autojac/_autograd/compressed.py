@@ -1,0 +1,218 @@
+"""Sparse Jacobians by colouring (Curtis, Powell and Reid).
+
+Columns that share no row of the sparsity pattern are seeded together, so one JVP gives
+all of them; rows that share no column likewise make one VJP. A tridiagonal Jacobian of
+any size takes three passes, a diagonal one a single pass. The direction with fewer
+colours is used; every entry is then read off the compressed product at its own place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._tensor import _make
+from .engine import run_backward, run_forward
+from .sparsity import dependency_bitsets, nonzeros
+
+# The greedy colouring is a Python loop over the conflicts: above this many, not tried.
+GREEDY_WORK_LIMIT = 1 << 22
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """The sparsity pattern of the joint Jacobian (all outputs by all inputs, flattened):
+    its nonzeros, and where each output's rows and input's columns start."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    row_starts: np.ndarray
+    col_starts: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return int(self.row_starts[-1]), int(self.col_starts[-1])
+
+
+def _starts(tensors: tuple) -> np.ndarray:
+    return np.cumsum([0] + [t._data.size for t in tensors])
+
+
+def pattern(outputs: tuple, inputs: tuple) -> Pattern | None:
+    """The Jacobian's sparsity pattern from the recorded graph (None: not traceable)."""
+    bitsets = dependency_bitsets(outputs, inputs)
+    if bitsets is None:
+        return None
+    row_starts = _starts(outputs)
+    rows, cols = [], []
+    for start, b in zip(row_starts, bitsets):
+        if b is not None:
+            r, c = nonzeros(b)
+            rows.append(r + start)
+            cols.append(c)
+    empty = np.zeros(0, dtype=np.intp)
+    return Pattern(
+        np.concatenate(rows) if rows else empty,
+        np.concatenate(cols) if cols else empty,
+        row_starts,
+        _starts(inputs),
+    )
+
+
+def _cyclic(groups: np.ndarray, members: np.ndarray, n: int, count: int) -> np.ndarray | None:
+    """Colour ``member % count`` if no group holds two members of one colour."""
+    keys = np.sort(groups.astype(np.int64) * count + members % count)
+    return None if (keys[1:] == keys[:-1]).any() else np.arange(n) % count
+
+
+def _greedy(groups: np.ndarray, members: np.ndarray, n: int) -> np.ndarray:
+    """Each member in turn takes the smallest colour no member of its groups has yet."""
+    by_group: dict[int, list[int]] = {}
+    of_member: list[list[int]] = [[] for _ in range(n)]
+    for g, m in zip(groups.tolist(), members.tolist()):
+        by_group.setdefault(g, []).append(m)
+        of_member[m].append(g)
+    colours = [-1] * n
+    for m in range(n):
+        taken = {colours[k] for g in of_member[m] for k in by_group[g]}
+        c = 0
+        while c in taken:
+            c += 1
+        colours[m] = c
+    return np.asarray(colours, dtype=np.intp)
+
+
+def colour(
+    groups: np.ndarray, members: np.ndarray, n: int, most: int | None = None
+) -> np.ndarray | None:
+    """Colours for ``n`` members such that no group holds two of one colour (members of
+    no group get -1); None when no cheap colouring is found, or none with at most
+    ``most`` colours can be (a group is larger)."""
+    if members.size == 0:
+        return np.full(n, -1, dtype=np.intp)
+    sizes = np.bincount(groups)
+    fewest = int(sizes.max())
+    if most is not None and fewest > most:
+        return None
+    for count in range(fewest, fewest + 3):  # banded and block patterns, in their order
+        colours = _cyclic(groups, members, n, count)
+        if colours is not None:
+            break
+    else:
+        if int(np.square(sizes, dtype=np.int64).sum()) > GREEDY_WORK_LIMIT:
+            return None
+        colours = _greedy(groups, members, n)
+    used = np.zeros(n, dtype=bool)
+    used[members] = True
+    return np.where(used, colours, -1)
+
+
+def _count(colours: np.ndarray) -> int:
+    return int(colours.max()) + 1 if colours.size else 0
+
+
+def _seeds(tensors: tuple, starts: np.ndarray, colours: np.ndarray, count: int) -> list:
+    """One basis of ``count`` compressed seeds per tensor: element k is 1 in its colour."""
+    seeds = []
+    for t, start in zip(tensors, starts):
+        n = t._data.size
+        mine = colours[start : start + n]
+        seed = np.zeros((count, n), dtype=t._data.dtype)
+        has = mine >= 0
+        seed[mine[has], np.nonzero(has)[0]] = 1
+        seeds.append(_make(seed.reshape((count,) + t._data.shape), False, None))
+    return seeds
+
+
+def _flat(products: list, tensors: tuple, count: int) -> np.ndarray:
+    """The compressed products side by side: ``(count, joint numel)``."""
+    parts = [
+        np.zeros((count, t._data.size)) if p is None else p._data.reshape(count, -1)
+        for p, t in zip(products, tensors)
+    ]
+    return np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
+
+
+def values(outputs: tuple, inputs: tuple, pat: Pattern, by_rows: bool,
+           colours: np.ndarray) -> np.ndarray:
+    """The Jacobian's entries at ``pat``'s nonzeros, from compressed VJPs (``by_rows``)
+    or JVPs over the recorded graph."""
+    count = _count(colours)
+    if count == 0:
+        return np.zeros(0)
+    if by_rows:
+        live = [(o, s) for o, s in zip(outputs, _seeds(outputs, pat.row_starts, colours, count))
+                if o._rg]
+        grads = run_backward([o for o, _ in live], [s for _, s in live], retain_graph=True,
+                             create_graph=False, targets=list(inputs), accumulate=False)
+        products = _flat(grads, inputs, count)
+        return products[colours[pat.rows], pat.cols]
+    tangents = run_forward(outputs, inputs, _seeds(inputs, pat.col_starts, colours, count))
+    products = _flat(tangents, outputs, count)
+    return products[colours[pat.cols], pat.rows]
+
+
+def plan(pat: Pattern, most: int | None = None) -> tuple[bool, np.ndarray] | None:
+    """``(by_rows, colours)``: the direction with fewer colours and its colouring (None:
+    none found, or none with at most ``most`` colours)."""
+    m, n = pat.shape
+    options = []
+    for by_rows, groups, members, size in ((False, pat.rows, pat.cols, n),
+                                           (True, pat.cols, pat.rows, m)):
+        colours = colour(groups, members, size, most)
+        if colours is not None and (most is None or _count(colours) <= most):
+            options.append((_count(colours), by_rows, colours))
+    if not options:
+        return None
+    _, by_rows, colours = min(options, key=lambda o: o[0])
+    return by_rows, colours
+
+
+def dense_blocks(outputs: tuple, inputs: tuple, pat: Pattern, entries: np.ndarray) -> tuple:
+    """J[i][j] as dense tensors (each in input j's dtype) holding ``entries`` at ``pat``."""
+    single = len(outputs) == len(inputs) == 1
+    if not single:
+        out_of = np.searchsorted(pat.row_starts, pat.rows, side="right") - 1
+        in_of = np.searchsorted(pat.col_starts, pat.cols, side="right") - 1
+    jac = []
+    for i, o in enumerate(outputs):
+        row = []
+        for j, x in enumerate(inputs):
+            block = np.zeros((o._data.size, x._data.size), dtype=x._data.dtype)
+            if single:
+                block[pat.rows, pat.cols] = entries
+            else:
+                mine = (out_of == i) & (in_of == j)
+                block[pat.rows[mine] - pat.row_starts[i], pat.cols[mine] - pat.col_starts[j]] = (
+                    entries[mine])
+            row.append(_make(block.reshape(o._data.shape + x._data.shape), False, None))
+        jac.append(tuple(row))
+    return tuple(jac)
+
+
+def worth_trying(outputs: tuple, inputs: tuple) -> bool:
+    """Whether finding the pattern (a pass of bitsets, 1/64 of an element per input) costs
+    little next to the dense Jacobian: a large one, with many rows and many columns."""
+    m = sum(o._data.size for o in outputs)
+    n = sum(x._data.size for x in inputs)
+    if m * n < 1 << 16 or n > 8 * min(m, n):
+        return False
+    return all(t._data.dtype.kind == "f" for t in outputs + inputs)
+
+
+def sparse_jacobian(outputs: tuple, inputs: tuple) -> tuple | None:
+    """The dense Jacobian blocks computed by colouring, or None where that does not pay
+    (a dense pattern, an untraceable graph) or could differ from the row-by-row definition
+    (non-finite entries, where PyTorch's rows may hold NaN in structural zeros)."""
+    pat = pattern(outputs, inputs)
+    if pat is None:
+        return None
+    chosen = plan(pat, min(pat.shape) // 4)
+    if chosen is None:
+        return None
+    by_rows, colours = chosen
+    entries = values(outputs, inputs, pat, by_rows, colours)
+    if not np.isfinite(entries).all():
+        return None
+    return dense_blocks(outputs, inputs, pat, entries)

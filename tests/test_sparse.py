@@ -1,0 +1,184 @@
+"""Sparse Jacobians: patterns read off the graph, colourings, and the default ``jacobian``
+that computes large sparse Jacobians by colouring (identical to the row-by-row result)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autojac
+from autojac._autograd import compressed
+from autojac.autograd.functional import jacobian
+
+pytest.importorskip("scipy")
+
+
+def pde(u: autojac.Tensor) -> autojac.Tensor:
+    z = autojac.zeros(1, dtype=u.dtype)
+    return autojac.cat([z, u[:-1]]) - 2 * u + autojac.cat([u[1:], z]) + u**3
+
+
+def exp_reducer(x: autojac.Tensor) -> autojac.Tensor:
+    return x.exp().sum(dim=1)
+
+
+def rows_jacobian(func, inputs):  # noqa: ANN001, ANN201
+    """PyTorch's definition, row blocks of VJPs (``chunk_size`` skips every shortcut)."""
+    return jacobian(func, inputs, vectorize=True, chunk_size=97)
+
+
+def assert_same(a, b) -> None:  # noqa: ANN001
+    """Equal tensors (or nested tuples), dtypes included; NaN equals NaN."""
+    if isinstance(a, tuple):
+        assert isinstance(b, tuple) and len(a) == len(b)
+        for x, y in zip(a, b):
+            assert_same(x, y)
+        return
+    assert a.dtype == b.dtype and a.shape == b.shape
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_pde_pattern_is_tridiagonal() -> None:
+    n = 9
+    found = autojac.sparse.jacobian_sparsity(pde, autojac.randn(n)).toarray()
+    expected = np.abs(np.subtract.outer(np.arange(n), np.arange(n))) <= 1
+    np.testing.assert_array_equal(found, expected)
+
+
+@pytest.mark.parametrize(
+    ("func", "shape", "expected"),
+    [
+        (lambda x: x.cumsum(0), (5,), np.tril(np.ones((5, 5), dtype=bool))),
+        (lambda x: x.flip(0)[1:], (4,), np.eye(4, dtype=bool)[::-1][1:]),
+        (lambda x: autojac.softmax(x, dim=1).reshape(-1), (2, 2),
+         np.kron(np.eye(2, dtype=bool), np.ones((2, 2), dtype=bool))),
+        (lambda x: x.amax(dim=0), (2, 3), np.tile(np.eye(3, dtype=bool), 2)),
+        (lambda x: x @ x, (2, 2), np.ones((4, 4), dtype=bool)),  # no rule: dense
+    ],
+    ids=["cumsum", "flip-slice", "softmax", "amax", "matmul-dense"],
+)
+def test_patterns_of_declared_rules(func, shape, expected) -> None:  # noqa: ANN001
+    x = autojac.randn(*shape, dtype=autojac.float64)
+    found = autojac.sparse.jacobian_sparsity(func, x).toarray()
+    np.testing.assert_array_equal(found, expected)
+
+
+def _valid(groups: np.ndarray, members: np.ndarray, colours: np.ndarray) -> bool:
+    pairs = {(g, colours[m]) for g, m in zip(groups.tolist(), members.tolist())}
+    return len(pairs) == groups.size and (colours[members] >= 0).all()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_colourings_never_put_two_members_of_a_group_in_one_colour(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    m, n = rng.integers(5, 60, size=2)
+    dense = rng.random((m, n)) < rng.uniform(0.02, 0.3)
+    rows, cols = np.nonzero(dense)
+    for groups, members, size in ((rows, cols, n), (cols, rows, m)):
+        colours = compressed.colour(groups, members, size)
+        assert colours is not None and _valid(groups, members, colours)
+        assert colours.max(initial=-1) + 1 >= np.bincount(groups).max(initial=0)
+        unused = np.setdiff1d(np.arange(size), members)
+        assert (colours[unused] == -1).all()
+
+
+def test_banded_patterns_take_as_many_colours_as_their_bandwidth() -> None:
+    pat = autojac.sparse.jacobian_sparsity(pde, autojac.randn(500)).tocoo()
+    colours = compressed.colour(pat.row, pat.col, 500)
+    assert colours.max() + 1 == 3
+
+
+def test_exp_reducer_takes_one_reverse_pass() -> None:
+    x = autojac.randn(40, 40, dtype=autojac.float64).requires_grad_()
+    out = exp_reducer(x)
+    by_rows, colours = compressed.plan(compressed.pattern((out,), (x,)))
+    assert by_rows and colours.max() + 1 == 1
+
+
+@pytest.mark.parametrize("n", [300, 1000])
+def test_default_jacobian_of_a_large_sparse_function_is_the_row_by_row_one(n: int) -> None:
+    x = autojac.randn(n, dtype=autojac.float64)
+    assert compressed.worth_trying((pde(x),), (x,))
+    for vectorize in (False, True):
+        assert_same(jacobian(pde, x, vectorize=vectorize), rows_jacobian(pde, x))
+    assert_same(jacobian(pde, x, strategy="auto"), rows_jacobian(pde, x))
+
+
+def test_tuples_and_mixed_dtypes_keep_each_block_in_its_input_dtype() -> None:
+    def f(x: autojac.Tensor, y: autojac.Tensor) -> tuple:
+        return (x.sin() * 2, (x[:, None] * y[None, :]).reshape(-1)[:300].tanh(), y.exp())
+
+    x = autojac.randn(300, dtype=autojac.float32)
+    y = autojac.randn(260, dtype=autojac.float64)
+    got, ref = jacobian(f, (x, y)), rows_jacobian(f, (x, y))
+    assert [[j.dtype for j in row] for row in got] == [[autojac.float32, autojac.float64]] * 3
+    for row_got, row_ref in zip(got, ref):
+        for a, b in zip(row_got, row_ref):
+            assert a.dtype == b.dtype and a.shape == b.shape
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_non_finite_entries_fall_back_to_the_row_by_row_values() -> None:
+    x = autojac.randn(400, dtype=autojac.float64)
+    x[7] = 1000.0  # exp overflows: a row-by-row VJP meets 0 * inf in the structural zeros
+
+    def f(v: autojac.Tensor) -> autojac.Tensor:
+        return v.exp() * v
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        got = jacobian(f, x)
+        assert np.isnan(got.numpy()).any()
+        assert_same(got, rows_jacobian(f, x))
+        sparse = autojac.sparse.jacobian(f, x)  # structural zeros stay zeros there
+    assert sparse.nnz == 400 and np.isinf(sparse.diagonal()[7])
+
+
+class Square(autojac.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):  # noqa: ANN001, ANN205
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, g):  # noqa: ANN001, ANN205
+        (x,) = ctx.saved_tensors
+        return 2 * x * g
+
+
+def test_custom_functions_fall_back_or_raise() -> None:
+    x = autojac.randn(300, dtype=autojac.float64)
+    assert_same(jacobian(Square.apply, x), rows_jacobian(Square.apply, x))
+    with pytest.raises(RuntimeError, match="custom autograd.Function"):
+        autojac.sparse.jacobian_sparsity(Square.apply, x)
+
+
+def test_sparse_jacobian_matches_the_dense_one_for_tuples() -> None:
+    def f(x: autojac.Tensor, y: autojac.Tensor) -> tuple:
+        return x.exp() * y.sum(), (x[:, None] * y[None, :]).sin()
+
+    x, y = autojac.randn(5, dtype=autojac.float64), autojac.randn(4, dtype=autojac.float64)
+    coloured = autojac.sparse.jacobian(f, (x, y))
+    dense = jacobian(f, (x, y))
+    joint = np.block([[b.numpy().reshape(o, -1) for b in row]
+                      for row, o in zip(dense, (5, 20))])
+    assert coloured.shape == (25, 9)
+    np.testing.assert_allclose(coloured.toarray(), joint, rtol=1e-14, atol=0)
+
+
+def test_sparse_rejects_non_tensors_with_pytorchs_wording() -> None:
+    with pytest.raises(TypeError, match="The inputs given to jacobian_sparsity must be either"):
+        autojac.sparse.jacobian_sparsity(pde, [1.0, 2.0])
+
+
+def test_default_jacobian_agrees_with_torch_on_a_large_sparse_function() -> None:
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    u = rng.standard_normal(300)
+
+    def torch_pde(v):  # noqa: ANN001, ANN202
+        z = torch.zeros(1, dtype=v.dtype)
+        return torch.cat([z, v[:-1]]) - 2 * v + torch.cat([v[1:], z]) + v**3
+
+    expected = torch.autograd.functional.jacobian(torch_pde, torch.tensor(u)).numpy()
+    np.testing.assert_allclose(jacobian(pde, autojac.tensor(u)).numpy(), expected,
+                               rtol=1e-15, atol=0)
