@@ -148,7 +148,8 @@ def memory_section(results: RunResults, sums: list[CaseSummary]) -> list[str]:
     lines += _table(header, rows) + [""]
     lines.append(
         "T4: chunk_size bounds the peak of a vectorized Jacobian (PASS: the chunked peak's "
-        "working memory, above the dense J itself, is <= 0.75x the unchunked one's)"
+        "working memory, above the dense J itself, is <= 0.75x the unchunked one's, or <= 4 "
+        "chunk-sized blocks of J)"
     )
     for c in results.chunks:
         verdict = "PASS" if c.bounded else "FAIL"

@@ -20,6 +20,8 @@ CellKey = tuple[str, str, str]  # (workload, size, peer key)
 
 # autojac cells slower than this (median) get no tracemalloc pass, which is slow itself.
 MEMORY_MAX_S = 1.0
+# T4: chunked working memory within this many chunk-sized blocks of J counts as bounded.
+CHUNK_BLOCKS = 4
 
 
 @dataclass
@@ -30,6 +32,7 @@ class ChunkCheck:
     mode: str
     chunk_size: int
     jac_mb: float
+    passes: int  # rows (reverse mode) or columns (forward mode) of the Jacobian
     peak_none_mb: float | None = None
     peak_chunk_mb: float | None = None
     time_none_s: float | None = None
@@ -37,11 +40,20 @@ class ChunkCheck:
     note: str = ""
 
     @property
+    def chunk_block_mb(self) -> float:
+        """The size of the rows (columns) of J that one chunk computes."""
+        return self.jac_mb * min(self.chunk_size, self.passes) / max(1, self.passes)
+
+    @property
     def bounded(self) -> bool:
-        """Chunking cuts the working memory above the dense result by at least a quarter."""
+        """Chunking cuts the working memory above the dense result by at least a quarter,
+        or keeps it within a few chunks' blocks of J (where the unchunked pass needs no
+        more than J itself, there is nothing to cut)."""
         if self.peak_none_mb is None or self.peak_chunk_mb is None:
             return False
-        return self.peak_chunk_mb - self.jac_mb <= 0.75 * (self.peak_none_mb - self.jac_mb)
+        working = self.peak_chunk_mb - self.jac_mb
+        return (working <= 0.75 * (self.peak_none_mb - self.jac_mb)
+                or working <= CHUNK_BLOCKS * self.chunk_block_mb)
 
 
 @dataclass
@@ -200,7 +212,7 @@ def _chunk_check(wl: Workload, case: Case, strategy: str, dtype: str) -> ChunkCh
         return wl.torch_style(autojac, t, *consts)
 
     jac_mb = case.n_in * case.n_out * np.dtype(dtype).itemsize / MB
-    cc = ChunkCheck(case.label, f"vectorize=True {strategy}", chunk, jac_mb)
+    cc = ChunkCheck(case.label, f"vectorize=True {strategy}", chunk, jac_mb, rows)
     ref = reference64(wl, case)
     try:
         for size in (None, chunk):

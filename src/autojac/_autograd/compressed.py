@@ -14,6 +14,7 @@ import numpy as np
 
 from .._tensor import _make
 from .engine import run_backward, run_forward
+from .jacobian_blocks import numel
 from .sparsity import dependency_bitsets, nonzeros
 
 # The greedy colouring is a Python loop over the conflicts: above this many, not tried.
@@ -194,8 +195,7 @@ def dense_blocks(outputs: tuple, inputs: tuple, pat: Pattern, entries: np.ndarra
 def worth_trying(outputs: tuple, inputs: tuple) -> bool:
     """Whether finding the pattern (a pass of bitsets, 1/64 of an element per input) costs
     little next to the dense Jacobian: a large one, with many rows and many columns."""
-    m = sum(o._data.size for o in outputs)
-    n = sum(x._data.size for x in inputs)
+    m, n = numel(outputs), numel(inputs)
     if m * n < 1 << 16 or n > 8 * min(m, n):
         return False
     return all(t._data.dtype.kind == "f" for t in outputs + inputs)

@@ -57,8 +57,13 @@ def _wanted_edges(order: list[Node], targets: Sequence[Tensor] | None) -> dict[N
     outputs = {t.grad_fn for t in targets if t.grad_fn is not None}
     wanted: dict[Node, list[bool]] = {}
     for node in reversed(order):  # producers first
-        flags = [e is not None and (e[0] in wanted or id(e[0]) in leaves) for e in node.edges]
-        if any(flags) or node in outputs:
+        flags = []
+        found = False
+        for e in node.edges:
+            hit = e is not None and (e[0] in wanted or id(e[0]) in leaves)
+            flags.append(hit)
+            found = found or hit
+        if found or node in outputs:
             wanted[node] = flags
     return wanted
 

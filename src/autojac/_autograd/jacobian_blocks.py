@@ -46,6 +46,13 @@ def as_tuple(value: Any, arg_name: str, fn_name: str | None) -> tuple[bool, tupl
     return is_tuple, items
 
 
+def numel(tensors: tuple) -> int:
+    """The elements of all ``tensors`` together."""
+    if len(tensors) == 1:
+        return tensors[0]._data.size
+    return sum(t._data.size for t in tensors)
+
+
 def zeros(shape: tuple[int, ...], dtype: np.dtype) -> Tensor:
     return _make(np.zeros(shape, dtype=dtype), False, None)
 
@@ -168,7 +175,7 @@ def reverse_rows(
     outputs: tuple, inputs: tuple, create_graph: bool, strict: bool, block: int | None
 ) -> tuple:
     """J[i][j] from batched VJPs: for each output, blocks of basis cotangents."""
-    rows_per_pass = row_block(block, sum(x.numel() for x in inputs))
+    rows_per_pass = row_block(block, numel(inputs))
     jac = []
     for i, out in enumerate(outputs):
         n = out.numel()

@@ -389,7 +389,7 @@ def _sparse(outputs: tuple, inputs: tuple) -> tuple | None:
 
 
 def _inputs_smaller(inputs: tuple, outputs: tuple) -> bool:
-    return sum(x.numel() for x in inputs) < sum(o.numel() for o in outputs)
+    return jb.numel(inputs) < jb.numel(outputs)
 
 
 def _columns_over_graph(outputs: tuple, inputs: tuple, block: int | None,
