@@ -91,21 +91,11 @@ def dependency_bitsets(
 
 def nonzeros(bitsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(rows, cols)``: the set bits of ``bitsets`` (words, *shape), rows being the flat
-    positions in ``shape`` and cols the input indices (in no particular order)."""
+    positions in ``shape`` and cols the input indices."""
     flat = bitsets.reshape(bitsets.shape[0], -1)
     at = np.flatnonzero(flat)
     word, row = np.divmod(at, flat.shape[1])
-    left = flat.reshape(-1)[at]
-    base = word * WORD_BITS
-    rows, cols = [], []
-    while left.size:  # peel the lowest set bit of every word, as many times as bits are set
-        low = left & (~left + np.uint64(1))
-        rows.append(row)
-        cols.append(base + np.log2(low).astype(np.intp))
-        left = left ^ low
-        more = left != 0
-        if not more.all():
-            left, row, base = left[more], row[more], base[more]
-    if not rows:
-        return row, word
-    return np.concatenate(rows), np.concatenate(cols)
+    words = flat.reshape(-1)[at].astype("<u8")
+    bits = np.unpackbits(words.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
+    which, bit = np.divmod(np.flatnonzero(bits.view(bool)), WORD_BITS)
+    return row[which], word[which] * WORD_BITS + bit
