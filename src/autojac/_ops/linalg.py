@@ -107,6 +107,8 @@ def _matmul_forward(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             f"mat1 and mat2 shapes cannot be multiplied ({_rows(a)}x{a.shape[-1]} and "
             f"{b.shape[-2] if b.ndim > 1 else b.shape[0]}x{b.shape[-1] if b.ndim > 1 else 1})"
         )
+    if a.ndim > 2 and b.ndim == 2:  # a stack of matrices times one matrix: one GEMM
+        return np.matmul(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[-1:])
     return np.matmul(a, b)
 
 
