@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import autojac
+from autojac._autograd import compressed
 from autojac.autograd import forward_ad as fwAD
 from op_table import SAMPLES, Sample
 
@@ -239,5 +240,12 @@ def test_sparsity_pattern_holds_every_nonzero(sample: Sample) -> None:
     pattern = autojac.sparse.jacobian_sparsity(fn, tuple(xs)).toarray()
     assert pattern.shape == dense.shape
     assert not np.any((dense != 0) & ~pattern)
+    traced = [x.detach().requires_grad_() for x in xs]
+    out = fn(*traced)
+    for forward in (True, False):  # both directions of tracing, whichever the default
+        pat = compressed.pattern((out,), tuple(traced), forward)
+        found = np.zeros(dense.shape, dtype=bool)
+        found[pat.rows, pat.cols] = True
+        assert not np.any((dense != 0) & ~found), f"forward={forward}"
     coloured = autojac.sparse.jacobian(fn, tuple(xs)).toarray()
     np.testing.assert_allclose(coloured, dense, rtol=1e-12, atol=1e-12)

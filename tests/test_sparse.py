@@ -54,12 +54,22 @@ def test_pde_pattern_is_tridiagonal() -> None:
          np.kron(np.eye(2, dtype=bool), np.ones((2, 2), dtype=bool))),
         (lambda x: x.amax(dim=0), (2, 3), np.tile(np.eye(3, dtype=bool), 2)),
         (lambda x: x @ x, (2, 2), np.ones((4, 4), dtype=bool)),  # no rule: dense
+        (lambda x: x[[0, 0, 2]] * 2, (3,), np.eye(3, dtype=bool)[[0, 0, 2]]),
+        (lambda x: autojac.cat([x, x.expand(2, 2).reshape(-1)]), (2,),
+         np.vstack([np.eye(2, dtype=bool)] * 3)),
+        (lambda x: x.sum_to_size(1, 2), (3, 2), np.tile(np.eye(2, dtype=bool), 3)),
+        (lambda x: x.var(dim=0), (3, 2), np.tile(np.eye(2, dtype=bool), 3)),
     ],
-    ids=["cumsum", "flip-slice", "softmax", "amax", "matmul-dense"],
+    ids=["cumsum", "flip-slice", "softmax", "amax", "matmul-dense", "repeated-index",
+         "cat-expand", "sum_to", "var"],
 )
-def test_patterns_of_declared_rules(func, shape, expected) -> None:  # noqa: ANN001
-    x = autojac.randn(*shape, dtype=autojac.float64)
-    found = autojac.sparse.jacobian_sparsity(func, x).toarray()
+@pytest.mark.parametrize("forward", [True, False], ids=["forward", "backward"])
+def test_patterns_of_declared_rules(func, shape, expected, forward: bool) -> None:  # noqa: ANN001
+    x = autojac.randn(*shape, dtype=autojac.float64).requires_grad_()
+    out = func(x).reshape(-1)
+    pat = compressed.pattern((out,), (x,), forward)
+    found = np.zeros(pat.shape, dtype=bool)
+    found[pat.rows, pat.cols] = True
     np.testing.assert_array_equal(found, expected)
 
 
@@ -88,7 +98,7 @@ def test_banded_patterns_take_as_many_colours_as_their_bandwidth() -> None:
     assert colours.max() + 1 == 3
 
 
-def test_exp_reducer_takes_one_reverse_pass() -> None:
+def test_exp_reducer_is_traced_backward_and_takes_one_reverse_pass() -> None:
     x = autojac.randn(40, 40, dtype=autojac.float64).requires_grad_()
     out = exp_reducer(x)
     by_rows, colours = compressed.plan(compressed.pattern((out,), (x,)))
@@ -182,3 +192,15 @@ def test_default_jacobian_agrees_with_torch_on_a_large_sparse_function() -> None
     expected = torch.autograd.functional.jacobian(torch_pde, torch.tensor(u)).numpy()
     np.testing.assert_allclose(jacobian(pde, autojac.tensor(u)).numpy(), expected,
                                rtol=1e-15, atol=0)
+
+
+def test_a_large_separable_hessian_is_coloured_too() -> None:
+    x = autojac.randn(300, dtype=autojac.float64)
+
+    def f(v: autojac.Tensor) -> autojac.Tensor:
+        return (v**4).sum() + (v[1:] * v[:-1]).sum()
+
+    got = autojac.autograd.functional.hessian(f, x)
+    expected = np.diag(12 * x.numpy() ** 2) + np.eye(300, k=1) + np.eye(300, k=-1)
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-14, atol=0)
+    assert compressed.colour(*np.nonzero(expected), 300).max() + 1 == 3

@@ -15,7 +15,7 @@ import numpy as np
 from .._tensor import _make
 from .engine import run_backward, run_forward
 from .jacobian_blocks import numel
-from .sparsity import dependency_bitsets, nonzeros
+from .sparsity import dependency_bitsets, influence_bitsets, nonzeros
 
 # The greedy colouring is a Python loop over the conflicts: above this many, not tried.
 GREEDY_WORK_LIMIT = 1 << 22
@@ -40,31 +40,41 @@ def _starts(tensors: tuple) -> np.ndarray:
     return np.cumsum([0] + [t._data.size for t in tensors])
 
 
-def pattern(outputs: tuple, inputs: tuple) -> Pattern | None:
-    """The Jacobian's sparsity pattern from the recorded graph (None: not traceable)."""
-    bitsets = dependency_bitsets(outputs, inputs)
+def pattern(outputs: tuple, inputs: tuple, forward: bool | None = None) -> Pattern | None:
+    """The Jacobian's sparsity pattern from the recorded graph (None: not traceable),
+    traced ``forward`` (a bit per input) or backward (a bit per output); by default the
+    direction with fewer bits."""
+    row_starts, col_starts = _starts(outputs), _starts(inputs)
+    if forward is None:
+        forward = col_starts[-1] <= row_starts[-1]
+    if forward:
+        bitsets, starts = dependency_bitsets(outputs, inputs), row_starts
+    else:
+        bitsets, starts = influence_bitsets(outputs, inputs), col_starts
     if bitsets is None:
         return None
-    row_starts = _starts(outputs)
-    rows, cols = [], []
-    for start, b in zip(row_starts, bitsets):
+    places, bits = [], []
+    for start, b in zip(starts, bitsets):
         if b is not None:
-            r, c = nonzeros(b)
-            rows.append(r + start)
-            cols.append(c)
+            place, bit = nonzeros(b)
+            places.append(place + start)
+            bits.append(bit)
     empty = np.zeros(0, dtype=np.intp)
-    return Pattern(
-        np.concatenate(rows) if rows else empty,
-        np.concatenate(cols) if cols else empty,
-        row_starts,
-        _starts(inputs),
-    )
+    places = np.concatenate(places) if places else empty
+    bits = np.concatenate(bits) if bits else empty
+    rows, cols = (places, bits) if forward else (bits, places)
+    return Pattern(rows, cols, row_starts, col_starts)
 
 
 def _cyclic(groups: np.ndarray, members: np.ndarray, n: int, count: int) -> np.ndarray | None:
     """Colour ``member % count`` if no group holds two members of one colour."""
-    keys = np.sort(groups.astype(np.int64) * count + members % count)
-    return None if (keys[1:] == keys[:-1]).any() else np.arange(n) % count
+    keys = groups.astype(np.int64) * count + members % count
+    if keys.size and int(keys.max()) < 4 * keys.size + 1024:
+        clash = np.bincount(keys).max() > 1
+    else:
+        keys.sort()
+        clash = (keys[1:] == keys[:-1]).any()
+    return None if clash else np.arange(n) % count
 
 
 def _greedy(groups: np.ndarray, members: np.ndarray, n: int) -> np.ndarray:
@@ -193,10 +203,9 @@ def dense_blocks(outputs: tuple, inputs: tuple, pat: Pattern, entries: np.ndarra
 
 
 def worth_trying(outputs: tuple, inputs: tuple) -> bool:
-    """Whether finding the pattern (a pass of bitsets, 1/64 of an element per input) costs
-    little next to the dense Jacobian: a large one, with many rows and many columns."""
-    m, n = numel(outputs), numel(inputs)
-    if m * n < 1 << 16 or n > 8 * min(m, n):
+    """Whether finding the pattern (a pass of bitsets, 1/64 of an element per row or
+    column, whichever are fewer) costs little next to the dense Jacobian: a large one."""
+    if numel(outputs) * numel(inputs) < 1 << 16:
         return False
     return all(t._data.dtype.kind == "f" for t in outputs + inputs)
 

@@ -15,7 +15,7 @@ from . import grad_mode
 from .graph import Node
 
 
-def _topological_order(roots: list[Node]) -> list[Node]:
+def topological_order(roots: list[Node]) -> list[Node]:
     """Nodes reachable from ``roots``, every consumer before the nodes it feeds."""
     seen: set[Node] = set()
     post: list[Node] = []
@@ -44,7 +44,7 @@ def _topological_order(roots: list[Node]) -> list[Node]:
     return post
 
 
-def _key(t: Tensor) -> Any:
+def grad_key(t: Tensor) -> Any:
     """Where a tensor's gradient is found: its node output, or the leaf itself (by id)."""
     return (t.grad_fn, t._output_nr) if t.grad_fn is not None else id(t)
 
@@ -87,9 +87,9 @@ def run_backward(
     or only ``targets`` when given); otherwise return the gradients of ``targets`` (None
     where none flowed).
     """
-    order = _topological_order([r.grad_fn for r in roots if r.grad_fn is not None])
+    order = topological_order([r.grad_fn for r in roots if r.grad_fn is not None])
     wanted = _wanted_edges(order, targets)
-    captures: dict[Any, Any] = {} if targets is None else {_key(t): None for t in targets}
+    captures: dict[Any, Any] = {} if targets is None else {grad_key(t): None for t in targets}
     capture_nodes = {t.grad_fn for t in targets or () if t.grad_fn is not None}
     buffers: dict[Node, list[Any]] = {}
     leaf_grads: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, grad]
@@ -157,10 +157,10 @@ def run_backward(
             for t, g in retained:
                 _accumulate(t, g, create_graph)
             for t in targets or ():
-                if t.grad_fn is not None and captures[_key(t)] is not None:
-                    _accumulate(t, captures[_key(t)], create_graph)
+                if t.grad_fn is not None and captures[grad_key(t)] is not None:
+                    _accumulate(t, captures[grad_key(t)], create_graph)
         return None
-    return [captures[_key(t)] for t in targets]
+    return [captures[grad_key(t)] for t in targets]
 
 
 def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
@@ -189,11 +189,11 @@ def push_through(
     known: dict[Any, Any] = {}
 
     def key(t: Any) -> Any:
-        return _key(t) if isinstance(t, Tensor) else None
+        return grad_key(t) if isinstance(t, Tensor) else None
 
     for x, v in zip(inputs, values):
         known[key(x)] = v
-    order = _topological_order([o.grad_fn for o in outputs if o.grad_fn is not None])
+    order = topological_order([o.grad_fn for o in outputs if o.grad_fn is not None])
     for node in reversed(order):
         if not isinstance(node, OpNode):
             raise NotImplementedError(f"cannot push values forward through {node.name()}")

@@ -19,16 +19,16 @@ input's shape and broadcasts tangents up to the output's, so their rules need no
 pattern: which input elements each output element depends on, for sparsity detection
   (``_autograd.sparsity``): ``"pointwise"`` (the same position of each broadcast input;
   derived for ``elementwise`` ops), ``"moves"`` (the forward only copies, selects or zeroes
-  elements, so it is applied as is to the dependency bitsets; derived for linear views), or
-  ``rule(patterns, *params)`` on bitsets with one leading axis of words. Ops without one
-  are taken as dense: every output element depends on every input element.
+  elements, so it runs as is on bitsets, and on element positions for the reverse
+  direction; derived for linear views), or a ``PatternRule`` for single-input ops. Ops
+  without one are taken as dense: every output element depends on every input element.
 """
 
 from __future__ import annotations
 
 import dis
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -46,6 +46,16 @@ from .._backend import broadcast_view
 from .._tensor import Tensor, _make
 
 Rule = Callable[..., Any]
+
+
+class PatternRule(NamedTuple):
+    """A single-input op's dependency pattern on bitsets with a leading axis of words:
+    ``forward(bits, *params)`` gives the output's from the input's, ``reverse(bits, x,
+    *params)`` the input's (``x`` is the input array) from the output's."""
+
+    forward: Callable[..., np.ndarray]
+    reverse: Callable[..., np.ndarray]
+
 _grad_state = grad_mode.state
 _fw_state = fw.state
 
@@ -87,7 +97,7 @@ class Op:
         to_float: bool = False,
         n_out: int = 1,
         unview: Callable[..., Any] | None = None,
-        pattern: str | Callable[..., Any] | None = None,
+        pattern: str | PatternRule | None = None,
     ) -> None:
         self.name = name
         self.forward = forward
@@ -431,7 +441,10 @@ SUM_TO = Op(
     vjp=(lambda g, ans, x, shape, lead: expand_to(g, _trailing(x, len(shape) + lead), lead),),
     jvp="linear",
     saves=False,
-    pattern=lambda p, shape, lead: _reduce_to(np.bitwise_or.reduce, p, shape, lead),
+    pattern=PatternRule(
+        lambda bits, shape, lead: _reduce_to(np.bitwise_or.reduce, bits, shape, lead),
+        lambda bits, x, shape, lead: _broadcast_forward(bits, x.shape, lead),
+    ),
 )
 BROADCAST_TO = Op(
     "expand",

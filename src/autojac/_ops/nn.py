@@ -14,7 +14,7 @@ from ._registry import Op, apply, install
 from .elementwise import erf, logaddexp, where
 from .indexing import getitem, index_put
 from .linalg import matmul
-from .reduction import or_along
+from .reduction import ALONG
 
 
 def _softmax_forward(a: np.ndarray, dim: int) -> np.ndarray:
@@ -36,10 +36,10 @@ def _log_softmax_rule(g: Tensor, ans: Tensor, x: Tensor, dim: int) -> Tensor:
 
 
 SOFTMAX = Op("softmax", _softmax_forward, vjp=(_softmax_rule,), jvp=(_softmax_rule,),
-             to_float=True, pattern=or_along)
+             to_float=True, pattern=ALONG)
 LOG_SOFTMAX = Op("log_softmax", _log_softmax_forward, vjp=(_log_softmax_rule,),
                  jvp=(lambda t, ans, x, dim: t - (ans.exp() * t).sum(dim, keepdim=True),),
-                 to_float=True, pattern=or_along)
+                 to_float=True, pattern=ALONG)
 
 
 def _softmax_dim(input: Tensor, dim: int | None) -> int:

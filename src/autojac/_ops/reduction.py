@@ -12,7 +12,7 @@ import numpy as np
 
 from .._backend import broadcast_view
 from .._tensor import Tensor, _make, normalize_dim
-from ._registry import Op, apply, install
+from ._registry import Op, PatternRule, apply, install
 
 _MinMax = namedtuple("_MinMax", ["values", "indices"])
 
@@ -29,21 +29,31 @@ def reduction_dims(dim: Any, ndim: int) -> tuple[int, ...]:
     return tuple(out) if ndim else ()
 
 
-def or_reduce(bits: np.ndarray, dims: tuple, keepdim: bool, *_: Any) -> np.ndarray:
-    """The dependency bitsets of a reduction over ``dims``: the union of the reduced."""
-    return np.bitwise_or.reduce(bits, axis=dims, keepdims=keepdim)
-
-
-def or_along(bits: np.ndarray, dim: int) -> np.ndarray:
-    """The dependency bitsets of an op whose every output depends on its whole ``dim``."""
-    return np.broadcast_to(np.bitwise_or.reduce(bits, axis=dim, keepdims=True), bits.shape)
-
-
 def _unreduce_forward(g: np.ndarray, shape: tuple, dims: tuple, keepdim: bool) -> np.ndarray:
     if not keepdim and dims:
         kept = tuple(1 if i - len(shape) in dims else s for i, s in enumerate(shape))
         g = g.reshape(g.shape[: g.ndim - len(shape) + len(dims)] + kept)
     return broadcast_view(g, g.shape[: g.ndim - len(shape)] + tuple(shape))
+
+
+# dependency patterns: a reduction's output depends on the union of what it reduces, and
+# each reduced element influences what the output does
+REDUCED = PatternRule(
+    lambda bits, dims, keepdim, *_: np.bitwise_or.reduce(bits, axis=dims, keepdims=keepdim),
+    lambda bits, x, dims, keepdim, *_: _unreduce_forward(bits, x.shape, dims, keepdim),
+)
+MOMENTS = PatternRule(  # var/std: (dims, correction, keepdim)
+    lambda bits, dims, c, keepdim: REDUCED.forward(bits, dims, keepdim),
+    lambda bits, x, dims, c, keepdim: REDUCED.reverse(bits, x, dims, keepdim),
+)
+
+
+def _or_along(bits: np.ndarray, dim: int) -> np.ndarray:
+    return np.broadcast_to(np.bitwise_or.reduce(bits, axis=dim, keepdims=True), bits.shape)
+
+
+# softmax-like: every output along ``dim`` depends on the whole of ``dim``, and back
+ALONG = PatternRule(_or_along, lambda bits, x, dim: _or_along(bits, dim))
 
 
 # the adjoint of a sum: broadcast a reduced (co)tangent back over the reduced dims
@@ -86,7 +96,7 @@ SUM = Op(
     jvp="linear",
     saves=False,
     node_name=_sum_name,
-    pattern=or_reduce,
+    pattern=REDUCED,
 )
 MEAN = Op(
     "mean",
@@ -96,7 +106,7 @@ MEAN = Op(
     jvp="linear",
     saves=False,
     node_name=lambda inputs, params: "MeanBackward1" if params[2] else "MeanBackward0",
-    pattern=or_reduce,
+    pattern=REDUCED,
 )
 
 
@@ -155,7 +165,7 @@ def _extreme_op(name: str, forward: Any) -> Op:
             ).sum(dims, keepdim=keepdim),
         ),
         node_name=lambda inputs, params: params[2],
-        pattern=or_reduce,
+        pattern=REDUCED,
     )
 
 
@@ -248,7 +258,7 @@ LOGSUMEXP = Op(
     jvp=(lambda t, ans, x, dims, keepdim: (t * _softmax_weights(ans, x, dims, keepdim))
          .sum(dims, keepdim=keepdim),),
     to_float=True,
-    pattern=or_reduce,
+    pattern=REDUCED,
 )
 
 
@@ -268,7 +278,7 @@ VAR = Op(
          * (_centered_scale(x, dims, c) * 2),),
     jvp=(lambda t, ans, x, dims, c, keepdim: (t * _centered_scale(x, dims, c))
          .sum(dims, keepdim=keepdim) * 2,),
-    pattern=lambda bits, dims, c, keepdim: or_reduce(bits, dims, keepdim),
+    pattern=MOMENTS,
 )
 STD = Op(
     "std", lambda a, dims, c, keepdim: np.std(a, axis=dims, ddof=c, keepdims=keepdim),
@@ -276,7 +286,7 @@ STD = Op(
          * _centered_scale(x, dims, c),),
     jvp=(lambda t, ans, x, dims, c, keepdim: (t * _centered_scale(x, dims, c))
          .sum(dims, keepdim=keepdim) / ans,),
-    pattern=lambda bits, dims, c, keepdim: or_reduce(bits, dims, keepdim),
+    pattern=MOMENTS,
 )
 
 
@@ -393,7 +403,10 @@ CUMSUM = Op(
     vjp=(lambda g, ans, x, dim: apply(CUMSUM, (g.flip(dim),), (dim,)).flip(dim),),
     jvp="linear",
     saves=False,
-    pattern=lambda bits, dim: np.bitwise_or.accumulate(bits, axis=dim),
+    pattern=PatternRule(
+        lambda bits, dim: np.bitwise_or.accumulate(bits, axis=dim),
+        lambda bits, x, dim: np.flip(np.bitwise_or.accumulate(np.flip(bits, dim), axis=dim), dim),
+    ),
 )
 
 
