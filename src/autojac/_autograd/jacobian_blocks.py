@@ -128,7 +128,7 @@ class Block:
             if t is None:
                 size = self.in_numel if self.by_rows else self.out_numel
                 t = zeros((hi - lo, size), self.dtype)
-            self.pieces.append(t.reshape(hi - lo, -1))
+            self.pieces.append(t)
             return
         if t is None:
             return
@@ -154,10 +154,15 @@ class Block:
             return zeros(self.shape, self.dtype)
         from .._ops.shape import cat
 
-        whole = self.pieces[0] if len(self.pieces) == 1 else cat(self.pieces, 0)
+        if len(self.pieces) == 1:
+            whole = self.pieces[0]
+        else:
+            whole = cat([p.reshape(p._data.shape[0], -1) for p in self.pieces], 0)
         if whole.dtype.np != self.dtype:
             whole = whole.to(self.dtype)
-        return (whole if self.by_rows else whole.t()).reshape(self.shape)
+        if not self.by_rows:
+            whole = whole.reshape(whole._data.shape[0], -1).t()
+        return whole.reshape(self.shape)  # always: PyTorch's result is a view (ViewBackward0)
 
 
 def independent(i: int, j: int) -> RuntimeError:

@@ -532,7 +532,8 @@ def hessian(
         raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')
 
     def single_output(*inp: Tensor) -> Tensor:
-        return _scalar_output(func, inp, "hessian", strict).squeeze()
+        out = _scalar_output(func, inp, "hessian", strict)
+        return out if out._data.ndim == 0 else out.squeeze()
 
     def gradient(*inp: Tensor) -> tuple:
         if outer_jacobian_strategy == "forward-mode":
