@@ -204,3 +204,18 @@ def test_a_large_separable_hessian_is_coloured_too() -> None:
     expected = np.diag(12 * x.numpy() ** 2) + np.eye(300, k=1) + np.eye(300, k=-1)
     np.testing.assert_allclose(got.numpy(), expected, rtol=1e-14, atol=0)
     assert compressed.colour(*np.nonzero(expected), 300).max() + 1 == 3
+
+
+def test_patterns_too_crowded_for_any_cheap_colouring_are_given_up_early() -> None:
+    def f(x: autojac.Tensor, y: autojac.Tensor) -> tuple:
+        return x.exp() * y.sum(), (x[:, None] * y[None, :]).sin()
+
+    xs = (autojac.randn(50, dtype=autojac.float64).requires_grad_(),
+          autojac.randn(40, dtype=autojac.float64).requires_grad_())
+    outs = f(*xs)
+    full = compressed.pattern(outs, xs)
+    assert full is not None and full.rows.size == 50 * 41 + 2000 * 2
+    # rows of 41 inputs, and 67 rows per input on average: 22 colours cannot do
+    assert compressed.pattern(outs, xs, most=22) is None
+    assert compressed.pattern(outs, xs, most=41) is not None
+    assert_same(jacobian(f, xs), rows_jacobian(f, xs))

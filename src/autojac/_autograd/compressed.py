@@ -40,10 +40,13 @@ def _starts(tensors: tuple) -> np.ndarray:
     return np.cumsum([0] + [t._data.size for t in tensors])
 
 
-def pattern(outputs: tuple, inputs: tuple, forward: bool | None = None) -> Pattern | None:
-    """The Jacobian's sparsity pattern from the recorded graph (None: not traceable),
-    traced ``forward`` (a bit per input) or backward (a bit per output); by default the
-    direction with fewer bits."""
+def pattern(
+    outputs: tuple, inputs: tuple, forward: bool | None = None, most: int | None = None
+) -> Pattern | None:
+    """The Jacobian's sparsity pattern from the recorded graph, traced ``forward`` (a bit
+    per input) or backward (a bit per output); by default the direction with fewer bits.
+    None when the graph is not traceable, or when no colouring with at most ``most``
+    colours can exist."""
     row_starts, col_starts = _starts(outputs), _starts(inputs)
     if forward is None:
         forward = col_starts[-1] <= row_starts[-1]
@@ -53,6 +56,10 @@ def pattern(outputs: tuple, inputs: tuple, forward: bool | None = None) -> Patte
         bitsets, starts = influence_bitsets(outputs, inputs), col_starts
     if bitsets is None:
         return None
+    if most is not None:
+        across = col_starts[-1] if forward else row_starts[-1]
+        if _too_crowded([b for b in bitsets if b is not None], across, most):
+            return None
     places, bits = [], []
     for start, b in zip(starts, bitsets):
         if b is not None:
@@ -64,6 +71,18 @@ def pattern(outputs: tuple, inputs: tuple, forward: bool | None = None) -> Patte
     bits = np.concatenate(bits) if bits else empty
     rows, cols = (places, bits) if forward else (bits, places)
     return Pattern(rows, cols, row_starts, col_starts)
+
+
+def _too_crowded(bitsets: list[np.ndarray], across: int, most: int) -> bool:
+    """Whether both colourings need more than ``most`` colours, judged from the bit counts
+    of the traced side: its fullest line bounds one direction, the mean count of the lines
+    ``across`` it the other."""
+    counts = [np.bitwise_count(b).sum(axis=0, dtype=np.int64) for b in bitsets]
+    if not counts:
+        return False
+    fullest = max(int(c.max(initial=0)) for c in counts)
+    total = sum(int(c.sum()) for c in counts)
+    return fullest > most and total > most * across
 
 
 def _cyclic(groups: np.ndarray, members: np.ndarray, n: int, count: int) -> np.ndarray | None:
@@ -214,10 +233,11 @@ def sparse_jacobian(outputs: tuple, inputs: tuple) -> tuple | None:
     """The dense Jacobian blocks computed by colouring, or None where that does not pay
     (a dense pattern, an untraceable graph) or could differ from the row-by-row definition
     (non-finite entries, where PyTorch's rows may hold NaN in structural zeros)."""
-    pat = pattern(outputs, inputs)
+    most = min(numel(outputs), numel(inputs)) // 4
+    pat = pattern(outputs, inputs, most=most)
     if pat is None:
         return None
-    chosen = plan(pat, min(pat.shape) // 4)
+    chosen = plan(pat, most)
     if chosen is None:
         return None
     by_rows, colours = chosen
