@@ -23,6 +23,7 @@ __all__ = ["jacobian", "hessian", "vjp", "jvp", "hvp", "vhp"]
 
 _STRATEGIES = ("forward-mode", "reverse-mode")
 _UNCHUNKED = 1 << 62  # the block size of ``vectorize=True`` without ``chunk_size``
+_OWN_PASS = 32  # inputs with at least this many elements each get their own column passes
 
 
 # -- argument handling (PyTorch's checks and messages)
@@ -395,13 +396,16 @@ def _inputs_smaller(inputs: tuple, outputs: tuple) -> bool:
 def _columns_over_graph(outputs: tuple, inputs: tuple, block: int | None,
                         create_graph: bool) -> tuple | None:
     """J from blocks of basis tangents pushed through the recorded graph (linearized
-    forward mode); None if the graph holds a node without a jvp rule (a custom Function)."""
+    forward mode); None if the graph holds a node without a jvp rule (a custom Function).
+    Inputs of some size get passes of their own, so that no pass carries the other inputs'
+    blocks of zero tangents through the ops that combine them."""
     from .._autograd.engine import run_forward
 
     columns = jb.Columns(inputs, create_graph, False)
+    per_input = len(inputs) > 1 and min(x._data.size for x in inputs) >= _OWN_PASS
     try:
         with grad_mode.set_grad_enabled(create_graph):
-            for parts in jb.column_blocks(inputs, block, per_input=False):
+            for parts in jb.column_blocks(inputs, block, per_input):
                 seeds = jb.seeds_for(inputs, parts)
                 columns.add(parts, outputs, run_forward(outputs, inputs, seeds, create_graph))
     except NotImplementedError:
