@@ -113,6 +113,18 @@ def _greedy(groups: np.ndarray, members: np.ndarray, n: int) -> np.ndarray:
     return np.asarray(colours, dtype=np.intp)
 
 
+def _cyclic_fit(groups: np.ndarray, members: np.ndarray, n: int, fewest: int) -> np.ndarray | None:
+    """The first cyclic colouring that fits from ``fewest`` colours on (banded and block
+    patterns in their natural order), if one does within a few."""
+    if fewest == 1:  # no group holds two members: one colour, nothing to check
+        return np.zeros(n, dtype=np.intp)
+    for count in range(fewest, fewest + 3):
+        colours = _cyclic(groups, members, n, count)
+        if colours is not None:
+            return colours
+    return None
+
+
 def colour(
     groups: np.ndarray, members: np.ndarray, n: int, most: int | None = None
 ) -> np.ndarray | None:
@@ -125,11 +137,8 @@ def colour(
     fewest = int(sizes.max())
     if most is not None and fewest > most:
         return None
-    for count in range(fewest, fewest + 3):  # banded and block patterns, in their order
-        colours = _cyclic(groups, members, n, count)
-        if colours is not None:
-            break
-    else:
+    colours = _cyclic_fit(groups, members, n, fewest)
+    if colours is None:
         if int(np.square(sizes, dtype=np.int64).sum()) > GREEDY_WORK_LIMIT:
             return None
         colours = _greedy(groups, members, n)
@@ -176,11 +185,14 @@ def values(outputs: tuple, inputs: tuple, pat: Pattern, by_rows: bool,
                 if o._rg]
         grads = run_backward([o for o, _ in live], [s for _, s in live], retain_graph=True,
                              create_graph=False, targets=list(inputs), accumulate=False)
-        products = _flat(grads, inputs, count)
-        return products[colours[pat.rows], pat.cols]
+        return _read(_flat(grads, inputs, count), colours[pat.rows], pat.cols)
     tangents = run_forward(outputs, inputs, _seeds(inputs, pat.col_starts, colours, count))
-    products = _flat(tangents, outputs, count)
-    return products[colours[pat.cols], pat.rows]
+    return _read(_flat(tangents, outputs, count), colours[pat.cols], pat.rows)
+
+
+def _read(products: np.ndarray, colour_of: np.ndarray, place: np.ndarray) -> np.ndarray:
+    """``products[colour_of, place]``, gathered through the flat index (faster)."""
+    return products.reshape(-1)[colour_of * products.shape[1] + place]
 
 
 def plan(pat: Pattern, most: int | None = None) -> tuple[bool, np.ndarray] | None:
