@@ -219,3 +219,29 @@ def test_patterns_too_crowded_for_any_cheap_colouring_are_given_up_early() -> No
     assert compressed.pattern(outs, xs, most=22) is None
     assert compressed.pattern(outs, xs, most=41) is not None
     assert_same(jacobian(f, xs), rows_jacobian(f, xs))
+
+
+def test_plans_are_reused_for_graphs_of_the_same_structure_only(monkeypatch) -> None:  # noqa: ANN001
+    traced = []
+    original = compressed.pattern
+
+    def counted(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        traced.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(compressed, "pattern", counted)
+    compressed._plans.clear()
+
+    def permuted_squares(index: np.ndarray):  # noqa: ANN202
+        return lambda x: x[index] ** 2
+
+    x = autojac.randn(300, dtype=autojac.float64)
+    first, second = np.arange(300)[::-1].copy(), np.roll(np.arange(300), 7)
+    for index in (first, first, second, first):
+        f = permuted_squares(index)
+        assert_same(jacobian(f, x), rows_jacobian(f, x))
+    assert len(traced) == 2  # once per distinct index array
+    for n in (300, 300, 301):  # other values, same structure: reused; another size: not
+        u = autojac.randn(n, dtype=autojac.float64)
+        assert_same(jacobian(pde, u), rows_jacobian(pde, u))
+    assert len(traced) == 4

@@ -8,6 +8,7 @@ colours is used; every entry is then read off the compressed product at its own 
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,10 +16,14 @@ import numpy as np
 from .._tensor import _make
 from .engine import run_backward, run_forward
 from .jacobian_blocks import numel
-from .sparsity import dependency_bitsets, influence_bitsets, nonzeros
+from .sparsity import dependency_bitsets, influence_bitsets, nonzeros, structure_key
 
 # The greedy colouring is a Python loop over the conflicts: above this many, not tried.
 GREEDY_WORK_LIMIT = 1 << 22
+# Plans kept for graphs of the same structure (a Newton loop calls jacobian on one function),
+# those of patterns up to this many nonzeros.
+PLANS_KEPT = 16
+PLAN_NONZEROS_KEPT = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -241,18 +246,35 @@ def worth_trying(outputs: tuple, inputs: tuple) -> bool:
     return all(t._data.dtype.kind == "f" for t in outputs + inputs)
 
 
+_plans: OrderedDict[tuple, tuple | None] = OrderedDict()
+
+
+def _planned(outputs: tuple, inputs: tuple) -> tuple | None:
+    """``(pattern, by_rows, colours)`` for the default Jacobian (None: not worth it),
+    remembered for graphs of the same structure, which have the same pattern."""
+    key = structure_key(outputs, inputs)
+    if key is not None and key in _plans:
+        _plans.move_to_end(key)
+        return _plans[key]
+    most = min(numel(outputs), numel(inputs)) // 4
+    pat = pattern(outputs, inputs, most=most)
+    chosen = None if pat is None else plan(pat, most)
+    found = None if chosen is None else (pat, *chosen)
+    if key is not None and (pat is None or pat.rows.size <= PLAN_NONZEROS_KEPT):
+        _plans[key] = found
+        if len(_plans) > PLANS_KEPT:
+            _plans.popitem(last=False)
+    return found
+
+
 def sparse_jacobian(outputs: tuple, inputs: tuple) -> tuple | None:
     """The dense Jacobian blocks computed by colouring, or None where that does not pay
     (a dense pattern, an untraceable graph) or could differ from the row-by-row definition
     (non-finite entries, where PyTorch's rows may hold NaN in structural zeros)."""
-    most = min(numel(outputs), numel(inputs)) // 4
-    pat = pattern(outputs, inputs, most=most)
-    if pat is None:
-        return None
-    chosen = plan(pat, most)
+    chosen = _planned(outputs, inputs)
     if chosen is None:
         return None
-    by_rows, colours = chosen
+    pat, by_rows, colours = chosen
     entries = values(outputs, inputs, pat, by_rows, colours)
     if not np.isfinite(entries).all():
         return None

@@ -187,6 +187,56 @@ def influence_bitsets(
     return [known.get(grad_key(x)) for x in inputs]
 
 
+def _frozen(value: Any) -> Any:
+    """``value`` (an op's params) as a hashable key that equals for equal params."""
+    if isinstance(value, np.ndarray):
+        return ("array", value.shape, value.dtype.str, value.tobytes())
+    if isinstance(value, (tuple, list)):
+        return (type(value).__name__,) + tuple(_frozen(v) for v in value)
+    if isinstance(value, slice):
+        return ("slice", value.start, value.stop, value.step)
+    if isinstance(value, np.dtype):
+        return ("dtype", value.str)
+    hash(value)  # anything else must be hashable as it is (TypeError otherwise)
+    return value
+
+
+def structure_key(outputs: Sequence[Tensor], inputs: Sequence[Tensor]) -> tuple | None:
+    """A key of everything the dependency pattern depends on: each recorded op with its
+    params and input shapes, how the nodes connect, and where inputs and outputs sit.
+    Equal keys give equal patterns; None when the graph has a node that is not an op or
+    params that cannot be keyed."""
+    from .._ops._registry import OpNode
+
+    order = topological_order([o.grad_fn for o in outputs if o.grad_fn is not None])
+    number = {node: k for k, node in enumerate(order)}
+    leaf = {id(x): j for j, x in enumerate(inputs)}
+
+    def source(t: Any, nr: int = 0) -> Any:
+        if isinstance(t, Tensor):
+            return ("leaf", leaf.get(id(t)))
+        return number[t], nr
+
+    nodes = []
+    try:
+        for node in order:
+            if not isinstance(node, OpNode):
+                return None
+            nodes.append((
+                node.op,
+                _frozen(node.params),
+                tuple(x._data.shape if isinstance(x, Tensor) else x is None for x in node.inputs),
+                tuple(None if e is None else source(*e) for e in node.edges),
+            ))
+    except TypeError:
+        return None
+    ends = tuple(
+        source(o.grad_fn, o._output_nr) if o.grad_fn is not None else ("leaf", leaf.get(id(o)))
+        for o in outputs
+    )
+    return tuple(x._data.shape for x in inputs), tuple(nodes), ends
+
+
 # Above this many nonzero words, their lowest set bits are peeled off all at once (up to
 # PEELS rounds); the words left are unpacked bit by bit.
 UNPACK_WORDS = 1024
