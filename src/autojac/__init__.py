@@ -3,6 +3,11 @@
 Example:
     >>> import autojac as torch
     >>> torch.autograd.functional.jacobian(lambda x: x.exp().sum(dim=1), torch.ones(2, 2))
+    tensor([[[2.7183, 2.7183],
+             [0.0000, 0.0000]],
+    <BLANKLINE>
+            [[0.0000, 0.0000],
+             [2.7183, 2.7183]]])
 """
 # isort: skip_file  (the op table must be imported before the modules built on it)
 

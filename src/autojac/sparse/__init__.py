@@ -80,7 +80,7 @@ def jacobian(func: Callable[..., Any], inputs: Any) -> Any:
     Example:
         >>> def f(x):
         ...     return x ** 2
-        >>> jacobian(f, autojac.tensor([1.0, 2.0, 3.0])).toarray()
+        >>> jacobian(f, autojac.tensor([1.0, 2.0, 3.0], dtype=autojac.float64)).toarray()
         array([[2., 0., 0.],
                [0., 4., 0.],
                [0., 0., 6.]])
