@@ -73,6 +73,45 @@ def test_patterns_of_declared_rules(func, shape, expected, forward: bool) -> Non
     np.testing.assert_array_equal(found, expected)
 
 
+def residual_in_place(u: autojac.Tensor) -> autojac.Tensor:
+    """A residual written NumPy-style: interior stencil and boundary rows assigned."""
+    r = autojac.zeros_like(u)
+    r[1:-1] = u[:-2] - 2 * u[1:-1] + u[2:] + u[1:-1] ** 3
+    r[0] = u[0]
+    r[-1] = u[-1] - 1
+    return r
+
+
+@pytest.mark.parametrize("forward", [True, False], ids=["forward", "backward"])
+def test_assignments_and_fills_keep_the_pattern_exact(forward: bool) -> None:
+    def filled(x: autojac.Tensor) -> autojac.Tensor:
+        y = x.clone()
+        y.zero_()
+        y[1:] = x[:-1]
+        return y
+
+    for func, expected in (
+        (residual_in_place, np.eye(6, dtype=bool) | np.eye(6, k=1, dtype=bool)
+         | np.eye(6, k=-1, dtype=bool)),
+        (filled, np.eye(6, k=-1, dtype=bool)),
+    ):
+        if func is residual_in_place:
+            expected[0, 1] = expected[-1, -2] = False
+        x = autojac.randn(6, dtype=autojac.float64).requires_grad_()
+        pat = compressed.pattern((func(x),), (x,), forward)
+        found = np.zeros(pat.shape, dtype=bool)
+        found[pat.rows, pat.cols] = True
+        np.testing.assert_array_equal(found, expected)
+
+
+def test_a_large_in_place_residual_is_coloured() -> None:
+    u = autojac.randn(400, dtype=autojac.float64)
+    ur = u.detach().requires_grad_()
+    out = residual_in_place(ur)
+    assert compressed.plan(compressed.pattern((out,), (ur,)))[1].max() + 1 == 3
+    assert_same(jacobian(residual_in_place, u), rows_jacobian(residual_in_place, u))
+
+
 def _valid(groups: np.ndarray, members: np.ndarray, colours: np.ndarray) -> bool:
     pairs = {(g, colours[m]) for g, m in zip(groups.tolist(), members.tolist())}
     return len(pairs) == groups.size and (colours[members] >= 0).all()

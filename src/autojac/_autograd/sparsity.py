@@ -178,8 +178,6 @@ def influence_bitsets(
             continue
         if not isinstance(node, OpNode):
             return None
-        if node.n_out > 1:  # multi-output ops have no pattern rule: dense
-            outs = [b for b in outs if b is not None]
         for edge, bits in zip(node.edges, _backward_step(node, outs, words)):
             if edge is not None and bits is not None:
                 target = edge[0]

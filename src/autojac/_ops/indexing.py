@@ -194,6 +194,7 @@ INDEX_PUT = Op(
     vjp=(_put_x_rule, _put_v_rule),
     jvp="linear",
     saves=False,
+    pattern="moves",
     node_name=lambda inputs, params: (
         "IndexPutBackward0" if _has_advanced(params[0]) else "CopySlices"
     ),

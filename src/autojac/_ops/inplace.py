@@ -17,7 +17,7 @@ import numpy as np
 from .._autograd import forward_ad as fw
 from .._autograd import grad_mode
 from .._tensor import Tensor, _make, scalar_type_name
-from ._registry import Op, OpNode, apply, install
+from ._registry import Op, OpNode, PatternRule, apply, install
 from .indexing import index_put
 
 _OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a "
@@ -122,12 +122,19 @@ def _setitem(self: Tensor, index: Any, value: Any) -> None:
     inplace(self, lambda old, v: index_put(old, index, v), value, as_view=True)
 
 
+# a filled tensor depends on none of what it held
+_DEPENDS_ON_NOTHING = PatternRule(
+    lambda bits, value: np.zeros_like(bits),
+    lambda bits, x, value: np.zeros(bits.shape[:1] + x.shape, bits.dtype),
+)
+
+
 def _zeros_like(g: Tensor, *_: Any) -> Tensor:
     return _make(np.zeros_like(g._data), False, None)
 
 
 FILL = Op("fill", lambda a, value: np.full_like(a, value), vjp=(_zeros_like,),
-          jvp=(_zeros_like,), node_name=lambda inputs, params: (
+          jvp=(_zeros_like,), pattern=_DEPENDS_ON_NOTHING, node_name=lambda inputs, params: (
               "ZeroBackward0" if params[0] == 0 else "FillBackward0"))
 
 
