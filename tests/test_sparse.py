@@ -18,6 +18,9 @@ def pde(u: autojac.Tensor) -> autojac.Tensor:
     return autojac.cat([z, u[:-1]]) - 2 * u + autojac.cat([u[1:], z]) + u**3
 
 
+_BANDED = autojac.tensor(np.diag([2.0, 3, 4, 5]) + np.diag([1.0, 1, 1], 1))
+
+
 def exp_reducer(x: autojac.Tensor) -> autojac.Tensor:
     return x.exp().sum(dim=1)
 
@@ -53,14 +56,20 @@ def test_pde_pattern_is_tridiagonal() -> None:
         (lambda x: autojac.softmax(x, dim=1).reshape(-1), (2, 2),
          np.kron(np.eye(2, dtype=bool), np.ones((2, 2), dtype=bool))),
         (lambda x: x.amax(dim=0), (2, 3), np.tile(np.eye(3, dtype=bool), 2)),
-        (lambda x: x @ x, (2, 2), np.ones((4, 4), dtype=bool)),  # no rule: dense
+        (lambda x: x @ x, (2, 2), np.array(  # out[i, j] reads row i and column j of x
+            [[1, 1, 1, 0], [1, 1, 0, 1], [1, 0, 1, 1], [0, 1, 1, 1]], dtype=bool)),
+        (lambda x: autojac.linalg.det(x).reshape(1), (2, 2),  # no rule: dense
+         np.ones((1, 4), dtype=bool)),
+        (lambda x: _BANDED @ x, (4,), _BANDED != 0),
+        (lambda x: (x @ _BANDED)[1:], (4,), (_BANDED != 0).T[1:]),
         (lambda x: x[[0, 0, 2]] * 2, (3,), np.eye(3, dtype=bool)[[0, 0, 2]]),
         (lambda x: autojac.cat([x, x.expand(2, 2).reshape(-1)]), (2,),
          np.vstack([np.eye(2, dtype=bool)] * 3)),
         (lambda x: x.sum_to_size(1, 2), (3, 2), np.tile(np.eye(2, dtype=bool), 3)),
         (lambda x: x.var(dim=0), (3, 2), np.tile(np.eye(2, dtype=bool), 3)),
     ],
-    ids=["cumsum", "flip-slice", "softmax", "amax", "matmul-dense", "repeated-index",
+    ids=["cumsum", "flip-slice", "softmax", "amax", "matmul", "det-dense", "banded-matvec",
+         "vecmat-banded", "repeated-index",
          "cat-expand", "sum_to", "var"],
 )
 @pytest.mark.parametrize("forward", [True, False], ids=["forward", "backward"])
@@ -284,3 +293,17 @@ def test_plans_are_reused_for_graphs_of_the_same_structure_only(monkeypatch) -> 
         u = autojac.randn(n, dtype=autojac.float64)
         assert_same(jacobian(pde, u), rows_jacobian(pde, u))
     assert len(traced) == 4
+
+
+def test_products_with_banded_matrices_are_coloured_and_keyed_by_their_zeros() -> None:
+    n = 400
+    u = autojac.randn(n, dtype=autojac.float64)
+    for k, colours in ((1, 3), (3, 4), (1, 3)):  # the plan for k=1 must not serve k=3
+        a = autojac.tensor(np.eye(n) * -2 + np.eye(n, k=k) + np.eye(n, k=-k))
+
+        def f(v: autojac.Tensor, a: autojac.Tensor = a) -> autojac.Tensor:
+            return a @ v + v**3
+
+        assert_same(jacobian(f, u), rows_jacobian(f, u))
+        ur = u.detach().requires_grad_()
+        assert compressed._planned((f(ur),), (ur,))[2].max() + 1 == colours

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .._ops._registry import OpNode, ZerosPatternRule
 from .._tensor import Tensor
 from .engine import grad_key, push_through, topological_order
 
@@ -63,6 +64,11 @@ def _everything(bitsets: list[np.ndarray], words: int) -> np.ndarray:
     )
 
 
+def _arrays(node: Any) -> list[np.ndarray | None]:
+    """The values of a node's inputs (None: not a tensor)."""
+    return [x._data if isinstance(x, Tensor) else None for x in node.inputs]
+
+
 def _filled(bitsets: list[Any], inputs: Sequence[Any], words: int) -> list[Any]:
     """Zero bitsets for tensor inputs without any; constants as the jvp rules see them."""
     return [
@@ -81,7 +87,11 @@ def _forward_step(words: int) -> Any:
         rule = op.pattern
         if rule == "pointwise":
             return (_union([b for b in bitsets if b is not None], answers[0].shape),)
-        if rule is None:
+        if isinstance(rule, ZerosPatternRule):
+            out = rule.forward(bitsets, _arrays(node))
+            if out is not None:
+                return (out,)
+        if rule is None or isinstance(rule, ZerosPatternRule):
             every = _everything([b for b in bitsets if b is not None], words)
             return tuple(_union([every], a.shape) for a in answers)
         fn = op.forward if rule == "moves" else rule.forward
@@ -139,7 +149,11 @@ def _backward_step(node: Any, outs: list[np.ndarray | None], words: int) -> list
         ]
     if rule == "moves":
         return _moved_back(node, present[0], words)
-    if rule is None:
+    if isinstance(rule, ZerosPatternRule):
+        back = rule.reverse(present[0], _arrays(node))
+        if back is not None:
+            return back
+    if rule is None or isinstance(rule, ZerosPatternRule):
         every = _everything(present, words)
         return [_union([every], x._data.shape) if isinstance(x, Tensor) else None
                 for x in inputs]
@@ -162,8 +176,6 @@ def influence_bitsets(
 ) -> list[np.ndarray | None] | None:
     """Each input's bitsets over the outputs' joint flat index, ``(words,) + shape``
     (None: influences no output); None when the graph holds a node that is not an op."""
-    from .._ops._registry import OpNode
-
     words = words_for(sum(o._data.size for o in outputs))
     known: dict[Any, np.ndarray] = {}
 
@@ -199,13 +211,18 @@ def _frozen(value: Any) -> Any:
     return value
 
 
+def _zeros_key(node: Any) -> Any:
+    """Where the inputs of a node whose pattern reads them are zero (else nothing)."""
+    if not isinstance(node.op.pattern, ZerosPatternRule):
+        return None
+    return tuple(None if a is None else np.packbits(a != 0).tobytes() for a in _arrays(node))
+
+
 def structure_key(outputs: Sequence[Tensor], inputs: Sequence[Tensor]) -> tuple | None:
     """A key of everything the dependency pattern depends on: each recorded op with its
     params and input shapes, how the nodes connect, and where inputs and outputs sit.
     Equal keys give equal patterns; None when the graph has a node that is not an op or
     params that cannot be keyed."""
-    from .._ops._registry import OpNode
-
     order = topological_order([o.grad_fn for o in outputs if o.grad_fn is not None])
     number = {node: k for k, node in enumerate(order)}
     leaf = {id(x): j for j, x in enumerate(inputs)}
@@ -225,6 +242,7 @@ def structure_key(outputs: Sequence[Tensor], inputs: Sequence[Tensor]) -> tuple 
                 _frozen(node.params),
                 tuple(x._data.shape if isinstance(x, Tensor) else x is None for x in node.inputs),
                 tuple(None if e is None else source(*e) for e in node.edges),
+                _zeros_key(node),
             ))
     except TypeError:
         return None

@@ -20,8 +20,9 @@ pattern: which input elements each output element depends on, for sparsity detec
   (``_autograd.sparsity``): ``"pointwise"`` (the same position of each broadcast input;
   derived for ``elementwise`` ops), ``"moves"`` (the forward only copies, selects or zeroes
   elements, so it runs as is on bitsets, and on element positions for the reverse
-  direction; derived for linear views), or a ``PatternRule`` for single-input ops. Ops
-  without one are taken as dense: every output element depends on every input element.
+  direction; derived for linear views), a ``PatternRule`` for single-input ops, or a
+  ``ZerosPatternRule`` that reads where the inputs are zero. Ops without one are taken as
+  dense: every output element depends on every input element.
 """
 
 from __future__ import annotations
@@ -55,6 +56,16 @@ class PatternRule(NamedTuple):
 
     forward: Callable[..., np.ndarray]
     reverse: Callable[..., np.ndarray]
+
+
+class ZerosPatternRule(NamedTuple):
+    """A pattern that also depends on where the inputs' values are zero (a product with a
+    banded matrix): ``forward(bitsets, arrays)`` and ``reverse(bits, arrays)`` get every
+    input's bitsets (None: none) and values (None: not a tensor), and give the output's,
+    or the inputs', bitsets; None where the op is to be taken as dense."""
+
+    forward: Callable[..., np.ndarray | None]
+    reverse: Callable[..., list[np.ndarray | None] | None]
 
 _grad_state = grad_mode.state
 _fw_state = fw.state
@@ -97,7 +108,7 @@ class Op:
         to_float: bool = False,
         n_out: int = 1,
         unview: Callable[..., Any] | None = None,
-        pattern: str | PatternRule | None = None,
+        pattern: str | PatternRule | ZerosPatternRule | None = None,
     ) -> None:
         self.name = name
         self.forward = forward

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
-from ._registry import Op, apply, expand_to, install, sum_to
+from ._registry import Op, ZerosPatternRule, apply, expand_to, install, sum_to
 
 
 def _pad(t: Tensor, primal_shape: tuple[int, ...], ndim: int) -> Tensor:
@@ -116,6 +116,65 @@ def _rows(a: np.ndarray) -> int:
     return int(np.prod(a.shape[:-1])) if a.ndim > 1 else 1
 
 
+# -- dependency pattern: out[i, j] depends on x[i, k] where y[k, j] != 0, and on y[k, j]
+# where x[i, k] != 0 (matrices and vectors, no batch dims; larger products count as dense)
+_PATTERN_GATHER_LIMIT = 1 << 24  # words gathered at most, else dense
+
+
+def _or_product(bits: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
+    """``out[..., j] = OR of bits[..., k] over k with mask[k, j]``: bits (words, m, k) and a
+    boolean mask (k, n) give (words, m, n); None when that would gather too much."""
+    j_of, k_of = np.nonzero(mask.T)  # sorted by j
+    if bits[..., :1].size * k_of.size > _PATTERN_GATHER_LIMIT:
+        return None
+    out = np.zeros(bits.shape[:-1] + mask.shape[1:], dtype=np.uint64)
+    if k_of.size:
+        starts = np.flatnonzero(np.diff(j_of, prepend=-1))
+        out[..., j_of[starts]] = np.bitwise_or.reduceat(bits[..., k_of], starts, axis=-1)
+    return out
+
+
+def _as_matrices(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """``x`` and ``y`` as matrices (a vector x as a row, y as a column); None with batches."""
+    if x.ndim > 2 or y.ndim > 2:
+        return None
+    return x.reshape(1, -1) if x.ndim == 1 else x, y.reshape(-1, 1) if y.ndim == 1 else y
+
+
+def _matmul_pattern(bitsets: list, arrays: list) -> np.ndarray | None:
+    mats = _as_matrices(*arrays)
+    if mats is None:
+        return None
+    (x, y), (bx, by) = mats, bitsets
+    words = (bx if bx is not None else by).shape[0]
+    out = np.zeros((words, x.shape[0], y.shape[1]), dtype=np.uint64)
+    if bx is not None:
+        part = _or_product(bx.reshape((words,) + x.shape), y != 0)
+        if part is None:
+            return None
+        out |= part
+    if by is not None:
+        part = _or_product(by.reshape((words,) + y.shape).swapaxes(1, 2), (x != 0).T)
+        if part is None:
+            return None
+        out |= part.swapaxes(1, 2)
+    return out.reshape((words,) + arrays[0].shape[:-1] + arrays[1].shape[1:])
+
+
+def _matmul_pattern_back(bits: np.ndarray, arrays: list) -> list | None:
+    mats = _as_matrices(*arrays)
+    if mats is None:
+        return None
+    x, y = mats
+    out = bits.reshape((bits.shape[0], x.shape[0], y.shape[1]))
+    to_x = _or_product(out, (y != 0).T)  # (words, m, k)
+    to_y = _or_product(out.swapaxes(1, 2), x != 0)  # (words, n, k)
+    if to_x is None or to_y is None:
+        return None
+    return [to_x.reshape(bits.shape[:1] + arrays[0].shape),
+            to_y.swapaxes(1, 2).reshape(bits.shape[:1] + arrays[1].shape)]
+
+
 MATMUL = Op(
     "matmul",
     _matmul_forward,
@@ -123,7 +182,9 @@ MATMUL = Op(
     jvp=(_jvp_x, _jvp_y),
     promote=True,
     node_name=_matmul_name,
+    pattern=ZerosPatternRule(_matmul_pattern, _matmul_pattern_back),
 )
+
 
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:
