@@ -124,9 +124,9 @@ _PATTERN_GATHER_LIMIT = 1 << 24  # words gathered at most, else dense
 def _or_product(bits: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
     """``out[..., j] = OR of bits[..., k] over k with mask[k, j]``: bits (words, m, k) and a
     boolean mask (k, n) give (words, m, n); None when that would gather too much."""
-    j_of, k_of = np.nonzero(mask.T)  # sorted by j
-    if bits[..., :1].size * k_of.size > _PATTERN_GATHER_LIMIT:
+    if bits[..., :1].size * np.count_nonzero(mask) > _PATTERN_GATHER_LIMIT:
         return None
+    j_of, k_of = np.nonzero(mask.T)  # sorted by j
     out = np.zeros(bits.shape[:-1] + mask.shape[1:], dtype=np.uint64)
     if k_of.size:
         starts = np.flatnonzero(np.diff(j_of, prepend=-1))
