@@ -104,6 +104,8 @@ def vjp_block(out: Tensor, inputs: tuple, seeds: Tensor, create_graph: bool) -> 
 
 def spans(n: int, size: int) -> list[tuple[int, int]]:
     """``(start, stop)`` pairs covering ``range(n)`` in steps of ``size``."""
+    if 0 < n <= size:
+        return [(0, n)]
     size = max(1, size)
     return [(a, min(a + size, n)) for a in range(0, n, size)]
 
@@ -112,6 +114,8 @@ class Block:
     """One Jacobian block J[i][j], filled a block of rows (reverse mode) or of columns
     (forward mode) at a time: straight into one preallocated array, or, when the result
     must be differentiable, from tensors joined at the end."""
+
+    __slots__ = ("shape", "out_numel", "in_numel", "dtype", "by_rows", "pieces", "array")
 
     def __init__(
         self, out: Tensor, x: Tensor, dtype: np.dtype, by_rows: bool, differentiable: bool
