@@ -269,6 +269,19 @@ def test_patterns_too_crowded_for_any_cheap_colouring_are_given_up_early() -> No
     assert_same(jacobian(f, xs), rows_jacobian(f, xs))
 
 
+def test_outputs_are_coloured_on_their_own_when_another_one_is_dense() -> None:
+    def f(x: autojac.Tensor, y: autojac.Tensor) -> tuple:
+        return x.exp() * y.sum(), (x[:, None] * y[None, :]).sin()
+
+    xs = (autojac.randn(50, dtype=autojac.float64).requires_grad_(),
+          autojac.randn(40, dtype=autojac.float64).requires_grad_())
+    [(which, _, by_rows, colours)] = compressed._planned(f(*xs), xs)
+    assert which == (1,) and not by_rows and colours.max() + 1 == 2  # x's and y's columns
+    for strategy in ("reverse-mode", "auto"):
+        got = jacobian(f, tuple(x.detach() for x in xs), strategy=strategy)
+        assert_same(got, rows_jacobian(f, tuple(x.detach() for x in xs)))
+
+
 def test_plans_are_reused_for_graphs_of_the_same_structure_only(monkeypatch) -> None:  # noqa: ANN001
     traced = []
     original = compressed.pattern
@@ -306,4 +319,5 @@ def test_products_with_banded_matrices_are_coloured_and_keyed_by_their_zeros() -
 
         assert_same(jacobian(f, u), rows_jacobian(f, u))
         ur = u.detach().requires_grad_()
-        assert compressed._planned((f(ur),), (ur,))[2].max() + 1 == colours
+        [(_, _, _, found)] = compressed._planned((f(ur),), (ur,))
+        assert found.max() + 1 == colours

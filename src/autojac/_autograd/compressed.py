@@ -246,36 +246,48 @@ def worth_trying(outputs: tuple, inputs: tuple) -> bool:
     return all(t._data.dtype.kind == "f" for t in outputs + inputs)
 
 
-_plans: OrderedDict[tuple, tuple | None] = OrderedDict()
+_plans: OrderedDict[tuple, list] = OrderedDict()
 
 
-def _planned(outputs: tuple, inputs: tuple) -> tuple | None:
-    """``(pattern, by_rows, colours)`` for the default Jacobian (None: not worth it),
-    remembered for graphs of the same structure, which have the same pattern."""
+def _plan_for(outputs: tuple, inputs: tuple) -> tuple | None:
+    """``(pattern, by_rows, colours)`` with at most a quarter of the dense passes."""
+    most = min(numel(outputs), numel(inputs)) // 4
+    pat = pattern(outputs, inputs, most=most)
+    chosen = None if pat is None else plan(pat, most)
+    return None if chosen is None else (pat, *chosen)
+
+
+def _planned(outputs: tuple, inputs: tuple) -> list:
+    """Groups ``(output indices, pattern, by_rows, colours)``: all outputs coloured
+    together, else each output that pays on its own (a few dense rows must not spoil the
+    rest); remembered for graphs of the same structure, which have the same pattern."""
     key = structure_key(outputs, inputs)
     if key is not None and key in _plans:
         _plans.move_to_end(key)
         return _plans[key]
-    most = min(numel(outputs), numel(inputs)) // 4
-    pat = pattern(outputs, inputs, most=most)
-    chosen = None if pat is None else plan(pat, most)
-    found = None if chosen is None else (pat, *chosen)
-    if key is not None and (pat is None or pat.rows.size <= PLAN_NONZEROS_KEPT):
-        _plans[key] = found
+    joint = _plan_for(outputs, inputs)
+    if joint is not None or len(outputs) == 1:
+        groups = [] if joint is None else [(tuple(range(len(outputs))), *joint)]
+    else:
+        groups = [((i,), *found) for i, out in enumerate(outputs)
+                  if (found := _plan_for((out,), inputs)) is not None]
+    if key is not None and sum(g[1].rows.size for g in groups) <= PLAN_NONZEROS_KEPT:
+        _plans[key] = groups
         if len(_plans) > PLANS_KEPT:
             _plans.popitem(last=False)
-    return found
+    return groups
 
 
 def sparse_jacobian(outputs: tuple, inputs: tuple) -> tuple | None:
-    """The dense Jacobian blocks computed by colouring, or None where that does not pay
-    (a dense pattern, an untraceable graph) or could differ from the row-by-row definition
-    (non-finite entries, where PyTorch's rows may hold NaN in structural zeros)."""
-    chosen = _planned(outputs, inputs)
-    if chosen is None:
-        return None
-    pat, by_rows, colours = chosen
-    entries = values(outputs, inputs, pat, by_rows, colours)
-    if not np.isfinite(entries).all():
-        return None
-    return dense_blocks(outputs, inputs, pat, entries)
+    """Each output's row of dense Jacobian blocks computed by colouring, None for an
+    output where that does not pay (a dense pattern) or could differ from the row-by-row
+    definition (non-finite entries: PyTorch's rows may hold NaN in structural zeros); None
+    when no output is coloured."""
+    rows: list[tuple | None] = [None] * len(outputs)
+    for which, pat, by_rows, colours in _planned(outputs, inputs):
+        group = tuple(outputs[i] for i in which)
+        entries = values(group, inputs, pat, by_rows, colours)
+        if np.isfinite(entries).all():
+            for i, row in zip(which, dense_blocks(group, inputs, pat, entries)):
+                rows[i] = row
+    return None if all(r is None for r in rows) else tuple(rows)

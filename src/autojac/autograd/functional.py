@@ -361,32 +361,43 @@ def _call(func: Callable[..., Any], inputs: tuple) -> tuple[bool, tuple]:
 def _jacobian_reverse(
     func: Callable[..., Any], inputs: tuple, create_graph: bool, strict: bool, block: int | None
 ) -> tuple[bool, tuple]:
-    """Rows of VJPs, as PyTorch. Without ``strict``, ``create_graph`` or ``chunk_size``, a
-    large sparse Jacobian is computed by colouring, and (without ``vectorize``) one with
-    fewer inputs than outputs from columns pushed through the recorded graph: the same
-    values (in the inputs' dtypes) at a cost that scales with the colours or the inputs."""
+    """Rows of VJPs, as PyTorch. Without ``strict``, ``create_graph`` or ``chunk_size``, the
+    outputs whose Jacobian is large and sparse are computed by colouring, and (without
+    ``vectorize``) those with more elements than the inputs from columns pushed through the
+    recorded graph: the same values (in the inputs' dtypes) at a cost that scales with the
+    colours or the inputs."""
     with grad_mode.enable_grad():
         inputs = _preprocess(inputs, create_graph, True)
         outputs_tuple, outputs = _call(func, inputs)
         _check_requires_grad(outputs, "outputs", strict)
-        if block in (None, _UNCHUNKED) and not (strict or create_graph):
-            jac = _sparse(outputs, inputs)
-            if jac is None and block is None and _inputs_smaller(inputs, outputs):
-                jac = _columns_over_graph(outputs, inputs, None, False)
+
+        def dense(outs: tuple) -> tuple:
+            if block is None and not (strict or create_graph) and _inputs_smaller(inputs, outs):
+                jac = _columns_over_graph(outs, inputs, None, False)
                 if jac is not None:
-                    jac = tuple(
+                    return tuple(
                         tuple(j if j._data.dtype == x._data.dtype else j.to(x.dtype)
                               for j, x in zip(row, inputs)) for row in jac)
-            if jac is not None:
-                return outputs_tuple, jac
-        return outputs_tuple, jb.reverse_rows(outputs, inputs, create_graph, strict, block)
+            return jb.reverse_rows(outs, inputs, create_graph, strict, block)
+
+        if strict or create_graph:
+            return outputs_tuple, dense(outputs)
+        return outputs_tuple, _with_sparse(outputs, inputs, block, dense)
 
 
-def _sparse(outputs: tuple, inputs: tuple) -> tuple | None:
-    """The Jacobian by colouring, where its pattern is cheap to find and sparse enough."""
-    if not compressed.worth_trying(outputs, inputs):
-        return None
-    return compressed.sparse_jacobian(outputs, inputs)
+def _with_sparse(
+    outputs: tuple, inputs: tuple, block: int | None, dense: Callable[[tuple], tuple]
+) -> tuple:
+    """J's rows: by colouring for the outputs where it pays (never with ``chunk_size``),
+    from ``dense(outputs)`` for the others."""
+    rows: list[Any] = [None] * len(outputs)
+    if block in (None, _UNCHUNKED) and compressed.worth_trying(outputs, inputs):
+        rows = list(compressed.sparse_jacobian(outputs, inputs) or rows)
+    todo = [i for i, r in enumerate(rows) if r is None]
+    if todo:
+        for i, row in zip(todo, dense(tuple(outputs[i] for i in todo))):
+            rows[i] = row
+    return tuple(rows)
 
 
 def _inputs_smaller(inputs: tuple, outputs: tuple) -> bool:
@@ -445,22 +456,24 @@ def _jacobian_forward(
 def _jacobian_auto(
     func: Callable[..., Any], inputs: tuple, create_graph: bool, strict: bool, block: int | None
 ) -> tuple[bool, tuple]:
-    """One call of ``func``, then forward mode over its recorded graph when the inputs are
-    smaller than the outputs, reverse mode otherwise."""
+    """One call of ``func``, then colouring where it pays, forward mode over the recorded
+    graph for outputs larger than the inputs, reverse mode otherwise."""
     with grad_mode.enable_grad():
         inputs = _preprocess(inputs, create_graph, True)
         outputs_tuple, outputs = _call(func, inputs)
         _check_requires_grad(outputs, "outputs", strict)
-    if block in (None, _UNCHUNKED) and not (strict or create_graph):
-        jac = _sparse(outputs, inputs)
-        if jac is not None:
-            return outputs_tuple, jac
-    if not strict and _inputs_smaller(inputs, outputs):
-        jac = _columns_over_graph(outputs, inputs, block, create_graph)
-        if jac is not None:
-            return outputs_tuple, jac
-    with grad_mode.enable_grad():
-        return outputs_tuple, jb.reverse_rows(outputs, inputs, create_graph, strict, block)
+
+    def dense(outs: tuple) -> tuple:
+        if not strict and _inputs_smaller(inputs, outs):
+            jac = _columns_over_graph(outs, inputs, block, create_graph)
+            if jac is not None:
+                return jac
+        with grad_mode.enable_grad():
+            return jb.reverse_rows(outs, inputs, create_graph, strict, block)
+
+    if strict or create_graph:
+        return outputs_tuple, dense(outputs)
+    return outputs_tuple, _with_sparse(outputs, inputs, block, dense)
 
 
 _MODES = {
