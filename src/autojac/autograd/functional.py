@@ -390,9 +390,12 @@ def _with_sparse(
 ) -> tuple:
     """J's rows: by colouring for the outputs where it pays (never with ``chunk_size``),
     from ``dense(outputs)`` for the others."""
-    rows: list[Any] = [None] * len(outputs)
-    if block in (None, _UNCHUNKED) and compressed.worth_trying(outputs, inputs):
-        rows = list(compressed.sparse_jacobian(outputs, inputs) or rows)
+    if block not in (None, _UNCHUNKED) or not compressed.worth_trying(outputs, inputs):
+        return dense(outputs)
+    coloured = compressed.sparse_jacobian(outputs, inputs)
+    if coloured is None:
+        return dense(outputs)
+    rows = list(coloured)
     todo = [i for i, r in enumerate(rows) if r is None]
     if todo:
         for i, row in zip(todo, dense(tuple(outputs[i] for i in todo))):
