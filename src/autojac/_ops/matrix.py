@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, _make, normalize_dim
-from ._registry import Op, apply, expand_to, install
+from ._registry import Op, PatternRule, apply, expand_to, install
 from .elementwise import where
 from .indexing import getitem, index_put
-from .reduction import amax, amin, reduction_dims
+from .reduction import REDUCED, amax, amin, reduction_dims
 from .shape import cat, movedim, reshape, stack
 
 # -- einsum: subscripts normalised to explicit letters, with room for batch letters
@@ -285,6 +285,10 @@ PNORM = Op(
     jvp=(lambda t, ans, x, p, dims, keepdim: (t * _pnorm_scale(ans, x, p, dims, keepdim))
          .sum(dims, keepdim=keepdim),),
     node_name="LinalgVectorNormBackward0",
+    pattern=PatternRule(  # params (ord, dims, keepdim): a reduction over dims
+        lambda bits, p, dims, keepdim: REDUCED.forward(bits, dims, keepdim),
+        lambda bits, x, p, dims, keepdim: REDUCED.reverse(bits, x, dims, keepdim),
+    ),
 )
 
 
