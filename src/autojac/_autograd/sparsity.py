@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .._ops._registry import OpNode, ZerosPatternRule
+from .._ops._registry import OpNode, ZerosPatternRule, reduce_to
 from .._tensor import Tensor
 from .engine import grad_key, push_through, topological_order
 
@@ -145,7 +145,9 @@ def _backward_step(node: Any, outs: list[np.ndarray | None], words: int) -> list
     if rule == "pointwise":
         out = present[0]
         return [
-            _reduce_bits(out, x._data.shape) if isinstance(x, Tensor) else None for x in inputs
+            reduce_to(np.bitwise_or.reduce, out, x._data.shape, out.ndim - 1 - x._data.ndim)
+            if isinstance(x, Tensor) else None
+            for x in inputs
         ]
     if rule == "moves":
         return _moved_back(node, present[0], words)
@@ -158,17 +160,6 @@ def _backward_step(node: Any, outs: list[np.ndarray | None], words: int) -> list
         return [_union([every], x._data.shape) if isinstance(x, Tensor) else None
                 for x in inputs]
     return [rule.reverse(present[0], inputs[0]._data, *node.params)]
-
-
-def _reduce_bits(bits: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """OR ``bits`` (words, *broadcast shape) down to ``shape``."""
-    lead = bits.ndim - 1 - len(shape)
-    axes = tuple(range(1, 1 + lead)) + tuple(
-        1 + lead + i for i, s in enumerate(shape) if s == 1 and bits.shape[1 + lead + i] != 1
-    )
-    if axes:
-        bits = np.bitwise_or.reduce(bits, axis=axes, keepdims=True)
-    return bits.reshape(bits.shape[:1] + shape)
 
 
 def influence_bitsets(

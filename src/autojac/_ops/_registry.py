@@ -420,7 +420,7 @@ def compute_tangent(
     return out_t
 
 
-def _reduce_to(
+def reduce_to(
     reduce: Callable[..., np.ndarray], g: np.ndarray, shape: tuple[int, ...], lead: int
 ) -> np.ndarray:
     """``reduce`` (a ufunc's reduce) over batch + (lead dims) + broadcast(shape), keeping
@@ -448,12 +448,12 @@ def _trailing(t: Tensor, n: int) -> tuple[int, ...]:
 
 SUM_TO = Op(
     "sum_to_size",
-    lambda g, shape, lead: _reduce_to(np.add.reduce, g, shape, lead),
+    lambda g, shape, lead: reduce_to(np.add.reduce, g, shape, lead),
     vjp=(lambda g, ans, x, shape, lead: expand_to(g, _trailing(x, len(shape) + lead), lead),),
     jvp="linear",
     saves=False,
     pattern=PatternRule(
-        lambda bits, shape, lead: _reduce_to(np.bitwise_or.reduce, bits, shape, lead),
+        lambda bits, shape, lead: reduce_to(np.bitwise_or.reduce, bits, shape, lead),
         lambda bits, x, shape, lead: _broadcast_forward(bits, x.shape, lead),
     ),
 )
