@@ -321,3 +321,25 @@ def test_products_with_banded_matrices_are_coloured_and_keyed_by_their_zeros() -
         ur = u.detach().requires_grad_()
         [(_, _, _, found)] = compressed._planned((f(ur),), (ur,))
         assert found.max() + 1 == colours
+
+
+def _exact_pattern(func, *shapes, forward: bool) -> None:  # noqa: ANN001
+    xs = tuple(autojac.randn(*s, dtype=autojac.float64).requires_grad_() for s in shapes)
+    pat = compressed.pattern((func(*xs),), xs, forward)
+    found = np.zeros(pat.shape, dtype=bool)
+    found[pat.rows, pat.cols] = True
+    rows = rows_jacobian(func, tuple(x.detach() for x in xs))
+    rows = rows if isinstance(rows, tuple) else (rows,)
+    dense = np.concatenate([j.numpy().reshape(pat.shape[0], -1) for j in rows], axis=1)
+    np.testing.assert_array_equal(found, dense != 0)
+
+
+@pytest.mark.parametrize("forward", [True, False], ids=["forward", "backward"])
+def test_batched_products_keep_their_block_and_stencil_patterns(forward: bool) -> None:
+    stencil = autojac.tensor([[[1.0, -2.0, 1.0]]], dtype=autojac.float64)
+    _exact_pattern(lambda u: autojac.nn.functional.conv1d(u.reshape(1, 1, -1), stencil,
+                                                           padding=1).reshape(-1),
+                   (9,), forward=forward)
+    _exact_pattern(lambda a, x: (a @ x).reshape(-1), (3, 4, 4), (3, 4, 1), forward=forward)
+    _exact_pattern(lambda a, y: (a @ y).reshape(-1), (1, 4, 5), (2, 1, 5, 3), forward=forward)
+    _exact_pattern(lambda a, v: (a @ v).reshape(-1), (2, 3, 4), (4,), forward=forward)

@@ -7,12 +7,12 @@ than the output's: the jvp pads them with size-1 dims after the batch first.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .._tensor import Tensor
-from ._registry import Op, ZerosPatternRule, apply, expand_to, install, sum_to
+from ._registry import Op, ZerosPatternRule, apply, expand_to, install, reduce_to, sum_to
 
 
 def _pad(t: Tensor, primal_shape: tuple[int, ...], ndim: int) -> Tensor:
@@ -117,8 +117,9 @@ def _rows(a: np.ndarray) -> int:
 
 
 # -- dependency pattern: out[i, j] depends on x[i, k] where y[k, j] != 0, and on y[k, j]
-# where x[i, k] != 0 (matrices and vectors, no batch dims; larger products count as dense)
+# where x[i, k] != 0, product by product over the broadcast batch (too many: dense)
 _PATTERN_GATHER_LIMIT = 1 << 24  # words gathered at most, else dense
+_PATTERN_BATCH_LIMIT = 64  # products in a batch, at most
 
 
 def _or_product(bits: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
@@ -134,45 +135,76 @@ def _or_product(bits: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
     return out
 
 
-def _as_matrices(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """``x`` and ``y`` as matrices (a vector x as a row, y as a column); None with batches."""
-    if x.ndim > 2 or y.ndim > 2:
-        return None
-    return x.reshape(1, -1) if x.ndim == 1 else x, y.reshape(-1, 1) if y.ndim == 1 else y
+class _Stacks(NamedTuple):
+    """A product's operands as matrices (a vector x as a row, y as a column) over their
+    broadcast batch of ``count`` products."""
+
+    x: np.ndarray
+    y: np.ndarray
+    batch: tuple[int, ...]
+    count: int
+
+    def of(self, a: np.ndarray, lead: tuple[int, ...] = ()) -> np.ndarray:
+        """``a`` (``lead`` + an operand's matrix shape) as ``lead + (count, rows, cols)``."""
+        missing = len(self.batch) - (a.ndim - len(lead) - 2)  # batch dims it lacks
+        a = a.reshape(lead + (1,) * missing + a.shape[len(lead):])
+        target = lead + self.batch + a.shape[-2:]
+        return np.broadcast_to(a, target).reshape(lead + (self.count,) + a.shape[-2:])
+
+
+def _stacks(x: np.ndarray, y: np.ndarray) -> _Stacks | None:
+    x = x.reshape(1, -1) if x.ndim == 1 else x
+    y = y.reshape(-1, 1) if y.ndim == 1 else y
+    batch = np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
+    count = int(np.prod(batch))
+    return None if count > _PATTERN_BATCH_LIMIT else _Stacks(x, y, batch, count)
 
 
 def _matmul_pattern(bitsets: list, arrays: list) -> np.ndarray | None:
-    mats = _as_matrices(*arrays)
-    if mats is None:
+    st = _stacks(*arrays)
+    if st is None:
         return None
-    (x, y), (bx, by) = mats, bitsets
-    words = (bx if bx is not None else by).shape[0]
-    out = np.zeros((words, x.shape[0], y.shape[1]), dtype=np.uint64)
-    if bx is not None:
-        part = _or_product(bx.reshape((words,) + x.shape), y != 0)
-        if part is None:
-            return None
-        out |= part
-    if by is not None:
-        part = _or_product(by.reshape((words,) + y.shape).swapaxes(1, 2), (x != 0).T)
-        if part is None:
-            return None
-        out |= part.swapaxes(1, 2)
-    return out.reshape((words,) + arrays[0].shape[:-1] + arrays[1].shape[1:])
+    words = next(b for b in bitsets if b is not None).shape[0]
+    xs, ys = st.of(st.x != 0), st.of(st.y != 0)
+    bx, by = (None if b is None else st.of(b.reshape((words,) + a.shape), (words,))
+              for b, a in zip(bitsets, (st.x, st.y)))
+    out = np.zeros((words, st.count, st.x.shape[-2], st.y.shape[-1]), dtype=np.uint64)
+    for b in range(st.count):
+        parts = [] if bx is None else [_or_product(bx[:, b], ys[b])]
+        if by is not None:
+            part = _or_product(by[:, b].swapaxes(1, 2), xs[b].T)
+            parts.append(None if part is None else part.swapaxes(1, 2))
+        for part in parts:
+            if part is None:
+                return None
+            out[:, b] |= part
+    x, y = arrays
+    shape = st.batch + x.shape[-2:-1] * (x.ndim > 1) + y.shape[-1:] * (y.ndim > 1)
+    return out.reshape((words,) + shape)
 
 
 def _matmul_pattern_back(bits: np.ndarray, arrays: list) -> list | None:
-    mats = _as_matrices(*arrays)
-    if mats is None:
+    st = _stacks(*arrays)
+    if st is None:
         return None
-    x, y = mats
-    out = bits.reshape((bits.shape[0], x.shape[0], y.shape[1]))
-    to_x = _or_product(out, (y != 0).T)  # (words, m, k)
-    to_y = _or_product(out.swapaxes(1, 2), x != 0)  # (words, n, k)
-    if to_x is None or to_y is None:
-        return None
-    return [to_x.reshape(bits.shape[:1] + arrays[0].shape),
-            to_y.swapaxes(1, 2).reshape(bits.shape[:1] + arrays[1].shape)]
+    words = bits.shape[0]
+    xs, ys = st.of(st.x != 0), st.of(st.y != 0)
+    out = bits.reshape((words, st.count, st.x.shape[-2], st.y.shape[-1]))
+    to_x = np.zeros((words,) + xs.shape, dtype=np.uint64)
+    to_y = np.zeros((words,) + ys.shape, dtype=np.uint64)
+    for b in range(st.count):
+        part_x = _or_product(out[:, b], ys[b].T)
+        part_y = _or_product(out[:, b].swapaxes(1, 2), xs[b])
+        if part_x is None or part_y is None:
+            return None
+        to_x[:, b], to_y[:, b] = part_x, part_y.swapaxes(1, 2)
+    back = []
+    for whole, own, a in ((to_x, st.x, arrays[0]), (to_y, st.y, arrays[1])):
+        whole = whole.reshape((words,) + st.batch + own.shape[-2:])
+        lead = len(st.batch) - (own.ndim - 2)  # batch dims the operand was broadcast along
+        back.append(reduce_to(np.bitwise_or.reduce, whole, own.shape, lead).reshape(
+            (words,) + a.shape))
+    return back
 
 
 MATMUL = Op(
