@@ -49,27 +49,28 @@ def grad_key(t: Tensor) -> Any:
     return (t.grad_fn, t._output_nr) if t.grad_fn is not None else id(t)
 
 
-def _wanted_edges(order: list[Node], targets: Sequence[Tensor] | None) -> dict[Node, list[bool]]:
-    """For each node that must run, which of its edges lead to a requested gradient."""
+def _plan(
+    roots: list[Node], targets: Sequence[Tensor] | None
+) -> tuple[list[Node], list[list[bool]]]:
+    """The nodes that must run, consumers first, each with the flags of which of its edges
+    lead to a requested gradient (every edge without ``targets``)."""
+    order = topological_order(roots)
     if targets is None:
-        return {node: [e is not None for e in node.edges] for node in order}
-    leaves = {id(t) for t in targets if t.grad_fn is None}
-    outputs = {t.grad_fn for t in targets if t.grad_fn is not None}
+        return order, [[e is not None for e in node.edges] for node in order]
+    leaves = set()
+    outputs = set()
+    for t in targets:
+        if t.grad_fn is None:
+            leaves.add(id(t))
+        else:
+            outputs.add(t.grad_fn)
     wanted: dict[Node, list[bool]] = {}
     for node in reversed(order):  # producers first
-        flags = []
-        found = False
-        for e in node.edges:
-            hit = e is not None and (e[0] in wanted or id(e[0]) in leaves)
-            flags.append(hit)
-            found = found or hit
-        if found or node in outputs:
+        flags = [e is not None and (e[0] in wanted or id(e[0]) in leaves) for e in node.edges]
+        if node in outputs or True in flags:
             wanted[node] = flags
-    return wanted
-
-
-def _add(a: Any, b: Any) -> Any:
-    return b if a is None else a + b
+    kept = [node for node in order if node in wanted]
+    return kept, [wanted[node] for node in kept]
 
 
 def run_backward(
@@ -87,39 +88,24 @@ def run_backward(
     or only ``targets`` when given); otherwise return the gradients of ``targets`` (None
     where none flowed).
     """
-    order = topological_order([r.grad_fn for r in roots if r.grad_fn is not None])
-    wanted = _wanted_edges(order, targets)
-    captures: dict[Any, Any] = {} if targets is None else {grad_key(t): None for t in targets}
-    capture_nodes = {t.grad_fn for t in targets or () if t.grad_fn is not None}
-    buffers: dict[Node, list[Any]] = {}
-    leaf_grads: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, grad]
+    order, flags_of = _plan([r.grad_fn for r in roots if r.grad_fn is not None], targets)
+    captures: dict[Any, Any] = {}
+    capture_nodes: set[Node] = set()
+    for t in targets or ():
+        captures[grad_key(t)] = None
+        if t.grad_fn is not None:
+            capture_nodes.add(t.grad_fn)
+    buffers: dict[Any, list[Any]] = {}  # node -> cotangent per output; id(leaf) -> [leaf, sum]
     retained: list[tuple[Tensor, Any]] = []
     executed: list[Node] = []
-
-    def to_leaf(leaf: Tensor, g: Any) -> None:
-        key = id(leaf)
-        if key in captures:
-            captures[key] = _add(captures[key], g)
-        if accumulate and (targets is None or key in captures):
-            slot = leaf_grads.setdefault(key, [leaf, None])
-            slot[1] = _add(slot[1], g)
-
+    for r, g in zip(roots, grads):
+        _deliver(buffers, r if r.grad_fn is None else r.grad_fn, r._output_nr, g)
     prev_mode = grad_mode.state.enabled
     grad_mode.state.enabled = create_graph
     try:
-        for r, g in zip(roots, grads):
-            node = r.grad_fn
-            if node is None:
-                to_leaf(r, g)
-                continue
-            buf = buffers.get(node)
-            if buf is None:
-                buf = buffers[node] = [None] * node.n_out
-            buf[r._output_nr] = _add(buf[r._output_nr], g)
-        for node in order:
+        for node, flags in zip(order, flags_of):
             gs = buffers.pop(node, None)
-            flags = wanted.get(node)
-            if gs is None or flags is None:
+            if gs is None:
                 continue
             if node in capture_nodes:
                 for nr, g in enumerate(gs):
@@ -130,30 +116,27 @@ def run_backward(
                     t = ref()
                     if t is not None and gs[t._output_nr] is not None:
                         retained.append((t, gs[t._output_nr]))
-            if not any(flags):
+            if True not in flags:
                 continue
-            in_grads = node.backward(gs, flags)
             executed.append(node)
-            for edge, want, g in zip(node.edges, flags, in_grads):
-                if not want or g is None:
-                    continue
-                target = edge[0]
-                if isinstance(target, Tensor):
-                    to_leaf(target, g)
-                    continue
-                buf = buffers.get(target)
-                if buf is None:
-                    buf = buffers[target] = [None] * target.n_out
-                buf[edge[1]] = _add(buf[edge[1]], g)
+            for edge, want, g in zip(node.edges, flags, node.backward(gs, flags)):
+                if want and g is not None:
+                    _deliver(buffers, edge[0], edge[1], g)
     finally:
         grad_mode.state.enabled = prev_mode
     if not retain_graph:
         for node in executed:
             node.release()
+    leaf_grads = [slot for slot in buffers.values() if type(slot) is _LeafSum]
+    for slot in leaf_grads:
+        key = id(slot.leaf)
+        if key in captures:
+            captures[key] = slot.total
     if accumulate:
         with grad_mode.set_grad_enabled(create_graph):
-            for leaf, g in leaf_grads.values():
-                _accumulate(leaf, g, create_graph)
+            for slot in leaf_grads:
+                if targets is None or id(slot.leaf) in captures:
+                    _accumulate(slot.leaf, slot.total, create_graph)
             for t, g in retained:
                 _accumulate(t, g, create_graph)
             for t in targets or ():
@@ -161,6 +144,38 @@ def run_backward(
                     _accumulate(t, captures[grad_key(t)], create_graph)
         return None
     return [captures[grad_key(t)] for t in targets]
+
+
+def _add(a: Any, b: Any) -> Any:
+    return b if a is None else a + b
+
+
+class _LeafSum:
+    """The gradient summed so far for one leaf during a backward walk."""
+
+    __slots__ = ("leaf", "total")
+
+    def __init__(self, leaf: Tensor, total: Any) -> None:
+        self.leaf = leaf
+        self.total = total
+
+
+def _deliver(buffers: dict[Any, Any], to: Any, nr: int, g: Any) -> None:
+    """Add cotangent ``g`` for output ``nr`` of node ``to`` (or for the leaf ``to``)."""
+    if isinstance(to, Tensor):
+        slot = buffers.get(id(to))
+        if slot is None:
+            buffers[id(to)] = _LeafSum(to, g)
+        else:
+            slot.total = slot.total + g
+        return
+    buf = buffers.get(to)
+    if buf is None:
+        buf = buffers[to] = [None] * to.n_out
+        buf[nr] = g
+    else:
+        old = buf[nr]
+        buf[nr] = g if old is None else old + g
 
 
 def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool) -> None:

@@ -191,6 +191,8 @@ def reverse_rows(
         blocks = [Block(out, x, x._data.dtype, True, create_graph) for x in inputs]
         for start, stop in spans(n, rows_per_pass):
             seeds = basis(n, start, stop, out._data.dtype, out._data.shape)
+            if n == 1:  # one row: an unbatched pass (no batch dim of 1 to sum away)
+                seeds = _make(seeds._data.reshape(out._data.shape), False, None)
             vj = vjp_block(out, inputs, seeds, create_graph)
             for j, g in enumerate(vj):
                 if g is None and strict:

@@ -108,8 +108,31 @@ def _matmul_forward(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             f"{b.shape[-2] if b.ndim > 1 else b.shape[0]}x{b.shape[-1] if b.ndim > 1 else 1})"
         )
     if a.ndim > 2 and b.ndim == 2:  # a stack of matrices times one matrix: one GEMM
-        return np.matmul(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[-1:])
+        return _product(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[-1:])
+    return _product(a, b)
+
+
+def _product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``np.matmul(a, b)``, skipping the arithmetic when a factor is the identity."""
+    for eye, other in ((a, b), (b, a)):
+        if _is_identity(eye):
+            copy = np.array(other, dtype=np.result_type(a, b), order="C")  # as matmul's
+            if copy.dtype.kind not in "fc" or np.isfinite(copy).all():
+                return copy
     return np.matmul(a, b)
+
+
+# A product with the identity is the other factor, exactly, unless that holds inf or NaN
+# (then 0 * inf gives NaN elsewhere). Reverse-mode Jacobians seed the backward pass with
+# the identity, so the first matrix product on its way (a Hessian's, a final linear
+# layer's) would otherwise be a full GEMM that only copies.
+def _is_identity(m: np.ndarray) -> bool:
+    """Whether ``m`` is a square identity matrix; most matrices fail on their first row."""
+    if m.ndim != 2 or m.shape[0] != m.shape[1] or m.shape[0] < 2:
+        return False
+    n = m.shape[0]
+    return (m[0, 0] == 1 and m[0, 1] == 0 and np.count_nonzero(m) == n
+            and bool((m.diagonal() == 1).all()))
 
 
 def _rows(a: np.ndarray) -> int:
