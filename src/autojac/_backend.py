@@ -4,22 +4,32 @@ and the allocation policy (ops themselves call NumPy functions on their inputs' 
 from __future__ import annotations
 
 import ctypes
+import functools
 import math
 import os
+from collections.abc import Callable
 
 import numpy as np
 
-try:
-    from scipy.special import erf, erfc
-except ImportError:  # NumPy alone: exact but slower, through the math module
-    _erf = np.frompyfunc(math.erf, 1, 1)
-    _erfc = np.frompyfunc(math.erfc, 1, 1)
 
-    def erf(a: np.ndarray) -> np.ndarray:
-        return np.asarray(_erf(a), dtype=np.result_type(a, np.float32))
+@functools.cache
+def _special(name: str) -> Callable[[np.ndarray], np.ndarray]:
+    """``scipy.special``'s function ``name``, imported on first use (importing SciPy takes
+    longer than importing autojac); without SciPy, ``math``'s, exact but slower."""
+    try:
+        import scipy.special
+    except ImportError:
+        scalar = np.frompyfunc(getattr(math, name), 1, 1)
+        return lambda a: np.asarray(scalar(a), dtype=np.result_type(a, np.float32))
+    return getattr(scipy.special, name)
 
-    def erfc(a: np.ndarray) -> np.ndarray:
-        return np.asarray(_erfc(a), dtype=np.result_type(a, np.float32))
+
+def erf(a: np.ndarray) -> np.ndarray:
+    return _special("erf")(a)
+
+
+def erfc(a: np.ndarray) -> np.ndarray:
+    return _special("erfc")(a)
 
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3

@@ -110,10 +110,14 @@ class SavedTensor:
         self.version = tensor._vc[0]
 
     def check(self) -> None:
-        t = self.tensor
-        if t._vc[0] != self.version:
-            producer = t.grad_fn.name() if t.grad_fn is not None else None
-            raise modified_error(t._data, t._vc[0], self.version, producer, t._output_nr)
+        if self.tensor._vc[0] != self.version:
+            raise stale_error(self.tensor, self.version)
+
+
+def stale_error(t: Tensor, version: int) -> RuntimeError:
+    """The error for ``t``, saved at ``version``, found changed in place at backward."""
+    producer = t.grad_fn.name() if t.grad_fn is not None else None
+    return modified_error(t._data, t._vc[0], version, producer, t._output_nr)
 
 
 def modified_error(

@@ -38,9 +38,9 @@ from .._autograd import forward_ad as fw
 from .._autograd import grad_mode
 from .._autograd.graph import (
     Node,
-    SavedTensor,
     freed_error,
     modified_error,
+    stale_error,
     zeros_for,
 )
 from .._backend import broadcast_view
@@ -178,7 +178,9 @@ _CO_VARARGS = 0x04
 class OpNode(Node):
     """The graph node of one recorded op call."""
 
-    __slots__ = ("op", "inputs", "params", "ans", "ans_fw", "saved", "ans_version")
+    # versions: each input's version when recorded (None: not a tensor), for ops that save
+    # their inputs, so backward can tell an input changed in place since
+    __slots__ = ("op", "inputs", "params", "ans", "ans_fw", "versions", "ans_version")
 
     def name(self) -> str:
         n = self.op.node_name
@@ -187,7 +189,6 @@ class OpNode(Node):
     def release(self) -> None:
         self.freed = True
         if self.op.saves or self.op.saves_ans:
-            self.saved = None
             self.ans = None
             self.ans_fw = None
 
@@ -215,22 +216,23 @@ class OpNode(Node):
         op = self.op
         if self.freed and (op.saves or op.saves_ans):
             raise freed_error()
+        inputs = self.inputs
         if op.saves:
-            for s in self.saved:
-                s.check()
+            for t, version in zip(inputs, self.versions):
+                if version is not None and t._vc[0] != version:
+                    raise stale_error(t, version)
         ans = self._saved_ans() if op.reads_ans else None
         # a multi-output op's rule gets None for outputs that received no cotangent (a
         # zero): rules can then skip terms that would be 0 * inf (repeated eigenvalues)
         g = grads[0] if op.n_out == 1 else tuple(grads)
-        inputs = self.inputs
         rules = op.vjp
+        params = self.params
         if callable(rules):
-            res = list(rules(g, ans, *inputs, *self.params))
+            res = list(rules(g, ans, *inputs, *params))
         else:
-            res = [
-                rule(g, ans, *inputs, *self.params) if need else None
-                for rule, need in zip(rules, needed)
-            ]
+            res = []
+            for rule, need in zip(rules, needed):
+                res.append(rule(g, ans, *inputs, *params) if need else None)
         if op.elementwise:
             out_ndim = self.ans.ndim
             nb = g._data.ndim - out_ndim
@@ -332,17 +334,20 @@ def _record(op: Op, inputs: Sequence[Any], params: tuple, out: Any, results: tup
     node.ans = out
     node.ans_fw = None
     edges = []
+    versions = []
     for t in inputs:
         if isinstance(t, Tensor):
             fn = t.grad_fn
             edges.append((fn, t._output_nr) if fn is not None else (t, 0) if t._rg else None)
+            versions.append(t._vc[0])
         else:
             edges.append(None)
+            versions.append(None)
     node.edges = edges
     node.n_out = op.n_out
     node.retained = None
     node.freed = False
-    node.saved = [SavedTensor(t) for t in inputs if isinstance(t, Tensor)] if op.saves else None
+    node.versions = versions
     version = results[0]._vc
     node.ans_version = (version, version[0])
     for r in results:
