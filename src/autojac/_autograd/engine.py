@@ -65,11 +65,20 @@ def _plan(
         else:
             outputs.add(t.grad_fn)
     wanted: dict[Node, list[bool]] = {}
+    kept = []
     for node in reversed(order):  # producers first
-        flags = [e is not None and (e[0] in wanted or id(e[0]) in leaves) for e in node.edges]
-        if node in outputs or True in flags:
+        flags = []
+        hit = False
+        for e in node.edges:
+            if e is not None and (e[0] in wanted or id(e[0]) in leaves):
+                flags.append(True)
+                hit = True
+            else:
+                flags.append(False)
+        if hit or node in outputs:
             wanted[node] = flags
-    kept = [node for node in order if node in wanted]
+            kept.append(node)
+    kept.reverse()
     return kept, [wanted[node] for node in kept]
 
 

@@ -114,6 +114,8 @@ def _matmul_forward(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``np.matmul(a, b)``, skipping the arithmetic when a factor is the identity."""
+    if a.size * b.size < _IDENTITY_CHECKED_FROM * a.shape[-1]:  # a small GEMM: cheaper
+        return np.matmul(a, b)
     for eye, other in ((a, b), (b, a)):
         if _is_identity(eye):
             copy = np.array(other, dtype=np.result_type(a, b), order="C")  # as matmul's
@@ -126,6 +128,9 @@ def _product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 # (then 0 * inf gives NaN elsewhere). Reverse-mode Jacobians seed the backward pass with
 # the identity, so the first matrix product on its way (a Hessian's, a final linear
 # layer's) would otherwise be a full GEMM that only copies.
+_IDENTITY_CHECKED_FROM = 1 << 16  # multiply-adds in the product
+
+
 def _is_identity(m: np.ndarray) -> bool:
     """Whether ``m`` is a square identity matrix; most matrices fail on their first row."""
     if m.ndim != 2 or m.shape[0] != m.shape[1] or m.shape[0] < 2:
