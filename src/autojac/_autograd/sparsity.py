@@ -190,6 +190,12 @@ def influence_bitsets(
 
 def _frozen(value: Any) -> Any:
     """``value`` (an op's params) as a hashable key that equals for equal params."""
+    if type(value) is tuple:
+        try:  # most params: plain scalars and tuples of them
+            hash(value)
+            return ("tuple",) + value
+        except TypeError:
+            pass
     if isinstance(value, np.ndarray):
         return ("array", value.shape, value.dtype.str, value.tobytes())
     if isinstance(value, (tuple, list)):
@@ -228,13 +234,13 @@ def structure_key(outputs: Sequence[Tensor], inputs: Sequence[Tensor]) -> tuple 
         for node in order:
             if not isinstance(node, OpNode):
                 return None
-            nodes.append((
-                node.op,
-                _frozen(node.params),
-                tuple(x._data.shape if isinstance(x, Tensor) else x is None for x in node.inputs),
-                tuple(None if e is None else source(*e) for e in node.edges),
-                _zeros_key(node),
-            ))
+            nodes.append(node.op)
+            nodes.append(_frozen(node.params))
+            nodes.append(len(node.inputs))  # flat, yet unambiguous
+            for x, e in zip(node.inputs, node.edges):
+                nodes.append(x._data.shape if isinstance(x, Tensor) else x is None)
+                nodes.append(None if e is None else source(*e))
+            nodes.append(_zeros_key(node))
     except TypeError:
         return None
     ends = tuple(

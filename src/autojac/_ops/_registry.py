@@ -435,7 +435,7 @@ def reduce_to(
     trailing = g.shape[g.ndim - k :]
     axes += [g.ndim - k + i for i, s in enumerate(shape) if s == 1 and trailing[i] != 1]
     batch = g.shape[: g.ndim - k - lead]
-    return reduce(g, axis=tuple(axes)).reshape(batch + tuple(shape)) if axes else g
+    return reduce(g, tuple(axes)).reshape(batch + tuple(shape)) if axes else g
 
 
 def _broadcast_forward(t: np.ndarray, shape: tuple[int, ...], lead: int) -> np.ndarray:

@@ -91,7 +91,7 @@ def _sum_name(inputs: tuple, params: tuple) -> str:
 
 SUM = Op(
     "sum",
-    lambda a, dims, keepdim, explicit: np.add.reduce(a, axis=dims, keepdims=keepdim),
+    lambda a, dims, keepdim, explicit: np.add.reduce(a, dims, None, None, keepdim),
     vjp=(lambda g, ans, x, dims, keepdim, _: unreduce(g, x, dims, keepdim),),
     jvp="linear",
     saves=False,
@@ -100,7 +100,7 @@ SUM = Op(
 )
 MEAN = Op(
     "mean",
-    lambda a, dims, keepdim, explicit: np.add.reduce(a, axis=dims, keepdims=keepdim)
+    lambda a, dims, keepdim, explicit: np.add.reduce(a, dims, None, None, keepdim)
     / _size(a.shape, dims),
     vjp=(lambda g, ans, x, dims, keepdim, _: unreduce(g, x, dims, keepdim) / _count(x, dims),),
     jvp="linear",
