@@ -53,31 +53,50 @@ def _plan(
     roots: list[Node], targets: Sequence[Tensor] | None
 ) -> tuple[list[Node], list[list[bool]]]:
     """The nodes that must run, consumers first, each with the flags of which of its edges
-    lead to a requested gradient (every edge without ``targets``)."""
-    order = topological_order(roots)
-    if targets is None:
-        return order, [[e is not None for e in node.edges] for node in order]
-    leaves = set()
-    outputs = set()
-    for t in targets:
+    lead to a requested gradient (every edge without ``targets``): one depth-first walk,
+    which finishes a node after all the nodes it reads from."""
+    leaves: set[int] = set()
+    outputs: set[Node] = set()
+    for t in targets or ():
         if t.grad_fn is None:
             leaves.add(id(t))
         else:
             outputs.add(t.grad_fn)
+    every = targets is None
+    seen: set[Node] = set()
     wanted: dict[Node, list[bool]] = {}
-    kept = []
-    for node in reversed(order):  # producers first
-        flags = []
-        hit = False
-        for e in node.edges:
-            if e is not None and (e[0] in wanted or id(e[0]) in leaves):
-                flags.append(True)
-                hit = True
+    kept: list[Node] = []  # producers first
+    for root in roots:
+        if root in seen:
+            continue
+        seen.add(root)
+        stack = [(root, 0)]
+        while stack:
+            node, i = stack.pop()
+            edges = node.edges
+            n = len(edges)
+            while i < n:
+                edge = edges[i]
+                i += 1
+                if edge is not None:
+                    nxt = edge[0]
+                    if isinstance(nxt, Node) and nxt not in seen:
+                        seen.add(nxt)
+                        stack.append((node, i))
+                        stack.append((nxt, 0))
+                        break
             else:
-                flags.append(False)
-        if hit or node in outputs:
-            wanted[node] = flags
-            kept.append(node)
+                flags = []
+                hit = every
+                for e in edges:
+                    if e is not None and (every or e[0] in wanted or id(e[0]) in leaves):
+                        flags.append(True)
+                        hit = True
+                    else:
+                        flags.append(False)
+                if hit or node in outputs:
+                    wanted[node] = flags
+                    kept.append(node)
     kept.reverse()
     return kept, [wanted[node] for node in kept]
 
@@ -98,17 +117,19 @@ def run_backward(
     where none flowed).
     """
     order, flags_of = _plan([r.grad_fn for r in roots if r.grad_fn is not None], targets)
-    captures: dict[Any, Any] = {}
-    capture_nodes: set[Node] = set()
+    captures: dict[tuple[Node, int], Any] = {}  # cotangents of non-leaf targets
     for t in targets or ():
-        captures[grad_key(t)] = None
         if t.grad_fn is not None:
-            capture_nodes.add(t.grad_fn)
-    buffers: dict[Any, list[Any]] = {}  # node -> cotangent per output; id(leaf) -> [leaf, sum]
+            captures[t.grad_fn, t._output_nr] = None
+    buffers: dict[Node, list[Any]] = {}  # cotangent per output, summed as they arrive
+    leaf_sums: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, gradient summed]
     retained: list[tuple[Tensor, Any]] = []
     executed: list[Node] = []
     for r, g in zip(roots, grads):
-        _deliver(buffers, r if r.grad_fn is None else r.grad_fn, r._output_nr, g)
+        if r.grad_fn is None:
+            _to_leaf(leaf_sums, r, g)
+        else:
+            _to_node(buffers, r.grad_fn, r._output_nr, g)
     prev_mode = grad_mode.state.enabled
     grad_mode.state.enabled = create_graph
     try:
@@ -116,10 +137,11 @@ def run_backward(
             gs = buffers.pop(node, None)
             if gs is None:
                 continue
-            if node in capture_nodes:
+            if captures:
                 for nr, g in enumerate(gs):
-                    if (node, nr) in captures:
-                        captures[node, nr] = _add(captures[node, nr], g)
+                    if g is not None and (node, nr) in captures:
+                        old = captures[node, nr]
+                        captures[node, nr] = g if old is None else old + g
             if node.retained:
                 for ref in node.retained:
                     t = ref()
@@ -130,57 +152,50 @@ def run_backward(
             executed.append(node)
             for edge, want, g in zip(node.edges, flags, node.backward(gs, flags)):
                 if want and g is not None:
-                    _deliver(buffers, edge[0], edge[1], g)
+                    to = edge[0]
+                    if isinstance(to, Tensor):
+                        _to_leaf(leaf_sums, to, g)
+                    else:
+                        _to_node(buffers, to, edge[1], g)
     finally:
         grad_mode.state.enabled = prev_mode
     if not retain_graph:
         for node in executed:
             node.release()
-    leaf_grads = [slot for slot in buffers.values() if type(slot) is _LeafSum]
-    for slot in leaf_grads:
-        key = id(slot.leaf)
-        if key in captures:
-            captures[key] = slot.total
-    if accumulate:
-        with grad_mode.set_grad_enabled(create_graph):
-            for slot in leaf_grads:
-                if targets is None or id(slot.leaf) in captures:
-                    _accumulate(slot.leaf, slot.total, create_graph)
-            for t, g in retained:
-                _accumulate(t, g, create_graph)
-            for t in targets or ():
-                if t.grad_fn is not None and captures[grad_key(t)] is not None:
-                    _accumulate(t, captures[grad_key(t)], create_graph)
-        return None
-    return [captures[grad_key(t)] for t in targets]
+    if not accumulate:
+        out = []
+        for t in targets:
+            if t.grad_fn is not None:
+                out.append(captures[t.grad_fn, t._output_nr])
+            else:
+                slot = leaf_sums.get(id(t))
+                out.append(None if slot is None else slot[1])
+        return out
+    chosen = None if targets is None else {id(t) for t in targets}
+    with grad_mode.set_grad_enabled(create_graph):
+        for key, (leaf, g) in leaf_sums.items():
+            if chosen is None or key in chosen:
+                _accumulate(leaf, g, create_graph)
+        for t, g in retained:
+            _accumulate(t, g, create_graph)
+        for t in targets or ():
+            if t.grad_fn is not None and captures[t.grad_fn, t._output_nr] is not None:
+                _accumulate(t, captures[t.grad_fn, t._output_nr], create_graph)
+    return None
 
 
-def _add(a: Any, b: Any) -> Any:
-    return b if a is None else a + b
+def _to_leaf(leaf_sums: dict[int, list[Any]], leaf: Tensor, g: Any) -> None:
+    slot = leaf_sums.get(id(leaf))
+    if slot is None:
+        leaf_sums[id(leaf)] = [leaf, g]
+    else:
+        slot[1] = slot[1] + g
 
 
-class _LeafSum:
-    """The gradient summed so far for one leaf during a backward walk."""
-
-    __slots__ = ("leaf", "total")
-
-    def __init__(self, leaf: Tensor, total: Any) -> None:
-        self.leaf = leaf
-        self.total = total
-
-
-def _deliver(buffers: dict[Any, Any], to: Any, nr: int, g: Any) -> None:
-    """Add cotangent ``g`` for output ``nr`` of node ``to`` (or for the leaf ``to``)."""
-    if isinstance(to, Tensor):
-        slot = buffers.get(id(to))
-        if slot is None:
-            buffers[id(to)] = _LeafSum(to, g)
-        else:
-            slot.total = slot.total + g
-        return
-    buf = buffers.get(to)
+def _to_node(buffers: dict[Node, list[Any]], node: Node, nr: int, g: Any) -> None:
+    buf = buffers.get(node)
     if buf is None:
-        buf = buffers[to] = [None] * to.n_out
+        buf = buffers[node] = [None] * node.n_out
         buf[nr] = g
     else:
         old = buf[nr]

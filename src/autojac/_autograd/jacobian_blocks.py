@@ -83,8 +83,12 @@ def autograd_grad(
 
 
 def basis(numel: int, start: int, stop: int, dtype: np.dtype, shape: tuple) -> Tensor:
-    """Rows ``start:stop`` of the identity of size ``numel``, shaped ``(rows,) + shape``."""
+    """Rows ``start:stop`` of the identity of size ``numel``, shaped ``(rows,) + shape``;
+    for a single element, the unbatched seed of shape ``shape`` (no batch dim of 1 for the
+    backward pass to carry and sum away)."""
     rows = stop - start
+    if numel == 1:
+        return _make(np.ones(shape, dtype=dtype), False, None)
     if rows == numel:
         eye = np.eye(numel, dtype=dtype)
     else:
@@ -187,12 +191,10 @@ def reverse_rows(
     rows_per_pass = row_block(block, numel(inputs))
     jac = []
     for i, out in enumerate(outputs):
-        n = out.numel()
+        n = out._data.size
         blocks = [Block(out, x, x._data.dtype, True, create_graph) for x in inputs]
         for start, stop in spans(n, rows_per_pass):
             seeds = basis(n, start, stop, out._data.dtype, out._data.shape)
-            if n == 1:  # one row: an unbatched pass (no batch dim of 1 to sum away)
-                seeds = _make(seeds._data.reshape(out._data.shape), False, None)
             vj = vjp_block(out, inputs, seeds, create_graph)
             for j, g in enumerate(vj):
                 if g is None and strict:

@@ -281,7 +281,7 @@ def apply(op: Op, inputs: Sequence[Any], params: tuple = ()) -> Any:
                 dual = True
             if first is None:
                 first = d.dtype
-            elif d.dtype != first:
+            elif d.dtype is not first and d.dtype != first:
                 uniform = False
         else:
             if isinstance(t, np.generic):  # NumPy scalars promote like Python scalars here
@@ -304,7 +304,6 @@ def apply(op: Op, inputs: Sequence[Any], params: tuple = ()) -> Any:
         if out.dtype.kind not in "fc":
             differentiable = False
         result = _make(out, False, None)
-        results = (result,)
     else:
         out = tuple(o if type(o) is np.ndarray else np.asarray(o) for o in out)
         results = tuple(_make(o, False, None) for o in out)
@@ -319,7 +318,7 @@ def apply(op: Op, inputs: Sequence[Any], params: tuple = ()) -> Any:
     if not differentiable:
         return result
     if requires and _grad_state.enabled:
-        _record(op, inputs, params, out, results)
+        _record(op, inputs, params, out, result if op.n_out > 1 else (result,))
     if dual and _fw_state.active:
         _push_tangents(op, inputs, params, result)
     return result
