@@ -7,7 +7,7 @@ the whole walk succeeded, so a failed backward leaves every ``.grad`` as it was.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from .._tensor import Tensor, _make
@@ -15,10 +15,9 @@ from . import grad_mode
 from .graph import Node
 
 
-def topological_order(roots: list[Node]) -> list[Node]:
-    """Nodes reachable from ``roots``, every consumer before the nodes it feeds."""
+def _post_order(roots: list[Node]) -> Iterator[Node]:
+    """Nodes reachable from ``roots``, each after every node it reads from."""
     seen: set[Node] = set()
-    post: list[Node] = []
     for root in roots:
         if root in seen:
             continue
@@ -39,7 +38,12 @@ def topological_order(roots: list[Node]) -> list[Node]:
                         stack.append((nxt, 0))
                         break
             else:
-                post.append(node)
+                yield node
+
+
+def topological_order(roots: list[Node]) -> list[Node]:
+    """Nodes reachable from ``roots``, every consumer before the nodes it feeds."""
+    post = list(_post_order(roots))
     post.reverse()
     return post
 
@@ -53,8 +57,7 @@ def _plan(
     roots: list[Node], targets: Sequence[Tensor] | None
 ) -> tuple[list[Node], list[list[bool]]]:
     """The nodes that must run, consumers first, each with the flags of which of its edges
-    lead to a requested gradient (every edge without ``targets``): one depth-first walk,
-    which finishes a node after all the nodes it reads from."""
+    lead to a requested gradient (every edge without ``targets``)."""
     leaves: set[int] = set()
     outputs: set[Node] = set()
     for t in targets or ():
@@ -63,40 +66,20 @@ def _plan(
         else:
             outputs.add(t.grad_fn)
     every = targets is None
-    seen: set[Node] = set()
     wanted: dict[Node, list[bool]] = {}
     kept: list[Node] = []  # producers first
-    for root in roots:
-        if root in seen:
-            continue
-        seen.add(root)
-        stack = [(root, 0)]
-        while stack:
-            node, i = stack.pop()
-            edges = node.edges
-            n = len(edges)
-            while i < n:
-                edge = edges[i]
-                i += 1
-                if edge is not None:
-                    nxt = edge[0]
-                    if isinstance(nxt, Node) and nxt not in seen:
-                        seen.add(nxt)
-                        stack.append((node, i))
-                        stack.append((nxt, 0))
-                        break
+    for node in _post_order(roots):
+        flags = []
+        hit = every
+        for e in node.edges:
+            if e is not None and (every or e[0] in wanted or id(e[0]) in leaves):
+                flags.append(True)
+                hit = True
             else:
-                flags = []
-                hit = every
-                for e in edges:
-                    if e is not None and (every or e[0] in wanted or id(e[0]) in leaves):
-                        flags.append(True)
-                        hit = True
-                    else:
-                        flags.append(False)
-                if hit or node in outputs:
-                    wanted[node] = flags
-                    kept.append(node)
+                flags.append(False)
+        if hit or node in outputs:
+            wanted[node] = flags
+            kept.append(node)
     kept.reverse()
     return kept, [wanted[node] for node in kept]
 
