@@ -7,6 +7,7 @@ errors that a block can reveal.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -89,12 +90,24 @@ def basis(numel: int, start: int, stop: int, dtype: np.dtype, shape: tuple) -> T
     rows = stop - start
     if numel == 1:
         return _make(np.ones(shape, dtype=dtype), False, None)
-    if rows == numel:
+    if rows == numel <= CACHED_IDENTITY:
+        eye = _identity(numel, dtype).copy()
+    elif rows == numel:
         eye = np.eye(numel, dtype=dtype)
     else:
         eye = np.zeros((rows, numel), dtype=dtype)
         eye[np.arange(rows), np.arange(start, stop)] = 1
     return _make(eye.reshape((rows,) + tuple(shape)), False, None)
+
+
+CACHED_IDENTITY = 256  # identities up to this size are kept and copied (faster than np.eye)
+
+
+@functools.lru_cache(maxsize=16)
+def _identity(n: int, dtype: np.dtype) -> np.ndarray:
+    eye = np.eye(n, dtype=dtype)
+    eye.flags.writeable = False
+    return eye
 
 
 def vjp_block(out: Tensor, inputs: tuple, seeds: Tensor, create_graph: bool) -> list[Any]:
