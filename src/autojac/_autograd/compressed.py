@@ -8,6 +8,7 @@ colours is used; every entry is then read off the compressed product at its own 
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -39,6 +40,29 @@ class Pattern:
     @property
     def shape(self) -> tuple[int, int]:
         return int(self.row_starts[-1]), int(self.col_starts[-1])
+
+    @functools.cached_property
+    def blocks(self) -> list[tuple[int, int, np.ndarray, np.ndarray | slice]]:
+        """``(i, j, positions, which)`` for each block J[i][j]: the flat positions in it of
+        the nonzeros ``which`` (kept with the pattern: a Newton loop reuses them)."""
+        if self.row_starts.size == self.col_starts.size == 2:
+            return [(0, 0, self.rows * self.shape[1] + self.cols, slice(None))]
+        out_of = self.row_starts.searchsorted(self.rows, side="right") - 1
+        in_of = self.col_starts.searchsorted(self.cols, side="right") - 1
+        n_in = self.col_starts.size - 1
+        block_of = out_of * n_in + in_of  # numbered row by row
+        order = np.argsort(block_of, kind="stable")
+        bounds = block_of[order].searchsorted(np.arange((self.row_starts.size - 1) * n_in + 1))
+        blocks = []
+        for k in range(bounds.size - 1):
+            which = order[bounds[k] : bounds[k + 1]]
+            if which.size:
+                i, j = divmod(k, n_in)
+                width = self.col_starts[j + 1] - self.col_starts[j]
+                positions = ((self.rows[which] - self.row_starts[i]) * width
+                             + self.cols[which] - self.col_starts[j])
+                blocks.append((i, j, positions, which))
+        return blocks
 
 
 def _starts(tensors: tuple) -> np.ndarray:
@@ -218,22 +242,15 @@ def plan(pat: Pattern, most: int | None = None) -> tuple[bool, np.ndarray] | Non
 
 def dense_blocks(outputs: tuple, inputs: tuple, pat: Pattern, entries: np.ndarray) -> tuple:
     """J[i][j] as dense tensors (each in input j's dtype) holding ``entries`` at ``pat``."""
-    single = len(outputs) == len(inputs) == 1
-    if not single:
-        out_of = np.searchsorted(pat.row_starts, pat.rows, side="right") - 1
-        in_of = np.searchsorted(pat.col_starts, pat.cols, side="right") - 1
+    flat = [[np.zeros(o._data.size * x._data.size, dtype=x._data.dtype) for x in inputs]
+            for o in outputs]
+    for i, j, positions, which in pat.blocks:
+        flat[i][j][positions] = entries[which]
     jac = []
     for i, o in enumerate(outputs):
         row = []
         for j, x in enumerate(inputs):
-            block = np.zeros((o._data.size, x._data.size), dtype=x._data.dtype)
-            if single:
-                block[pat.rows, pat.cols] = entries
-            else:
-                mine = (out_of == i) & (in_of == j)
-                block[pat.rows[mine] - pat.row_starts[i], pat.cols[mine] - pat.col_starts[j]] = (
-                    entries[mine])
-            row.append(_make(block.reshape(o._data.shape + x._data.shape), False, None))
+            row.append(_make(flat[i][j].reshape(o._data.shape + x._data.shape), False, None))
         jac.append(tuple(row))
     return tuple(jac)
 
