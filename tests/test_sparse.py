@@ -343,3 +343,22 @@ def test_batched_products_keep_their_block_and_stencil_patterns(forward: bool) -
     _exact_pattern(lambda a, x: (a @ x).reshape(-1), (3, 4, 4), (3, 4, 1), forward=forward)
     _exact_pattern(lambda a, y: (a @ y).reshape(-1), (1, 4, 5), (2, 1, 5, 3), forward=forward)
     _exact_pattern(lambda a, v: (a @ v).reshape(-1), (2, 3, 4), (4,), forward=forward)
+
+
+def test_pattern_blocks_place_every_nonzero_in_its_block():
+    rng = np.random.default_rng(3)
+    row_starts, col_starts = np.array([0, 3, 3, 8]), np.array([0, 4, 6])  # an empty output
+    joint = rng.random((8, 6)) < 0.4
+    rows, cols = np.nonzero(joint)
+    pat = compressed.Pattern(rows, cols, row_starts, col_starts)
+    entries = rng.standard_normal(rows.size)
+    expected = np.zeros((8, 6))
+    expected[rows, cols] = entries
+    seen = np.zeros(rows.size, dtype=int)
+    for i, j, positions, which in pat.blocks:
+        block = np.zeros((row_starts[i + 1] - row_starts[i], col_starts[j + 1] - col_starts[j]))
+        block.reshape(-1)[positions] = entries[which]
+        np.testing.assert_array_equal(
+            block, expected[row_starts[i]:row_starts[i + 1], col_starts[j]:col_starts[j + 1]])
+        seen[which] += 1
+    assert (seen == 1).all()
