@@ -220,7 +220,8 @@ def render(results: RunResults, header: list[str]) -> str:
     lines = ["# autojac Jacobian benchmark", "", *(f"{h}  " for h in header), ""]
     lines.append(
         f"Timing: median of >= {p.min_calls} calls and >= {p.min_time_s:g} s per cell after "
-        f"one checked warm-up call; per-cell budget {p.budget_s:g} s for one call. Cells: "
+        f"one checked warm-up call, in {p.rounds} round(s) that the peers of a case take in "
+        f"turn; per-cell budget {p.budget_s:g} s for one call. Cells: "
         "median (ratio to `numpy analytic`)."
     )
     lines.append("")

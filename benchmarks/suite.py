@@ -12,7 +12,15 @@ import numpy as np
 from check import mismatch
 from memory import MB, peak_bytes
 from peers import AUTOJAC, Peer, aj_functional, autojac, to_numpy
-from timing import Cell, Policy, measure, short_error
+from timing import (
+    Cell,
+    Policy,
+    check_first_call,
+    failed_on_repeat,
+    finish,
+    short_error,
+    time_round,
+)
 from workloads import Case, Workload
 
 T0 = time.perf_counter()
@@ -91,8 +99,11 @@ def run_case(
     previous: dict[str, tuple[int, float]],
     log: Callable[[str], None],
 ) -> None:
+    """Every peer on one case: each is checked (untimed) first, then the peers take turns,
+    one round of timed calls each, ``policy.rounds`` times."""
     ref = reference64(wl, case)
     dtype = np.dtype(results.dtype)
+    ready: list[tuple[Peer, Callable[[], Any], Cell]] = []
     for peer in peers:
         key = (wl.name, case.size, peer.key)
         try:
@@ -111,18 +122,47 @@ def run_case(
             def check(result: Any, peer: Peer = peer) -> str | None:
                 return mismatch(to_numpy(result), ref, dtype) if peer.checked else None
 
-            cell = measure(thunk, check, policy)
-        results.cells[key] = cell
-        if cell.ok:
-            previous[peer.key] = (case.n_in * case.n_out, cell.median_s)
-        elif cell.status == "skipped" and cell.est_s is not None:
-            previous[peer.key] = (case.n_in * case.n_out, cell.est_s)
-        log(f"  {time.perf_counter() - T0:7.1f}s {case.label:22s} {peer.key:20s} {_brief(cell)}")
+            cell = check_first_call(thunk, check, policy)
+        if cell.status == "ok":
+            ready.append((peer, thunk, cell))
+        else:
+            _record(wl, case, peer, cell, results, previous, log)
+    times: dict[str, list[float]] = {peer.key: [] for peer, _, _ in ready}
+    failed: dict[str, Cell] = {}
+    for _ in range(policy.rounds):
+        for peer, thunk, cell in ready:
+            if peer.key not in failed:
+                try:
+                    time_round(thunk, policy, times[peer.key])
+                except Exception as exc:  # noqa: BLE001 - e.g. fails only on a repeated call
+                    failed[peer.key] = failed_on_repeat(cell, exc)
+    for peer, thunk, cell in ready:
+        cell = failed.get(peer.key) or finish(cell, times[peer.key])
+        _record(wl, case, peer, cell, results, previous, log)
+        key = (wl.name, case.size, peer.key)
         if peer.group == AUTOJAC and cell.ok and cell.median_s <= MEMORY_MAX_S:
             try:
                 results.peak_mb[key] = peak_bytes(thunk) / MB
             except Exception:  # noqa: BLE001 - failed under tracemalloc: leave it out
                 pass
+
+
+def _record(
+    wl: Workload,
+    case: Case,
+    peer: Peer,
+    cell: Cell,
+    results: RunResults,
+    previous: dict[str, tuple[int, float]],
+    log: Callable[[str], None],
+) -> None:
+    """Keep one peer's cell, and its time as the next size's estimate."""
+    results.cells[(wl.name, case.size, peer.key)] = cell
+    if cell.ok:
+        previous[peer.key] = (case.n_in * case.n_out, cell.median_s)
+    elif cell.status == "skipped" and cell.est_s is not None:
+        previous[peer.key] = (case.n_in * case.n_out, cell.est_s)
+    log(f"  {time.perf_counter() - T0:7.1f}s {case.label:22s} {peer.key:20s} {_brief(cell)}")
 
 
 def _brief(cell: Cell) -> str:

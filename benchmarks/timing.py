@@ -2,7 +2,9 @@
 
 The first call doubles as the warm-up; its result is checked before anything is timed. Then
 the thunk is called until both the minimum number of calls and the minimum total time are
-reached, and the median is kept.
+reached, and the median is kept. The timed calls come in rounds, and a case's peers take
+turns round by round (``suite.run_case``): a burst of load from the machine's neighbours
+then slows every peer a little instead of one peer a lot.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class Policy:
     min_time_s: float
     budget_s: float  # a peer whose single (warm) call takes longer is skipped
     max_calls: int = 100_000
+    rounds: int = 1  # the timed calls are split into this many turns
     # The untimed first call (which may compile) is interrupted after this many budgets;
     # a cell whose estimate from the previous size is as large is not called at all.
     first_call_budgets: float = 4.0
@@ -52,7 +55,7 @@ class Policy:
         return self.first_call_budgets * self.budget_s
 
 
-FULL = Policy(min_calls=5, min_time_s=0.3, budget_s=3.0)
+FULL = Policy(min_calls=6, min_time_s=0.3, budget_s=3.0, rounds=3)
 QUICK = Policy(min_calls=3, min_time_s=0.05, budget_s=0.5)
 
 
@@ -81,17 +84,18 @@ def short_error(exc: BaseException, limit: int = 70) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def measure(
+def check_first_call(
     thunk: Callable[[], Any],
     check: Callable[[Any], str | None],
     policy: Policy,
 ) -> Cell:
-    """Check, then time, one thunk. ``check(result)`` returns why a result is wrong, or None.
+    """Check one thunk, untimed. ``check(result)`` returns why a result is wrong, or None.
+    Returns a cell that is ``ok`` (with ``first_s``, not yet timed) or says why not.
 
-    The first call is the warm-up; it is interrupted after ``policy.first_call_limit_s``.
-    When it takes longer than the budget, a second call runs under a deadline of the budget:
-    a compile-heavy first call (eager JAX compiles every op on new shapes) still gets timed,
-    a slow peer is skipped with the first call's time as its estimate.
+    The first call is interrupted after ``policy.first_call_limit_s``. When it takes longer
+    than the budget, a second call runs under a deadline of the budget: a compile-heavy
+    first call (eager JAX compiles every op on new shapes) still gets timed, a slow peer is
+    skipped with the first call's time as its estimate.
     """
     gc.collect()
     try:
@@ -119,17 +123,29 @@ def measure(
             return Cell("skipped", first_s=first, est_s=first, note="one call over budget")
         except Exception as exc:  # noqa: BLE001
             return Cell("error", first_s=first, note=f"on repeat: {short_error(exc)}")
-    times: list[float] = []
-    total = 0.0
-    try:
-        while len(times) < policy.max_calls and (
-            len(times) < policy.min_calls or total < policy.min_time_s
-        ):
-            start = time.perf_counter()
-            thunk()
-            elapsed = time.perf_counter() - start
-            times.append(elapsed)
-            total += elapsed
-    except Exception as exc:  # noqa: BLE001 - e.g. fails only on a repeated call
-        return Cell("error", first_s=first, note=f"on repeat: {short_error(exc)}")
-    return Cell("ok", statistics.median(times), first, len(times))
+    return Cell("ok", first_s=first)
+
+
+def time_round(thunk: Callable[[], Any], policy: Policy, times: list[float]) -> None:
+    """One round of timed calls, appended to ``times``: a ``1 / policy.rounds`` share of
+    the calls and of the time (exceptions propagate)."""
+    min_calls = -(-policy.min_calls // policy.rounds)
+    min_time = policy.min_time_s / policy.rounds
+    most = policy.max_calls // policy.rounds
+    calls, total = 0, 0.0
+    while calls < most and (calls < min_calls or total < min_time):
+        start = time.perf_counter()
+        thunk()
+        elapsed = time.perf_counter() - start
+        times.append(elapsed)
+        total += elapsed
+        calls += 1
+
+
+def finish(cell: Cell, times: list[float]) -> Cell:
+    """The checked cell with the median of its timed calls."""
+    return Cell("ok", statistics.median(times), cell.first_s, len(times))
+
+
+def failed_on_repeat(cell: Cell, exc: BaseException) -> Cell:
+    return Cell("error", first_s=cell.first_s, note=f"on repeat: {short_error(exc)}")
