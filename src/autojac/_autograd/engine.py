@@ -208,23 +208,24 @@ def push_through(
     """
     from .._ops._registry import OpNode
 
-    known: dict[Any, Any] = {}
-
-    def key(t: Any) -> Any:
-        return grad_key(t) if isinstance(t, Tensor) else None
-
+    known: dict[Any, Any] = {}  # grad_key -> value
     for x, v in zip(inputs, values):
-        known[key(x)] = v
-    order = topological_order([o.grad_fn for o in outputs if o.grad_fn is not None])
-    for node in reversed(order):
+        known[grad_key(x)] = v
+    for node in _post_order([o.grad_fn for o in outputs if o.grad_fn is not None]):
         if not isinstance(node, OpNode):
             raise NotImplementedError(f"cannot push values forward through {node.name()}")
-        vs = [known.get(key(x)) for x in node.inputs]
-        if all(v is None for v in vs) or (node, 0) in known:
+        if (node, 0) in known:  # an input itself
             continue
-        for nr, v in enumerate(step(node, vs)):
-            known[(node, nr)] = v
-    return [known.get(key(o)) for o in outputs]
+        vs = []
+        reached = False
+        for x in node.inputs:
+            v = known.get(grad_key(x)) if isinstance(x, Tensor) else None
+            reached = reached or v is not None
+            vs.append(v)
+        if reached:
+            for nr, v in enumerate(step(node, vs)):
+                known[(node, nr)] = v
+    return [known.get(grad_key(o)) for o in outputs]
 
 
 def run_forward(
