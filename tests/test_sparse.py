@@ -275,7 +275,7 @@ def test_outputs_are_coloured_on_their_own_when_another_one_is_dense() -> None:
 
     xs = (autojac.randn(50, dtype=autojac.float64).requires_grad_(),
           autojac.randn(40, dtype=autojac.float64).requires_grad_())
-    [(which, _, by_rows, colours)] = compressed._planned(f(*xs), xs)
+    [(which, _, by_rows, colours, _)] = compressed._planned(f(*xs), xs)
     assert which == (1,) and not by_rows and colours.max() + 1 == 2  # x's and y's columns
     for strategy in ("reverse-mode", "auto"):
         got = jacobian(f, tuple(x.detach() for x in xs), strategy=strategy)
@@ -319,7 +319,7 @@ def test_products_with_banded_matrices_are_coloured_and_keyed_by_their_zeros() -
 
         assert_same(jacobian(f, u), rows_jacobian(f, u))
         ur = u.detach().requires_grad_()
-        [(_, _, _, found)] = compressed._planned((f(ur),), (ur,))
+        [(_, _, _, found, _)] = compressed._planned((f(ur),), (ur,))
         assert found.max() + 1 == colours
 
 
@@ -362,3 +362,18 @@ def test_pattern_blocks_place_every_nonzero_in_its_block():
             block, expected[row_starts[i]:row_starts[i + 1], col_starts[j]:col_starts[j + 1]])
         seen[which] += 1
     assert (seen == 1).all()
+
+
+@pytest.mark.parametrize("by_rows", [False, True])
+def test_a_reused_plan_keeps_read_only_seeds_per_dtype(by_rows: bool) -> None:
+    compressed._plans.clear()
+    f = exp_reducer if by_rows else pde
+    shape = (48, 48) if by_rows else (500,)
+    for dtype in (autojac.float64, autojac.float32, autojac.float64):  # one structure
+        x = autojac.randn(*shape, dtype=dtype)
+        assert_same(jacobian(f, x), rows_jacobian(f, x))
+    [(_, _, found_by_rows, _, reuse)] = next(iter(compressed._plans.values()))
+    assert found_by_rows is by_rows
+    assert len(reuse.seeds) == 2 and reuse.read is not None
+    for seeds in reuse.seeds.values():
+        assert not any(s.flags.writeable for s in seeds)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -180,8 +180,9 @@ def _count(colours: np.ndarray) -> int:
     return int(colours.max()) + 1 if colours.size else 0
 
 
-def _seeds(tensors: tuple, starts: np.ndarray, colours: np.ndarray, count: int) -> list:
-    """One basis of ``count`` compressed seeds per tensor: element k is 1 in its colour."""
+def _seed_arrays(tensors: tuple, starts: np.ndarray, colours: np.ndarray, count: int) -> list:
+    """One basis of ``count`` compressed seeds per tensor (element k is 1 in its colour),
+    read-only: they may be kept for the next call."""
     seeds = []
     for t, start in zip(tensors, starts):
         n = t._data.size
@@ -189,7 +190,8 @@ def _seeds(tensors: tuple, starts: np.ndarray, colours: np.ndarray, count: int) 
         seed = np.zeros((count, n), dtype=t._data.dtype)
         has = mine >= 0
         seed[mine[has], np.nonzero(has)[0]] = 1
-        seeds.append(_make(seed.reshape((count,) + t._data.shape), False, None))
+        seed.flags.writeable = False
+        seeds.append(seed.reshape((count,) + t._data.shape))
     return seeds
 
 
@@ -202,26 +204,40 @@ def _flat(products: list, tensors: tuple, count: int) -> np.ndarray:
     return np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
 
 
+@dataclass
+class Reuse:
+    """What a remembered plan keeps between calls: its seeds (per dtypes of the seeded
+    tensors) and, for each nonzero, its flat position in the compressed products."""
+
+    seeds: dict = field(default_factory=dict)
+    read: np.ndarray | None = None
+
+
 def values(outputs: tuple, inputs: tuple, pat: Pattern, by_rows: bool,
-           colours: np.ndarray) -> np.ndarray:
+           colours: np.ndarray, reuse: Reuse | None = None) -> np.ndarray:
     """The Jacobian's entries at ``pat``'s nonzeros, from compressed VJPs (``by_rows``)
-    or JVPs over the recorded graph."""
+    or JVPs over the recorded graph; ``reuse`` keeps their set-up for the next call."""
     count = _count(colours)
     if count == 0:
         return np.zeros(0)
+    reuse = Reuse() if reuse is None else reuse
+    seeded, starts = (outputs, pat.row_starts) if by_rows else (inputs, pat.col_starts)
+    dtypes = tuple(t._data.dtype for t in seeded)
+    if dtypes not in reuse.seeds:
+        reuse.seeds[dtypes] = _seed_arrays(seeded, starts, colours, count)
+    seeds = [_make(a, False, None) for a in reuse.seeds[dtypes]]
+    if reuse.read is None:
+        colour_of, place = (colours[pat.rows], pat.cols) if by_rows else (colours[pat.cols],
+                                                                          pat.rows)
+        reuse.read = colour_of * numel(inputs if by_rows else outputs) + place
     if by_rows:
-        live = [(o, s) for o, s in zip(outputs, _seeds(outputs, pat.row_starts, colours, count))
-                if o._rg]
+        live = [(o, s) for o, s in zip(outputs, seeds) if o._rg]
         grads = run_backward([o for o, _ in live], [s for _, s in live], retain_graph=True,
                              create_graph=False, targets=list(inputs), accumulate=False)
-        return _read(_flat(grads, inputs, count), colours[pat.rows], pat.cols)
-    tangents = run_forward(outputs, inputs, _seeds(inputs, pat.col_starts, colours, count))
-    return _read(_flat(tangents, outputs, count), colours[pat.cols], pat.rows)
-
-
-def _read(products: np.ndarray, colour_of: np.ndarray, place: np.ndarray) -> np.ndarray:
-    """``products[colour_of, place]``, gathered through the flat index (faster)."""
-    return products.reshape(-1)[colour_of * products.shape[1] + place]
+        products = _flat(grads, inputs, count)
+    else:
+        products = _flat(run_forward(outputs, inputs, seeds), outputs, count)
+    return products.reshape(-1)[reuse.read]  # a flat gather: faster than pairs of indices
 
 
 def plan(pat: Pattern, most: int | None = None) -> tuple[bool, np.ndarray] | None:
@@ -275,7 +291,7 @@ def _plan_for(outputs: tuple, inputs: tuple) -> tuple | None:
 
 
 def _planned(outputs: tuple, inputs: tuple) -> list:
-    """Groups ``(output indices, pattern, by_rows, colours)``: all outputs coloured
+    """Groups ``(output indices, pattern, by_rows, colours, reuse)``: all outputs coloured
     together, else each output that pays on its own (a few dense rows must not spoil the
     rest); remembered for graphs of the same structure, which have the same pattern."""
     key = structure_key(outputs, inputs)
@@ -284,9 +300,9 @@ def _planned(outputs: tuple, inputs: tuple) -> list:
         return _plans[key]
     joint = _plan_for(outputs, inputs)
     if joint is not None or len(outputs) == 1:
-        groups = [] if joint is None else [(tuple(range(len(outputs))), *joint)]
+        groups = [] if joint is None else [(tuple(range(len(outputs))), *joint, Reuse())]
     else:
-        groups = [((i,), *found) for i, out in enumerate(outputs)
+        groups = [((i,), *found, Reuse()) for i, out in enumerate(outputs)
                   if (found := _plan_for((out,), inputs)) is not None]
     if key is not None and sum(g[1].rows.size for g in groups) <= PLAN_NONZEROS_KEPT:
         _plans[key] = groups
@@ -301,9 +317,9 @@ def sparse_jacobian(outputs: tuple, inputs: tuple) -> tuple | None:
     definition (non-finite entries: PyTorch's rows may hold NaN in structural zeros); None
     when no output is coloured."""
     rows: list[tuple | None] = [None] * len(outputs)
-    for which, pat, by_rows, colours in _planned(outputs, inputs):
+    for which, pat, by_rows, colours, reuse in _planned(outputs, inputs):
         group = tuple(outputs[i] for i in which)
-        entries = values(group, inputs, pat, by_rows, colours)
+        entries = values(group, inputs, pat, by_rows, colours, reuse)
         if np.isfinite(entries).all():
             for i, row in zip(which, dense_blocks(group, inputs, pat, entries)):
                 rows[i] = row
