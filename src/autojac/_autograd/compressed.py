@@ -206,9 +206,11 @@ def _flat(products: list, tensors: tuple, count: int) -> np.ndarray:
 
 @dataclass
 class Reuse:
-    """What a remembered plan keeps between calls: its seeds (per dtypes of the seeded
-    tensors) and, for each nonzero, its flat position in the compressed products."""
+    """What a remembered plan keeps between calls: its colour count, its seeds (per dtypes
+    of the seeded tensors) and, for each nonzero, its flat position in the compressed
+    products."""
 
+    count: int | None = None
     seeds: dict = field(default_factory=dict)
     read: np.ndarray | None = None
 
@@ -217,10 +219,12 @@ def values(outputs: tuple, inputs: tuple, pat: Pattern, by_rows: bool,
            colours: np.ndarray, reuse: Reuse | None = None) -> np.ndarray:
     """The Jacobian's entries at ``pat``'s nonzeros, from compressed VJPs (``by_rows``)
     or JVPs over the recorded graph; ``reuse`` keeps their set-up for the next call."""
-    count = _count(colours)
+    reuse = Reuse() if reuse is None else reuse
+    if reuse.count is None:
+        reuse.count = _count(colours)
+    count = reuse.count
     if count == 0:
         return np.zeros(0)
-    reuse = Reuse() if reuse is None else reuse
     seeded, starts = (outputs, pat.row_starts) if by_rows else (inputs, pat.col_starts)
     dtypes = tuple(t._data.dtype for t in seeded)
     if dtypes not in reuse.seeds:
