@@ -393,12 +393,25 @@ def compute_tangent(
     """The jvp of one op call: output tangent(s) from the inputs' (None = zero) tangents."""
     if op.elementwise:
         out_shape = result._data.shape
+        # a tangent with fewer dims than the output is expanded (its batch dims must stay
+        # leading); one that only broadcasts along size-1 dims is left to the rule, whose
+        # elementwise result broadcasts the same way (and is expanded below if it did not)
         tangents = [
             t
-            if t is None or inputs[i]._data.shape == out_shape
+            if t is None or inputs[i]._data.ndim == len(out_shape)
             else expand_to(t, out_shape, len(out_shape) - inputs[i]._data.ndim)
             for i, t in enumerate(tangents)
         ]
+        out_t = _tangent_by_rules(op, inputs, params, result, tangents)
+        if out_t is not None and out_t._data.shape[out_t._data.ndim - len(out_shape):] != out_shape:
+            out_t = expand_to(out_t, out_shape, 0)
+        return out_t
+    return _tangent_by_rules(op, inputs, params, result, tangents)
+
+
+def _tangent_by_rules(
+    op: Op, inputs: Sequence[Any], params: tuple, result: Any, tangents: list[Any]
+) -> Any:
     rules = op.jvp
     if rules == "linear":
         present = next(i for i, t in enumerate(tangents) if t is not None)
