@@ -178,8 +178,8 @@ _CO_VARARGS = 0x04
 class OpNode(Node):
     """The graph node of one recorded op call."""
 
-    # versions: each input's version when recorded (None: not a tensor), for ops that save
-    # their inputs, so backward can tell an input changed in place since
+    # versions: each input's version when recorded (None: not a tensor), so backward can
+    # tell an input changed in place since; None for ops that do not save their inputs
     __slots__ = ("op", "inputs", "params", "ans", "ans_fw", "versions", "ans_version")
 
     def name(self) -> str:
@@ -333,20 +333,19 @@ def _record(op: Op, inputs: Sequence[Any], params: tuple, out: Any, results: tup
     node.ans = out
     node.ans_fw = None
     edges = []
-    versions = []
     for t in inputs:
         if isinstance(t, Tensor):
             fn = t.grad_fn
             edges.append((fn, t._output_nr) if fn is not None else (t, 0) if t._rg else None)
-            versions.append(t._vc[0])
         else:
             edges.append(None)
-            versions.append(None)
     node.edges = edges
     node.n_out = op.n_out
     node.retained = None
     node.freed = False
-    node.versions = versions
+    node.versions = (
+        [t._vc[0] if isinstance(t, Tensor) else None for t in inputs] if op.saves else None
+    )
     version = results[0]._vc
     node.ans_version = (version, version[0])
     for r in results:
