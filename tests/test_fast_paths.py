@@ -98,3 +98,24 @@ def test_single_row_jacobian_keeps_shape_and_graph(out_shape):
     np.testing.assert_allclose(jac.detach().numpy().reshape(2, 3), 3 * x.detach().numpy() ** 2)
     (g,) = autojac.autograd.grad(jac.sum(), x)
     np.testing.assert_allclose(g.numpy(), 6 * x.detach().numpy())
+
+
+def test_hessian_is_the_same_with_and_without_the_identity_shortcut(monkeypatch):
+    # n = 100: the outer pass's first product (the identity seed times a (100, 200) factor)
+    # is large enough to be skipped
+    from autojac._ops import linalg
+
+    a = autojac.tensor(RNG.standard_normal((200, 100)) / 10)
+    x = autojac.tensor(RNG.standard_normal(100))
+
+    def f(v):
+        return (1 + (a @ v).exp()).log().sum()
+
+    found = []
+    is_identity = linalg._is_identity
+    monkeypatch.setattr(linalg, "_is_identity", lambda m: found.append(is_identity(m)) or found[-1])
+    shortcut = hessian(f, x)
+    assert True in found
+    monkeypatch.setattr(linalg, "_IDENTITY_CHECKED_FROM", 1 << 62)
+    multiplied = hessian(f, x)
+    np.testing.assert_array_equal(shortcut.numpy(), multiplied.numpy())
