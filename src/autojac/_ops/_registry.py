@@ -279,9 +279,10 @@ def apply(op: Op, inputs: Sequence[Any], params: tuple = ()) -> Any:
                 requires = True
             if t._fw is not None:
                 dual = True
+            dtype = d.dtype
             if first is None:
-                first = d.dtype
-            elif d.dtype is not first and d.dtype != first:
+                first = dtype
+            elif dtype is not first and dtype != first:
                 uniform = False
         else:
             if isinstance(t, np.generic):  # NumPy scalars promote like Python scalars here
