@@ -50,6 +50,16 @@ def test_chunk_size_bounds_peak_memory(strategy):
     assert peak <= JAC_BYTES + chunk * PER_BASIS_VECTOR + 2 * MB, peak / MB
 
 
+def test_a_written_block_of_rows_is_freed_before_the_next_is_computed():
+    """Reverse mode needs two blocks of cotangents at once (one op's input and output);
+    the previous block's gradients, already written into J, must not be a third."""
+    chunk = 10
+    block = chunk * N_IN * 8
+    peak, jac = _peak(vectorize=True, chunk_size=chunk)
+    np.testing.assert_allclose(jac, _expected(), rtol=1e-12)
+    assert peak - JAC_BYTES <= 2.6 * block, (peak - JAC_BYTES) / block
+
+
 def test_the_whole_basis_would_not_fit_that_budget():
     peak, jac = _peak(vectorize=True, chunk_size=N_OUT)  # reverse mode: all rows in one pass
     np.testing.assert_allclose(jac, _expected(), rtol=1e-12)

@@ -208,15 +208,22 @@ def reverse_rows(
         blocks = [Block(out, x, x._data.dtype, True, create_graph) for x in inputs]
         for start, stop in spans(n, rows_per_pass):
             seeds = basis(n, start, stop, out._data.dtype, out._data.shape)
-            vj = vjp_block(out, inputs, seeds, create_graph)
-            for j, g in enumerate(vj):
-                if g is None and strict:
-                    raise independent(i, j)
-                if g is not None and strict and create_graph and not g._rg:
-                    raise constant_error(i, False)
-                blocks[j].put(start, stop, g)
+            # the block's gradients die once written, before the next block is computed
+            _put_rows(blocks, start, stop, vjp_block(out, inputs, seeds, create_graph), i,
+                      strict, create_graph)
         jac.append(tuple(b.result() for b in blocks))
     return tuple(jac)  # fresh result tensors: differentiable only with create_graph
+
+
+def _put_rows(blocks: list[Block], start: int, stop: int, grads: list[Any], i: int,
+              strict: bool, create_graph: bool) -> None:
+    """Rows ``start:stop`` of output ``i``'s blocks, with the strict-mode checks."""
+    for j, g in enumerate(grads):
+        if g is None and strict:
+            raise independent(i, j)
+        if g is not None and strict and create_graph and not g._rg:
+            raise constant_error(i, False)
+        blocks[j].put(start, stop, g)
 
 
 def column_blocks(inputs: tuple, block: int | None, per_input: bool) -> list[list[tuple]]:
