@@ -706,6 +706,19 @@ def test_hessian_via_create_graph_matches_analytic():
     np.testing.assert_allclose(np.stack(rows), expected, atol=1e-12)
 
 
+def test_cotangents_of_repeated_roots_are_summed_in_the_graph_with_create_graph():
+    """grad([y, y], x, [v, v], create_graph=True) sums v + v as part of the graph, also
+    when called under no_grad: the result stays differentiable in v."""
+    x = _d(1.0, 2.0)
+    v = _d(1.0, 1.0)
+    y = x**2
+    with autojac.no_grad():
+        (g,) = autojac.autograd.grad([y, y], [x], [v, v], create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), 4 * x.detach().numpy())
+    (dv,) = autojac.autograd.grad(g.sum(), v)
+    np.testing.assert_allclose(dv.numpy(), 4 * x.detach().numpy())  # d/dv sum(2x * 2v)
+
+
 def test_grad_of_grad_without_create_graph_is_constant():
     x = _d(1.0, 2.0)
     (g,) = autojac.autograd.grad((x**3).sum(), x)

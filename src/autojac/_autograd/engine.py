@@ -108,14 +108,14 @@ def run_backward(
     leaf_sums: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, gradient summed]
     retained: list[tuple[Tensor, Any]] = []
     executed: list[Node] = []
-    for r, g in zip(roots, grads):
-        if r.grad_fn is None:
-            _to_leaf(leaf_sums, r, g)
-        else:
-            _to_node(buffers, r.grad_fn, r._output_nr, g)
     prev_mode = grad_mode.state.enabled
-    grad_mode.state.enabled = create_graph
+    grad_mode.state.enabled = create_graph  # also while roots' cotangents are summed
     try:
+        for r, g in zip(roots, grads):
+            if r.grad_fn is None:
+                _to_leaf(leaf_sums, r, g)
+            else:
+                _to_node(buffers, r.grad_fn, r._output_nr, g)
         for node, flags in zip(order, flags_of):
             gs = buffers.pop(node, None)
             if gs is None:
