@@ -533,6 +533,25 @@ def test_auto_picks_forward_when_inputs_are_smaller():
 
 
 
+@pytest.mark.parametrize("strategy", ["reverse-mode", "auto"])
+def test_columns_over_the_graph_follow_the_edges_recorded_when_each_op_ran(strategy):
+    """Outputs larger than the inputs: the Jacobian's columns are pushed forward through
+    the recorded graph. After ``a.add_(1)`` the tensor ``a`` has a new grad_fn, but the ops
+    that read it before were recorded with its old one: the columns must follow those
+    edges (they used to find no tangent and give zeros)."""
+    x = autojac.tensor([1.0, 2.0])
+
+    def added(x):
+        a = x * 1
+        b = a[:, None] + a  # add saves nothing
+        a.add_(1)
+        return b
+
+    eye = np.eye(2)
+    expected = eye[:, None, :] + eye[None, :, :]  # d(a_i + a_j)/dx_k
+    np.testing.assert_array_equal(AF.jacobian(added, x, strategy=strategy)._data, expected)
+
+
 def _auto_params() -> list:
     out = []
     for name in sorted(SMOOTH):

@@ -218,8 +218,9 @@ def push_through(
             continue
         vs = []
         reached = False
-        for x in node.inputs:
-            v = known.get(grad_key(x)) if isinstance(x, Tensor) else None
+        for edge in node.edges:  # where each input came from when the op ran
+            v = None if edge is None else known.get(
+                id(edge[0]) if isinstance(edge[0], Tensor) else edge)
             reached = reached or v is not None
             vs.append(v)
         if reached:
