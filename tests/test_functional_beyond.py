@@ -538,7 +538,8 @@ def test_columns_over_the_graph_follow_the_edges_recorded_when_each_op_ran(strat
     """Outputs larger than the inputs: the Jacobian's columns are pushed forward through
     the recorded graph. After ``a.add_(1)`` the tensor ``a`` has a new grad_fn, but the ops
     that read it before were recorded with its old one: the columns must follow those
-    edges (they used to find no tangent and give zeros)."""
+    edges (they used to find no tangent and give zeros), and an op that saved ``a`` must
+    raise PyTorch's error for a saved tensor changed in place."""
     x = autojac.tensor([1.0, 2.0])
 
     def added(x):
@@ -550,6 +551,15 @@ def test_columns_over_the_graph_follow_the_edges_recorded_when_each_op_ran(strat
     eye = np.eye(2)
     expected = eye[:, None, :] + eye[None, :, :]  # d(a_i + a_j)/dx_k
     np.testing.assert_array_equal(AF.jacobian(added, x, strategy=strategy)._data, expected)
+
+    def multiplied(x):
+        a = x * 1
+        b = a[:, None] * a  # mul saves a
+        a.add_(1)
+        return b
+
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        AF.jacobian(multiplied, x, strategy=strategy)
 
 
 def _auto_params() -> list:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from . import _dtypes
+from ._autograd.tape_state import VALUE_READ, refuse
 from ._repr import format_tensor
 from ._size import Size
 
@@ -115,9 +116,11 @@ class Tensor:
             raise RuntimeError(
                 f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
             )
+        refuse(VALUE_READ)
         return self._data.item()
 
     def tolist(self) -> Any:
+        refuse(VALUE_READ)
         return self._data.tolist()
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
@@ -127,6 +130,7 @@ class Tensor:
                 "Can't call numpy() on Tensor that requires grad. "
                 "Use tensor.detach().numpy() instead."
             )
+        refuse(VALUE_READ)
         return self._data
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
@@ -148,6 +152,7 @@ class Tensor:
     def __bool__(self) -> bool:
         if self._data.size != 1:
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        refuse(VALUE_READ)
         return bool(self._data.item())
 
     def __float__(self) -> float:
@@ -159,6 +164,7 @@ class Tensor:
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
+        refuse(VALUE_READ)
         return int(self._data.item())
 
     def __complex__(self) -> complex:

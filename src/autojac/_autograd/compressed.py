@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._tensor import _make
-from .engine import run_backward, run_forward
+from . import replay
 from .jacobian_blocks import numel
 from .sparsity import dependency_bitsets, influence_bitsets, nonzeros, structure_key
 
@@ -236,11 +236,10 @@ def values(outputs: tuple, inputs: tuple, pat: Pattern, by_rows: bool,
         reuse.read = colour_of * numel(inputs if by_rows else outputs) + place
     if by_rows:
         live = [(o, s) for o, s in zip(outputs, seeds) if o._rg]
-        grads = run_backward([o for o, _ in live], [s for _, s in live], retain_graph=True,
-                             create_graph=False, targets=list(inputs), accumulate=False)
+        grads = replay.gradients([o for o, _ in live], [s for _, s in live], list(inputs))
         products = _flat(grads, inputs, count)
     else:
-        products = _flat(run_forward(outputs, inputs, seeds), outputs, count)
+        products = _flat(replay.tangents(outputs, inputs, seeds), outputs, count)
     return products.reshape(-1)[reuse.read]  # a flat gather: faster than pairs of indices
 
 

@@ -15,7 +15,7 @@ from . import grad_mode
 from .graph import Node
 
 
-def _post_order(roots: list[Node]) -> Iterator[Node]:
+def post_order(roots: list[Node]) -> Iterator[Node]:
     """Nodes reachable from ``roots``, each after every node it reads from."""
     seen: set[Node] = set()
     for root in roots:
@@ -43,7 +43,7 @@ def _post_order(roots: list[Node]) -> Iterator[Node]:
 
 def topological_order(roots: list[Node]) -> list[Node]:
     """Nodes reachable from ``roots``, every consumer before the nodes it feeds."""
-    post = list(_post_order(roots))
+    post = list(post_order(roots))
     post.reverse()
     return post
 
@@ -68,7 +68,7 @@ def _plan(
     every = targets is None
     wanted: dict[Node, list[bool]] = {}
     kept: list[Node] = []  # producers first
-    for node in _post_order(roots):
+    for node in post_order(roots):
         flags = []
         hit = every
         for e in node.edges:
@@ -211,7 +211,7 @@ def push_through(
     known: dict[Any, Any] = {}  # grad_key -> value
     for x, v in zip(inputs, values):
         known[grad_key(x)] = v
-    for node in _post_order([o.grad_fn for o in outputs if o.grad_fn is not None]):
+    for node in post_order([o.grad_fn for o in outputs if o.grad_fn is not None]):
         if not isinstance(node, OpNode):
             raise NotImplementedError(f"cannot push values forward through {node.name()}")
         if (node, 0) in known:  # an input itself
@@ -243,7 +243,8 @@ def run_forward(
     from .._ops._registry import compute_tangent
 
     def step(node: Any, ts: list[Any]) -> Sequence[Any]:
-        result = node._saved_ans()
+        node.check_saved()
+        result = node._ans_tensors()
         out_t = compute_tangent(node.op, node.inputs, node.params, result, ts)
         return (out_t,) if node.n_out == 1 else out_t
 

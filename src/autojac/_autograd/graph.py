@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import weakref
 from typing import Any
 
 import numpy as np
 
 from .._tensor import Tensor, _make
+from . import tape_state
 
 _FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -146,4 +148,9 @@ def freed_error() -> RuntimeError:
 
 def zeros_for(batch: tuple[int, ...], like: np.ndarray) -> Tensor:
     """Zeros of shape ``batch + like.shape`` and ``like``'s dtype, outside the graph."""
-    return _make(np.zeros(batch + like.shape, dtype=like.dtype), False, None)
+    make = functools.partial(np.zeros, batch + like.shape, like.dtype)
+    zeros = _make(make(), False, None)
+    tape = tape_state.state.tape
+    if tape is not None:
+        tape.made(zeros, make)
+    return zeros

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, _make
+from . import replay
 from .api import grad as _grad
 from .engine import run_backward
 
@@ -115,8 +116,10 @@ def vjp_block(out: Tensor, inputs: tuple, seeds: Tensor, create_graph: bool) -> 
     retain_graph=True)`` for arguments known to be valid (None where nothing flows)."""
     if not out._rg:
         return [None] * len(inputs)
-    return run_backward([out], [seeds], retain_graph=True, create_graph=create_graph,
-                        targets=inputs, accumulate=False)
+    if not create_graph:
+        return replay.gradients([out], [seeds], inputs)
+    return run_backward([out], [seeds], retain_graph=True, create_graph=True, targets=inputs,
+                        accumulate=False)
 
 
 def spans(n: int, size: int) -> list[tuple[int, int]]:

@@ -188,7 +188,7 @@ def influence_bitsets(
     return [known.get(grad_key(x)) for x in inputs]
 
 
-def _frozen(value: Any) -> Any:
+def frozen(value: Any) -> Any:
     """``value`` (an op's params) as a hashable key that equals for equal params."""
     if type(value) is tuple:
         try:  # most params: plain scalars and tuples of them
@@ -199,7 +199,7 @@ def _frozen(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return ("array", value.shape, value.dtype.str, value.tobytes())
     if isinstance(value, (tuple, list)):
-        return (type(value).__name__,) + tuple(_frozen(v) for v in value)
+        return (type(value).__name__,) + tuple(frozen(v) for v in value)
     if isinstance(value, slice):
         return ("slice", value.start, value.stop, value.step)
     if isinstance(value, np.dtype):
@@ -235,7 +235,7 @@ def structure_key(outputs: Sequence[Tensor], inputs: Sequence[Tensor]) -> tuple 
             if not isinstance(node, OpNode):
                 return None
             nodes.append(node.op)
-            nodes.append(_frozen(node.params))
+            nodes.append(frozen(node.params))
             nodes.append(len(node.inputs))  # flat, yet unambiguous
             for x, e in zip(node.inputs, node.edges):
                 nodes.append(x._data.shape if isinstance(x, Tensor) else x is None)

@@ -35,7 +35,7 @@ import numpy as np
 
 from .. import _dtypes
 from .._autograd import forward_ad as fw
-from .._autograd import grad_mode
+from .._autograd import grad_mode, tape_state
 from .._autograd.graph import (
     Node,
     freed_error,
@@ -69,6 +69,7 @@ class ZerosPatternRule(NamedTuple):
 
 _grad_state = grad_mode.state
 _fw_state = fw.state
+_tape_state = tape_state.state
 
 
 class Op:
@@ -192,11 +193,14 @@ class OpNode(Node):
             self.ans = None
             self.ans_fw = None
 
-    def _saved_ans(self) -> Any:
+    def _check_ans(self) -> None:
         version, expected = self.ans_version
         if self.op.saves_ans and version[0] != expected:
             data = self.ans if self.op.n_out == 1 else self.ans[0]
             raise modified_error(data, version[0], expected, self.name())
+
+    def _ans_tensors(self) -> Any:
+        """The outputs as the rules see them (``check_saved`` checks them first)."""
         if self.op.n_out == 1:
             t = _make(self.ans, True, self)
             if self.ans_fw is not None and _fw_state.level is not None:
@@ -212,16 +216,26 @@ class OpNode(Node):
             outs.append(t)
         return tuple(outs)
 
-    def backward(self, grads: list[Any], needed: list[bool]) -> list[Any]:
+    def check_saved(self) -> None:
+        """Raise PyTorch's error if what the rules read was freed or changed in place."""
         op = self.op
         if self.freed and (op.saves or op.saves_ans):
             raise freed_error()
-        inputs = self.inputs
         if op.saves:
-            for t, version in zip(inputs, self.versions):
+            for t, version in zip(self.inputs, self.versions):
                 if version is not None and t._vc[0] != version:
                     raise stale_error(t, version)
-        ans = self._saved_ans() if op.reads_ans else None
+        if op.reads_ans:
+            self._check_ans()
+        tape = _tape_state.tape
+        if tape is not None:
+            tape.ran(self)
+
+    def backward(self, grads: list[Any], needed: list[bool]) -> list[Any]:
+        self.check_saved()
+        op = self.op
+        inputs = self.inputs
+        ans = self._ans_tensors() if op.reads_ans else None
         # a multi-output op's rule gets None for outputs that received no cotangent (a
         # zero): rules can then skip terms that would be 0 * inf (repeated eigenvalues)
         g = grads[0] if op.n_out == 1 else tuple(grads)
@@ -244,18 +258,24 @@ class OpNode(Node):
         return res
 
 
-def _prepare(op: Op, datas: list[Any]) -> list[Any]:
-    """Cast the inputs' arrays to the op's computation dtype (PyTorch's promotion)."""
-    target = None
+def cast_target(op: Op, datas: Sequence[Any]) -> np.dtype | None:
+    """The dtype the inputs' arrays are cast to before the op runs (PyTorch's promotion);
+    None: none are cast."""
     if op.promote:
         target = _dtypes.result_type(*datas)
         if op.to_float and target.kind in "biu":
             target = _dtypes.default_float()
-    elif op.to_float:
+        return target
+    if op.to_float:
         for d in datas:
             if isinstance(d, np.ndarray) and d.dtype.kind in "biu":
-                target = _dtypes.default_float()
-                break
+                return _dtypes.default_float()
+    return None
+
+
+def _prepare(op: Op, datas: list[Any]) -> list[Any]:
+    """Cast the inputs' arrays to the op's computation dtype."""
+    target = cast_target(op, datas)
     if target is None:
         return datas
     return [
@@ -311,6 +331,9 @@ def apply(op: Op, inputs: Sequence[Any], params: tuple = ()) -> Any:
         for i, r in enumerate(results):
             r._output_nr = i
         result = results
+    tape = _tape_state.tape
+    if tape is not None:
+        tape.record(op, inputs, params, result)
     if op.view:
         parent = inputs[0]
         result._vc = parent._vc

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .._autograd import forward_ad as fw
-from .._autograd import grad_mode
+from .._autograd import grad_mode, tape_state
 from .._tensor import Tensor, _make, scalar_type_name
 from ._registry import Op, OpNode, PatternRule, apply, install
 from .indexing import index_put
@@ -77,6 +77,7 @@ def inplace(self: Tensor, compute: Any, *args: Any, as_view: bool = False) -> Te
     """
     if not self._data.flags.writeable:
         raise RuntimeError(_OVERLAP)
+    tape_state.refuse(tape_state.IN_PLACE)
     chain = _view_chain(self)
     root = chain[-1][1] if chain else self
     tensor_args = [a for a in args if isinstance(a, Tensor)]

@@ -413,6 +413,7 @@ def _columns_over_graph(outputs: tuple, inputs: tuple, block: int | None,
     forward mode); None if the graph holds a node without a jvp rule (a custom Function).
     Inputs of some size get passes of their own, so that no pass carries the other inputs'
     blocks of zero tangents through the ops that combine them."""
+    from .._autograd import replay
     from .._autograd.engine import run_forward
 
     columns = jb.Columns(inputs, create_graph, False)
@@ -421,7 +422,9 @@ def _columns_over_graph(outputs: tuple, inputs: tuple, block: int | None,
         with grad_mode.set_grad_enabled(create_graph):
             for parts in jb.column_blocks(inputs, block, per_input):
                 seeds = jb.seeds_for(inputs, parts)
-                columns.add(parts, outputs, run_forward(outputs, inputs, seeds, create_graph))
+                pushed = (run_forward(outputs, inputs, seeds, True) if create_graph
+                          else replay.tangents(outputs, inputs, seeds))
+                columns.add(parts, outputs, pushed)
     except NotImplementedError:
         return None
     return columns.result(outputs)

@@ -1,0 +1,310 @@
+"""Passes over a recorded graph, replayed as bare NumPy calls.
+
+A Jacobian runs the same pass (the vjp rules from a block of cotangents, or the jvp rules
+from a block of tangents) for every block, and the user's function records a graph of the
+same structure on every call. Op by op, each rule pays Python's cost of wrapping NumPy
+calls that take a microsecond or two in Tensors. So the first pass over a graph of a
+given structure runs as usual but on a tape (``Tape``): every op the rules apply, with
+where each operand comes from (a seed, an array the graph saved, an earlier op's result,
+a constant, zeros of a known shape). Later passes over a graph of the same structure run
+the tape's op forwards on the new graph's arrays (``Program``): the same NumPy calls on
+the same operands, so the same values, bit for bit.
+
+The structure key holds everything the rules' Python may branch on: each node's op,
+params and output shape, how the nodes connect, the shapes and dtypes of the leaves and
+constants, which of them are one tensor, the scalar operands, the seeds' shapes and
+dtypes, where the ends and targets sit, and the default dtype. A structure is never
+replayed when its taped pass read a tensor's values in Python (``bool(t)``, ``t.item()``:
+its control flow may depend on them), wrote into a tensor in place, used an array that
+is not in the graph (computed from values outside an op) or an op with several outputs,
+or when the graph holds a node that is not an op. The saved tensors are checked for
+changes in place before every replay, as the eager pass checks them.
+"""
+
+from __future__ import annotations
+
+import operator
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import _dtypes
+from .._ops._registry import Op, OpNode, cast_target
+from .._tensor import Tensor, _make
+from . import forward_ad as fw
+from .engine import post_order, run_backward, run_forward
+from .sparsity import frozen
+from .tape_state import state as _tape_state
+
+MAX_PROGRAMS = 256  # structures remembered (the oldest is forgotten first)
+_programs: dict[tuple, Program | None] = {}  # None: a structure that cannot be replayed
+
+
+def gradients(roots: Sequence[Tensor], seeds: Sequence[Tensor], targets: Sequence[Tensor]
+              ) -> list[Any]:
+    """``run_backward(roots, seeds, retain_graph=True, create_graph=False,
+    targets=targets, accumulate=False)``: the gradients of ``targets``, replayed when a
+    graph of the same structure was taped before."""
+    return _replayed("vjp", roots, seeds, targets, lambda: run_backward(
+        roots, seeds, retain_graph=True, create_graph=False, targets=targets,
+        accumulate=False))
+
+
+def tangents(outputs: Sequence[Tensor], inputs: Sequence[Tensor], seeds: Sequence[Any]
+             ) -> list[Any]:
+    """``run_forward(outputs, inputs, seeds)``: the tangents of ``outputs``, replayed when a
+    graph of the same structure was taped before."""
+    return _replayed("jvp", outputs, seeds, inputs, lambda: run_forward(outputs, inputs, seeds))
+
+
+def _replayed(rules: str, ends: Sequence[Tensor], seeds: Sequence[Any],
+              targets: Sequence[Tensor], eager: Callable[[], list[Any]]) -> list[Any]:
+    """``eager()``: a pass of the ``rules`` ("vjp" or "jvp") from ``seeds`` over the graph
+    that ends in ``ends``, with ``targets`` in it (whose gradients it gives, or whose
+    tangents the seeds are)."""
+    found = (None if fw.state.level is not None
+             else structure_key(rules, ends, seeds, targets))
+    if found is None:
+        return eager()
+    key, order = found
+    program = _programs.get(key, _programs)
+    if program is None:
+        return eager()
+    if program is not _programs:
+        return program.run(order, seeds)
+    tape = Tape(order, seeds)
+    _tape_state.tape = tape
+    try:
+        results = eager()
+    finally:
+        _tape_state.tape = None
+    _remember(key, tape.program(results))
+    return results
+
+
+def _remember(key: tuple, program: Program | None) -> None:
+    while len(_programs) >= MAX_PROGRAMS:  # the oldest first (threads may race here)
+        _programs.pop(next(iter(_programs), None), None)
+    _programs[key] = program
+
+
+def structure_key(rules: str, ends: Sequence[Tensor], seeds: Sequence[Any],
+                  targets: Sequence[Tensor]) -> tuple[tuple, list[Any]] | None:
+    """``(key, nodes)``: what a pass's rules can see besides values (see the module
+    docstring), over the nodes that lead to ``ends`` (numbered as listed). None when one
+    is not an op, has several outputs or was freed, or has params that cannot be keyed."""
+    order = list(post_order([t.grad_fn for t in ends if t.grad_fn is not None]))
+    number = {node: k for k, node in enumerate(order)}
+    leaf = {id(t): j for j, t in enumerate(targets) if t.grad_fn is None}
+    first: dict[int, int] = {}  # id(constant) -> the position where it is first an input
+    parts: list[Any] = [rules, _dtypes.default_float()]
+    for t in seeds:
+        parts.append(None if t is None else (t._data.shape, t._data.dtype))
+    for t in (*ends, *targets):
+        parts.append(leaf.get(id(t)) if t.grad_fn is None
+                     else (number.get(t.grad_fn), t._output_nr))
+    try:
+        for node in order:
+            if type(node) is not OpNode or node.freed or node.op.n_out != 1:
+                return None
+            params = node.params
+            parts.append((node.op, frozen(params) if params else (), node.ans.shape))
+            for x, edge in zip(node.inputs, node.edges):
+                if edge is not None and not isinstance(edge[0], Tensor):
+                    parts.append((number[edge[0]], edge[1]))  # a node's output
+                elif isinstance(x, Tensor):  # a target, a constant or another leaf
+                    d = x._data
+                    parts.append((d.shape, d.dtype, leaf[id(x)] if edge is not None and id(x)
+                                  in leaf else -1 - first.setdefault(id(x), len(first))))
+                else:
+                    parts.append((type(x), x))
+    except TypeError:  # unhashable params
+        return None
+    return tuple(parts), order
+
+
+class Tape:
+    """Records the op calls of one backward pass from ``seeds`` over the nodes ``order``
+    (see the module docstring); ``program`` turns them into a ``Program``, or None if the
+    pass was refused."""
+
+    def __init__(self, order: list[Any], seeds: Sequence[Tensor]) -> None:
+        self.number = {node: k for k, node in enumerate(order)}
+        self.inputs: dict[int, tuple] = {}  # id(node input) -> ("input", node, position)
+        self.param_arrays: set[int] = set()  # ids of the arrays in the nodes' params
+        for k, node in enumerate(order):
+            for i, x in enumerate(node.inputs):
+                if isinstance(x, Tensor):
+                    self.inputs.setdefault(id(x), ("input", k, i))
+            _collect_arrays(node.params, self.param_arrays)
+        self.sources: list[tuple] = [("seed", r) for r in range(len(seeds))]
+        self.found: dict[tuple, int] = {}  # graph source -> its value number
+        self.calls: list[tuple[Callable[..., Any], list[int], tuple]] = []
+        # id(tensor) -> (value number, the tensor): sources and results met so far
+        self.values: dict[int, tuple[int, weakref.ref]] = {
+            id(s): (r, weakref.ref(s)) for r, s in enumerate(seeds) if s is not None}
+        self.ran_nodes: list[int] = []
+        self.refusal: str | None = None
+
+    def refuse(self, reason: str) -> None:
+        if self.refusal is None:
+            self.refusal = reason
+
+    def ran(self, node: Any) -> None:
+        """``node``'s rules run in this pass (its saved tensors are checked on replay)."""
+        self.ran_nodes.append(self.number[node])
+
+    def record(self, op: Op, inputs: Sequence[Any], params: tuple, result: Any) -> None:
+        """One op call made by a rule (or by the engine, summing cotangents)."""
+        if self.refusal is not None:
+            return
+        if op.n_out != 1:
+            return self.refuse(f"a rule applied {op.name}, which has several outputs")
+        if not _arrays_known(params, self.param_arrays):
+            return self.refuse(f"a rule applied {op.name} with an array not in the graph")
+        args = []
+        for x in inputs:
+            if isinstance(x, Tensor):
+                v = self.value(x)
+                if v is None:
+                    return self.refuse(f"a rule applied {op.name} to a tensor not in the graph")
+            elif x is None or type(x) in (bool, int, float, complex):
+                v = self._new_value(("constant", x))
+            else:
+                return self.refuse(f"a rule applied {op.name} to a {type(x).__name__}")
+            args.append(v)
+        target = cast_target(op, [x._data if isinstance(x, Tensor) else x for x in inputs])
+        if target is not None:
+            args = [self._call(_caster(target), [v], ()) if isinstance(x, Tensor)
+                    and x._data.dtype != target else v for v, x in zip(args, inputs)]
+        v = self._call(op.forward, args, params)
+        self.values[id(result)] = (v, weakref.ref(result))
+
+    def made(self, t: Tensor, fn: Callable[[], np.ndarray]) -> None:
+        """``t`` was made outside an op by ``fn()``, from shapes and dtypes alone."""
+        self.values[id(t)] = (self._call(fn, [], ()), weakref.ref(t))
+
+    def _new_value(self, source: tuple) -> int:
+        self.sources.append(source)
+        return len(self.sources) - 1
+
+    def _call(self, fn: Callable[..., Any], args: list[int], params: tuple) -> int:
+        """Value numbers: the sources first, then one per call (see ``Program``)."""
+        self.calls.append((fn, args, params))
+        return -len(self.calls)  # renumbered once the sources are all known
+
+    def value(self, t: Tensor) -> int | None:
+        """The value number of ``t``: a source or an earlier call's result (None: unknown)."""
+        hit = self.values.get(id(t))
+        if hit is not None and hit[1]() is t:
+            return hit[0]
+        where = self.inputs.get(id(t))
+        if where is None and t.grad_fn in self.number and t._data is t.grad_fn.ans:
+            where = ("output", self.number[t.grad_fn])  # a rule's view of a saved output
+        if where is None:
+            return None
+        v = self.found.get(where)
+        if v is None:
+            v = self.found[where] = self._new_value(where)
+        return v
+
+    def program(self, results: list[Any]) -> Program | None:
+        """The replay of this pass, which gave ``results``; None if it was refused."""
+        outputs = [None if t is None else self.value(t) for t in results]
+        if any(o is None and t is not None for o, t in zip(outputs, results)):
+            self.refuse("a result is a tensor not in the graph")
+        if self.refusal is not None:
+            return None
+        return Program(self.sources, self.calls, outputs, list(dict.fromkeys(self.ran_nodes)))
+
+
+def _after(fn: Callable[..., Any], params: tuple) -> Callable[..., Any]:
+    """``fn`` with ``params`` bound after the arrays (as ``apply`` passes them)."""
+    return lambda *arrays: fn(*arrays, *params)
+
+
+def _caster(target: np.dtype) -> Callable[[np.ndarray], np.ndarray]:
+    return lambda a: a.astype(target)
+
+
+def _getter(numbers: list[int]) -> Callable[[list], tuple]:
+    """The values numbered ``numbers`` (not one), as a tuple."""
+    return operator.itemgetter(*numbers) if numbers else lambda vals: ()
+
+
+def _collect_arrays(value: Any, into: set[int]) -> None:
+    if isinstance(value, np.ndarray):
+        into.add(id(value))
+    elif isinstance(value, (tuple, list)):
+        for v in value:
+            _collect_arrays(v, into)
+
+
+def _arrays_known(value: Any, known: set[int]) -> bool:
+    if isinstance(value, np.ndarray):
+        return id(value) in known
+    if isinstance(value, (tuple, list)):
+        return all(_arrays_known(v, known) for v in value)
+    return True
+
+
+class Program:
+    """A taped backward pass: op forwards on numbered values, first the sources found in
+    the graph (seeds, saved inputs and outputs) and the constants, then each call's result.
+    A result dies after its last use, as the eager pass frees it."""
+
+    __slots__ = ("seeds", "inputs", "outputs_of", "constants", "calls", "results", "checks")
+
+    def __init__(self, sources: list[tuple], calls: list[tuple], results: list[int | None],
+                 checks: list[int]) -> None:
+        used = {v for _, args, _ in calls for v in args} | set(results)
+        kinds = ("seed", "input", "output", "constant")
+        layout = sorted((v for v in range(len(sources)) if v in used),
+                        key=lambda v: kinds.index(sources[v][0]))
+        at = {v: n for n, v in enumerate(layout)}
+        n = len(layout)
+
+        def number(v: int) -> int:  # a call's result: -1 for the first call, and so on
+            return at[v] if v >= 0 else n - 1 - v
+
+        arguments = [[number(v) for v in args] for _, args, _ in calls]
+        self.results = [None if v is None else number(v) for v in results]
+        last_use = {}
+        for c, args in enumerate(arguments):
+            for v in args:
+                last_use[v] = c
+        frees: list[list[int]] = [[] for _ in calls]
+        for v, c in last_use.items():
+            if v >= n and v not in self.results:
+                frees[c].append(v)
+        picked = [sources[v] for v in layout]
+        self.seeds = [r for kind, r, *_ in picked if kind == "seed"]
+        self.inputs = [(k, i) for kind, k, *i in picked if kind == "input" for i in i]
+        self.outputs_of = [k for kind, k, *_ in picked if kind == "output"]
+        self.constants = [c for kind, c, *_ in picked if kind == "constant"]
+        self.calls = [
+            (_after(fn, params) if params else fn,
+             _getter(args) if len(args) != 1 else None,
+             args[0] if len(args) == 1 else None,
+             tuple(f) or None)
+            for (fn, _, params), args, f in zip(calls, arguments, frees)
+        ]
+        self.checks = checks
+
+    def run(self, order: list[Any], seeds: Sequence[Tensor]) -> list[Any]:
+        """What the taped pass gives on the graph ``order`` of the same structure."""
+        for k in self.checks:
+            order[k].check_saved()
+        vals = [seeds[r]._data for r in self.seeds]
+        vals += [order[k].inputs[i]._data for k, i in self.inputs]
+        vals += [order[k].ans for k in self.outputs_of]
+        vals += self.constants
+        for fn, several, one, frees in self.calls:
+            out = fn(*several(vals)) if several is not None else fn(vals[one])
+            vals.append(out if type(out) is np.ndarray else np.asarray(out))
+            if frees:
+                for v in frees:
+                    vals[v] = None
+        return [None if v is None else _make(vals[v], False, None) for v in self.results]

@@ -1,0 +1,242 @@
+"""Replayed backward passes (``_autograd/replay.py``) give what the eager pass gives.
+
+A graph structure is taped on one set of values and replayed on another; every result is
+compared bit for bit with the eager pass on the second set. Rules that read values in
+Python (ties in ``maximum``, a singular matrix in ``det``) must never be replayed, and the
+saved tensors' in-place checks must hold on the replayed path too.
+"""
+
+from __future__ import annotations
+
+import sys
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import autojac
+from autojac._autograd import replay
+from autojac._autograd.engine import run_forward
+from autojac.autograd.functional import hessian, jacobian
+from op_table import SAMPLES, Sample
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+import workloads  # noqa: E402
+
+
+@pytest.fixture
+def runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A fresh program cache; the list grows by one entry per replayed pass."""
+    monkeypatch.setattr(replay, "_programs", {})
+    counted: list[int] = []
+    real = replay.Program.run
+
+    def run(self: replay.Program, order: list, seeds: list) -> list:
+        counted.append(1)
+        return real(self, order, seeds)
+
+    monkeypatch.setattr(replay.Program, "run", run)
+    return counted
+
+
+def _eager(fn, *args, **kw):
+    """``fn(*args, **kw)`` with nothing taped or replayed."""
+    saved = dict(replay._programs)
+    try:
+        replay._programs.clear()
+        return fn(*args, **kw)  # the first pass over a structure runs eagerly
+    finally:
+        replay._programs.clear()
+        replay._programs.update(saved)
+
+
+def _arrays(result) -> list[np.ndarray]:
+    if isinstance(result, autojac.Tensor):
+        return [result._data]
+    return [a for r in result for a in _arrays(r)]
+
+
+def _assert_same(got, expected) -> None:
+    for g, e in zip(_arrays(got), _arrays(expected), strict=True):
+        assert g.dtype == e.dtype and g.shape == e.shape
+        np.testing.assert_array_equal(g, e)  # bit for bit: the same NumPy calls
+
+
+def _jacobian_of(sample: Sample, arrays: list[np.ndarray], vectorize: bool):
+    xs = tuple(autojac.tensor(a, requires_grad=True) for a in arrays)
+    return jacobian(lambda *a: sample.fn(autojac, *a), xs, vectorize=vectorize)
+
+
+# the samples whose backward pass is not replayed, and why
+_VALUES = "its rule reads values in Python"
+_SEVERAL = "an op with several outputs"
+_INDEX = "the index it selects (a param) depends on the values"
+NOT_REPLAYED = {
+    "maximum": _VALUES, "minimum": _VALUES, "det": _VALUES, "det_batched": _VALUES,
+    "cholesky": "its rule builds a constant mask outside an op",
+    "cholesky_upper": "its rule builds a constant mask outside an op",
+    "eigh_projector": _SEVERAL, "eigh_values": _SEVERAL, "eigh_vectors": _SEVERAL,
+    "matrix_norm_2": _SEVERAL, "matrix_norm_nuc": _SEVERAL, "pinv": _SEVERAL, "qr": _SEVERAL,
+    "qr_square": _SEVERAL, "svd_factors": _SEVERAL, "svd_values": _SEVERAL,
+    "svd_wide": _SEVERAL,
+    "index_mask": _INDEX, "max_dim": _INDEX, "min_dim_keepdim": _INDEX,
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("sample", SAMPLES, ids=[s.id for s in SAMPLES])
+def test_a_replayed_jacobian_equals_the_eager_one(sample: Sample, dtype, runs) -> None:
+    taped_on, replayed_on = sample.arrays(dtype, seed=0), sample.arrays(dtype, seed=1)
+    expected = _eager(_jacobian_of, sample, replayed_on, True)
+    _jacobian_of(sample, taped_on, True)
+    _assert_same(_jacobian_of(sample, replayed_on, True), expected)
+    assert bool(runs) == (sample.name not in NOT_REPLAYED), NOT_REPLAYED.get(sample.name)
+    _assert_same(_jacobian_of(sample, replayed_on, False), _eager(_jacobian_of, sample,
+                                                                   replayed_on, False))
+
+
+def _tangents_of(sample: Sample, arrays: list[np.ndarray], replayed: bool) -> list:
+    """The tangents of the sample's output for a batch of random input tangents, pushed
+    through its recorded graph (forward over the graph, as strategy="auto" does)."""
+    xs = [autojac.tensor(a, requires_grad=True) for a in arrays]
+    out = sample.fn(autojac, *xs)
+    rng = np.random.default_rng(7)
+    seeds = [autojac.tensor(rng.standard_normal((3,) + a.shape).astype(a.dtype)) for a in arrays]
+    if replayed:
+        return replay.tangents([out], xs, seeds)
+    return run_forward([out], xs, seeds)
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=[s.id for s in SAMPLES])
+def test_replayed_tangents_equal_the_eager_ones(sample: Sample, runs) -> None:
+    taped_on, replayed_on = sample.arrays(np.float64, seed=0), sample.arrays(np.float64, seed=1)
+    _tangents_of(sample, taped_on, True)
+    got = _tangents_of(sample, replayed_on, True)
+    expected = _tangents_of(sample, replayed_on, False)
+    for g, e in zip(got, expected, strict=True):
+        assert (g is None) == (e is None)
+        if g is not None:
+            _assert_same(g, e)
+    assert bool(runs) == (sample.name not in NOT_REPLAYED), NOT_REPLAYED.get(sample.name)
+
+
+def _workload_calls() -> list[tuple[str, object]]:
+    rng = np.random.default_rng(0)
+
+    def t(*shape):
+        return autojac.tensor(rng.uniform(-1, 1, shape))
+
+    W1, b1, W2, b2, A = t(32, 8), t(32), t(8, 32), t(8), t(200, 10)
+    x44, x16, x8, u20, x10, zero = t(4, 4), t(16), t(8), t(20), t(10), autojac.zeros(1)
+    return [
+        ("exp_reducer", lambda: jacobian(lambda x: workloads.exp_reducer(autojac, x), x44)),
+        ("elementwise", lambda: jacobian(lambda x: workloads.elementwise(autojac, x), x16)),
+        ("mlp", lambda: jacobian(lambda x: workloads.mlp(autojac, x, W1, b1, W2, b2), x8)),
+        ("pde", lambda: jacobian(lambda u: workloads.pde(autojac, u, zero), u20,
+                                 vectorize=True)),
+        ("hessian", lambda: hessian(lambda x: workloads.softplus_sum(autojac, x, A), x10)),
+    ]
+
+
+@pytest.mark.parametrize("name,call", _workload_calls(), ids=lambda v: v if isinstance(v, str)
+                         else "")
+def test_the_benchmark_workloads_are_replayed(name: str, call, runs) -> None:
+    expected = _eager(call)
+    call()
+    before = len(runs)
+    _assert_same(call(), expected)
+    assert len(runs) > before, f"{name}: its backward pass was not replayed"
+
+
+def test_maximum_with_ties_is_never_replayed_from_a_pass_without(runs) -> None:
+    """The rule branches on ``bool(ties.any())``: taped without ties, the tie-free select
+    would give 1 instead of PyTorch's 0.5 on a tie."""
+    y = autojac.tensor([0.5, 0.5, 0.5])
+    f = lambda x: autojac.maximum(x, y)  # noqa: E731
+    jacobian(f, autojac.tensor([1.0, 0.0, 2.0]))
+    got = jacobian(f, autojac.tensor([1.0, 0.5, 2.0]))
+    np.testing.assert_array_equal(got._data, np.diag([1.0, 0.5, 1.0]))
+    assert not runs
+
+
+def test_det_of_a_singular_matrix_after_a_regular_one(runs) -> None:
+    """det's rule takes the SVD branch when det is 0: replaying the inverse branch would
+    give inf/nan."""
+    jacobian(autojac.linalg.det, autojac.tensor([[2.0, 1.0], [1.0, 3.0]]))
+    got = jacobian(autojac.linalg.det, autojac.tensor([[1.0, 2.0], [2.0, 4.0]]))
+    np.testing.assert_allclose(got._data, [[4.0, -2.0], [-2.0, 1.0]], atol=1e-12)
+    assert not runs
+
+
+@pytest.mark.parametrize("outer", [False, True], ids=["rows", "columns_over_the_graph"])
+def test_a_saved_tensor_changed_in_place_is_still_an_error_when_replayed(outer, runs) -> None:
+    """With ``outer`` the output is larger than the input, so the Jacobian's columns are
+    pushed forward through the recorded graph: that pass checks the saved tensors too."""
+
+    def f(x, change):
+        a = x * 1
+        b = a[:, None] * a if outer else a * a
+        if change:
+            a.add_(1)
+        return b
+
+    x = autojac.tensor([1.0, 2.0])
+    expected = jacobian(lambda x: f(x, False), x)
+    np.testing.assert_array_equal(jacobian(lambda x: f(x, False), x)._data, expected._data)
+    assert runs
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        jacobian(lambda x: f(x, True), x)
+
+
+def test_one_constant_used_twice_and_two_constants_are_different_structures(runs) -> None:
+    c, d = autojac.tensor([2.0, 3.0]), autojac.tensor([5.0, 7.0])
+    x = autojac.tensor([1.0, 1.0])
+    jacobian(lambda x: x * c * c, x)
+    np.testing.assert_array_equal(jacobian(lambda x: x * c * d, x)._data, np.diag([10.0, 21.0]))
+    np.testing.assert_array_equal(jacobian(lambda x: x * d * d, x)._data, np.diag([25.0, 49.0]))
+
+
+def test_scalar_operands_are_part_of_the_structure(runs) -> None:
+    x = autojac.tensor([1.5, 2.0])
+    for k in (2, 3, 2.5, 0):
+        np.testing.assert_allclose(jacobian(lambda x, k=k: x**k, x)._data,
+                                   np.diag(k * x._data ** (k - 1)) if k else np.zeros((2, 2)))
+
+
+def test_dtypes_of_the_inputs_are_part_of_the_structure(runs) -> None:
+    for dtype in (autojac.float32, autojac.float64, autojac.float32):
+        x = autojac.tensor([0.5, 1.0], dtype=dtype)
+        y = autojac.tensor([2.0, 3.0])
+        got = jacobian(lambda x, y=y: x * y, x)
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got._data, np.diag([2.0, 3.0]).astype(got._data.dtype))
+
+
+def test_a_replayed_pass_frees_what_it_no_longer_needs(runs) -> None:
+    rng = np.random.default_rng(1)
+    A, x = autojac.tensor(rng.uniform(-1, 1, (256, 256))), autojac.tensor(rng.uniform(-1, 1, 256))
+    f = lambda x: (((A @ x).sin() * x + 1).tanh()) ** 2  # noqa: E731
+
+    def peak() -> int:
+        tracemalloc.start()
+        try:
+            jacobian(f, x, vectorize=True)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    eager = _eager(peak)
+    jacobian(f, x, vectorize=True)
+    before = len(runs)
+    replayed = peak()
+    assert len(runs) > before
+    assert replayed <= 1.05 * eager, (replayed, eager)
+
+
+def test_the_cache_is_bounded(runs, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(replay, "MAX_PROGRAMS", 3)
+    x = autojac.tensor([1.0, 2.0])
+    for n in range(2, 8):
+        jacobian(lambda x, n=n: x.reshape(1, 2).expand(n, 2), x, vectorize=True)
+    assert len(replay._programs) == 3
