@@ -18,6 +18,7 @@ import pytest
 import autojac
 from autojac._autograd import replay
 from autojac._autograd.engine import run_forward
+from autojac._autograd.sparsity import frozen
 from autojac.autograd.functional import hessian, jacobian
 from op_table import SAMPLES, Sample
 
@@ -240,3 +241,14 @@ def test_the_cache_is_bounded(runs, monkeypatch: pytest.MonkeyPatch) -> None:
     for n in range(2, 8):
         jacobian(lambda x, n=n: x.reshape(1, 2).expand(n, 2), x, vectorize=True)
     assert len(replay._programs) == 3
+
+
+def test_params_that_differ_give_different_keys() -> None:
+    """``frozen`` keys the params of every node: equal keys for equal params only (a
+    tuple that mimics another param's key included)."""
+    params = [(1,), (2,), ((1,),), (slice(1, None),), (slice(None, 1),), ((slice(1), None),),
+              ((slice(1), 0),), ([1],), (np.arange(2),), (np.arange(2.0),), (np.dtype("f4"),),
+              (("slice", None, 1, None),), (("tuple", 1),), ((1, 2),), ((2, 1),)]
+    keys = [frozen(p) for p in params]
+    assert len({*keys}) == len(keys)
+    assert frozen((slice(None, 1), [3])) == frozen((slice(None, 1), [3]))

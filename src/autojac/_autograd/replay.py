@@ -153,8 +153,9 @@ class Tape:
             self.refusal = reason
 
     def ran(self, node: Any) -> None:
-        """``node``'s rules run in this pass (its saved tensors are checked on replay)."""
-        self.ran_nodes.append(self.number[node])
+        """``node``'s rules run in this pass: what it saved is checked before each replay."""
+        if node.op.saves or node.op.saves_ans:
+            self.ran_nodes.append(self.number[node])
 
     def record(self, op: Op, inputs: Sequence[Any], params: tuple, result: Any) -> None:
         """One op call made by a rule (or by the engine, summing cotangents)."""

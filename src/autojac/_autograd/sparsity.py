@@ -188,22 +188,40 @@ def influence_bitsets(
     return [known.get(grad_key(x)) for x in inputs]
 
 
+class _Kind:
+    """A tag that starts the key of a param that is not hashable as it is; no param equals
+    it, so no param's key equals another's."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+_TUPLE, _LIST, _SLICE, _ARRAY, _DTYPE = map(_Kind, ("tuple", "list", "slice", "array", "dtype"))
+
+
 def frozen(value: Any) -> Any:
-    """``value`` (an op's params) as a hashable key that equals for equal params."""
-    if type(value) is tuple:
+    """``value`` (an op's params) as a hashable key that equals for equal params (as Python
+    compares them: 1 == 1.0) only."""
+    kind = type(value)
+    if kind is tuple:
         try:  # most params: plain scalars and tuples of them
             hash(value)
-            return ("tuple",) + value
+            return value
         except TypeError:
-            pass
+            return (_TUPLE, *[frozen(v) for v in value])
+    if kind is list:
+        return (_LIST, *[frozen(v) for v in value])
+    if kind is slice:
+        return (_SLICE, value.start, value.stop, value.step)
     if isinstance(value, np.ndarray):
-        return ("array", value.shape, value.dtype.str, value.tobytes())
-    if isinstance(value, (tuple, list)):
-        return (type(value).__name__,) + tuple(frozen(v) for v in value)
-    if isinstance(value, slice):
-        return ("slice", value.start, value.stop, value.step)
+        return (_ARRAY, value.shape, value.dtype.str, value.tobytes())
     if isinstance(value, np.dtype):
-        return ("dtype", value.str)
+        return (_DTYPE, value.str)
     hash(value)  # anything else must be hashable as it is (TypeError otherwise)
     return value
 
