@@ -1,9 +1,10 @@
 """Replayed backward passes (``_autograd/replay.py``) give what the eager pass gives.
 
-A graph structure is taped on one set of values and replayed on another; every result is
-compared bit for bit with the eager pass on the second set. Rules that read values in
-Python (ties in ``maximum``, a singular matrix in ``det``) must never be replayed, and the
-saved tensors' in-place checks must hold on the replayed path too.
+A graph structure is taped on one set of values (the second time it is met: ``_twice``)
+and replayed on another; every result is compared bit for bit with the eager pass on the
+second set. Rules that read values in Python (ties in ``maximum``, a singular matrix in
+``det``) must never be replayed, and the saved tensors' in-place checks must hold on the
+replayed path too.
 """
 
 from __future__ import annotations
@@ -39,6 +40,13 @@ def runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(replay.Program, "run", run)
     return counted
+
+
+def _twice(fn, *args, **kw):
+    """``fn(*args, **kw)`` twice: a structure met a second time is taped, and replayed
+    from the third time on."""
+    fn(*args, **kw)
+    return fn(*args, **kw)
 
 
 def _eager(fn, *args, **kw):
@@ -90,7 +98,7 @@ NOT_REPLAYED = {
 def test_a_replayed_jacobian_equals_the_eager_one(sample: Sample, dtype, runs) -> None:
     taped_on, replayed_on = sample.arrays(dtype, seed=0), sample.arrays(dtype, seed=1)
     expected = _eager(_jacobian_of, sample, replayed_on, True)
-    _jacobian_of(sample, taped_on, True)
+    _twice(_jacobian_of, sample, taped_on, True)
     _assert_same(_jacobian_of(sample, replayed_on, True), expected)
     assert bool(runs) == (sample.name not in NOT_REPLAYED), NOT_REPLAYED.get(sample.name)
     _assert_same(_jacobian_of(sample, replayed_on, False), _eager(_jacobian_of, sample,
@@ -112,7 +120,7 @@ def _tangents_of(sample: Sample, arrays: list[np.ndarray], replayed: bool) -> li
 @pytest.mark.parametrize("sample", SAMPLES, ids=[s.id for s in SAMPLES])
 def test_replayed_tangents_equal_the_eager_ones(sample: Sample, runs) -> None:
     taped_on, replayed_on = sample.arrays(np.float64, seed=0), sample.arrays(np.float64, seed=1)
-    _tangents_of(sample, taped_on, True)
+    _twice(_tangents_of, sample, taped_on, True)
     got = _tangents_of(sample, replayed_on, True)
     expected = _tangents_of(sample, replayed_on, False)
     for g, e in zip(got, expected, strict=True):
@@ -144,7 +152,7 @@ def _workload_calls() -> list[tuple[str, object]]:
                          else "")
 def test_the_benchmark_workloads_are_replayed(name: str, call, runs) -> None:
     expected = _eager(call)
-    call()
+    _twice(call)
     before = len(runs)
     _assert_same(call(), expected)
     assert len(runs) > before, f"{name}: its backward pass was not replayed"
@@ -155,7 +163,7 @@ def test_maximum_with_ties_is_never_replayed_from_a_pass_without(runs) -> None:
     would give 1 instead of PyTorch's 0.5 on a tie."""
     y = autojac.tensor([0.5, 0.5, 0.5])
     f = lambda x: autojac.maximum(x, y)  # noqa: E731
-    jacobian(f, autojac.tensor([1.0, 0.0, 2.0]))
+    _twice(jacobian, f, autojac.tensor([1.0, 0.0, 2.0]))
     got = jacobian(f, autojac.tensor([1.0, 0.5, 2.0]))
     np.testing.assert_array_equal(got._data, np.diag([1.0, 0.5, 1.0]))
     assert not runs
@@ -164,7 +172,7 @@ def test_maximum_with_ties_is_never_replayed_from_a_pass_without(runs) -> None:
 def test_det_of_a_singular_matrix_after_a_regular_one(runs) -> None:
     """det's rule takes the SVD branch when det is 0: replaying the inverse branch would
     give inf/nan."""
-    jacobian(autojac.linalg.det, autojac.tensor([[2.0, 1.0], [1.0, 3.0]]))
+    _twice(jacobian, autojac.linalg.det, autojac.tensor([[2.0, 1.0], [1.0, 3.0]]))
     got = jacobian(autojac.linalg.det, autojac.tensor([[1.0, 2.0], [2.0, 4.0]]))
     np.testing.assert_allclose(got._data, [[4.0, -2.0], [-2.0, 1.0]], atol=1e-12)
     assert not runs
@@ -183,7 +191,7 @@ def test_a_saved_tensor_changed_in_place_is_still_an_error_when_replayed(outer, 
         return b
 
     x = autojac.tensor([1.0, 2.0])
-    expected = jacobian(lambda x: f(x, False), x)
+    expected = _twice(jacobian, lambda x: f(x, False), x)
     np.testing.assert_array_equal(jacobian(lambda x: f(x, False), x)._data, expected._data)
     assert runs
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
@@ -193,7 +201,7 @@ def test_a_saved_tensor_changed_in_place_is_still_an_error_when_replayed(outer, 
 def test_one_constant_used_twice_and_two_constants_are_different_structures(runs) -> None:
     c, d = autojac.tensor([2.0, 3.0]), autojac.tensor([5.0, 7.0])
     x = autojac.tensor([1.0, 1.0])
-    jacobian(lambda x: x * c * c, x)
+    _twice(jacobian, lambda x: x * c * c, x)
     np.testing.assert_array_equal(jacobian(lambda x: x * c * d, x)._data, np.diag([10.0, 21.0]))
     np.testing.assert_array_equal(jacobian(lambda x: x * d * d, x)._data, np.diag([25.0, 49.0]))
 
@@ -203,6 +211,22 @@ def test_scalar_operands_are_part_of_the_structure(runs) -> None:
     for k in (2, 3, 2.5, 0):
         np.testing.assert_allclose(jacobian(lambda x, k=k: x**k, x)._data,
                                    np.diag(k * x._data ** (k - 1)) if k else np.zeros((2, 2)))
+
+
+def test_a_structure_met_once_is_not_taped(runs, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Python scalar that changes on every call (a time step) makes a new structure
+    each time: those calls must not pay for a tape they will never replay."""
+    tapes = []
+    real = replay.Tape.__init__
+    monkeypatch.setattr(replay.Tape, "__init__",
+                        lambda self, *a: tapes.append(1) or real(self, *a))
+    x = autojac.tensor([1.0, 2.0], dtype=autojac.float64)
+    for t in (0.1, 0.2, 0.3, 0.4):
+        np.testing.assert_array_equal(jacobian(lambda x, t=t: x * t, x)._data, np.diag([t, t]))
+    assert not tapes and not runs
+    for _ in range(3):
+        jacobian(lambda x: x * 0.5, x)
+    assert len(tapes) == 1 and len(runs) == 1
 
 
 def test_dtypes_of_the_inputs_are_part_of_the_structure(runs) -> None:
@@ -228,7 +252,7 @@ def test_a_replayed_pass_frees_what_it_no_longer_needs(runs) -> None:
             tracemalloc.stop()
 
     eager = _eager(peak)
-    jacobian(f, x, vectorize=True)
+    _twice(jacobian, f, x, vectorize=True)
     before = len(runs)
     replayed = peak()
     assert len(runs) > before

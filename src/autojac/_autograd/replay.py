@@ -3,7 +3,7 @@
 A Jacobian runs the same pass (the vjp rules from a block of cotangents, or the jvp rules
 from a block of tangents) for every block, and the user's function records a graph of the
 same structure on every call. Op by op, each rule pays Python's cost of wrapping NumPy
-calls that take a microsecond or two in Tensors. So the first pass over a graph of a
+calls that take a microsecond or two in Tensors. So the second pass over a graph of a
 given structure runs as usual but on a tape (``Tape``): every op the rules apply, with
 where each operand comes from (a seed, an array the graph saved, an earlier op's result,
 a constant, zeros of a known shape). Later passes over a graph of the same structure run
@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from .. import _dtypes
-from .._ops._registry import Op, OpNode, cast_target
+from .._ops._registry import Op, OpNode
 from .._tensor import Tensor, _make
 from . import forward_ad as fw
 from .engine import post_order, run_backward, run_forward
@@ -39,7 +39,11 @@ from .sparsity import frozen
 from .tape_state import state as _tape_state
 
 MAX_PROGRAMS = 256  # structures remembered (the oldest is forgotten first)
-_programs: dict[tuple, Program | None] = {}  # None: a structure that cannot be replayed
+_SEEN_ONCE, _REFUSED = "seen once", "refused"
+# a structure's program; _SEEN_ONCE: taped when met again (a structure met once, such as
+# one keyed by a Python scalar that changes every call, does not pay for a tape);
+# _REFUSED: a structure that cannot be replayed
+_programs: dict[tuple, Any] = {}
 
 
 def gradients(roots: Sequence[Tensor], seeds: Sequence[Tensor], targets: Sequence[Tensor]
@@ -69,22 +73,25 @@ def _replayed(rules: str, ends: Sequence[Tensor], seeds: Sequence[Any],
     if found is None:
         return eager()
     key, order = found
-    program = _programs.get(key, _programs)
-    if program is None:
-        return eager()
-    if program is not _programs:
+    program = _programs.get(key)
+    if type(program) is Program:
         return program.run(order, seeds)
+    if program is None:
+        _remember(key, _SEEN_ONCE)
+    if program is not _SEEN_ONCE:
+        return eager()
     tape = Tape(order, seeds)
     _tape_state.tape = tape
     try:
         results = eager()
     finally:
         _tape_state.tape = None
-    _remember(key, tape.program(results))
+    program = tape.program(results)
+    _remember(key, _REFUSED if program is None else program)
     return results
 
 
-def _remember(key: tuple, program: Program | None) -> None:
+def _remember(key: tuple, program: Any) -> None:
     while len(_programs) >= MAX_PROGRAMS:  # the oldest first (threads may race here)
         _programs.pop(next(iter(_programs), None), None)
     _programs[key] = program
@@ -157,13 +164,15 @@ class Tape:
         if node.op.saves or node.op.saves_ans:
             self.ran_nodes.append(self.number[node])
 
-    def record(self, op: Op, inputs: Sequence[Any], params: tuple, result: Any) -> None:
-        """One op call made by a rule (or by the engine, summing cotangents)."""
+    def record(self, op: Op, inputs: Sequence[Any], datas: Sequence[Any], params: tuple,
+               result: Any) -> None:
+        """One op call made by a rule (or by the engine, summing cotangents): ``datas``
+        are the operands its forward got (arrays cast to its computation dtype)."""
         if self.refusal is not None:
             return
         if op.n_out != 1:
             return self.refuse(f"a rule applied {op.name}, which has several outputs")
-        if not _arrays_known(params, self.param_arrays):
+        if params and not _arrays_known(params, self.param_arrays):
             return self.refuse(f"a rule applied {op.name} with an array not in the graph")
         args = []
         for x in inputs:
@@ -176,10 +185,8 @@ class Tape:
             else:
                 return self.refuse(f"a rule applied {op.name} to a {type(x).__name__}")
             args.append(v)
-        target = cast_target(op, [x._data if isinstance(x, Tensor) else x for x in inputs])
-        if target is not None:
-            args = [self._call(_caster(target), [v], ()) if isinstance(x, Tensor)
-                    and x._data.dtype != target else v for v, x in zip(args, inputs)]
+        args = [self._call(_caster(d.dtype), [v], ()) if isinstance(x, Tensor)
+                and d is not x._data else v for v, x, d in zip(args, inputs, datas)]
         v = self._call(op.forward, args, params)
         self.values[id(result)] = (v, weakref.ref(result))
 

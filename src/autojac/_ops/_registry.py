@@ -258,24 +258,18 @@ class OpNode(Node):
         return res
 
 
-def cast_target(op: Op, datas: Sequence[Any]) -> np.dtype | None:
-    """The dtype the inputs' arrays are cast to before the op runs (PyTorch's promotion);
-    None: none are cast."""
+def _prepare(op: Op, datas: list[Any]) -> list[Any]:
+    """Cast the inputs' arrays to the op's computation dtype (PyTorch's promotion)."""
+    target = None
     if op.promote:
         target = _dtypes.result_type(*datas)
         if op.to_float and target.kind in "biu":
             target = _dtypes.default_float()
-        return target
-    if op.to_float:
+    elif op.to_float:
         for d in datas:
             if isinstance(d, np.ndarray) and d.dtype.kind in "biu":
-                return _dtypes.default_float()
-    return None
-
-
-def _prepare(op: Op, datas: list[Any]) -> list[Any]:
-    """Cast the inputs' arrays to the op's computation dtype."""
-    target = cast_target(op, datas)
+                target = _dtypes.default_float()
+                break
     if target is None:
         return datas
     return [
@@ -333,7 +327,7 @@ def apply(op: Op, inputs: Sequence[Any], params: tuple = ()) -> Any:
         result = results
     tape = _tape_state.tape
     if tape is not None:
-        tape.record(op, inputs, params, result)
+        tape.record(op, inputs, datas, params, result)
     if op.view:
         parent = inputs[0]
         result._vc = parent._vc
