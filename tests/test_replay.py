@@ -19,7 +19,7 @@ import pytest
 import autojac
 from autojac._autograd import replay
 from autojac._autograd.engine import run_forward
-from autojac._autograd.sparsity import frozen
+from autojac._autograd.structure import frozen
 from autojac.autograd.functional import hessian, jacobian
 from op_table import SAMPLES, Sample
 

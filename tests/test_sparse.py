@@ -8,6 +8,7 @@ import pytest
 
 import autojac
 from autojac._autograd import compressed
+from autojac._autograd.structure import structure
 from autojac.autograd.functional import jacobian
 
 pytest.importorskip("scipy")
@@ -275,7 +276,7 @@ def test_outputs_are_coloured_on_their_own_when_another_one_is_dense() -> None:
 
     xs = (autojac.randn(50, dtype=autojac.float64).requires_grad_(),
           autojac.randn(40, dtype=autojac.float64).requires_grad_())
-    [(which, _, by_rows, colours, _)] = compressed._planned(f(*xs), xs)
+    [(which, _, by_rows, colours, _)] = compressed._planned(f(*xs), xs, None)
     assert which == (1,) and not by_rows and colours.max() + 1 == 2  # x's and y's columns
     for strategy in ("reverse-mode", "auto"):
         got = jacobian(f, tuple(x.detach() for x in xs), strategy=strategy)
@@ -319,7 +320,8 @@ def test_products_with_banded_matrices_are_coloured_and_keyed_by_their_zeros() -
 
         assert_same(jacobian(f, u), rows_jacobian(f, u))
         ur = u.detach().requires_grad_()
-        [(_, _, _, found, _)] = compressed._planned((f(ur),), (ur,))
+        out = f(ur)
+        [(_, _, _, found, _)] = compressed._planned((out,), (ur,), structure((out,), (ur,)))
         assert found.max() + 1 == colours
 
 

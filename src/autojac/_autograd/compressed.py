@@ -17,7 +17,8 @@ import numpy as np
 from .._tensor import _make
 from . import replay
 from .jacobian_blocks import numel
-from .sparsity import dependency_bitsets, influence_bitsets, nonzeros, structure_key
+from .sparsity import dependency_bitsets, influence_bitsets, nonzeros, pattern_key
+from .structure import Structure, structure
 
 # The greedy colouring is a Python loop over the conflicts: above this many, not tried.
 GREEDY_WORK_LIMIT = 1 << 22
@@ -216,9 +217,11 @@ class Reuse:
 
 
 def values(outputs: tuple, inputs: tuple, pat: Pattern, by_rows: bool,
-           colours: np.ndarray, reuse: Reuse | None = None) -> np.ndarray:
+           colours: np.ndarray, reuse: Reuse | None = None, graph: Structure | None = None
+           ) -> np.ndarray:
     """The Jacobian's entries at ``pat``'s nonzeros, from compressed VJPs (``by_rows``)
-    or JVPs over the recorded graph; ``reuse`` keeps their set-up for the next call."""
+    or JVPs over the recorded graph; ``reuse`` keeps their set-up for the next call;
+    ``graph``: the structure of the graph from ``inputs`` to ``outputs``, if known."""
     reuse = Reuse() if reuse is None else reuse
     if reuse.count is None:
         reuse.count = _count(colours)
@@ -236,10 +239,11 @@ def values(outputs: tuple, inputs: tuple, pat: Pattern, by_rows: bool,
         reuse.read = colour_of * numel(inputs if by_rows else outputs) + place
     if by_rows:
         live = [(o, s) for o, s in zip(outputs, seeds) if o._rg]
-        grads = replay.gradients([o for o, _ in live], [s for _, s in live], list(inputs))
+        grads = replay.gradients([o for o, _ in live], [s for _, s in live], list(inputs),
+                                 graph if len(live) == len(outputs) else None)
         products = _flat(grads, inputs, count)
     else:
-        products = _flat(replay.tangents(outputs, inputs, seeds), outputs, count)
+        products = _flat(replay.tangents(outputs, inputs, seeds, graph), outputs, count)
     return products.reshape(-1)[reuse.read]  # a flat gather: faster than pairs of indices
 
 
@@ -293,11 +297,11 @@ def _plan_for(outputs: tuple, inputs: tuple) -> tuple | None:
     return None if chosen is None else (pat, *chosen)
 
 
-def _planned(outputs: tuple, inputs: tuple) -> list:
+def _planned(outputs: tuple, inputs: tuple, graph: Structure | None) -> list:
     """Groups ``(output indices, pattern, by_rows, colours, reuse)``: all outputs coloured
     together, else each output that pays on its own (a few dense rows must not spoil the
     rest); remembered for graphs of the same structure, which have the same pattern."""
-    key = structure_key(outputs, inputs)
+    key = None if graph is None else pattern_key(graph)
     if key is not None and key in _plans:
         _plans.move_to_end(key)
         return _plans[key]
@@ -320,9 +324,11 @@ def sparse_jacobian(outputs: tuple, inputs: tuple) -> tuple | None:
     definition (non-finite entries: PyTorch's rows may hold NaN in structural zeros); None
     when no output is coloured."""
     rows: list[tuple | None] = [None] * len(outputs)
-    for which, pat, by_rows, colours, reuse in _planned(outputs, inputs):
+    graph = structure(outputs, inputs)
+    for which, pat, by_rows, colours, reuse in _planned(outputs, inputs, graph):
         group = tuple(outputs[i] for i in which)
-        entries = values(group, inputs, pat, by_rows, colours, reuse)
+        entries = values(group, inputs, pat, by_rows, colours, reuse,
+                         graph if len(group) == len(outputs) else None)
         if np.isfinite(entries).all():
             for i, row in zip(which, dense_blocks(group, inputs, pat, entries)):
                 rows[i] = row

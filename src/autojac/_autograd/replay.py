@@ -10,10 +10,10 @@ a constant, zeros of a known shape). Later passes over a graph of the same struc
 the tape's op forwards on the new graph's arrays (``Program``): the same NumPy calls on
 the same operands, so the same values, bit for bit.
 
-The structure key holds everything the rules' Python may branch on: each node's op,
-params and output shape, how the nodes connect, the shapes and dtypes of the leaves and
-constants, which of them are one tensor, the scalar operands, the seeds' shapes and
-dtypes, where the ends and targets sit, and the default dtype. A structure is never
+The key holds everything the rules' Python may branch on: the graph's ``structure``
+(each node's op, params and output shape, how the nodes connect, the shapes and dtypes of
+the leaves and constants, which of them are one tensor, where the ends and targets sit),
+the scalar operands, the seeds' shapes and dtypes, and the default dtype. A structure is never
 replayed when its taped pass read a tensor's values in Python (``bool(t)``, ``t.item()``:
 its control flow may depend on them), wrote into a tensor in place, used an array that
 is not in the graph (computed from values outside an op) or an op with several outputs,
@@ -31,11 +31,11 @@ from typing import Any
 import numpy as np
 
 from .. import _dtypes
-from .._ops._registry import Op, OpNode
+from .._ops._registry import Op
 from .._tensor import Tensor, _make
 from . import forward_ad as fw
-from .engine import post_order, run_backward, run_forward
-from .sparsity import frozen
+from .engine import run_backward, run_forward
+from .structure import Structure, structure
 from .tape_state import state as _tape_state
 
 MAX_PROGRAMS = 256  # structures remembered (the oldest is forgotten first)
@@ -46,41 +46,45 @@ _SEEN_ONCE, _REFUSED = "seen once", "refused"
 _programs: dict[tuple, Any] = {}
 
 
-def gradients(roots: Sequence[Tensor], seeds: Sequence[Tensor], targets: Sequence[Tensor]
-              ) -> list[Any]:
+def gradients(roots: Sequence[Tensor], seeds: Sequence[Tensor], targets: Sequence[Tensor],
+              graph: Structure | None = None) -> list[Any]:
     """``run_backward(roots, seeds, retain_graph=True, create_graph=False,
     targets=targets, accumulate=False)``: the gradients of ``targets``, replayed when a
-    graph of the same structure was taped before."""
-    return _replayed("vjp", roots, seeds, targets, lambda: run_backward(
+    graph of the same structure was taped before (``graph``: its structure, if known)."""
+    return _replayed("vjp", roots, seeds, targets, graph, lambda: run_backward(
         roots, seeds, retain_graph=True, create_graph=False, targets=targets,
         accumulate=False))
 
 
-def tangents(outputs: Sequence[Tensor], inputs: Sequence[Tensor], seeds: Sequence[Any]
-             ) -> list[Any]:
+def tangents(outputs: Sequence[Tensor], inputs: Sequence[Tensor], seeds: Sequence[Any],
+             graph: Structure | None = None) -> list[Any]:
     """``run_forward(outputs, inputs, seeds)``: the tangents of ``outputs``, replayed when a
-    graph of the same structure was taped before."""
-    return _replayed("jvp", outputs, seeds, inputs, lambda: run_forward(outputs, inputs, seeds))
+    graph of the same structure was taped before (``graph``: its structure, if known)."""
+    return _replayed("jvp", outputs, seeds, inputs, graph,
+                     lambda: run_forward(outputs, inputs, seeds))
 
 
 def _replayed(rules: str, ends: Sequence[Tensor], seeds: Sequence[Any],
-              targets: Sequence[Tensor], eager: Callable[[], list[Any]]) -> list[Any]:
+              targets: Sequence[Tensor], graph: Structure | None,
+              eager: Callable[[], list[Any]]) -> list[Any]:
     """``eager()``: a pass of the ``rules`` ("vjp" or "jvp") from ``seeds`` over the graph
     that ends in ``ends``, with ``targets`` in it (whose gradients it gives, or whose
     tangents the seeds are)."""
-    found = (None if fw.state.level is not None
-             else structure_key(rules, ends, seeds, targets))
-    if found is None:
+    if fw.state.level is not None:
         return eager()
-    key, order = found
+    graph = graph or structure(ends, targets)
+    if graph is None or not graph.plain:
+        return eager()
+    key = (rules, _dtypes.default_float(), graph.parts, graph.dtypes, graph.scalars,
+           *[None if t is None else (t._data.shape, t._data.dtype) for t in seeds])
     program = _programs.get(key)
     if type(program) is Program:
-        return program.run(order, seeds)
+        return program.run(graph.nodes, seeds)
     if program is None:
         _remember(key, _SEEN_ONCE)
     if program is not _SEEN_ONCE:
         return eager()
-    tape = Tape(order, seeds)
+    tape = Tape(graph.nodes, seeds)
     _tape_state.tape = tape
     try:
         results = eager()
@@ -95,41 +99,6 @@ def _remember(key: tuple, program: Any) -> None:
     while len(_programs) >= MAX_PROGRAMS:  # the oldest first (threads may race here)
         _programs.pop(next(iter(_programs), None), None)
     _programs[key] = program
-
-
-def structure_key(rules: str, ends: Sequence[Tensor], seeds: Sequence[Any],
-                  targets: Sequence[Tensor]) -> tuple[tuple, list[Any]] | None:
-    """``(key, nodes)``: what a pass's rules can see besides values (see the module
-    docstring), over the nodes that lead to ``ends`` (numbered as listed). None when one
-    is not an op, has several outputs or was freed, or has params that cannot be keyed."""
-    order = list(post_order([t.grad_fn for t in ends if t.grad_fn is not None]))
-    number = {node: k for k, node in enumerate(order)}
-    leaf = {id(t): j for j, t in enumerate(targets) if t.grad_fn is None}
-    first: dict[int, int] = {}  # id(constant) -> the position where it is first an input
-    parts: list[Any] = [rules, _dtypes.default_float()]
-    for t in seeds:
-        parts.append(None if t is None else (t._data.shape, t._data.dtype))
-    for t in (*ends, *targets):
-        parts.append(leaf.get(id(t)) if t.grad_fn is None
-                     else (number.get(t.grad_fn), t._output_nr))
-    try:
-        for node in order:
-            if type(node) is not OpNode or node.freed or node.op.n_out != 1:
-                return None
-            params = node.params
-            parts.append((node.op, frozen(params) if params else (), node.ans.shape))
-            for x, edge in zip(node.inputs, node.edges):
-                if edge is not None and not isinstance(edge[0], Tensor):
-                    parts.append((number[edge[0]], edge[1]))  # a node's output
-                elif isinstance(x, Tensor):  # a target, a constant or another leaf
-                    d = x._data
-                    parts.append((d.shape, d.dtype, leaf[id(x)] if edge is not None and id(x)
-                                  in leaf else -1 - first.setdefault(id(x), len(first))))
-                else:
-                    parts.append((type(x), x))
-    except TypeError:  # unhashable params
-        return None
-    return tuple(parts), order
 
 
 class Tape:

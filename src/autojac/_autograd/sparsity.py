@@ -18,6 +18,7 @@ import numpy as np
 from .._ops._registry import OpNode, ZerosPatternRule, reduce_to
 from .._tensor import Tensor
 from .engine import grad_key, push_through, topological_order
+from .structure import Structure
 
 WORD_BITS = 64
 
@@ -188,84 +189,16 @@ def influence_bitsets(
     return [known.get(grad_key(x)) for x in inputs]
 
 
-class _Kind:
-    """A tag that starts the key of a param that is not hashable as it is; no param equals
-    it, so no param's key equals another's."""
-
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"<{self.name}>"
-
-
-_TUPLE, _LIST, _SLICE, _ARRAY, _DTYPE = map(_Kind, ("tuple", "list", "slice", "array", "dtype"))
-
-
-def frozen(value: Any) -> Any:
-    """``value`` (an op's params) as a hashable key that equals for equal params (as Python
-    compares them: 1 == 1.0) only."""
-    kind = type(value)
-    if kind is tuple:
-        try:  # most params: plain scalars and tuples of them
-            hash(value)
-            return value
-        except TypeError:
-            return (_TUPLE, *[frozen(v) for v in value])
-    if kind is list:
-        return (_LIST, *[frozen(v) for v in value])
-    if kind is slice:
-        return (_SLICE, value.start, value.stop, value.step)
-    if isinstance(value, np.ndarray):
-        return (_ARRAY, value.shape, value.dtype.str, value.tobytes())
-    if isinstance(value, np.dtype):
-        return (_DTYPE, value.str)
-    hash(value)  # anything else must be hashable as it is (TypeError otherwise)
-    return value
-
-
-def _zeros_key(node: Any) -> Any:
-    """Where the inputs of a node whose pattern reads them are zero (else nothing)."""
-    if not isinstance(node.op.pattern, ZerosPatternRule):
-        return None
+def _zeros_key(node: Any) -> tuple:
+    """Where the inputs of a node whose pattern reads them are zero."""
     return tuple(None if a is None else np.packbits(a != 0).tobytes() for a in _arrays(node))
 
 
-def structure_key(outputs: Sequence[Tensor], inputs: Sequence[Tensor]) -> tuple | None:
-    """A key of everything the dependency pattern depends on: each recorded op with its
-    params and input shapes, how the nodes connect, and where inputs and outputs sit.
-    Equal keys give equal patterns; None when the graph has a node that is not an op or
-    params that cannot be keyed."""
-    order = topological_order([o.grad_fn for o in outputs if o.grad_fn is not None])
-    number = {node: k for k, node in enumerate(order)}
-    leaf = {id(x): j for j, x in enumerate(inputs)}
-
-    def source(t: Any, nr: int = 0) -> Any:
-        if isinstance(t, Tensor):
-            return ("leaf", leaf.get(id(t)))
-        return number[t], nr
-
-    nodes = []
-    try:
-        for node in order:
-            if not isinstance(node, OpNode):
-                return None
-            nodes.append(node.op)
-            nodes.append(frozen(node.params))
-            nodes.append(len(node.inputs))  # flat, yet unambiguous
-            for x, e in zip(node.inputs, node.edges):
-                nodes.append(x._data.shape if isinstance(x, Tensor) else x is None)
-                nodes.append(None if e is None else source(*e))
-            nodes.append(_zeros_key(node))
-    except TypeError:
-        return None
-    ends = tuple(
-        source(o.grad_fn, o._output_nr) if o.grad_fn is not None else ("leaf", leaf.get(id(o)))
-        for o in outputs
-    )
-    return tuple(x._data.shape for x in inputs), tuple(nodes), ends
+def pattern_key(graph: Structure) -> tuple:
+    """A key of everything the dependency pattern depends on: the graph's structure and,
+    for the ops whose pattern reads them, where their operands are zero."""
+    return graph.parts, tuple(_zeros_key(n) for n in graph.nodes
+                              if isinstance(n.op.pattern, ZerosPatternRule))
 
 
 # Above this many nonzero words, their lowest set bits are peeled off all at once (up to

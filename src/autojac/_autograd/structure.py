@@ -1,0 +1,108 @@
+"""The structure of a recorded graph: everything about it but the values of its arrays.
+
+Two caches key on it: the sparsity patterns (``compressed``), and the taped passes
+(``replay``), which also key on the scalar operands' values (a rule may branch on them)
+and on the seeds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .._ops._registry import OpNode
+from .._tensor import Tensor
+from .engine import post_order
+
+
+class Structure:
+    """``parts``: each node's op, params and output shape, and for each of its inputs the
+    node output it came from, or the shape and identity (which target, or which earlier
+    constant it is) of a leaf or constant; where the ends and targets sit. ``dtypes`` and
+    ``scalars``: the dtypes of those leaves and constants, and the values of the scalar
+    operands (a dependency pattern does not depend on them). ``nodes``: the nodes,
+    numbered as in ``parts``. ``plain``: whether every node is an op with one output, not
+    yet freed."""
+
+    __slots__ = ("parts", "dtypes", "scalars", "nodes", "plain")
+
+    def __init__(self, parts: tuple, dtypes: tuple, scalars: tuple, nodes: list[Any],
+                 plain: bool) -> None:
+        self.parts, self.dtypes, self.scalars = parts, dtypes, scalars
+        self.nodes, self.plain = nodes, plain
+
+
+def structure(ends: Sequence[Tensor], targets: Sequence[Tensor]) -> Structure | None:
+    """The structure of the graph that leads to ``ends``, with ``targets`` (the tensors
+    whose gradients, or whose tangents, a pass takes) in it; None when a node is not an op
+    or has params that cannot be keyed."""
+    nodes = list(post_order([t.grad_fn for t in ends if t.grad_fn is not None]))
+    number = {node: k for k, node in enumerate(nodes)}
+    leaf = {id(t): j for j, t in enumerate(targets) if t.grad_fn is None}
+    first: dict[int, int] = {}  # id(constant) -> the position where it is first an input
+    parts: list[Any] = [leaf.get(id(t)) if t.grad_fn is None else (number.get(t.grad_fn),
+                                                                   t._output_nr)
+                        for t in (*ends, *targets)]
+    dtypes, scalars = [], []
+    plain = True
+    try:
+        for node in nodes:
+            if type(node) is not OpNode:
+                return None
+            plain = plain and node.op.n_out == 1 and not node.freed
+            params = node.params
+            parts.append((node.op, frozen(params) if params else (),
+                          None if node.ans is None or node.op.n_out != 1 else node.ans.shape))
+            for x, edge in zip(node.inputs, node.edges):
+                if edge is not None and not isinstance(edge[0], Tensor):
+                    parts.append((number[edge[0]], edge[1], x._data.shape))  # a node's output
+                elif isinstance(x, Tensor):  # a target, a constant or another leaf
+                    parts.append((x._data.shape, leaf[id(x)] if edge is not None and id(x)
+                                  in leaf else -1 - first.setdefault(id(x), len(first))))
+                    dtypes.append(x._data.dtype)
+                else:
+                    parts.append(type(x))
+                    scalars.append(x)
+    except TypeError:  # unhashable params
+        return None
+    return Structure(tuple(parts), tuple(dtypes), tuple(scalars), nodes, plain)
+
+
+class _Kind:
+    """A tag that starts the key of a param that is not hashable as it is; no param equals
+    it, so no param's key equals another's."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+_TUPLE, _LIST, _SLICE, _ARRAY, _DTYPE = map(_Kind, ("tuple", "list", "slice", "array", "dtype"))
+
+
+def frozen(value: Any) -> Any:
+    """``value`` (an op's params) as a hashable key that equals for equal params (as Python
+    compares them: 1 == 1.0) only."""
+    kind = type(value)
+    if kind is tuple:
+        try:  # most params: plain scalars and tuples of them
+            hash(value)
+            return value
+        except TypeError:
+            return (_TUPLE, *[frozen(v) for v in value])
+    if kind is list:
+        return (_LIST, *[frozen(v) for v in value])
+    if kind is slice:
+        return (_SLICE, value.start, value.stop, value.step)
+    if isinstance(value, np.ndarray):
+        return (_ARRAY, value.shape, value.dtype.str, value.tobytes())
+    if isinstance(value, np.dtype):
+        return (_DTYPE, value.str)
+    hash(value)  # anything else must be hashable as it is (TypeError otherwise)
+    return value
