@@ -276,3 +276,41 @@ def test_params_that_differ_give_different_keys() -> None:
     keys = [frozen(p) for p in params]
     assert len({*keys}) == len(keys)
     assert frozen((slice(None, 1), [3])) == frozen((slice(None, 1), [3]))
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
+def test_a_scalar_operand_is_keyed_by_its_bits(runs) -> None:
+    """0.0 == -0.0 in Python, but x / -0.0 is -inf where x / 0.0 is inf."""
+    x = autojac.tensor([1.0, 2.0], dtype=autojac.float64)
+    _twice(jacobian, lambda x: x / 0.0, x)
+    got = jacobian(lambda x: x / -0.0, x)
+    _assert_same(got, _eager(jacobian, lambda x: x / -0.0, x))
+    assert got._data[0, 0] == -np.inf
+
+
+def test_an_index_changed_in_place_after_the_tape_does_not_change_the_replay(runs) -> None:
+    """A program keeps its own copy of the index arrays it was taped with (the caller's
+    array may be reused for other indices)."""
+    x = autojac.tensor([1.0, 2.0, 3.0], dtype=autojac.float64)
+    index = np.array([0, 2])
+    _twice(jacobian, lambda x: x[index] * 3, x)
+    index[:] = [1, 0]
+    got = jacobian(lambda x: x[np.array([0, 2])] * 3, x)
+    assert runs
+    np.testing.assert_array_equal(got._data, [[3, 0, 0], [0, 0, 3]])
+
+
+def test_large_index_params_are_neither_taped_nor_kept(runs) -> None:
+    x = autojac.tensor(np.ones(10))
+    tracemalloc.start()
+    try:
+        for seed in (0, 0, 0, 1, 2):  # met three times: taped (and refused) the second
+            index = np.random.default_rng(seed).integers(0, 10, 140_000)  # 1.1 MB each
+            got = jacobian(lambda x, i=index: (x[i] ** 2).reshape(14_000, 10).sum(1), x)
+            del index, got
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert not runs
+    assert held < 1_000_000, held

@@ -141,8 +141,12 @@ class Tape:
             return
         if op.n_out != 1:
             return self.refuse(f"a rule applied {op.name}, which has several outputs")
-        if params and not _arrays_known(params, self.param_arrays):
-            return self.refuse(f"a rule applied {op.name} with an array not in the graph")
+        if params and _holds_array(params):
+            if not _arrays_known(params, self.param_arrays):
+                return self.refuse(f"a rule applied {op.name} with an array not in the graph")
+            params = _owned(params)  # the graph's arrays may change after this pass
+            if params is None:
+                return self.refuse(f"a rule applied {op.name} with large array params")
         args = []
         for x in inputs:
             if isinstance(x, Tensor):
@@ -209,6 +213,33 @@ def _caster(target: np.dtype) -> Callable[[np.ndarray], np.ndarray]:
 def _getter(numbers: list[int]) -> Callable[[list], tuple]:
     """The values numbered ``numbers`` (not one), as a tuple."""
     return operator.itemgetter(*numbers) if numbers else lambda vals: ()
+
+
+MAX_PARAM_BYTES = 1 << 20  # a program keeps copies of array params up to this size
+
+
+def _holds_array(value: Any) -> bool:
+    if isinstance(value, np.ndarray):
+        return True
+    return isinstance(value, (tuple, list)) and any(_holds_array(v) for v in value)
+
+
+def _owned(params: tuple) -> tuple | None:
+    """``params`` with read-only copies of their arrays (None: the arrays are too large)."""
+    budget = [MAX_PARAM_BYTES]
+
+    def copy(value: Any) -> Any:
+        if isinstance(value, np.ndarray):
+            budget[0] -= value.nbytes
+            kept = value.copy()
+            kept.flags.writeable = False
+            return kept
+        if isinstance(value, (tuple, list)):
+            return type(value)(copy(v) for v in value)
+        return value
+
+    owned = copy(params)
+    return owned if budget[0] >= 0 else None
 
 
 def _collect_arrays(value: Any, into: set[int]) -> None:

@@ -7,6 +7,7 @@ and on the seeds.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,13 +19,13 @@ from .engine import post_order
 
 
 class Structure:
-    """``parts``: each node's op, params and output shape, and for each of its inputs the
-    node output it came from, or the shape and identity (which target, or which earlier
-    constant it is) of a leaf or constant; where the ends and targets sit. ``dtypes`` and
-    ``scalars``: the dtypes of those leaves and constants, and the values of the scalar
-    operands (a dependency pattern does not depend on them). ``nodes``: the nodes,
-    numbered as in ``parts``. ``plain``: whether every node is an op with one output, not
-    yet freed."""
+    """``parts``: each node's op, params and output shape, and for each of its inputs its
+    shape and the node output it came from, or the identity (which target, or which
+    earlier constant it is) of a leaf or constant; where the ends and targets sit.
+    ``dtypes`` and ``scalars``: the inputs' dtypes, and the scalar operands (floats by
+    their bits: -0.0 is not 0.0); a dependency pattern does not depend on them.
+    ``nodes``: the nodes, numbered as in ``parts``. ``plain``: whether every node is an op
+    with one output, not yet freed."""
 
     __slots__ = ("parts", "dtypes", "scalars", "nodes", "plain")
 
@@ -58,20 +59,21 @@ def structure(ends: Sequence[Tensor], targets: Sequence[Tensor]) -> Structure | 
             for x, edge in zip(node.inputs, node.edges):
                 if edge is not None and not isinstance(edge[0], Tensor):
                     parts.append((number[edge[0]], edge[1], x._data.shape))  # a node's output
+                    dtypes.append(x._data.dtype)
                 elif isinstance(x, Tensor):  # a target, a constant or another leaf
                     parts.append((x._data.shape, leaf[id(x)] if edge is not None and id(x)
                                   in leaf else -1 - first.setdefault(id(x), len(first))))
                     dtypes.append(x._data.dtype)
                 else:
                     parts.append(type(x))
-                    scalars.append(x)
+                    scalars.append(x.hex() if type(x) is float else frozen(x))
     except TypeError:  # unhashable params
         return None
     return Structure(tuple(parts), tuple(dtypes), tuple(scalars), nodes, plain)
 
 
 class _Kind:
-    """A tag that starts the key of a param that is not hashable as it is; no param equals
+    """A tag that starts the key of a param that is not an int, str or None; no param equals
     it, so no param's key equals another's."""
 
     __slots__ = ("name",)
@@ -83,26 +85,38 @@ class _Kind:
         return f"<{self.name}>"
 
 
-_TUPLE, _LIST, _SLICE, _ARRAY, _DTYPE = map(_Kind, ("tuple", "list", "slice", "array", "dtype"))
+_TUPLE, _LIST, _SLICE, _ARRAY, _DTYPE, _BOOL, _FLOAT, _COMPLEX, _OTHER = map(_Kind, (
+    "tuple", "list", "slice", "array", "dtype", "bool", "float", "complex", "other"))
+_EXACT = frozenset({int, str, type(None)})  # equal only to themselves (1 == 1.0 == True)
 
 
 def frozen(value: Any) -> Any:
-    """``value`` (an op's params) as a hashable key that equals for equal params (as Python
-    compares them: 1 == 1.0) only."""
+    """``value`` (an op's params) as a hashable key that equals another only for the same
+    params: floats by their bits (-0.0 is not 0.0), 1, 1.0 and True apart, arrays by a
+    digest of their bytes."""
     kind = type(value)
+    if kind in _EXACT:
+        return value
     if kind is tuple:
-        try:  # most params: plain scalars and tuples of them
-            hash(value)
-            return value
-        except TypeError:
-            return (_TUPLE, *[frozen(v) for v in value])
+        for v in value:
+            if type(v) not in _EXACT:
+                return (_TUPLE, *[frozen(v) for v in value])
+        return value  # most params: ints and tuples of them
     if kind is list:
         return (_LIST, *[frozen(v) for v in value])
+    if kind is bool:
+        return (_BOOL, value)
+    if kind is float:
+        return (_FLOAT, value.hex())
+    if kind is complex:
+        return (_COMPLEX, value.real.hex(), value.imag.hex())
     if kind is slice:
-        return (_SLICE, value.start, value.stop, value.step)
+        return (_SLICE, frozen(value.start), frozen(value.stop), frozen(value.step))
     if isinstance(value, np.ndarray):
-        return (_ARRAY, value.shape, value.dtype.str, value.tobytes())
+        data = np.ascontiguousarray(value).reshape(-1).view(np.uint8)
+        return (_ARRAY, value.shape, value.dtype.str,
+                hashlib.blake2b(data, digest_size=16).digest())
     if isinstance(value, np.dtype):
         return (_DTYPE, value.str)
     hash(value)  # anything else must be hashable as it is (TypeError otherwise)
-    return value
+    return (_OTHER, kind, value)
