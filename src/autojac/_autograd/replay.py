@@ -102,9 +102,9 @@ def _remember(key: tuple, program: Any) -> None:
 
 
 class Tape:
-    """Records the op calls of one backward pass from ``seeds`` over the nodes ``order``
-    (see the module docstring); ``program`` turns them into a ``Program``, or None if the
-    pass was refused."""
+    """Records the op calls of one pass from ``seeds`` over the nodes ``order`` (see the
+    module docstring); ``program`` turns them into a ``Program``, or None if the pass was
+    refused."""
 
     def __init__(self, order: list[Any], seeds: Sequence[Tensor]) -> None:
         self.number = {node: k for k, node in enumerate(order)}
@@ -259,9 +259,9 @@ def _arrays_known(value: Any, known: set[int]) -> bool:
 
 
 class Program:
-    """A taped backward pass: op forwards on numbered values, first the sources found in
-    the graph (seeds, saved inputs and outputs) and the constants, then each call's result.
-    A result dies after its last use, as the eager pass frees it."""
+    """A taped pass: op forwards on numbered values, first the sources found in the graph
+    (seeds, saved inputs and outputs) and the constants, then each call's result. A result
+    dies after its last use, as the eager pass frees it."""
 
     __slots__ = ("seeds", "inputs", "outputs_of", "constants", "calls", "results", "checks")
 
