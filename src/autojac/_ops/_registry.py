@@ -14,7 +14,9 @@ Rule signatures (``params`` are the op's non-tensor arguments, passed after the 
        parts are summed), a joint ``rule(tangents, ans, *inputs, *params)`` (``None`` for
        inputs without a tangent), or ``"linear"``: the op itself applied to the tangents.
 ``elementwise`` ops broadcast their inputs: the engine sums cotangents back to each
-input's shape and broadcasts tangents up to the output's, so their rules need not.
+input's shape and broadcasts tangents up to the output's, so their rules need not. A rule
+that branches on values reads them through the Tensor (``bool(t)``, ``t.item()``), never
+through ``t._data``: then ``_autograd.replay`` knows not to replay its passes.
 
 pattern: which input elements each output element depends on, for sparsity detection
   (``_autograd.sparsity``): ``"pointwise"`` (the same position of each broadcast input;
