@@ -379,3 +379,26 @@ def test_a_reused_plan_keeps_read_only_seeds_per_dtype(by_rows: bool) -> None:
     assert len(reuse.seeds) == 2 and reuse.read is not None
     for seeds in reuse.seeds.values():
         assert not any(s.flags.writeable for s in seeds)
+
+
+@pytest.mark.parametrize("case", ["unused_input", "identity", "constant_output"])
+def test_plans_are_keyed_by_the_shapes_of_inputs_and_outputs_no_op_reads(case: str) -> None:
+    """A target no op reads, or an output that is a leaf, has its shape in no node: the
+    plan kept for one size must not serve another (it used to give misplaced entries)."""
+    rng = np.random.default_rng(0)
+    for n in (10, 500, 10):
+        if case == "unused_input":
+            def f(y, x):  # noqa: ANN001, ANN202
+                return x.reshape(300, 3).sum(1)
+            xs = (autojac.tensor(rng.random(n)), autojac.tensor(rng.random(900)))
+        elif case == "identity":
+            def f(x):  # noqa: ANN001, ANN202
+                return x
+            xs = (autojac.tensor(rng.random(300 + n)),)
+        else:
+            c = autojac.ones(n)
+
+            def f(x, c=c):  # noqa: ANN001, ANN202
+                return c, x.repeat(3)
+            xs = (autojac.tensor(rng.random(300)),)
+        assert_same(jacobian(f, xs), rows_jacobian(f, xs))

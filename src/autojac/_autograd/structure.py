@@ -21,9 +21,9 @@ from .engine import post_order
 class Structure:
     """``parts``: each node's op, params and output shape, and for each of its inputs its
     shape and the node output it came from, or the identity (which target, or which
-    earlier constant it is) of a leaf or constant; where the ends and targets sit.
-    ``dtypes`` and ``scalars``: the inputs' dtypes, and the scalar operands (floats by
-    their bits: -0.0 is not 0.0); a dependency pattern does not depend on them.
+    earlier constant it is) of a leaf or constant; the shapes of the ends and targets and
+    where they sit. ``dtypes`` and ``scalars``: the inputs' dtypes, and the scalar operands
+    (floats by their bits: -0.0 is not 0.0); a dependency pattern does not depend on them.
     ``nodes``: the nodes, numbered as in ``parts``. ``plain``: whether every node is an op
     with one output, not yet freed."""
 
@@ -43,9 +43,8 @@ def structure(ends: Sequence[Tensor], targets: Sequence[Tensor]) -> Structure | 
     number = {node: k for k, node in enumerate(nodes)}
     leaf = {id(t): j for j, t in enumerate(targets) if t.grad_fn is None}
     first: dict[int, int] = {}  # id(constant) -> the position where it is first an input
-    parts: list[Any] = [leaf.get(id(t)) if t.grad_fn is None else (number.get(t.grad_fn),
-                                                                   t._output_nr)
-                        for t in (*ends, *targets)]
+    parts: list[Any] = [(t._data.shape, leaf.get(id(t)) if t.grad_fn is None
+                         else (number.get(t.grad_fn), t._output_nr)) for t in (*ends, *targets)]
     dtypes, scalars = [], []
     plain = True
     try:
