@@ -148,9 +148,8 @@ def freed_error() -> RuntimeError:
 
 def zeros_for(batch: tuple[int, ...], like: np.ndarray) -> Tensor:
     """Zeros of shape ``batch + like.shape`` and ``like``'s dtype, outside the graph."""
-    make = functools.partial(np.zeros, batch + like.shape, like.dtype)
-    zeros = _make(make(), False, None)
+    zeros = _make(np.zeros(batch + like.shape, dtype=like.dtype), False, None)
     tape = tape_state.state.tape
     if tape is not None:
-        tape.made(zeros, make)
+        tape.made(zeros, functools.partial(np.zeros, batch + like.shape, like.dtype))
     return zeros

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import operator
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -114,7 +114,7 @@ class Tape:
             for i, x in enumerate(node.inputs):
                 if isinstance(x, Tensor):
                     self.inputs.setdefault(id(x), ("input", k, i))
-            _collect_arrays(node.params, self.param_arrays)
+            self.param_arrays.update(map(id, _arrays_in(node.params)))
         self.sources: list[tuple] = [("seed", r) for r in range(len(seeds))]
         self.found: dict[tuple, int] = {}  # graph source -> its value number
         self.calls: list[tuple[Callable[..., Any], list[int], tuple]] = []
@@ -141,8 +141,9 @@ class Tape:
             return
         if op.n_out != 1:
             return self.refuse(f"a rule applied {op.name}, which has several outputs")
-        if params and _holds_array(params):
-            if not _arrays_known(params, self.param_arrays):
+        arrays = [id(a) for a in _arrays_in(params)] if params else None
+        if arrays:
+            if not self.param_arrays.issuperset(arrays):
                 return self.refuse(f"a rule applied {op.name} with an array not in the graph")
             params = _owned(params)  # the graph's arrays may change after this pass
             if params is None:
@@ -218,12 +219,6 @@ def _getter(numbers: list[int]) -> Callable[[list], tuple]:
 MAX_PARAM_BYTES = 1 << 20  # a program keeps copies of array params up to this size
 
 
-def _holds_array(value: Any) -> bool:
-    if isinstance(value, np.ndarray):
-        return True
-    return isinstance(value, (tuple, list)) and any(_holds_array(v) for v in value)
-
-
 def _owned(params: tuple) -> tuple | None:
     """``params`` with read-only copies of their arrays (None: the arrays are too large)."""
     budget = [MAX_PARAM_BYTES]
@@ -242,20 +237,13 @@ def _owned(params: tuple) -> tuple | None:
     return owned if budget[0] >= 0 else None
 
 
-def _collect_arrays(value: Any, into: set[int]) -> None:
+def _arrays_in(value: Any) -> Iterator[np.ndarray]:
+    """The arrays in (nested tuples and lists of) params."""
     if isinstance(value, np.ndarray):
-        into.add(id(value))
+        yield value
     elif isinstance(value, (tuple, list)):
         for v in value:
-            _collect_arrays(v, into)
-
-
-def _arrays_known(value: Any, known: set[int]) -> bool:
-    if isinstance(value, np.ndarray):
-        return id(value) in known
-    if isinstance(value, (tuple, list)):
-        return all(_arrays_known(v, known) for v in value)
-    return True
+            yield from _arrays_in(v)
 
 
 class Program:
