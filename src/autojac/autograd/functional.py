@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from .._autograd import compressed, grad_mode
+from .._autograd import compressed, grad_mode, replay
 from .._autograd import jacobian_blocks as jb
+from .._autograd.engine import run_forward
 from .._tensor import Tensor, _make
 from . import forward_ad as fwAD
 
@@ -413,9 +414,6 @@ def _columns_over_graph(outputs: tuple, inputs: tuple, block: int | None,
     forward mode); None if the graph holds a node without a jvp rule (a custom Function).
     Inputs of some size get passes of their own, so that no pass carries the other inputs'
     blocks of zero tangents through the ops that combine them."""
-    from .._autograd import replay
-    from .._autograd.engine import run_forward
-
     columns = jb.Columns(inputs, create_graph, False)
     per_input = len(inputs) > 1 and min(x._data.size for x in inputs) >= _OWN_PASS
     try:
