@@ -1053,6 +1053,95 @@ def test_inplace_on_non_leaf_output_not_saved():
     assert x.grad.tolist() == [8.0, 16.0]
 
 
+def _reshaped_after_use(T, method, weights, c_requires_grad=False):
+    """``sum(weights * (y + c))`` with ``y = 2x`` of shape (1, 3), then ``y`` reshaped in place
+    by ``method``: returns x's gradient (or raises)."""
+    x = T.tensor([[1.0, 2.0, 3.0]], requires_grad=True)
+    c = T.tensor([[10.0, 20.0, 30.0], [40.0, 50.0, 60.0], [70.0, 80.0, 90.0]],
+                 requires_grad=c_requires_grad)
+    y = x * 2
+    z = (y + c) * T.tensor(weights)
+    getattr(y, method)()
+    z.sum().backward()
+    return x.grad
+
+
+_WEIGHTS = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]
+
+
+@pytest.mark.parametrize("method", ["t_", "unsqueeze_", "squeeze_"])
+def test_inplace_reshape_after_use_keeps_the_recorded_shape(method):
+    # d/dx_j sum_ij w_ij (2 x_j + c_ij) = 2 * sum_i w_ij; with y's new shape the sum to y
+    # would run over the wrong axis (t_) or fail (unsqueeze_, squeeze_)
+    args = {"unsqueeze_": (0,), "squeeze_": (0,)}.get(method, ())
+    x = autojac.tensor([[1.0, 2.0, 3.0]], requires_grad=True)
+    y = x * 2
+    z = (y + autojac.ones(3, 3)) * autojac.tensor(_WEIGHTS)
+    getattr(y, method)(*args)
+    assert y._version == 1
+    z.sum().backward()
+    assert x.grad.tolist() == [[24.0, 30.0, 36.0]]
+
+
+@requires_torch
+def test_inplace_reshape_after_use_matches_torch():
+    torch = import_torch()
+    got = _reshaped_after_use(autojac, "t_", _WEIGHTS)
+    assert got.tolist() == _reshaped_after_use(torch, "t_", _WEIGHTS).tolist()
+
+
+def test_inplace_reshape_of_a_saved_input_raises():
+    # y + c saves nothing, but y * c saves y for c's gradient: y.t_() changes what it saved
+    x = _v(1.0, 2.0)
+    c = _v(3.0, 4.0)
+    y = (x * 1).reshape(2, 1) * autojac.ones(1, 2)
+    z = y * c
+    y.t_()
+    with pytest.raises(RuntimeError, match="is at version 1; expected version 0"):
+        z.sum().backward()
+    assert x.grad is None and c.grad is None
+
+
+def test_inplace_change_of_an_input_no_needed_rule_reads():
+    # PyTorch's MulBackward0 saves y only when c requires grad: changing y in place is then
+    # harmless, and d sum(y * c) / dx = 2c
+    x = _v(1.0, 2.0)
+    c = _v(10.0, 20.0, rg=False)
+    y = x * 2
+    z = y * c
+    y.add_(1)
+    z.sum().backward()
+    assert x.grad.tolist() == [20.0, 40.0]
+    c.requires_grad_()
+    y = x * 2
+    z = y * c
+    y.add_(1)
+    with pytest.raises(RuntimeError, match="output 0 of Add, is at version 1; expected version 0"):
+        z.sum().backward()
+    assert x.grad.tolist() == [20.0, 40.0] and c.grad is None
+
+
+def test_jacobian_through_an_input_reshaped_in_place():
+    # the same structure three times: eager, taped, then replayed
+    c = autojac.tensor([1.0, 2.0, 3.0], dtype=autojac.float64)
+
+    def f(x):
+        y = x * 2
+        z = y * c
+        y.unsqueeze_(0)
+        return z
+
+    x = autojac.tensor([0.5, -1.0, 2.0], dtype=autojac.float64)
+    expected = np.diag([2.0, 4.0, 6.0])
+    for kwargs in ({}, {"vectorize": True}, {"strategy": "forward-mode", "vectorize": True},
+                   {"strategy": "auto"}):
+        for _ in range(3):
+            jac = autojac.autograd.functional.jacobian(f, x, **kwargs)
+            np.testing.assert_array_equal(jac.numpy(), expected)
+    for _ in range(3):
+        np.testing.assert_array_equal(autojac.sparse.jacobian(f, x).toarray(), expected)
+
+
 def test_zero_and_fill_on_non_leaf_cut_the_gradient():
     x = _v(1.0, 2.0)
     y = x * 3

@@ -38,6 +38,7 @@ class Tensor:
         "_view",
         "_fw",
         "_retains_grad",
+        "_reshaped",  # unset until an in-place reshape: see _autograd.graph.as_recorded
         "__weakref__",
     )
     __array_priority__ = 1000  # NumPy defers binary operators to Tensor

@@ -12,11 +12,24 @@ from typing import Any
 
 from .._tensor import Tensor, _make
 from . import grad_mode
-from .graph import Node
+from .graph import Node, reshapes
 
 
 def post_order(roots: list[Node]) -> Iterator[Node]:
-    """Nodes reachable from ``roots``, each after every node it reads from."""
+    """Nodes reachable from ``roots``, each after every node it reads from, seeing their
+    inputs as recorded."""
+    if reshapes[0]:  # some tensor has changed shape in place since the process started
+        return _inputs_as_recorded(_post_order(roots))
+    return _post_order(roots)
+
+
+def _inputs_as_recorded(nodes: Iterator[Node]) -> Iterator[Node]:
+    for node in nodes:
+        node.see_inputs_as_recorded()
+        yield node
+
+
+def _post_order(roots: list[Node]) -> Iterator[Node]:
     seen: set[Node] = set()
     for root in roots:
         if root in seen:

@@ -94,6 +94,10 @@ class Node:
         """Drop saved values after a backward pass without ``retain_graph``."""
         self.freed = True
 
+    def see_inputs_as_recorded(self) -> None:
+        """Give back to this node the inputs that were reshaped in place after it read them
+        (see ``as_recorded``)."""
+
     def __repr__(self) -> str:
         return f"<{self.name()} object at {id(self):#x}>"
 
@@ -144,6 +148,33 @@ def _short(name: str) -> str:
 
 def freed_error() -> RuntimeError:
     return RuntimeError(_FREED_MESSAGE)
+
+
+# how many in-place reshapes (``unsqueeze_``, ``t_``, ...) of tensors that require grad have
+# run; a node notes the count when recorded, so it can tell whether an input may have
+# changed shape since
+reshapes = [0]
+
+
+def note_reshape(t: Tensor, before: Tensor) -> None:
+    """Keep ``before``, ``t``'s state until now, for the nodes recorded so far; ``t`` is
+    about to take another shape in place."""
+    reshapes[0] += 1
+    history = getattr(t, "_reshaped", ())
+    t._reshaped = (*history, (reshapes[0], before))
+
+
+def as_recorded(inputs: tuple, count: int) -> tuple:
+    """``inputs`` as a node recorded when ``reshapes`` was ``count`` saw them: each input
+    reshaped in place since is replaced by its state at that time."""
+    out = []
+    for x in inputs:
+        for changed_at, before in getattr(x, "_reshaped", ()):
+            if changed_at > count:
+                x = before
+                break
+        out.append(x)
+    return tuple(out)
 
 
 def zeros_for(batch: tuple[int, ...], like: np.ndarray) -> Tensor:

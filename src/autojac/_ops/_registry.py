@@ -37,9 +37,10 @@ import numpy as np
 
 from .. import _dtypes
 from .._autograd import forward_ad as fw
-from .._autograd import grad_mode, tape_state
+from .._autograd import grad_mode, graph, tape_state
 from .._autograd.graph import (
     Node,
+    as_recorded,
     freed_error,
     modified_error,
     stale_error,
@@ -72,6 +73,7 @@ class ZerosPatternRule(NamedTuple):
 _grad_state = grad_mode.state
 _fw_state = fw.state
 _tape_state = tape_state.state
+_reshapes = graph.reshapes
 
 
 class Op:
@@ -92,6 +94,7 @@ class Op:
         "n_out",
         "saves_ans",
         "reads_ans",
+        "readers",
         "unview",
         "pattern",
     )
@@ -119,7 +122,7 @@ class Op:
         self.jvp = jvp
         self.node_name = node_name or "".join(p.title() for p in name.split("_")) + "Backward0"
         self.elementwise = elementwise
-        reads_inputs, self.reads_ans = _what_rules_read(vjp)
+        reads_inputs, self.reads_ans, self.readers = _what_rules_read(vjp)
         self.saves = reads_inputs and saves is not False
         self.saves_ans = self.reads_ans and saves is not False
         self.view = view
@@ -153,26 +156,35 @@ def _loaded_names(fn: Callable[..., Any]) -> set[str]:
     return names
 
 
-def _what_rules_read(vjp: Any) -> tuple[bool, bool]:
-    """``(reads_inputs, reads_ans)``, read off the vjp rules themselves.
+def _what_rules_read(vjp: Any) -> tuple[bool, bool, tuple[tuple[int, ...], ...] | None]:
+    """``(reads_inputs, reads_ans, readers)``, read off the vjp rules themselves.
 
     A rule ``(g, ans, x, y, *params)`` that reads ``x``'s values needs ``x`` saved (and
     checked for in-place changes); one that reads ``ans`` needs the output saved. Rules
-    that read inputs only for their shapes declare ``saves=False``.
+    that read inputs only for their shapes declare ``saves=False``. ``readers[j]`` lists
+    the rules (one per input) that read input ``j``: as in PyTorch, an input changed in
+    place only matters where a rule that runs reads it (None: a joint rule reads all).
     """
     if vjp is None:
-        return False, False
-    rules = (vjp,) if callable(vjp) else tuple(r for r in vjp if r is not None)
+        return False, False, None
+    rules = (vjp,) if callable(vjp) else vjp
     reads_inputs = reads_ans = False
-    for rule in rules:
+    read: list[set[int]] = [set() for _ in rules]  # the inputs each rule reads
+    for i, rule in enumerate(rules):
+        if rule is None:
+            continue
         code = rule.__code__
         params = code.co_varnames[: code.co_argcount]
         used = _loaded_names(rule)
         reads_ans = reads_ans or (len(params) > 1 and params[1] in used)
-        if code.co_flags & _CO_VARARGS:
-            params += (code.co_varnames[code.co_argcount + code.co_kwonlyargcount],)
-        reads_inputs = reads_inputs or any(p in used for p in params[2:])
-    return reads_inputs, reads_ans
+        varargs = code.co_flags & _CO_VARARGS and (
+            code.co_varnames[code.co_argcount + code.co_kwonlyargcount] in used)
+        reads_inputs = reads_inputs or varargs or any(p in used for p in params[2:])
+        read[i] = {j for j in range(len(rules))
+                   if (params[2 + j] in used if 2 + j < len(params) else varargs)}
+    readers = None if callable(vjp) else tuple(
+        tuple(i for i in range(len(rules)) if j in read[i]) for j in range(len(rules)))
+    return reads_inputs, reads_ans, readers
 
 
 _CO_VARARGS = 0x04
@@ -182,8 +194,15 @@ class OpNode(Node):
     """The graph node of one recorded op call."""
 
     # versions: each input's version when recorded (None: not a tensor), so backward can
-    # tell an input changed in place since; None for ops that do not save their inputs
-    __slots__ = ("op", "inputs", "params", "ans", "ans_fw", "versions", "ans_version")
+    # tell an input changed in place since; None for ops that do not save their inputs.
+    # reshapes: graph.reshapes when recorded
+    __slots__ = ("op", "inputs", "params", "ans", "ans_fw", "versions", "ans_version",
+                 "reshapes")
+
+    def see_inputs_as_recorded(self) -> None:
+        if self.reshapes != _reshapes[0]:
+            self.inputs = as_recorded(self.inputs, self.reshapes)
+            self.reshapes = _reshapes[0]
 
     def name(self) -> str:
         n = self.op.node_name
@@ -223,15 +242,24 @@ class OpNode(Node):
         op = self.op
         if self.freed and (op.saves or op.saves_ans):
             raise freed_error()
+        if self.reshapes != _reshapes[0]:
+            self.see_inputs_as_recorded()
         if op.saves:
             for t, version in zip(self.inputs, self.versions):
-                if version is not None and t._vc[0] != version:
+                if version is not None and t._vc[0] != version and self._read(t):
                     raise stale_error(t, version)
         if op.reads_ans:
             self._check_ans()
         tape = _tape_state.tape
         if tape is not None:
             tape.ran(self)
+
+    def _read(self, t: Tensor) -> bool:
+        """Whether a rule that runs (its input requires grad) reads the input ``t``."""
+        readers = self.op.readers
+        return readers is None or any(
+            self.edges[i] is not None
+            for j, x in enumerate(self.inputs) if x is t for i in readers[j])
 
     def backward(self, grads: list[Any], needed: list[bool]) -> list[Any]:
         self.check_saved()
@@ -349,6 +377,7 @@ def _record(op: Op, inputs: Sequence[Any], params: tuple, out: Any, results: tup
     node = OpNode.__new__(OpNode)
     node.op = op
     node.inputs = inputs = tuple(inputs)
+    node.reshapes = _reshapes[0]
     node.params = params
     node.ans = out
     node.ans_fw = None

@@ -16,6 +16,7 @@ import numpy as np
 
 from .._autograd import forward_ad as fw
 from .._autograd import grad_mode, tape_state
+from .._autograd.graph import note_reshape
 from .._tensor import Tensor, _make, scalar_type_name
 from ._registry import Op, OpNode, PatternRule, apply, install
 from .indexing import index_put
@@ -146,12 +147,17 @@ def _fill(old: Tensor, value: Any) -> Tensor:
 
 
 def _reshaping_method(name: str, fn: Any) -> None:
-    """In-place ops that change the shape: the tensor takes the result's view and history."""
+    """In-place ops that change the shape: the tensor takes the result's view and history,
+    and a new version (as in PyTorch), so that nodes which saved its old value see it."""
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        alias = _make(self._data, self._rg, self.grad_fn)
-        alias._output_nr, alias._fw, alias._vc = self._output_nr, self._fw, self._vc
-        out = fn(alias, *args, **kwargs)
+        tape_state.refuse(tape_state.IN_PLACE)
+        before = _make(self._data, self._rg, self.grad_fn)
+        before._output_nr, before._fw, before._vc = self._output_nr, self._fw, self._vc
+        out = fn(before, *args, **kwargs)
+        if self._rg:  # nodes that read self so far keep seeing it as it was
+            note_reshape(self, before)
         self._data = out._data
+        self._vc[0] += 1
         if out.grad_fn is not None or out._fw is not None:
             _adopt(self, out)
         return self
