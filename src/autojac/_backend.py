@@ -58,19 +58,31 @@ keep_freed_memory()
 def broadcast_view(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """``np.broadcast_to(a, shape)`` (a read-only view), without its per-call overhead for
     the common case of a contiguous array (a few times faster on small arrays)."""
-    if not a.flags.c_contiguous or a.ndim > len(shape):
-        return np.broadcast_to(a, shape)
-    lead = len(shape) - a.ndim
-    strides = [0] * lead
-    for size, target, stride in zip(a.shape, shape[lead:], a.strides):
-        if size != target:
-            if size != 1:
-                return np.broadcast_to(a, shape)  # raises NumPy's error
-            stride = 0
-        strides.append(stride)
-    out = np.ndarray(shape, a.dtype, a, 0, tuple(strides))
+    strides = _broadcast_strides(a.shape, a.strides, shape) if a.flags.c_contiguous else None
+    if strides is None:
+        return np.broadcast_to(a, shape)  # also raises NumPy's error
+    out = np.ndarray(shape, a.dtype, a, 0, strides)
     out.flags.writeable = False
     return out
+
+
+@functools.lru_cache(maxsize=1024)
+def _broadcast_strides(
+    have: tuple[int, ...], strides: tuple[int, ...], shape: tuple[int, ...]
+) -> tuple[int, ...] | None:
+    """The strides that broadcast an array of shape ``have`` to ``shape`` (None: it does not
+    broadcast)."""
+    lead = len(shape) - len(have)
+    if lead < 0:
+        return None
+    out = [0] * lead
+    for size, target, stride in zip(have, shape[lead:], strides):
+        if size != target:
+            if size != 1:
+                return None
+            stride = 0
+        out.append(stride)
+    return tuple(out)
 
 
 def zeros(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:

@@ -7,7 +7,7 @@ the whole walk succeeded, so a failed backward leaves every ``.grad`` as it was.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._tensor import Tensor, _make
@@ -15,21 +15,10 @@ from . import grad_mode
 from .graph import Node, reshapes
 
 
-def post_order(roots: list[Node]) -> Iterator[Node]:
+def post_order(roots: list[Node]) -> list[Node]:
     """Nodes reachable from ``roots``, each after every node it reads from, seeing their
     inputs as recorded."""
-    if reshapes[0]:  # some tensor has changed shape in place since the process started
-        return _inputs_as_recorded(_post_order(roots))
-    return _post_order(roots)
-
-
-def _inputs_as_recorded(nodes: Iterator[Node]) -> Iterator[Node]:
-    for node in nodes:
-        node.see_inputs_as_recorded()
-        yield node
-
-
-def _post_order(roots: list[Node]) -> Iterator[Node]:
+    out: list[Node] = []
     seen: set[Node] = set()
     for root in roots:
         if root in seen:
@@ -51,12 +40,16 @@ def _post_order(roots: list[Node]) -> Iterator[Node]:
                         stack.append((nxt, 0))
                         break
             else:
-                yield node
+                out.append(node)
+    if reshapes[0]:  # some tensor has changed shape in place since the process started
+        for node in out:
+            node.see_inputs_as_recorded()
+    return out
 
 
 def topological_order(roots: list[Node]) -> list[Node]:
     """Nodes reachable from ``roots``, every consumer before the nodes it feeds."""
-    post = list(post_order(roots))
+    post = post_order(roots)
     post.reverse()
     return post
 

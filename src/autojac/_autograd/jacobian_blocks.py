@@ -84,15 +84,20 @@ def autograd_grad(
     )
 
 
-def basis(numel: int, start: int, stop: int, dtype: np.dtype, shape: tuple) -> Tensor:
+def basis(
+    numel: int, start: int, stop: int, dtype: np.dtype, shape: tuple, writable: bool
+) -> Tensor:
     """Rows ``start:stop`` of the identity of size ``numel``, shaped ``(rows,) + shape``;
     for a single element, the unbatched seed of shape ``shape`` (no batch dim of 1 for the
-    backward pass to carry and sum away)."""
+    backward pass to carry and sum away). Without ``writable`` it may be read-only (a
+    Jacobian block that is the seed itself is then copied when it is put in place)."""
     rows = stop - start
     if numel == 1:
         return _make(np.ones(shape, dtype=dtype), False, None)
     if rows == numel <= CACHED_IDENTITY:
-        eye = _identity(numel, dtype).copy()
+        eye = _identity(numel, dtype)
+        if writable:
+            eye = eye.copy()
     elif rows == numel:
         eye = np.eye(numel, dtype=dtype)
     else:
@@ -210,7 +215,7 @@ def reverse_rows(
         n = out._data.size
         blocks = [Block(out, x, x._data.dtype, True, create_graph) for x in inputs]
         for start, stop in spans(n, rows_per_pass):
-            seeds = basis(n, start, stop, out._data.dtype, out._data.shape)
+            seeds = basis(n, start, stop, out._data.dtype, out._data.shape, create_graph)
             # the block's gradients die once written, before the next block is computed
             _put_rows(blocks, start, stop, vjp_block(out, inputs, seeds, create_graph), i,
                       strict, create_graph)

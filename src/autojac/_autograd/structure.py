@@ -39,7 +39,7 @@ def structure(ends: Sequence[Tensor], targets: Sequence[Tensor]) -> Structure | 
     """The structure of the graph that leads to ``ends``, with ``targets`` (the tensors
     whose gradients, or whose tangents, a pass takes) in it; None when a node is not an op
     or has params that cannot be keyed."""
-    nodes = list(post_order([t.grad_fn for t in ends if t.grad_fn is not None]))
+    nodes = post_order([t.grad_fn for t in ends if t.grad_fn is not None])
     number = {node: k for k, node in enumerate(nodes)}
     leaf = {id(t): j for j, t in enumerate(targets) if t.grad_fn is None}
     first: dict[int, int] = {}  # id(constant) -> the position where it is first an input

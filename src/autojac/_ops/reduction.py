@@ -5,6 +5,7 @@ ops apply unchanged to batched (co)tangents."""
 from __future__ import annotations
 
 import builtins
+import functools
 from collections import namedtuple
 from typing import Any
 
@@ -30,10 +31,16 @@ def reduction_dims(dim: Any, ndim: int) -> tuple[int, ...]:
 
 
 def _unreduce_forward(g: np.ndarray, shape: tuple, dims: tuple, keepdim: bool) -> np.ndarray:
-    if not keepdim and dims:
-        kept = tuple(1 if i - len(shape) in dims else s for i, s in enumerate(shape))
-        g = g.reshape(g.shape[: g.ndim - len(shape) + len(dims)] + kept)
-    return broadcast_view(g, g.shape[: g.ndim - len(shape)] + tuple(shape))
+    if keepdim or not dims:
+        return broadcast_view(g, g.shape[: g.ndim - len(shape)] + shape)
+    batch = g.shape[: g.ndim - len(shape) + len(dims)]
+    return broadcast_view(g.reshape(batch + _kept(shape, dims)), batch + shape)
+
+
+@functools.lru_cache(maxsize=256)
+def _kept(shape: tuple, dims: tuple) -> tuple:
+    """``shape`` with the reduced ``dims`` (negative) kept as size 1."""
+    return tuple(1 if i - len(shape) in dims else s for i, s in enumerate(shape))
 
 
 # dependency patterns: a reduction's output depends on the union of what it reduces, and
