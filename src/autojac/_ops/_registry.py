@@ -146,22 +146,47 @@ class Op:
 
 
 
-def _loaded_names(fn: Callable[..., Any]) -> set[str]:
-    """Names a function reads from its own parameters/locals."""
-    names: set[str] = set()
-    for ins in dis.get_instructions(fn):
-        if ins.opname.startswith("LOAD_FAST"):
-            v = ins.argval
-            names.update(v if isinstance(v, tuple) else (v,))
-    return names
+def _loaded_names(fn: Callable[..., Any]) -> tuple[set[str], set[str]]:
+    """The names a function loads from its own parameters/locals, and those of them whose
+    values it reads: a name read only for its metadata (``x.shape``, ``x._data.ndim``,
+    ``x.dtype``) is loaded but not read, as PyTorch keeps only the sizes of an input
+    that a formula reads for its sizes."""
+    loaded: set[str] = set()
+    read: set[str] = set()
+    ins = list(dis.get_instructions(fn))
+    for k, i in enumerate(ins):
+        if i.opname.startswith("LOAD_FAST"):
+            names = i.argval if isinstance(i.argval, tuple) else (i.argval,)
+            loaded.update(names)
+            if not _metadata_only(ins, k):
+                read.update(names)
+    return loaded, read
+
+
+_METADATA = frozenset({"shape", "ndim", "dtype", "size", "dim", "numel"})
+
+
+def _metadata_only(ins: list[dis.Instruction], k: int) -> bool:
+    """Whether the load ``ins[k]`` of one name is followed by an attribute of its metadata
+    (``x.shape``), also through the array (``x._data.shape``)."""
+    if type(ins[k].argval) is not str:
+        return False
+    attrs = []
+    for i in ins[k + 1 : k + 3]:  # the attributes loaded right after, in a chain
+        if i.opname not in ("LOAD_ATTR", "LOAD_METHOD"):
+            break
+        attrs.append(i.argval)
+    if attrs[:1] == ["_data"]:
+        attrs = attrs[1:]
+    return bool(attrs) and attrs[0] in _METADATA
 
 
 def _what_rules_read(vjp: Any) -> tuple[bool, bool, tuple[tuple[int, ...], ...] | None]:
     """``(reads_inputs, reads_ans, readers)``, read off the vjp rules themselves.
 
     A rule ``(g, ans, x, y, *params)`` that reads ``x``'s values needs ``x`` saved (and
-    checked for in-place changes); one that reads ``ans`` needs the output saved. Rules
-    that read inputs only for their shapes declare ``saves=False``. ``readers[j]`` lists
+    checked for in-place changes); one that uses ``ans`` needs the output saved. Rules
+    that pass inputs on only for their shapes declare ``saves=False``. ``readers[j]`` lists
     the rules (one per input) that read input ``j``: as in PyTorch, an input changed in
     place only matters where a rule that runs reads it (None: a joint rule reads all).
     """
@@ -175,8 +200,8 @@ def _what_rules_read(vjp: Any) -> tuple[bool, bool, tuple[tuple[int, ...], ...] 
             continue
         code = rule.__code__
         params = code.co_varnames[: code.co_argcount]
-        used = _loaded_names(rule)
-        reads_ans = reads_ans or (len(params) > 1 and params[1] in used)
+        loaded, used = _loaded_names(rule)
+        reads_ans = reads_ans or (len(params) > 1 and params[1] in loaded)
         varargs = code.co_flags & _CO_VARARGS and (
             code.co_varnames[code.co_argcount + code.co_kwonlyargcount] in used)
         reads_inputs = reads_inputs or varargs or any(p in used for p in params[2:])
