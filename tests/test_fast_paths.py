@@ -119,3 +119,17 @@ def test_hessian_is_the_same_with_and_without_the_identity_shortcut(monkeypatch)
     monkeypatch.setattr(linalg, "_IDENTITY_CHECKED_FROM", 1 << 62)
     multiplied = hessian(f, x)
     np.testing.assert_array_equal(shortcut.numpy(), multiplied.numpy())
+
+
+def test_kept_identities_are_recognised_only_whole():
+    from autojac._backend import cached_identity, is_cached_identity
+
+    eye = cached_identity(5, np.float64)
+    assert cached_identity(5, np.dtype("float64")) is eye and not eye.flags.writeable
+    assert is_cached_identity(eye) and is_cached_identity(eye.reshape(5, 5))
+    assert not is_cached_identity(eye[1:, 1:])  # an identity, but not a whole kept one
+    assert not is_cached_identity(eye[:, ::-1])
+    assert not is_cached_identity(eye.view(np.int64))
+    assert not is_cached_identity(np.eye(5))
+    with pytest.raises(ValueError):
+        eye[0, 1] = 1.0  # kept identities stay identities

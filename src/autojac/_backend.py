@@ -101,6 +101,33 @@ def eye(n: int, m: int, dtype: np.dtype) -> np.ndarray:
     return np.eye(n, m, dtype=dtype)
 
 
+_IDENTITIES: dict[tuple[int, np.dtype], np.ndarray] = {}  # read-only, so always identities
+_IDENTITIES_KEPT = 16
+
+
+def cached_identity(n: int, dtype: np.dtype) -> np.ndarray:
+    """The identity of size ``n``, read-only and kept (at most 16 of them)."""
+    key = (n, np.dtype(dtype))
+    eye = _IDENTITIES.get(key)
+    if eye is None:
+        eye = np.eye(n, dtype=dtype)
+        eye.flags.writeable = False
+        while len(_IDENTITIES) >= _IDENTITIES_KEPT:  # the oldest first (threads may race)
+            _IDENTITIES.pop(next(iter(_IDENTITIES), None), None)
+        _IDENTITIES[key] = eye
+    return eye
+
+
+def is_cached_identity(m: np.ndarray) -> bool:
+    """Whether ``m`` is a whole kept identity, or a view of one with its shape, strides and
+    dtype (a view with the owner's shape and strides starts where the owner does)."""
+    owner = m if m.base is None else m.base
+    return (type(owner) is np.ndarray and owner.ndim == 2
+            and _IDENTITIES.get((owner.shape[0], owner.dtype)) is owner
+            and m.shape == owner.shape and m.strides == owner.strides
+            and m.dtype == owner.dtype)
+
+
 def arange(start: float, end: float, step: float, dtype: np.dtype) -> np.ndarray:
     return np.arange(start, end, step, dtype=dtype)
 

@@ -7,11 +7,11 @@ errors that a block can reveal.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
 
+from .._backend import cached_identity
 from .._tensor import Tensor, _make
 from . import replay
 from .api import grad as _grad
@@ -95,7 +95,7 @@ def basis(
     if numel == 1:
         return _make(np.ones(shape, dtype=dtype), False, None)
     if rows == numel <= CACHED_IDENTITY:
-        eye = _identity(numel, dtype)
+        eye = cached_identity(numel, dtype)
         if writable:
             eye = eye.copy()
     elif rows == numel:
@@ -106,14 +106,7 @@ def basis(
     return _make(eye.reshape((rows,) + tuple(shape)), False, None)
 
 
-CACHED_IDENTITY = 256  # identities up to this size are kept and copied (faster than np.eye)
-
-
-@functools.lru_cache(maxsize=16)
-def _identity(n: int, dtype: np.dtype) -> np.ndarray:
-    eye = np.eye(n, dtype=dtype)
-    eye.flags.writeable = False
-    return eye
+CACHED_IDENTITY = 256  # identities up to this size are kept (faster than np.eye)
 
 
 def vjp_block(out: Tensor, inputs: tuple, seeds: Tensor, create_graph: bool) -> list[Any]:

@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .._backend import is_cached_identity
 from .._tensor import Tensor
 from ._registry import Op, ZerosPatternRule, apply, expand_to, install, reduce_to, sum_to
 
@@ -135,6 +136,8 @@ def _is_identity(m: np.ndarray) -> bool:
     """Whether ``m`` is a square identity matrix; most matrices fail on their first row."""
     if m.ndim != 2 or m.shape[0] != m.shape[1] or m.shape[0] < 2:
         return False
+    if is_cached_identity(m):  # the seeds of reverse-mode Jacobians
+        return True
     n = m.shape[0]
     # counting the nonzeros of a boolean array is several times faster than of floats
     return (m[0, 0] == 1 and m[0, 1] == 0 and np.count_nonzero(m != 0) == n
