@@ -217,6 +217,16 @@ def _(T):
     _x(T)[1:].mul_(2)
 
 
+@error_case("leaf_reshape_inplace")
+def _(T):
+    _x(T).unsqueeze_(0)
+
+
+@error_case("leaf_view_reshape_inplace")
+def _(T):
+    _x(T)[1:].t_()
+
+
 @error_case("version_output_of_add")
 def _(T):
     a = T.tensor([1.0, 2.0], requires_grad=True)
@@ -1032,6 +1042,16 @@ def test_leaf_inplace_allowed_under_no_grad():
     assert x.is_leaf and x.requires_grad and x.grad_fn is None
     (x * x).sum().backward()
     assert x.grad.tolist() == [14.0, 6.0]
+
+
+def test_leaf_reshaped_in_place_under_no_grad_stays_a_leaf():
+    x = autojac.ones(2, 3, requires_grad=True)
+    with autojac.no_grad():
+        x.t_()
+    assert x.shape == (3, 2) and x._version == 1
+    assert x.is_leaf and x.requires_grad and x.grad_fn is None
+    (x * autojac.arange(6.0).reshape(3, 2)).sum().backward()
+    assert x.grad.tolist() == [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]
 
 
 def test_inplace_on_saved_output_raises():

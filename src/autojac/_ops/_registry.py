@@ -202,7 +202,7 @@ def _what_rules_read(vjp: Any) -> tuple[bool, bool, tuple[tuple[int, ...], ...] 
         params = code.co_varnames[: code.co_argcount]
         loaded, used = _loaded_names(rule)
         reads_ans = reads_ans or (len(params) > 1 and params[1] in loaded)
-        varargs = code.co_flags & _CO_VARARGS and (
+        varargs = bool(code.co_flags & _CO_VARARGS) and (
             code.co_varnames[code.co_argcount + code.co_kwonlyargcount] in used)
         reads_inputs = reads_inputs or varargs or any(p in used for p in params[2:])
         read[i] = {j for j in range(len(rules))

@@ -151,10 +151,14 @@ def _reshaping_method(name: str, fn: Any) -> None:
     and a new version (as in PyTorch), so that nodes which saved its old value see it."""
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         tape_state.refuse(tape_state.IN_PLACE)
+        recording = grad_mode.state.enabled and self._rg
+        if recording:
+            chain = _view_chain(self)
+            _check_leaf(self, chain[-1][1] if chain else self, bool(chain))
         before = _make(self._data, self._rg, self.grad_fn)
         before._output_nr, before._fw, before._vc = self._output_nr, self._fw, self._vc
         out = fn(before, *args, **kwargs)
-        if self._rg:  # nodes that read self so far keep seeing it as it was
+        if recording:  # nodes that read self so far keep seeing it as it was
             note_reshape(self, before)
         self._data = out._data
         self._vc[0] += 1
