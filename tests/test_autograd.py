@@ -1196,6 +1196,101 @@ def test_inplace_change_after_use_raises_where_torch_does(op, requires, changed)
     assert _backward_after_change(autojac, op, requires, changed) == expected
 
 
+def test_constant_reshaped_in_place_after_cat_keeps_the_split():
+    # CatBackward0 splits g by its inputs' shapes as recorded: c is (2, 3) for it
+    x = autojac.arange(6.0).reshape(2, 3).requires_grad_()
+    c = autojac.zeros(2, 3)
+    y = autojac.cat([c, x])
+    c.t_()
+    (y * autojac.arange(12.0).reshape(4, 3)).sum().backward()
+    assert x.grad.tolist() == [[6.0, 7.0, 8.0], [9.0, 10.0, 11.0]]
+
+
+def test_reshape_in_place_under_no_grad_keeps_the_recorded_shape():
+    x = autojac.ones(2, 3, requires_grad=True)
+    h = x * 1
+    y = h.sum(0)
+    with autojac.no_grad():
+        h.t_()
+    (y * autojac.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert x.grad.tolist() == [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]
+
+
+def test_states_kept_for_in_place_reshapes_are_bounded():
+    from autojac._autograd.graph import RESHAPES_KEPT
+
+    x = autojac.ones(1, 3, requires_grad=True)
+    buffer = autojac.zeros(1, 3)
+    y = (x + buffer).sum()  # AddBackward0 reads buffer's shape
+    for _ in range(RESHAPES_KEPT + 1):
+        buffer.squeeze_(0)
+        buffer.unsqueeze_(0)
+    assert len(buffer._reshaped[2]) == RESHAPES_KEPT
+    with pytest.raises(RuntimeError, match="reshaped in place more than 16 times"):
+        y.backward()
+    assert x.grad is None
+
+
+@pytest.mark.parametrize("change", ["getitem", "index_select", "gather", "max_dim"])
+def test_index_changed_in_place_after_use_does_not_move_the_gradient(change):
+    # PyTorch raises here (it checks the index tensor's version); autojac keeps its own copy
+    # of the index, so the gradient lands where the forward read
+    x = autojac.arange(8.0).reshape(4, 2).requires_grad_()
+    w = autojac.tensor([[1.0, 2.0], [3.0, 4.0]])
+    idx = autojac.tensor([0, 2])
+    if change == "getitem":
+        y = x[idx]
+    elif change == "index_select":
+        y = x.index_select(0, idx)
+    elif change == "gather":
+        idx = autojac.tensor([[0, 1], [2, 3]]).t()
+        y = x.gather(0, idx)
+    else:
+        y, idx = x.reshape(2, 4).max(dim=1, keepdim=True)
+        y = y * autojac.ones(1, 2)
+    expected = np.zeros((4, 2))
+    if change == "max_dim":  # the maxima end the rows of 4: x[1, 1] and x[3, 1]
+        expected[1, 1], expected[3, 1] = 1.0 + 2.0, 3.0 + 4.0
+    elif change == "gather":  # y[i, j] = x[idx[i, j], j]
+        for (i, j), g in np.ndenumerate(w.numpy()):
+            expected[idx.numpy()[i, j], j] += g
+    else:
+        expected[[0, 2]] = w.numpy()
+    idx.add_(1)
+    (y * w).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
+
+
+def test_custom_backward_may_change_its_grad_output_in_place_in_a_jacobian():
+    class Doubled(autojac.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            g.mul_(2)
+            return g
+
+    x = autojac.tensor([1.0, 2.0, 3.0], dtype=autojac.float64)
+    for vectorize in (False, True, False):
+        jac = autojac.autograd.functional.jacobian(Doubled.apply, x, vectorize=vectorize)
+        np.testing.assert_array_equal(jac.numpy(), 2 * np.eye(3))
+
+
+def test_view_reshaped_in_place_then_changed_in_place_writes_through_its_new_shape():
+    x = autojac.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    b = x * 1
+    v = b[:, :2]
+    v.t_()  # v = [[1, 4], [2, 5]], still a view of b
+    v.mul_(autojac.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    assert v.tolist() == [[1.0, 8.0], [6.0, 20.0]]
+    assert b.tolist() == [[1.0, 6.0, 3.0], [8.0, 20.0, 6.0]]
+    # b[i, j] = x[i, j] * m[j, i] for j < 2, so d sum(b * w) / dx[i, j] = w[i, j] * m[j, i]
+    (b * autojac.arange(6.0).reshape(2, 3)).sum().backward()
+    assert x.grad.tolist() == [[0.0, 3.0, 2.0], [6.0, 16.0, 5.0]]
+
+
 def test_rules_read_values_not_metadata():
     from autojac._ops._registry import _what_rules_read
 

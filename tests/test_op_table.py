@@ -249,3 +249,34 @@ def test_sparsity_pattern_holds_every_nonzero(sample: Sample) -> None:
         assert not np.any((dense != 0) & ~found), f"forward={forward}"
     coloured = autojac.sparse.jacobian(fn, tuple(xs)).toarray()
     np.testing.assert_allclose(coloured, dense, rtol=1e-12, atol=1e-12)
+
+
+def test_ops_whose_params_hold_arrays_declare_index_params() -> None:
+    # their nodes keep copies of the index arrays, which the caller may change afterwards;
+    # the backward graphs (create_graph) count too: gather's rule scatters with the index
+    from autojac._autograd.engine import post_order
+
+    seen = 0
+    for sample in SAMPLES:
+        xs = _tensors(sample.arrays(np.float64))
+        out = sample.fn(autojac, *xs)
+        if not out.requires_grad:
+            continue
+        grads = autojac.autograd.grad(out, xs, autojac.ones_like(out), create_graph=True,
+                                      allow_unused=True)
+        ends = [t for t in (out, *grads) if t is not None and t.grad_fn is not None]
+        for node in post_order([t.grad_fn for t in ends]):
+            arrays = _arrays(getattr(node, "params", ()))
+            if arrays:
+                seen += 1
+                assert node.op.index_params, node.op.name
+                assert not any(a.flags.writeable for a in arrays), node.op.name
+    assert seen > 10  # the table has indexing, gather, scatter and max(dim) samples
+
+
+def _arrays(value: object) -> list[np.ndarray]:
+    if isinstance(value, np.ndarray):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [a for v in value for a in _arrays(v)]
+    return []

@@ -73,7 +73,7 @@ class FunctionNode(Node):
             grads = [
                 g if g is not None else _zeros(meta, grads) for g, meta in zip(grads, self.out_meta)
             ]
-        result = self.fn.backward(self.ctx, *grads)
+        result = self.fn.backward(self.ctx, *[_writable(g) for g in grads])
         if not isinstance(result, tuple):
             result = (result,)
         if len(result) != len(self.edges):
@@ -82,6 +82,15 @@ class FunctionNode(Node):
                 f"{len(self.edges)}, got {len(result)})"
             )
         return list(result)
+
+
+def _writable(g: Any) -> Any:
+    """``g`` as the user's backward may change it in place: a read-only array that autojac
+    shares (a Jacobian's seeds are a kept identity) is copied; an expanded one (a zero
+    stride) stays, so that writing into it raises PyTorch's error."""
+    if g is None or g._rg or g._data.flags.writeable or 0 in g._data.strides:
+        return g
+    return _make(g._data.copy(), False, None)
 
 
 def _zeros(meta: tuple, grads: list[Any]) -> Tensor:

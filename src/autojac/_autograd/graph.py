@@ -150,18 +150,22 @@ def freed_error() -> RuntimeError:
     return RuntimeError(_FREED_MESSAGE)
 
 
-# how many in-place reshapes (``unsqueeze_``, ``t_``, ...) of tensors that require grad have
-# run; a node notes the count when recorded, so it can tell whether an input may have
-# changed shape since
+# how many in-place reshapes (``unsqueeze_``, ``t_``, ...) have run; a node notes the count
+# when recorded, so it can tell whether an input may have changed shape since
 reshapes = [0]
+RESHAPES_KEPT = 16  # the states a tensor keeps (a tensor reshaped in a loop holds no more)
 
 
 def note_reshape(t: Tensor, before: Tensor) -> None:
     """Keep ``before``, ``t``'s state until now, for the nodes recorded so far; ``t`` is
-    about to take another shape in place."""
+    about to take another shape in place. ``t._reshaped`` holds ``(count, lost, states)``:
+    the states that follow ``count``s, and the last count of the states no longer kept."""
     reshapes[0] += 1
-    history = getattr(t, "_reshaped", ())
-    t._reshaped = (*history, (reshapes[0], before))
+    _, lost, states = getattr(t, "_reshaped", (0, 0, ()))
+    states = (*states, (reshapes[0], before))
+    if len(states) > RESHAPES_KEPT:
+        lost, states = states[0][0], states[1:]
+    t._reshaped = (reshapes[0], lost, states)
 
 
 def as_recorded(inputs: tuple, count: int) -> tuple:
@@ -169,10 +173,14 @@ def as_recorded(inputs: tuple, count: int) -> tuple:
     reshaped in place since is replaced by its state at that time."""
     out = []
     for x in inputs:
-        for changed_at, before in getattr(x, "_reshaped", ()):
-            if changed_at > count:
-                x = before
-                break
+        last, lost, states = getattr(x, "_reshaped", (0, 0, ()))
+        if count < lost:
+            raise RuntimeError(
+                f"a tensor of shape {list(x._data.shape)} that an operation read for the "
+                f"backward pass has since been reshaped in place more than {RESHAPES_KEPT} "
+                "times; clone() it before reshaping it in place")
+        if count < last:
+            x = next(before for changed_at, before in states if changed_at > count)
         out.append(x)
     return tuple(out)
 

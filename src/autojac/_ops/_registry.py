@@ -18,6 +18,9 @@ input's shape and broadcasts tangents up to the output's, so their rules need no
 that branches on values reads them through the Tensor (``bool(t)``, ``t.item()``), never
 through ``t._data``: then ``_autograd.replay`` knows not to replay its passes.
 
+index_params: the op's params may hold index arrays (which the caller may change after the
+  call); the node keeps read-only copies of them.
+
 pattern: which input elements each output element depends on, for sparsity detection
   (``_autograd.sparsity``): ``"pointwise"`` (the same position of each broadcast input;
   derived for ``elementwise`` ops), ``"moves"`` (the forward only copies, selects or zeroes
@@ -97,6 +100,7 @@ class Op:
         "readers",
         "unview",
         "pattern",
+        "index_params",
     )
 
     def __init__(
@@ -115,6 +119,7 @@ class Op:
         n_out: int = 1,
         unview: Callable[..., Any] | None = None,
         pattern: str | PatternRule | ZerosPatternRule | None = None,
+        index_params: bool = False,
     ) -> None:
         self.name = name
         self.forward = forward
@@ -136,6 +141,7 @@ class Op:
         elif pattern is None and view and jvp == "linear":
             pattern = "moves"
         self.pattern = pattern
+        self.index_params = index_params
 
     def __call__(self, *inputs: Any) -> Any:
         """Apply to tensor inputs only (ops without params)."""
@@ -155,10 +161,11 @@ def _loaded_names(fn: Callable[..., Any]) -> tuple[set[str], set[str]]:
     read: set[str] = set()
     ins = list(dis.get_instructions(fn))
     for k, i in enumerate(ins):
-        if i.opname.startswith("LOAD_FAST"):
+        # a parameter that an inner function captures (LOAD_CLOSURE) counts as read
+        if i.opname.startswith("LOAD_FAST") or i.opname in ("LOAD_DEREF", "LOAD_CLOSURE"):
             names = i.argval if isinstance(i.argval, tuple) else (i.argval,)
             loaded.update(names)
-            if not _metadata_only(ins, k):
+            if i.opname == "LOAD_CLOSURE" or not _metadata_only(ins, k):
                 read.update(names)
     return loaded, read
 
@@ -231,7 +238,10 @@ class OpNode(Node):
 
     def name(self) -> str:
         n = self.op.node_name
-        return n if type(n) is str else n(self.inputs, self.params)
+        if type(n) is str:
+            return n
+        self.see_inputs_as_recorded()
+        return n(self.inputs, self.params)
 
     def release(self) -> None:
         self.freed = True
@@ -403,7 +413,7 @@ def _record(op: Op, inputs: Sequence[Any], params: tuple, out: Any, results: tup
     node.op = op
     node.inputs = inputs = tuple(inputs)
     node.reshapes = _reshapes[0]
-    node.params = params
+    node.params = _kept(params) if op.index_params else params
     node.ans = out
     node.ans_fw = None
     edges = []
@@ -426,6 +436,20 @@ def _record(op: Op, inputs: Sequence[Any], params: tuple, out: Any, results: tup
         if r._data.dtype.kind in "fc":
             r._rg = True
             r.grad_fn = node
+
+
+def _kept(params: tuple) -> tuple:
+    """``params`` with read-only copies of their writable arrays: the caller may change an
+    index array after the op ran, which must not move the gradient."""
+    out = []
+    for p in params:
+        if type(p) is tuple:
+            p = _kept(p)
+        elif type(p) is np.ndarray and p.flags.writeable:
+            p = p.copy()
+            p.flags.writeable = False
+        out.append(p)
+    return tuple(out)
 
 
 def materialize(grads: tuple, ans: tuple) -> tuple:

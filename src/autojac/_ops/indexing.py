@@ -165,6 +165,7 @@ GETITEM = Op(
     node_name=_index_name,
     unview=lambda parent, new, idx, ndim: apply(INDEX_PUT, (parent, new),
                                                 (idx, ndim, new._data.ndim)),
+    index_params=True,
 )
 INDEX_ADD = Op(
     "index_add_zeros",
@@ -173,6 +174,7 @@ INDEX_ADD = Op(
     jvp="linear",
     saves=False,
     node_name="IndexBackwardBackward0",
+    index_params=True,
 )
 
 
@@ -202,6 +204,7 @@ INDEX_PUT = Op(
     node_name=lambda inputs, params: (
         "IndexPutBackward0" if _has_advanced(params[0]) else "CopySlices"
     ),
+    index_params=True,
 )
 
 

@@ -148,7 +148,8 @@ def _fill(old: Tensor, value: Any) -> Tensor:
 
 def _reshaping_method(name: str, fn: Any) -> None:
     """In-place ops that change the shape: the tensor takes the result's view and history,
-    and a new version (as in PyTorch), so that nodes which saved its old value see it."""
+    and a new version (as in PyTorch), so that nodes which saved its old value see it;
+    the nodes that read it so far keep its old state (``graph.note_reshape``)."""
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         tape_state.refuse(tape_state.IN_PLACE)
         recording = grad_mode.state.enabled and self._rg
@@ -157,11 +158,13 @@ def _reshaping_method(name: str, fn: Any) -> None:
             _check_leaf(self, chain[-1][1] if chain else self, bool(chain))
         before = _make(self._data, self._rg, self.grad_fn)
         before._output_nr, before._fw, before._vc = self._output_nr, self._fw, self._vc
+        before._base, before._view = self._base, self._view
         out = fn(before, *args, **kwargs)
-        if recording:  # nodes that read self so far keep seeing it as it was
-            note_reshape(self, before)
+        note_reshape(self, before)  # nodes that read self so far keep seeing it as it was
         self._data = out._data
         self._vc[0] += 1
+        if self._view is not None:  # still a view of its base, through the new shape
+            self._view = out._view
         if out.grad_fn is not None or out._fw is not None:
             _adopt(self, out)
         return self

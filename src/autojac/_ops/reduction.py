@@ -353,6 +353,7 @@ GATHER = Op(
     jvp="linear",
     saves=False,
     pattern="moves",
+    index_params=True,
 )
 SCATTER_ADD_ZEROS = Op(
     "scatter_add_zeros",
@@ -360,6 +361,7 @@ SCATTER_ADD_ZEROS = Op(
     vjp=(lambda g, ans, x, index, dim, shape: apply(GATHER, (g,), (index, dim, len(shape))),),
     jvp="linear",
     saves=False,
+    index_params=True,
 )
 
 
@@ -375,6 +377,7 @@ VALUES_AT = Op(
     vjp=(lambda g, ans, x, index, dim, ndim, keepdim, name: apply(
         SCATTER_ADD_ZEROS, (g if keepdim else g.unsqueeze(dim),), (index, dim, x._data.shape)),),
     jvp="linear", saves=False, node_name=lambda inputs, params: params[-1], pattern="moves",
+    index_params=True,
 )
 
 
