@@ -1291,6 +1291,67 @@ def test_view_reshaped_in_place_then_changed_in_place_writes_through_its_new_sha
     assert x.grad.tolist() == [[0.0, 3.0, 2.0], [6.0, 16.0, 5.0]]
 
 
+@pytest.mark.parametrize("view", ["select", "transpose_select", "expand"])
+def test_view_sees_its_base_changed_in_place(view):
+    # PyTorch derives a view's grad_fn again from its base after the base changed in place:
+    # d sum(y) / dx counts the base's new factor 3
+    x = autojac.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    b = x * 1
+    y = {"select": lambda: b[0], "transpose_select": lambda: b.t()[0],
+         "expand": lambda: b.expand(2, 2, 3)}[view]()
+    b.mul_(3)
+    y.sum().backward()
+    expected = {"select": [[3.0] * 3, [0.0] * 3], "transpose_select": [[3.0, 0, 0], [3.0, 0, 0]],
+                "expand": [[6.0] * 3, [6.0] * 3]}[view]
+    assert x.grad.tolist() == expected
+
+
+def test_view_of_a_base_that_starts_to_require_grad_in_place():
+    w = autojac.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = autojac.zeros(2, 3)
+    y = b[:, :2]
+    b.add_(w)
+    assert y.requires_grad
+    (y * autojac.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
+    assert w.grad.tolist() == [4.0, 6.0, 0.0]
+
+
+def test_view_of_a_base_changed_under_no_grad_keeps_its_history():
+    x = autojac.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    b = x * 1
+    y = b[0]
+    with autojac.no_grad():
+        b.mul_(2)
+    y.sum().backward()
+    assert x.grad.tolist() == [[1.0, 1.0, 1.0], [0.0, 0.0, 0.0]]
+
+
+def test_tangent_of_a_view_whose_base_changes_in_place():
+    from autojac.autograd import forward_ad as fwAD
+
+    with fwAD.dual_level():
+        x = fwAD.make_dual(autojac.tensor([1.0, 2.0, 3.0]), autojac.ones(3))
+        b = x * 1
+        y = b[:2]
+        b.mul_(x)  # y = x[:2] ** 2, with tangent 2 x[:2]
+        assert fwAD.unpack_dual(y).tangent.tolist() == [2.0, 4.0]
+
+
+def test_jacobian_of_a_view_whose_base_changes_in_place():
+    def f(x):
+        b = x * 1
+        y = b[:2]
+        b.mul_(x)  # b = x * x, and y with it
+        return y
+
+    x = autojac.tensor([1.0, 2.0, 3.0], dtype=autojac.float64)
+    expected = np.array([[2.0, 0.0, 0.0], [0.0, 4.0, 0.0]])
+    for kwargs in ({}, {"vectorize": True}, {"strategy": "forward-mode", "vectorize": True}):
+        for _ in range(3):
+            jac = autojac.autograd.functional.jacobian(f, x, **kwargs)
+            np.testing.assert_array_equal(jac.numpy(), expected)
+
+
 def test_rules_read_values_not_metadata():
     from autojac._ops._registry import _what_rules_read
 

@@ -176,7 +176,7 @@ class Tensor:
     # -- autograd state -------------------------------------------------------------------------
     @property
     def requires_grad(self) -> bool:
-        return self._rg
+        return self._rg  # _ops._registry installs the one that refreshes stale views
 
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .._ops._registry import OpNode, compute_tangent, current
 from .._tensor import Tensor, _make
 from . import grad_mode
 from .graph import Node, reshapes
@@ -105,6 +106,8 @@ def run_backward(
     or only ``targets`` when given); otherwise return the gradients of ``targets`` (None
     where none flowed).
     """
+    current(roots)  # views whose base changed in place since: their history derived again
+    current(targets or ())
     order, flags_of = _plan([r.grad_fn for r in roots if r.grad_fn is not None], targets)
     captures: dict[tuple[Node, int], Any] = {}  # cotangents of non-leaf targets
     for t in targets or ():
@@ -212,8 +215,6 @@ def push_through(
     value) gives the node's output values. Returns the outputs' values (None where none
     reaches); raises NotImplementedError at a node that is not an op (a custom Function).
     """
-    from .._ops._registry import OpNode
-
     known: dict[Any, Any] = {}  # grad_key -> value
     for x, v in zip(inputs, values):
         known[grad_key(x)] = v
@@ -246,8 +247,6 @@ def run_forward(
     returns the outputs' tangents (None where no tangent reaches); with ``create_graph``
     the tangent computation is recorded, so the tangents are differentiable.
     """
-    from .._ops._registry import compute_tangent
-
     def step(node: Any, ts: list[Any]) -> Sequence[Any]:
         node.check_saved()
         result = node._ans_tensors()

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .._backend import cached_identity
+from .._ops._registry import refresh_view
 from .._tensor import Tensor, _make
 from . import replay
 from .api import grad as _grad
@@ -31,11 +32,14 @@ def constant_error(i: int, double: bool) -> RuntimeError:
 
 
 def as_tuple(value: Any, arg_name: str, fn_name: str | None) -> tuple[bool, tuple]:
-    """``(was_tuple, tuple_of_tensors)``; only a real tuple counts as a tuple."""
+    """``(was_tuple, tuple_of_tensors)``; only a real tuple counts as a tuple. Views whose
+    base changed in place get their history derived again."""
     is_tuple = isinstance(value, tuple)
     items = value if is_tuple else (value,)
     for i, el in enumerate(items):
-        if not isinstance(el, Tensor):
+        if isinstance(el, Tensor) and el._view is not None and el._view[3] != el._vc[0]:
+            refresh_view(el)
+        elif not isinstance(el, Tensor):
             where = (
                 f"the value at index {i} has type {type(el)}."
                 if is_tuple

@@ -352,6 +352,8 @@ def apply(op: Op, inputs: Sequence[Any], params: tuple = ()) -> Any:
     weak_complex = False  # a Python complex scalar, which would lift a real array
     for t in inputs:
         if isinstance(t, Tensor):
+            if t._view is not None and t._view[3] != t._vc[0]:
+                refresh_view(t)
             d = t._data
             datas.append(d)
             if t._rg:
@@ -397,7 +399,7 @@ def apply(op: Op, inputs: Sequence[Any], params: tuple = ()) -> Any:
         parent = inputs[0]
         result._vc = parent._vc
         result._base = parent._base if parent._base is not None else parent
-        result._view = (parent, op, params)
+        result._view = (parent, op, params, parent._vc[0])
     if not differentiable:
         return result
     if requires and _grad_state.enabled:
@@ -436,6 +438,47 @@ def _record(op: Op, inputs: Sequence[Any], params: tuple, out: Any, results: tup
         if r._data.dtype.kind in "fc":
             r._rg = True
             r.grad_fn = node
+
+
+def adopt(t: Tensor, src: Tensor) -> None:
+    """Give ``t`` the history and tangent of ``src`` (which holds ``t``'s value)."""
+    t.grad_fn = src.grad_fn
+    t._rg = src._rg
+    t._output_nr = src._output_nr
+    node = src.grad_fn
+    if isinstance(node, OpNode) and node.op.n_out == 1:
+        node.ans_version = (t._vc, t._vc[0])
+    if src._fw is not None:
+        fw.attach_tangent(t, src._fw)
+
+
+def refresh_view(t: Tensor) -> None:
+    """Derive view ``t``'s history and tangent again from its parent's, after the memory
+    they share changed in place (PyTorch regenerates a view's grad_fn the same way). Outside
+    grad mode only the tangent is; the history is left for later. ``t._view`` is ``(parent,
+    op, params, version)``: the version of the memory when the history was derived."""
+    if not (_grad_state.enabled or _fw_state.active):
+        return
+    parent, op, params, _ = t._view
+    fresh = apply(op, (parent,), params)  # apply refreshes the parent first
+    if _grad_state.enabled:
+        adopt(t, fresh)
+        t._view = (parent, op, params, t._vc[0])
+    elif fresh._fw is not None:
+        fw.attach_tangent(t, fresh._fw)
+
+
+def _requires_grad(self: Tensor) -> bool:
+    if self._view is not None and self._view[3] != self._vc[0]:  # its base changed
+        refresh_view(self)
+    return self._rg
+
+
+def current(tensors: Sequence[Any]) -> None:
+    """Refresh the views among ``tensors`` whose history is stale (see ``refresh_view``)."""
+    for t in tensors:
+        if isinstance(t, Tensor) and t._view is not None and t._view[3] != t._vc[0]:
+            refresh_view(t)
 
 
 def _kept(params: tuple) -> tuple:
@@ -595,3 +638,7 @@ def install(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     """Make ``fn`` the Tensor method ``name``."""
     setattr(Tensor, name, fn)
     return fn
+
+
+install("requires_grad", property(_requires_grad, Tensor.requires_grad.fset,
+                                  doc="Whether autograd records the operations on this tensor."))

@@ -18,7 +18,7 @@ from .._autograd import forward_ad as fw
 from .._autograd import grad_mode, tape_state
 from .._autograd.graph import note_reshape
 from .._tensor import Tensor, _make, scalar_type_name
-from ._registry import Op, OpNode, PatternRule, apply, install
+from ._registry import Op, PatternRule, adopt, apply, install
 from .indexing import index_put
 
 _OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a "
@@ -37,22 +37,10 @@ def _view_chain(t: Tensor) -> list[tuple[Tensor, Tensor, Op, tuple]]:
     """``(view, parent, op, params)`` from ``t`` up to the tensor that owns the memory."""
     chain = []
     while t._view is not None:
-        parent, op, params = t._view
+        parent, op, params, _ = t._view
         chain.append((t, parent, op, params))
         t = parent
     return chain
-
-
-def _adopt(t: Tensor, src: Tensor) -> None:
-    """Give ``t`` the history and tangent of ``src`` (which holds ``t``'s new value)."""
-    t.grad_fn = src.grad_fn
-    t._rg = src._rg
-    t._output_nr = src._output_nr
-    node = src.grad_fn
-    if isinstance(node, OpNode) and node.op.n_out == 1:
-        node.ans_version = (t._vc, t._vc[0])
-    if src._fw is not None:
-        fw.attach_tangent(t, src._fw)
 
 
 def _check_leaf(t: Tensor, root: Tensor, is_view: bool) -> None:
@@ -105,9 +93,10 @@ def inplace(self: Tensor, compute: Any, *args: Any, as_view: bool = False) -> Te
         new = op.unview(_snapshot(parent), new, *params)
     np.copyto(root._data, new._data, casting="unsafe")
     root._vc[0] += 1
-    _adopt(root, new)
+    adopt(root, new)
     for view, parent, op, params in reversed(chain):  # re-derive the views from the root
-        _adopt(view, apply(op, (parent,), params))
+        adopt(view, apply(op, (parent,), params))
+        view._view = (parent, op, params, root._vc[0])
     return self
 
 
@@ -164,9 +153,9 @@ def _reshaping_method(name: str, fn: Any) -> None:
         self._data = out._data
         self._vc[0] += 1
         if self._view is not None:  # still a view of its base, through the new shape
-            self._view = out._view
+            self._view = (*out._view[:3], self._vc[0])
         if out.grad_fn is not None or out._fw is not None:
-            _adopt(self, out)
+            adopt(self, out)
         return self
 
     method.__name__ = name

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from .._autograd import forward_ad as _state
-from .._ops._registry import Op, apply
+from .._ops._registry import Op, apply, current
 from .._tensor import Tensor
 
 __all__ = [
@@ -98,6 +98,7 @@ def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:
     if not isinstance(tensor, Tensor):
         raise TypeError("_unpack_dual(): argument 'dual' (position 1) must be Tensor, not "
                         f"{type(tensor).__name__}")
+    current((tensor,))  # a view whose base changed in place: its tangent derived again
     if tensor._fw is None or _state.state.level is None:
         return UnpackedDualTensor(tensor, None)
     _state.state.active = False
