@@ -23,6 +23,7 @@ from _torch_compat import (
     requires_torch,
     xfail_bug,
 )
+from autojac._autograd.graph import RESHAPES_KEPT
 
 AUTOGRAD_ERRORS, error_case = error_registry("autograd/")
 
@@ -1233,7 +1234,6 @@ def test_reshape_in_place_under_no_grad_keeps_the_recorded_shape():
 
 
 def test_states_kept_for_in_place_reshapes_are_bounded():
-    from autojac._autograd.graph import RESHAPES_KEPT
 
     x = autojac.ones(1, 3, requires_grad=True)
     buffer = autojac.zeros(1, 3)
@@ -1242,7 +1242,7 @@ def test_states_kept_for_in_place_reshapes_are_bounded():
         buffer.squeeze_(0)
         buffer.unsqueeze_(0)
     assert len(buffer._reshaped[2]) == RESHAPES_KEPT
-    with pytest.raises(RuntimeError, match="reshaped in place more than 16 times"):
+    with pytest.raises(RuntimeError, match=f"reshaped in place more than {RESHAPES_KEPT} times"):
         y.backward()
     assert x.grad is None
 
@@ -1340,6 +1340,78 @@ def test_view_of_a_base_changed_under_no_grad_keeps_its_history():
         b.mul_(2)
     y.sum().backward()
     assert x.grad.tolist() == [[1.0, 1.0, 1.0], [0.0, 0.0, 0.0]]
+
+
+def test_integer_array_indexing_selects_a_copy_not_a_view():
+    x = autojac.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    b = x * 1
+    y = b[autojac.tensor([1, 0])]  # rows 1 and 0 of x, copied
+    b.mul_(2)
+    w = autojac.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    (y * w).sum().backward()
+    assert x.grad.tolist() == [[4.0, 5.0, 6.0], [1.0, 2.0, 3.0]]
+    y.mul_(3)  # and changing the copy leaves b alone
+    assert b.tolist() == [[2.0, 4.0, 6.0], [8.0, 10.0, 12.0]]
+
+
+@pytest.mark.parametrize("then_scale", [False, True])
+def test_view_of_a_base_reshaped_in_place(then_scale):
+    x = autojac.arange(9.0).reshape(3, 3).requires_grad_()
+    b = x * 1
+    v = b[0]  # x's first row, whatever b's shape becomes
+    b.t_()
+    if then_scale:
+        b.mul_(2)
+    (v * autojac.tensor([1.0, 2.0, 3.0])).sum().backward()
+    factor = 2.0 if then_scale else 1.0
+    assert x.grad.tolist() == [[factor, 2 * factor, 3 * factor], [0.0] * 3, [0.0] * 3]
+
+
+def test_in_place_change_of_a_view_whose_base_changed():
+    x = autojac.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    b = x * 1
+    v = b[0]
+    b.mul_(2)
+    v.mul_(3)  # b = [2 x[0] * 3, 2 x[1]]
+    b.sum().backward()
+    assert x.grad.tolist() == [[6.0, 6.0, 6.0], [2.0, 2.0, 2.0]]
+
+
+def test_long_chain_of_views_refreshed_without_recursion():
+    x = autojac.ones(600, requires_grad=True)
+    b = x * 1
+    v = b
+    for _ in range(500):
+        v = v[1:]
+    b.mul_(2)
+    v.sum().backward()
+    assert x.grad.sum().item() == 200.0
+
+
+def test_view_keeps_its_own_requires_grad_and_retain_grad_when_its_base_changes():
+    c = autojac.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    v = c[0]
+    v.requires_grad_()  # a leaf: c does not require grad
+    c.mul_(2)
+    (v * 3).sum().backward()
+    assert v.grad.tolist() == [3.0, 3.0, 3.0]
+    x = autojac.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    b = x * 1
+    u = b[0]
+    u.retain_grad()
+    b.mul_(2)
+    (u * autojac.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert u.grad.tolist() == [1.0, 2.0, 3.0]
+    assert x.grad.tolist() == [[2.0, 4.0, 6.0], [0.0, 0.0, 0.0]]
+
+
+def test_retained_grad_moves_with_an_in_place_change():
+    x = autojac.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 2
+    y.retain_grad()
+    y.add_(1)
+    (y * 3).sum().backward()
+    assert y.grad.tolist() == [3.0, 3.0, 3.0] and x.grad.tolist() == [6.0, 6.0, 6.0]
 
 
 def test_tangent_of_a_view_whose_base_changes_in_place():

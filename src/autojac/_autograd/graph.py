@@ -90,6 +90,11 @@ class Node:
             self.retained = []
         self.retained.append(weakref.ref(tensor))
 
+    def forget(self, tensor: Tensor) -> None:
+        """No longer retain ``tensor``'s grad here (it has moved to another node)."""
+        if self.retained:
+            self.retained = [r for r in self.retained if r() is not tensor]
+
     def release(self) -> None:
         """Drop saved values after a backward pass without ``retain_graph``."""
         self.freed = True
@@ -153,7 +158,7 @@ def freed_error() -> RuntimeError:
 # how many in-place reshapes (``unsqueeze_``, ``t_``, ...) have run; a node notes the count
 # when recorded, so it can tell whether an input may have changed shape since
 reshapes = [0]
-RESHAPES_KEPT = 16  # the states a tensor keeps (a tensor reshaped in a loop holds no more)
+RESHAPES_KEPT = 64  # the states a tensor keeps (a tensor reshaped in a loop holds no more)
 
 
 def note_reshape(t: Tensor, before: Tensor) -> None:

@@ -18,6 +18,9 @@ input's shape and broadcasts tangents up to the output's, so their rules need no
 that branches on values reads them through the Tensor (``bool(t)``, ``t.item()``), never
 through ``t._data``: then ``_autograd.replay`` knows not to replay its passes.
 
+view: the result shares its input's memory (or a predicate on the params: whether it does
+  for this call), so an in-place change of either reaches the other.
+
 index_params: the op's params may hold index arrays (which the caller may change after the
   call); the node keeps read-only copies of them.
 
@@ -113,7 +116,7 @@ class Op:
         node_name: str | Callable[[tuple, tuple], str] | None = None,
         elementwise: bool = False,
         saves: bool | None = None,
-        view: bool = False,
+        view: bool | Callable[..., bool] = False,
         promote: bool = False,
         to_float: bool = False,
         n_out: int = 1,
@@ -395,11 +398,11 @@ def apply(op: Op, inputs: Sequence[Any], params: tuple = ()) -> Any:
     tape = _tape_state.tape
     if tape is not None:
         tape.record(op, inputs, datas, params, result)
-    if op.view:
+    if op.view and (op.view is True or op.view(*params)):
         parent = inputs[0]
         result._vc = parent._vc
         result._base = parent._base if parent._base is not None else parent
-        result._view = (parent, op, params, parent._vc[0])
+        result._view = (parent, op, params, parent._vc[0], _reshapes[0])
     if not differentiable:
         return result
     if requires and _grad_state.enabled:
@@ -441,7 +444,11 @@ def _record(op: Op, inputs: Sequence[Any], params: tuple, out: Any, results: tup
 
 
 def adopt(t: Tensor, src: Tensor) -> None:
-    """Give ``t`` the history and tangent of ``src`` (which holds ``t``'s value)."""
+    """Give ``t`` the history and tangent of ``src`` (which holds ``t``'s value); a tensor
+    that retains its grad retains it at its new node."""
+    if t._retains_grad and t.grad_fn is not None and src.grad_fn is not None:
+        t.grad_fn.forget(t)
+        src.grad_fn.retain(t)
     t.grad_fn = src.grad_fn
     t._rg = src._rg
     t._output_nr = src._output_nr
@@ -456,16 +463,27 @@ def refresh_view(t: Tensor) -> None:
     """Derive view ``t``'s history and tangent again from its parent's, after the memory
     they share changed in place (PyTorch regenerates a view's grad_fn the same way). Outside
     grad mode only the tangent is; the history is left for later. ``t._view`` is ``(parent,
-    op, params, version)``: the version of the memory when the history was derived."""
+    op, params, version, reshapes)``: the memory's version when the history was derived, and
+    ``graph.reshapes`` then (a parent reshaped in place since is taken as it was)."""
     if not (_grad_state.enabled or _fw_state.active):
         return
-    parent, op, params, _ = t._view
-    fresh = apply(op, (parent,), params)  # apply refreshes the parent first
-    if _grad_state.enabled:
-        adopt(t, fresh)
-        t._view = (parent, op, params, t._vc[0])
-    elif fresh._fw is not None:
-        fw.attach_tangent(t, fresh._fw)
+    stale = []  # t and its stale ancestors, refreshed from the base's side without recursion
+    v = t
+    while v._view is not None and v._view[3] != v._vc[0]:
+        stale.append((v, v._view))
+        v = v._view[0]
+    for v, (parent, op, params, _, count) in reversed(stale):
+        v._view = (parent, op, params, v._vc[0], count)
+        fresh = apply(op, as_recorded((parent,), count), params)
+        if fresh.grad_fn is None and fresh._fw is None:
+            continue  # nothing to derive: the view keeps its own state (a leaf, say)
+        if _grad_state.enabled:
+            adopt(v, fresh)
+        else:
+            fw.attach_tangent(v, fresh._fw)
+    if not _grad_state.enabled:  # the histories are still to derive, in grad mode
+        for v, view in stale:
+            v._view = view
 
 
 def _requires_grad(self: Tensor) -> bool:

@@ -161,7 +161,7 @@ GETITEM = Op(
     ),
     jvp="linear",
     saves=False,
-    view=True,
+    view=lambda idx, ndim: not _has_advanced(idx),  # integer arrays select a copy
     node_name=_index_name,
     unview=lambda parent, new, idx, ndim: apply(INDEX_PUT, (parent, new),
                                                 (idx, ndim, new._data.ndim)),

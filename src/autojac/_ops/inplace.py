@@ -16,9 +16,9 @@ import numpy as np
 
 from .._autograd import forward_ad as fw
 from .._autograd import grad_mode, tape_state
-from .._autograd.graph import note_reshape
+from .._autograd.graph import note_reshape, reshapes
 from .._tensor import Tensor, _make, scalar_type_name
-from ._registry import Op, PatternRule, adopt, apply, install
+from ._registry import Op, PatternRule, adopt, apply, current, install
 from .indexing import index_put
 
 _OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a "
@@ -37,7 +37,7 @@ def _view_chain(t: Tensor) -> list[tuple[Tensor, Tensor, Op, tuple]]:
     """``(view, parent, op, params)`` from ``t`` up to the tensor that owns the memory."""
     chain = []
     while t._view is not None:
-        parent, op, params, _ = t._view
+        parent, op, params, *_ = t._view
         chain.append((t, parent, op, params))
         t = parent
     return chain
@@ -67,6 +67,7 @@ def inplace(self: Tensor, compute: Any, *args: Any, as_view: bool = False) -> Te
     if not self._data.flags.writeable:
         raise RuntimeError(_OVERLAP)
     tape_state.refuse(tape_state.IN_PLACE)
+    current((self,))  # a view whose base changed since: its history first
     chain = _view_chain(self)
     root = chain[-1][1] if chain else self
     tensor_args = [a for a in args if isinstance(a, Tensor)]
@@ -96,7 +97,7 @@ def inplace(self: Tensor, compute: Any, *args: Any, as_view: bool = False) -> Te
     adopt(root, new)
     for view, parent, op, params in reversed(chain):  # re-derive the views from the root
         adopt(view, apply(op, (parent,), params))
-        view._view = (parent, op, params, root._vc[0])
+        view._view = (parent, op, params, root._vc[0], reshapes[0])
     return self
 
 
@@ -135,12 +136,21 @@ def _fill(old: Tensor, value: Any) -> Tensor:
     return apply(FILL, (old,), (value,))
 
 
+def _undo(name: str, redo: Any, t: Tensor, shape: tuple) -> Tensor:
+    """The view of ``t``, just reshaped in place by ``name``, that undoes it: a
+    transposition (``redo``) is its own inverse, a squeeze or unsqueeze is undone by a
+    reshape to the old ``shape``."""
+    with grad_mode.no_grad():
+        return t.reshape(shape) if name in ("squeeze_", "unsqueeze_") else redo(t)
+
+
 def _reshaping_method(name: str, fn: Any) -> None:
     """In-place ops that change the shape: the tensor takes the result's view and history,
     and a new version (as in PyTorch), so that nodes which saved its old value see it;
     the nodes that read it so far keep its old state (``graph.note_reshape``)."""
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         tape_state.refuse(tape_state.IN_PLACE)
+        current((self,))
         recording = grad_mode.state.enabled and self._rg
         if recording:
             chain = _view_chain(self)
@@ -153,7 +163,12 @@ def _reshaping_method(name: str, fn: Any) -> None:
         self._data = out._data
         self._vc[0] += 1
         if self._view is not None:  # still a view of its base, through the new shape
-            self._view = (*out._view[:3], self._vc[0])
+            self._view = (*out._view[:3], self._vc[0], reshapes[0])
+        else:  # the old state becomes a view of the new one: views taken of it follow it
+            undo = _undo(name, lambda t: fn(t, *args, **kwargs), _make(self._data, False, None),
+                         before._data.shape)
+            before._view = (self, *undo._view[1:3], self._vc[0], reshapes[0])
+            before._base = self
         if out.grad_fn is not None or out._fw is not None:
             adopt(self, out)
         return self
