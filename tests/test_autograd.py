@@ -1367,6 +1367,19 @@ def test_view_of_a_base_reshaped_in_place(then_scale):
     assert x.grad.tolist() == [[factor, 2 * factor, 3 * factor], [0.0] * 3, [0.0] * 3]
 
 
+@pytest.mark.parametrize("in_place", [False, True])
+def test_in_place_change_through_a_view_that_adds_a_dim(in_place):
+    # the reshape's unview must reshape from the view's rank back to the parent's
+    x = autojac.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    b = x * 1
+    v = b[0]
+    v = v.unsqueeze_(0) if in_place else v.unsqueeze(0)
+    v.mul_(autojac.tensor([[1.0, 2.0, 3.0]]))
+    assert b.tolist() == [[1.0, 4.0, 9.0], [4.0, 5.0, 6.0]]
+    (b * autojac.arange(6.0).reshape(2, 3)).sum().backward()
+    assert x.grad.tolist() == [[0.0, 2.0, 6.0], [3.0, 4.0, 5.0]]
+
+
 def test_in_place_change_of_a_view_whose_base_changed():
     x = autojac.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
     b = x * 1

@@ -47,7 +47,7 @@ def _reshape_op(node_name: str) -> Op:
         saves=False,
         view=True,
         node_name=node_name,
-        unview=lambda parent, new, shape, n: apply(VIEW, (new,), (parent._data.shape, n)),
+        unview=lambda parent, new, shape, n: apply(VIEW, (new,), (parent._data.shape, len(shape))),
     )
 
 
