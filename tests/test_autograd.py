@@ -1380,6 +1380,54 @@ def test_in_place_change_through_a_view_that_adds_a_dim(in_place):
     assert x.grad.tolist() == [[0.0, 2.0, 6.0], [3.0, 4.0, 5.0]]
 
 
+def test_writing_through_a_view_of_a_base_reshaped_in_place():
+    # v was b's first row; b.t_() makes it b's first column, which v.mul_ changes
+    x = autojac.arange(9.0).reshape(3, 3).requires_grad_()
+    b = x * 1
+    v = b[0]
+    b.t_()
+    v.mul_(5)
+    assert b.tolist() == [[0.0, 3.0, 6.0], [5.0, 4.0, 7.0], [10.0, 5.0, 8.0]]
+    (b * autojac.arange(9.0).reshape(3, 3)).sum().backward()  # d/dx[0, j] = 5 * w[j, 0]
+    assert x.grad.tolist() == [[0.0, 15.0, 30.0], [1.0, 4.0, 7.0], [2.0, 5.0, 8.0]]
+    x = autojac.arange(6.0).reshape(2, 3).requires_grad_()
+    b = x * 1
+    v = b[1]
+    b.swapaxes_(axis0=0, axis1=1)
+    v.add_(1)
+    assert b.tolist() == [[0.0, 4.0], [1.0, 5.0], [2.0, 6.0]]
+
+
+def test_diagonal_is_a_view():
+    x = autojac.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    b = x * 1
+    d = b.diagonal()
+    b.mul_(2)
+    assert d.tolist() == [2.0, 10.0]
+    d.sum().backward()
+    assert x.grad.tolist() == [[2.0, 0.0, 0.0], [0.0, 2.0, 0.0]]
+    a = autojac.zeros(3, 3)
+    a.diagonal(1).add_(1)
+    assert a.tolist() == [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0]]
+
+
+def test_tensors_reshaped_in_place_are_freed_without_the_cycle_collector():
+    import gc
+    import weakref
+
+    gc.disable()
+    try:
+        for requires_grad in (False, True):
+            a = autojac.ones(4, 4, requires_grad=requires_grad) * 2
+            a.unsqueeze_(0)
+            a.squeeze_(0)
+            ref = weakref.ref(a)
+            del a
+            assert ref() is None
+    finally:
+        gc.enable()
+
+
 def test_in_place_change_of_a_view_whose_base_changed():
     x = autojac.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
     b = x * 1

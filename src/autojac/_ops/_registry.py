@@ -36,6 +36,7 @@ pattern: which input elements each output element depends on, for sparsity detec
 from __future__ import annotations
 
 import dis
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -459,6 +460,15 @@ def adopt(t: Tensor, src: Tensor) -> None:
         fw.attach_tangent(t, src._fw)
 
 
+def view_parent(t: Tensor) -> Tensor | None:
+    """The tensor view ``t`` was derived from, as it was then (``graph.as_recorded``); None
+    if that was a reshaped tensor's old state and the tensor is gone."""
+    parent = t._view[0]
+    if type(parent) is weakref.ref:  # an old state, a view of the tensor reshaped in place
+        parent = parent()
+    return as_recorded((parent,), t._view[4])[0]
+
+
 def refresh_view(t: Tensor) -> None:
     """Derive view ``t``'s history and tangent again from its parent's, after the memory
     they share changed in place (PyTorch regenerates a view's grad_fn the same way). Outside
@@ -470,11 +480,14 @@ def refresh_view(t: Tensor) -> None:
     stale = []  # t and its stale ancestors, refreshed from the base's side without recursion
     v = t
     while v._view is not None and v._view[3] != v._vc[0]:
-        stale.append((v, v._view))
-        v = v._view[0]
-    for v, (parent, op, params, _, count) in reversed(stale):
-        v._view = (parent, op, params, v._vc[0], count)
-        fresh = apply(op, as_recorded((parent,), count), params)
+        parent = view_parent(v)
+        if parent is None:
+            break
+        stale.append((v, v._view, parent))
+        v = parent
+    for v, (_, op, params, _, count), parent in reversed(stale):
+        v._view = (v._view[0], op, params, v._vc[0], count)
+        fresh = apply(op, (parent,), params)
         if fresh.grad_fn is None and fresh._fw is None:
             continue  # nothing to derive: the view keeps its own state (a leaf, say)
         if _grad_state.enabled:
@@ -482,7 +495,7 @@ def refresh_view(t: Tensor) -> None:
         else:
             fw.attach_tangent(v, fresh._fw)
     if not _grad_state.enabled:  # the histories are still to derive, in grad mode
-        for v, view in stale:
+        for v, view, _ in stale:
             v._view = view
 
 

@@ -10,6 +10,7 @@ re-derived from it.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ from .._autograd import forward_ad as fw
 from .._autograd import grad_mode, tape_state
 from .._autograd.graph import note_reshape, reshapes
 from .._tensor import Tensor, _make, scalar_type_name
-from ._registry import Op, PatternRule, adopt, apply, current, install
+from ._registry import Op, PatternRule, adopt, apply, current, install, view_parent
 from .indexing import index_put
 
 _OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a "
@@ -37,8 +38,10 @@ def _view_chain(t: Tensor) -> list[tuple[Tensor, Tensor, Op, tuple]]:
     """``(view, parent, op, params)`` from ``t`` up to the tensor that owns the memory."""
     chain = []
     while t._view is not None:
-        parent, op, params, *_ = t._view
-        chain.append((t, parent, op, params))
+        parent = view_parent(t)
+        if parent is None:  # the tensor reshaped in place is gone: t owns what is left
+            break
+        chain.append((t, parent, t._view[1], t._view[2]))
         t = parent
     return chain
 
@@ -167,8 +170,7 @@ def _reshaping_method(name: str, fn: Any) -> None:
         else:  # the old state becomes a view of the new one: views taken of it follow it
             undo = _undo(name, lambda t: fn(t, *args, **kwargs), _make(self._data, False, None),
                          before._data.shape)
-            before._view = (self, *undo._view[1:3], self._vc[0], reshapes[0])
-            before._base = self
+            before._view = (weakref.ref(self), *undo._view[1:3], self._vc[0], reshapes[0])
         if out.grad_fn is not None or out._fw is not None:
             adopt(self, out)
         return self

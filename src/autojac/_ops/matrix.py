@@ -155,11 +155,42 @@ def _diag_index(n_rows: int, n_cols: int, offset: int) -> tuple[np.ndarray, np.n
     return rows, rows + offset
 
 
+def _diagonal_forward(a: np.ndarray, offset: int) -> np.ndarray:
+    d = a.diagonal(offset, -2, -1)  # NumPy's view is read-only; it may be written through
+    if a.flags.writeable:
+        d.flags.writeable = True
+    return d
+
+
+def _on_diagonal(base: Tensor, d: Tensor, offset: int) -> Tensor:
+    """``base`` with ``d`` written on the ``offset`` diagonal of its last two dims."""
+    rows, cols = _diag_index(base._data.shape[-2], base._data.shape[-1], offset)
+    return index_put(base, (Ellipsis, rows, cols), d)
+
+
+def _diagonal_backward_forward(g: np.ndarray, shape: tuple, offset: int) -> np.ndarray:
+    """Zeros of shape ``shape`` in the last two dims, with ``g`` on the ``offset`` diagonal."""
+    out = np.zeros(g.shape[:-1] + shape, dtype=g.dtype)
+    _diagonal_forward(out, offset)[...] = g
+    return out
+
+
+DIAGONAL = Op(
+    "diagonal", _diagonal_forward,
+    vjp=(lambda g, ans, x, offset: apply(DIAGONAL_BACKWARD, (g,), (x._data.shape[-2:], offset)),),
+    jvp="linear", saves=False, view=True,
+    unview=lambda parent, new, offset: _on_diagonal(parent, new, offset),
+)
+DIAGONAL_BACKWARD = Op(
+    "diagonal_backward", _diagonal_backward_forward,
+    vjp=(lambda g, ans, x, shape, offset: apply(DIAGONAL, (g,), (offset,)),),
+    jvp="linear", saves=False, pattern="moves", node_name="DiagonalBackwardBackward0",
+)
+
+
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
-    """The diagonal of the (dim1, dim2) planes, as a new last dim."""
-    moved = movedim(input, (dim1, dim2), (-2, -1))
-    rows, cols = _diag_index(moved.shape[-2], moved.shape[-1], offset)
-    return getitem(moved, (Ellipsis, rows, cols))
+    """The diagonal of the (dim1, dim2) planes, as a new last dim (a view)."""
+    return apply(DIAGONAL, (movedim(input, (dim1, dim2), (-2, -1)),), (offset,))
 
 
 def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:

@@ -172,7 +172,12 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     return apply(TRANSPOSE, (input,), (_neg_dim(dim0, n), _neg_dim(dim1, n)))
 
 
-swapaxes = swapdims = transpose
+swapdims = transpose
+
+
+def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
+    """``transpose`` with NumPy's argument names."""
+    return transpose(input, axis0, axis1)
 
 
 def t(input: Tensor) -> Tensor:
@@ -225,7 +230,7 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
 moveaxis = movedim
 for _name, _fn in (
     ("transpose", transpose),
-    ("swapaxes", transpose),
+    ("swapaxes", swapaxes),
     ("swapdims", transpose),
     ("t", t),
     ("permute", permute),
