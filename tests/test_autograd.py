@@ -1411,6 +1411,19 @@ def test_diagonal_is_a_view():
     assert a.tolist() == [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0]]
 
 
+def test_diag_of_a_matrix_is_a_copy_and_linalg_diagonal_takes_the_last_two_dims():
+    b = autojac.tensor([[1.0, 2.0], [3.0, 4.0]])
+    d = autojac.diag(b)
+    b.mul_(10)
+    d.add_(1)
+    assert d.tolist() == [2.0, 5.0] and b.tolist() == [[10.0, 20.0], [30.0, 40.0]]
+    x = autojac.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    assert autojac.diag(x).grad_fn.name() == "DiagonalBackward0_copy"
+    stack = autojac.arange(24.0).reshape(2, 3, 4)
+    assert autojac.linalg.diagonal(stack).tolist() == [[0.0, 5.0, 10.0], [12.0, 17.0, 22.0]]
+    assert autojac.tensor(1.0).t().item() == 1.0 and autojac.tensor(1.0).t_().item() == 1.0
+
+
 def test_tensors_reshaped_in_place_are_freed_without_the_cycle_collector():
     import gc
     import weakref

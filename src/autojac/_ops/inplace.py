@@ -100,7 +100,7 @@ def inplace(self: Tensor, compute: Any, *args: Any, as_view: bool = False) -> Te
     adopt(root, new)
     for view, parent, op, params in reversed(chain):  # re-derive the views from the root
         adopt(view, apply(op, (parent,), params))
-        view._view = (parent, op, params, root._vc[0], reshapes[0])
+        view._view = (view._view[0], op, params, root._vc[0], view._view[4])
     return self
 
 

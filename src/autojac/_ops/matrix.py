@@ -175,11 +175,17 @@ def _diagonal_backward_forward(g: np.ndarray, shape: tuple, offset: int) -> np.n
     return out
 
 
+def _diagonal_vjp(g: Tensor, ans: Tensor, x: Tensor, offset: int) -> Tensor:
+    return apply(DIAGONAL_BACKWARD, (g,), (x._data.shape[-2:], offset))
+
+
 DIAGONAL = Op(
-    "diagonal", _diagonal_forward,
-    vjp=(lambda g, ans, x, offset: apply(DIAGONAL_BACKWARD, (g,), (x._data.shape[-2:], offset)),),
-    jvp="linear", saves=False, view=True,
+    "diagonal", _diagonal_forward, vjp=(_diagonal_vjp,), jvp="linear", saves=False, view=True,
     unview=lambda parent, new, offset: _on_diagonal(parent, new, offset),
+)
+DIAGONAL_COPY = Op(  # torch.diag of a matrix: a copy
+    "diagonal_copy", lambda a, offset: a.diagonal(offset, -2, -1).copy(), vjp=(_diagonal_vjp,),
+    jvp="linear", saves=False, pattern="moves", node_name="DiagonalBackward0_copy",
 )
 DIAGONAL_BACKWARD = Op(
     "diagonal_backward", _diagonal_backward_forward,
@@ -210,7 +216,7 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     if input.ndim == 1:
         return diag_embed(input, diagonal)
     if input.ndim == 2:
-        return globals()["diagonal"](input, diagonal)
+        return apply(DIAGONAL_COPY, (input,), (diagonal,))
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
 
 

@@ -152,7 +152,7 @@ install("view", _view)
 def _swap_name(name: str) -> Op:
     return Op(
         "transpose",
-        lambda a, d0, d1: np.swapaxes(a, d0, d1),
+        lambda a, d0, d1: a.view() if d0 == d1 else np.swapaxes(a, d0, d1),  # t() of 0-d
         vjp=(lambda g, ans, x, d0, d1: apply(TRANSPOSE, (g,), (d0, d1)),),
         jvp="linear",
         saves=False,

@@ -15,8 +15,20 @@ from .._ops.decomposition import (
     svdvals,
 )
 from .._ops.linalg import matmul
-from .._ops.matrix import cross, diagonal, matrix_norm, vector_norm
+from .._ops.matrix import cross, matrix_norm, vector_norm
+from .._ops.matrix import diagonal as _diagonal
 from .._ops.matrix import linalg_norm as norm
+from .._tensor import Tensor
+
+
+def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """``A.diagonal``, over the last two dims by default (a view).
+
+    Example:
+        >>> autojac.linalg.diagonal(autojac.eye(2).expand(3, 2, 2)).shape
+        autojac.Size([3, 2])
+    """
+    return _diagonal(A, offset, dim1, dim2)
 
 __all__ = ["cholesky", "det", "eigh", "eigvalsh", "inv", "matrix_exp", "pinv", "qr", "slogdet",
            "solve", "svd", "svdvals", "matmul", "cross", "diagonal", "matrix_norm",
