@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .._backend import cached_identity
-from .._ops._registry import refresh_view
+from .._ops._registry import current
 from .._tensor import Tensor, _make
 from . import replay
 from .api import grad as _grad
@@ -37,9 +37,7 @@ def as_tuple(value: Any, arg_name: str, fn_name: str | None) -> tuple[bool, tupl
     is_tuple = isinstance(value, tuple)
     items = value if is_tuple else (value,)
     for i, el in enumerate(items):
-        if isinstance(el, Tensor) and el._view is not None and el._view[3] != el._vc[0]:
-            refresh_view(el)
-        elif not isinstance(el, Tensor):
+        if not isinstance(el, Tensor):
             where = (
                 f"the value at index {i} has type {type(el)}."
                 if is_tuple
@@ -49,6 +47,7 @@ def as_tuple(value: Any, arg_name: str, fn_name: str | None) -> tuple[bool, tupl
                 f"The {arg_name} given to {fn_name} must be either a Tensor or a tuple of "
                 f"Tensors but {where}"
             )
+    current(items)
     return is_tuple, items
 
 

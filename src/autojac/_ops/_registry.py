@@ -356,7 +356,7 @@ def apply(op: Op, inputs: Sequence[Any], params: tuple = ()) -> Any:
     weak_complex = False  # a Python complex scalar, which would lift a real array
     for t in inputs:
         if isinstance(t, Tensor):
-            if t._view is not None and t._view[3] != t._vc[0]:
+            if t._view is not None and t._view[3] != t._vc[0]:  # current(), inlined
                 refresh_view(t)
             d = t._data
             datas.append(d)
@@ -500,8 +500,7 @@ def refresh_view(t: Tensor) -> None:
 
 
 def _requires_grad(self: Tensor) -> bool:
-    if self._view is not None and self._view[3] != self._vc[0]:  # its base changed
-        refresh_view(self)
+    current((self,))
     return self._rg
 
 
