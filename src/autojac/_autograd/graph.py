@@ -163,8 +163,9 @@ RESHAPES_KEPT = 64  # the states a tensor keeps (a tensor reshaped in a loop hol
 
 def note_reshape(t: Tensor, before: Tensor) -> None:
     """Keep ``before``, ``t``'s state until now, for the nodes recorded so far; ``t`` is
-    about to take another shape in place. ``t._reshaped`` holds ``(count, lost, states)``:
-    the states that follow ``count``s, and the last count of the states no longer kept."""
+    about to take another shape in place. ``t._reshaped`` holds ``(last, lost, states)``:
+    the count at its last reshape, the count at the newest state no longer kept, and the
+    ``(count, state)`` pairs kept (the state before the reshape that made the count)."""
     reshapes[0] += 1
     _, lost, states = getattr(t, "_reshaped", (0, 0, ()))
     states = (*states, (reshapes[0], before))
