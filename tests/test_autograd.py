@@ -1398,6 +1398,20 @@ def test_writing_through_a_view_of_a_base_reshaped_in_place():
     assert b.tolist() == [[0.0, 4.0], [1.0, 5.0], [2.0, 6.0]]
 
 
+def test_integer_indexing_to_a_scalar_is_a_view():
+    b = autojac.tensor([1.0, 2.0, 3.0])
+    s = b[2]
+    b.add_(1)
+    s.add_(10)
+    assert s.item() == 14.0 and b.tolist() == [2.0, 3.0, 14.0]
+    x = autojac.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = x * 1
+    s = b[2]
+    b.mul_(2)
+    s.backward()
+    assert s.item() == 6.0 and x.grad.tolist() == [0.0, 0.0, 2.0]
+
+
 def test_diagonal_is_a_view():
     x = autojac.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
     b = x * 1

@@ -98,7 +98,8 @@ def _batch_first(a: np.ndarray, nb: int) -> np.ndarray:
 def _getitem_forward(a: np.ndarray, idx: tuple, ndim: int) -> np.ndarray:
     nb = a.ndim - ndim
     if not nb:
-        return a[idx]
+        # with only ints NumPy returns a scalar copy; the Ellipsis keeps a 0-d view
+        return a[idx] if _has_advanced(idx) else a[idx + (Ellipsis,)]
     if not _has_advanced(idx):  # basic indexing leaves leading batch dims where they are
         return a[(slice(None),) * nb + idx]
     return _batch_first(_batch_last(a, nb)[idx], nb)
