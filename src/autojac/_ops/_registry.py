@@ -281,7 +281,7 @@ class OpNode(Node):
         op = self.op
         if self.freed and (op.saves or op.saves_ans):
             raise freed_error()
-        if self.reshapes != _reshapes[0]:
+        if self.reshapes != _reshapes[0]:  # the method's own test, inlined: hot path
             self.see_inputs_as_recorded()
         if op.saves:
             for t, version in zip(self.inputs, self.versions):

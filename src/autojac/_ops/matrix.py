@@ -204,8 +204,7 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
     n = input.shape[-1] + builtins.abs(offset)
     zeros = _make(np.zeros(tuple(input.shape[:-1]) + (n, n), dtype=input._data.dtype), False,
                   None)
-    rows, cols = _diag_index(n, n, offset)
-    out = index_put(zeros, (Ellipsis, rows, cols), input)
+    out = _on_diagonal(zeros, input, offset)
     nd = out.ndim
     d1, d2 = normalize_dim(dim1, nd), normalize_dim(dim2, nd)
     return out if (d1, d2) == (nd - 2, nd - 1) else movedim(out, (-2, -1), (d1, d2))
