@@ -61,6 +61,12 @@ def broadcast_view(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     strides = _broadcast_strides(a.shape, a.strides, shape) if a.flags.c_contiguous else None
     if strides is None:
         return np.broadcast_to(a, shape)  # also raises NumPy's error
+    return strided_view(a, shape, strides)
+
+
+def strided_view(a: np.ndarray, shape: tuple[int, ...], strides: tuple[int, ...]) -> np.ndarray:
+    """A read-only view of the C-contiguous ``a`` with ``shape`` and ``strides`` (known to
+    stay inside it)."""
     out = np.ndarray(shape, a.dtype, a, 0, strides)
     out.flags.writeable = False
     return out

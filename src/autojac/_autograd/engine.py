@@ -16,10 +16,10 @@ from . import grad_mode
 from .graph import Node, reshapes
 
 
-def post_order(roots: list[Node]) -> list[Node]:
+def post_order(roots: list[Node]) -> dict[Node, int]:
     """Nodes reachable from ``roots``, each after every node it reads from, seeing their
-    inputs as recorded."""
-    out: list[Node] = []
+    inputs as recorded; each maps to its position."""
+    out: dict[Node, int] = {}
     seen: set[Node] = set()
     for root in roots:
         if root in seen:
@@ -41,7 +41,7 @@ def post_order(roots: list[Node]) -> list[Node]:
                         stack.append((nxt, 0))
                         break
             else:
-                out.append(node)
+                out[node] = len(out)
     if reshapes[0]:  # some tensor has changed shape in place since the process started
         for node in out:
             node.see_inputs_as_recorded()
@@ -50,7 +50,7 @@ def post_order(roots: list[Node]) -> list[Node]:
 
 def topological_order(roots: list[Node]) -> list[Node]:
     """Nodes reachable from ``roots``, every consumer before the nodes it feeds."""
-    post = post_order(roots)
+    post = list(post_order(roots))
     post.reverse()
     return post
 

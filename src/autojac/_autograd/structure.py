@@ -39,8 +39,8 @@ def structure(ends: Sequence[Tensor], targets: Sequence[Tensor]) -> Structure | 
     """The structure of the graph that leads to ``ends``, with ``targets`` (the tensors
     whose gradients, or whose tangents, a pass takes) in it; None when a node is not an op
     or has params that cannot be keyed."""
-    nodes = post_order([t.grad_fn for t in ends if t.grad_fn is not None])
-    number = {node: k for k, node in enumerate(nodes)}
+    number = post_order([t.grad_fn for t in ends if t.grad_fn is not None])
+    nodes = list(number)
     leaf = {id(t): j for j, t in enumerate(targets) if t.grad_fn is None}
     first: dict[int, int] = {}  # id(constant) -> the position where it is first an input
     parts: list[Any] = [(t._data.shape, leaf.get(id(t)) if t.grad_fn is None
@@ -96,11 +96,13 @@ def frozen(value: Any) -> Any:
     kind = type(value)
     if kind in _EXACT:
         return value
-    if kind is tuple:
-        for v in value:
+    if kind is tuple:  # kept as it is when it holds only ints, strs, Nones and such tuples
+        for i, v in enumerate(value):
             if type(v) not in _EXACT:
-                return (_TUPLE, *[frozen(v) for v in value])
-        return value  # most params: ints and tuples of them
+                key = frozen(v)
+                if key is not v:  # the ones before are their own keys
+                    return (_TUPLE, *value[:i], key, *[frozen(w) for w in value[i + 1:]])
+        return value  # most params
     if kind is list:
         return (_LIST, *[frozen(v) for v in value])
     if kind is bool:

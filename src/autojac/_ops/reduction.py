@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .._backend import broadcast_view
+from .._backend import strided_view
 from .._tensor import Tensor, _make, normalize_dim
 from ._registry import Op, PatternRule, apply, install
 
@@ -31,10 +31,35 @@ def reduction_dims(dim: Any, ndim: int) -> tuple[int, ...]:
 
 
 def _unreduce_forward(g: np.ndarray, shape: tuple, dims: tuple, keepdim: bool) -> np.ndarray:
-    if keepdim or not dims:
-        return broadcast_view(g, g.shape[: g.ndim - len(shape)] + shape)
-    batch = g.shape[: g.ndim - len(shape) + len(dims)]
-    return broadcast_view(g.reshape(batch + _kept(shape, dims)), batch + shape)
+    """``g``, reduced over ``dims`` of ``shape``, broadcast back over them (its batch dims
+    kept): a read-only view."""
+    layout = _unreduced(g.shape, g.itemsize, shape, dims, keepdim) if g.flags.c_contiguous \
+        else None
+    if layout is not None:
+        return strided_view(g, *layout)
+    batch = g.shape[: g.ndim - len(shape) + (0 if keepdim else len(dims))]
+    return np.broadcast_to(g.reshape(batch + _kept(shape, dims)), batch + shape)
+
+
+@functools.lru_cache(maxsize=256)
+def _unreduced(have: tuple, itemsize: int, shape: tuple, dims: tuple,
+               keepdim: bool) -> tuple[tuple, tuple] | None:
+    """The shape and strides of the unreduced view of a C-contiguous array of shape
+    ``have``: zero strides along the reduced dims (None if ``have`` does not fit)."""
+    kept = _kept(shape, dims)
+    lead = len(have) - (len(shape) if keepdim else len(shape) - len(dims))
+    if lead < 0 or have[lead:] != (kept if keepdim else tuple(
+            s for i, s in enumerate(shape) if i - len(shape) not in dims)):
+        return None
+    have_strides = []  # C strides of ``have`` reshaped to its batch + ``kept``
+    step = itemsize
+    for size in reversed(have[:lead] + kept):
+        have_strides.append(step)
+        step *= size
+    have_strides.reverse()
+    strides = tuple(0 if i >= lead and size == 1 else stride
+                    for i, (size, stride) in enumerate(zip(have[:lead] + kept, have_strides)))
+    return have[:lead] + shape, strides
 
 
 @functools.lru_cache(maxsize=256)
