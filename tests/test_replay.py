@@ -130,6 +130,65 @@ def test_replayed_tangents_equal_the_eager_ones(sample: Sample, runs) -> None:
     assert bool(runs) == (sample.name not in NOT_REPLAYED), NOT_REPLAYED.get(sample.name)
 
 
+def _weighted_sum(sample: Sample):
+    """A scalar function: a weighted sum of the sample's output (weights fixed per sample)."""
+    def f(*a):
+        out = sample.fn(autojac, *a)
+        w = np.random.default_rng(3).uniform(0.5, 1.5, out.shape).astype(out._data.dtype)
+        return (out * autojac.tensor(w)).sum()
+
+    return f
+
+
+def _hessian_of(sample: Sample, arrays: list[np.ndarray], vectorize: bool):
+    return hessian(_weighted_sum(sample), tuple(map(autojac.tensor, arrays)), vectorize=vectorize)
+
+
+def _hessian_by_nested_jacobians(sample: Sample, arrays: list[np.ndarray]):
+    """The same Hessian as the Jacobian of a Jacobian built with ``create_graph``."""
+    f, xs = _weighted_sum(sample), tuple(map(autojac.tensor, arrays))
+    return jacobian(lambda *a: jacobian(f, a, create_graph=True), xs)
+
+
+_SECOND_ORDER = [s for s in SAMPLES if s.second_order]
+
+
+@pytest.mark.parametrize("sample", _SECOND_ORDER, ids=[s.id for s in _SECOND_ORDER])
+def test_a_replayed_hessian_equals_the_eager_one(sample: Sample, runs) -> None:
+    """The gradient's graph and the passes over it are replayed as one computation from
+    the function's graph: bit for bit what they give eagerly, and what the Jacobian of a
+    Jacobian gives."""
+    taped_on, replayed_on = sample.arrays(np.float64, seed=0), sample.arrays(np.float64, seed=1)
+    for vectorize in (False, True):
+        expected = _eager(_raises_or, _hessian_of, sample, replayed_on, vectorize)
+        _twice(_raises_or, _hessian_of, sample, taped_on, vectorize)
+        got = _raises_or(_hessian_of, sample, replayed_on, vectorize)
+        if isinstance(expected, Exception):
+            assert type(got) is type(expected) and str(got) == str(expected)
+            continue
+        _assert_same(got, expected)
+        _assert_same(got, _eager(_hessian_by_nested_jacobians, sample, replayed_on))
+    if sample.name not in NOT_REPLAYED and not isinstance(expected, Exception):
+        assert runs
+
+
+def test_a_hessian_replay_checks_the_saved_tensors(runs) -> None:
+    """The replayed computation runs the checks of the function's saved tensors."""
+    def f(x, change):
+        a = x * 1
+        b = (a * a).sum()
+        if change:
+            a.add_(1)
+        return b
+
+    x = autojac.tensor([1.0, 2.0])
+    expected = _twice(hessian, lambda x: f(x, False), x)
+    _assert_same(hessian(lambda x: f(x, False), x), expected)
+    assert runs
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        hessian(lambda x: f(x, True), x)
+
+
 def _workload_calls() -> list[tuple[str, object]]:
     rng = np.random.default_rng(0)
 

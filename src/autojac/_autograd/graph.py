@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import weakref
 from typing import Any
 
@@ -194,7 +193,5 @@ def as_recorded(inputs: tuple, count: int) -> tuple:
 def zeros_for(batch: tuple[int, ...], like: np.ndarray) -> Tensor:
     """Zeros of shape ``batch + like.shape`` and ``like``'s dtype, outside the graph."""
     zeros = _make(np.zeros(batch + like.shape, dtype=like.dtype), False, None)
-    tape = tape_state.state.tape
-    if tape is not None:
-        tape.made(zeros, functools.partial(np.zeros, batch + like.shape, like.dtype))
+    tape_state.made(zeros, np.zeros, batch + like.shape, like.dtype)
     return zeros

@@ -7,6 +7,7 @@ errors that a block can reveal.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,7 @@ import numpy as np
 from .._backend import cached_identity
 from .._ops._registry import current
 from .._tensor import Tensor, _make
-from . import replay
+from . import replay, tape_state
 from .api import grad as _grad
 from .engine import run_backward
 
@@ -59,7 +60,9 @@ def numel(tensors: tuple) -> int:
 
 
 def zeros(shape: tuple[int, ...], dtype: np.dtype) -> Tensor:
-    return _make(np.zeros(shape, dtype=dtype), False, None)
+    t = _make(np.zeros(shape, dtype=dtype), False, None)
+    tape_state.made(t, np.zeros, shape, dtype)
+    return t
 
 
 def autograd_grad(
@@ -94,9 +97,18 @@ def basis(
     for a single element, the unbatched seed of shape ``shape`` (no batch dim of 1 for the
     backward pass to carry and sum away). Without ``writable`` it may be read-only (a
     Jacobian block that is the seed itself is then copied when it is put in place)."""
+    t = _make(_basis(numel, start, stop, dtype, shape, writable), False, None)
+    if tape_state.state.tape is not None:  # (made's own test, ahead of packing its args)
+        tape_state.made(t, _basis, numel, start, stop, dtype, shape, writable)
+    return t
+
+
+def _basis(
+    numel: int, start: int, stop: int, dtype: np.dtype, shape: tuple, writable: bool
+) -> np.ndarray:
     rows = stop - start
     if numel == 1:
-        return _make(np.ones(shape, dtype=dtype), False, None)
+        return np.ones(shape, dtype=dtype)
     if rows == numel <= CACHED_IDENTITY:
         eye = cached_identity(numel, dtype)
         if writable:
@@ -106,7 +118,7 @@ def basis(
     else:
         eye = np.zeros((rows, numel), dtype=dtype)
         eye[np.arange(rows), np.arange(start, stop)] = 1
-    return _make(eye.reshape((rows,) + tuple(shape)), False, None)
+    return eye.reshape((rows,) + tuple(shape))
 
 
 CACHED_IDENTITY = 256  # identities up to this size are kept (faster than np.eye)
@@ -205,18 +217,39 @@ def reverse_rows(
     outputs: tuple, inputs: tuple, create_graph: bool, strict: bool, block: int | None
 ) -> tuple:
     """J[i][j] from batched VJPs: for each output, blocks of basis cotangents."""
+    # each block's gradients die once written, before the next block is computed
+    return put_rows(outputs, inputs, row_passes(outputs, inputs, create_graph, block),
+                    create_graph, strict)
+
+
+def row_spans(outputs: tuple, inputs: tuple, block: int | None) -> list[tuple[int, int, int]]:
+    """The passes behind J's rows: ``(i, start, stop)`` for rows ``start:stop`` of output
+    ``i`` (only the shapes of ``outputs`` and ``inputs`` count)."""
     rows_per_pass = row_block(block, numel(inputs))
-    jac = []
-    for i, out in enumerate(outputs):
-        n = out._data.size
-        blocks = [Block(out, x, x._data.dtype, True, create_graph) for x in inputs]
-        for start, stop in spans(n, rows_per_pass):
-            seeds = basis(n, start, stop, out._data.dtype, out._data.shape, create_graph)
-            # the block's gradients die once written, before the next block is computed
-            _put_rows(blocks, start, stop, vjp_block(out, inputs, seeds, create_graph), i,
-                      strict, create_graph)
-        jac.append(tuple(b.result() for b in blocks))
-    return tuple(jac)  # fresh result tensors: differentiable only with create_graph
+    return [(i, *span) for i, out in enumerate(outputs)
+            for span in spans(out._data.size, rows_per_pass)]
+
+
+def row_passes(
+    outputs: tuple, inputs: tuple, create_graph: bool, block: int | None
+) -> Iterator[tuple[int, int, int, list[Any]]]:
+    """Each pass of ``row_spans`` with its gradients (``vjp_block``), computed when asked."""
+    for i, start, stop in row_spans(outputs, inputs, block):
+        out = outputs[i]._data
+        seeds = basis(out.size, start, stop, out.dtype, out.shape, create_graph)
+        yield i, start, stop, vjp_block(outputs[i], inputs, seeds, create_graph)
+
+
+def put_rows(outputs: tuple, inputs: tuple, passes: Iterable[tuple[int, int, int, list[Any]]],
+             create_graph: bool, strict: bool) -> tuple:
+    """J[i][j] from the ``passes`` of ``row_passes`` (only the shapes of ``outputs`` count):
+    fresh result tensors, differentiable only with ``create_graph``."""
+    blocks = [[Block(out, x, x._data.dtype, True, create_graph) for x in inputs]
+              for out in outputs]
+    for i, start, stop, grads in passes:
+        _put_rows(blocks[i], start, stop, grads, i, strict, create_graph)
+        del grads  # written: freed before the next pass runs
+    return tuple(tuple(b.result() for b in row) for row in blocks)
 
 
 def _put_rows(blocks: list[Block], start: int, stop: int, grads: list[Any], i: int,

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import operator
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -64,18 +64,28 @@ def tangents(outputs: Sequence[Tensor], inputs: Sequence[Tensor], seeds: Sequenc
                      lambda: run_forward(outputs, inputs, seeds))
 
 
-def _replayed(rules: str, ends: Sequence[Tensor], seeds: Sequence[Any],
+def computation(what: Hashable, ends: Sequence[Tensor], targets: Sequence[Tensor],
+                eager: Callable[[], list[Any]]) -> list[Any]:
+    """``eager()``: a computation over the graph that ends in ``ends``, with ``targets`` in
+    it, that may make graphs of its own and pass over them too (a Hessian's second pass
+    goes over the graph of its first); replayed when a graph of the same structure was
+    taped before. ``what`` names the computation and whatever else its Python branches on
+    beyond the graph's structure."""
+    return _replayed(what, ends, (), targets, None, eager)
+
+
+def _replayed(what: Hashable, ends: Sequence[Tensor], seeds: Sequence[Any],
               targets: Sequence[Tensor], graph: Structure | None,
               eager: Callable[[], list[Any]]) -> list[Any]:
-    """``eager()``: a pass of the ``rules`` ("vjp" or "jvp") from ``seeds`` over the graph
-    that ends in ``ends``, with ``targets`` in it (whose gradients it gives, or whose
-    tangents the seeds are)."""
-    if fw.state.level is not None:
-        return eager()
+    """``eager()``: ``what`` ("vjp" or "jvp": a pass of those rules from ``seeds``, or a
+    ``computation``) over the graph that ends in ``ends``, with ``targets`` in it (whose
+    gradients it gives, or whose tangents the seeds are)."""
+    if fw.state.level is not None or _tape_state.tape is not None:
+        return eager()  # (a pass within a taped computation is taped as part of it)
     graph = graph or structure(ends, targets)
     if graph is None or not graph.plain:
         return eager()
-    key = (rules, _dtypes.default_float(), graph.parts, graph.dtypes, graph.scalars,
+    key = (what, _dtypes.default_float(), graph.parts, graph.dtypes, graph.scalars,
            *[None if t is None else (t._data.shape, t._data.dtype) for t in seeds])
     program = _programs.get(key)
     if type(program) is Program:
@@ -118,9 +128,10 @@ class Tape:
         self.sources: list[tuple] = [("seed", r) for r in range(len(seeds))]
         self.found: dict[tuple, int] = {}  # graph source -> its value number
         self.calls: list[tuple[Callable[..., Any], list[int], tuple]] = []
-        # id(tensor) -> (value number, the tensor): sources and results met so far
+        # id(array) -> (value number, the array): the seeds, the results and what was made
+        # outside ops, met so far (by array: a rule sees a saved output in a tensor of its own)
         self.values: dict[int, tuple[int, weakref.ref]] = {
-            id(s): (r, weakref.ref(s)) for r, s in enumerate(seeds) if s is not None}
+            id(s._data): (r, weakref.ref(s._data)) for r, s in enumerate(seeds) if s is not None}
         self.ran_nodes: list[int] = []
         self.refusal: str | None = None
 
@@ -129,9 +140,11 @@ class Tape:
             self.refusal = reason
 
     def ran(self, node: Any) -> None:
-        """``node``'s rules run in this pass: what it saved is checked before each replay."""
-        if node.op.saves or node.op.saves_ans:
-            self.ran_nodes.append(self.number[node])
+        """``node``'s rules run in this pass: what it saved is checked before each replay
+        (a node the taped computation made saved only what the replay computes again)."""
+        k = self.number.get(node)
+        if k is not None and (node.op.saves or node.op.saves_ans):
+            self.ran_nodes.append(k)
 
     def record(self, op: Op, inputs: Sequence[Any], datas: Sequence[Any], params: tuple,
                result: Any) -> None:
@@ -161,12 +174,14 @@ class Tape:
             args.append(v)
         args = [self._call(_caster(d.dtype), [v], ()) if isinstance(x, Tensor)
                 and d is not x._data else v for v, x, d in zip(args, inputs, datas)]
-        v = self._call(op.forward, args, params)
-        self.values[id(result)] = (v, weakref.ref(result))
+        self._found(result, self._call(op.forward, args, params))
 
     def made(self, t: Tensor, fn: Callable[[], np.ndarray]) -> None:
         """``t`` was made outside an op by ``fn()``, from shapes and dtypes alone."""
-        self.values[id(t)] = (self._call(fn, [], ()), weakref.ref(t))
+        self._found(t, self._call(fn, [], ()))
+
+    def _found(self, t: Tensor, v: int) -> None:
+        self.values[id(t._data)] = (v, weakref.ref(t._data))
 
     def _new_value(self, source: tuple) -> int:
         self.sources.append(source)
@@ -179,8 +194,8 @@ class Tape:
 
     def value(self, t: Tensor) -> int | None:
         """The value number of ``t``: a source or an earlier call's result (None: unknown)."""
-        hit = self.values.get(id(t))
-        if hit is not None and hit[1]() is t:
+        hit = self.values.get(id(t._data))
+        if hit is not None and hit[1]() is t._data:
             return hit[0]
         where = self.inputs.get(id(t))
         if where is None and t.grad_fn in self.number and t._data is t.grad_fn.ans:

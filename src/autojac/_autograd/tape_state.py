@@ -23,5 +23,13 @@ def refuse(reason: str) -> None:
         tape.refuse(reason)
 
 
+def made(t: Any, make: Any, *args: Any) -> None:
+    """``t`` was made outside an op as ``make(*args)``, from shapes and dtypes alone: the
+    pass being taped (if any) makes it again on replay."""
+    tape = state.tape
+    if tape is not None:
+        tape.made(t, lambda: make(*args))
+
+
 VALUE_READ = "a rule read a tensor's values in Python (it may branch on them)"
 IN_PLACE = "a rule wrote into a tensor in place"

@@ -533,6 +533,30 @@ def jacobian(
 
 
 # -- hessian
+def _hessian_rows(single_output: Callable[..., Tensor], inputs: tuple, block: int | None) -> tuple:
+    """``jacobian(gradient, inputs, vectorize=...)`` as ``hessian`` runs it without
+    ``create_graph``, ``strict`` or colouring: the gradient's graph (``create_graph``) and
+    the passes of the Hessian's rows over it, replayed as one computation from the graph of
+    ``single_output`` (with a graph of the same structure, no graph is made for the
+    gradient)."""
+    with grad_mode.enable_grad():
+        outer = _preprocess(inputs, False, True)
+        inner = _preprocess(outer, True, True)
+        out = single_output(*inner)
+
+    def rows() -> list[Any]:
+        with grad_mode.enable_grad():
+            (gradient,) = jb.reverse_rows((out,), inner, True, False, None)
+            return [g for *_, grads in jb.row_passes(gradient, outer, False, block)
+                    for g in grads]
+
+    flat = replay.computation(("hessian rows", block), (out,), outer, rows)
+    n = len(outer)
+    passes = [(*span, flat[k * n:(k + 1) * n])
+              for k, span in enumerate(jb.row_spans(outer, outer, block))]
+    return jb.put_rows(outer, outer, passes, False, False)  # gradient i has input i's shape
+
+
 def hessian(
     func: Callable[..., Any],
     inputs: Any,
@@ -563,6 +587,10 @@ def hessian(
         _check_requires_grad(jac, "jacobian", strict)
         return jac
 
+    block = _UNCHUNKED if vectorize else None
+    if not (create_graph or strict or outer_jacobian_strategy == "forward-mode"
+            or compressed.worth_trying(inputs, inputs)):  # the gradient mirrors the inputs
+        return _unpack(_hessian_rows(single_output, inputs, block), (inputs_tuple, inputs_tuple))
     res = jacobian(
         gradient,
         inputs,
