@@ -226,8 +226,11 @@ def row_spans(outputs: tuple, inputs: tuple, block: int | None) -> list[tuple[in
     """The passes behind J's rows: ``(i, start, stop)`` for rows ``start:stop`` of output
     ``i`` (only the shapes of ``outputs`` and ``inputs`` count)."""
     rows_per_pass = row_block(block, numel(inputs))
-    return [(i, *span) for i, out in enumerate(outputs)
-            for span in spans(out._data.size, rows_per_pass)]
+    passes = []
+    for i, out in enumerate(outputs):
+        for start, stop in spans(out._data.size, rows_per_pass):
+            passes.append((i, start, stop))
+    return passes
 
 
 def row_passes(
@@ -249,7 +252,7 @@ def put_rows(outputs: tuple, inputs: tuple, passes: Iterable[tuple[int, int, int
     for i, start, stop, grads in passes:
         _put_rows(blocks[i], start, stop, grads, i, strict, create_graph)
         del grads  # written: freed before the next pass runs
-    return tuple(tuple(b.result() for b in row) for row in blocks)
+    return tuple([tuple([b.result() for b in row]) for row in blocks])
 
 
 def _put_rows(blocks: list[Block], start: int, stop: int, grads: list[Any], i: int,
