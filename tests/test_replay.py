@@ -20,7 +20,7 @@ import autojac
 from autojac._autograd import compressed, replay
 from autojac._autograd.engine import run_forward
 from autojac._autograd.structure import frozen
-from autojac.autograd.functional import hessian, jacobian
+from autojac.autograd.functional import hessian, jacobian, vhp
 from op_table import SAMPLES, Sample
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
@@ -169,6 +169,24 @@ def test_a_replayed_hessian_equals_the_eager_one(sample: Sample, runs) -> None:
         _assert_same(got, expected)
         _assert_same(got, _eager(_hessian_by_nested_jacobians, sample, replayed_on))
     if sample.name not in NOT_REPLAYED and not isinstance(expected, Exception):
+        assert runs
+
+
+def _vhp_of(sample: Sample, arrays: list[np.ndarray]):
+    xs = tuple(map(autojac.tensor, arrays))
+    rng = np.random.default_rng(5)
+    v = tuple(autojac.tensor(rng.uniform(-1, 1, a.shape).astype(a.dtype)) for a in arrays)
+    return vhp(_weighted_sum(sample), xs, v)
+
+
+@pytest.mark.parametrize("sample", _SECOND_ORDER, ids=[s.id for s in _SECOND_ORDER])
+def test_a_replayed_vhp_equals_the_eager_one(sample: Sample, runs) -> None:
+    """vhp's double backward, replayed from the function's graph with v as seeds."""
+    taped_on, replayed_on = sample.arrays(np.float64, seed=0), sample.arrays(np.float64, seed=1)
+    expected = _eager(_vhp_of, sample, replayed_on)
+    _twice(_vhp_of, sample, taped_on)
+    _assert_same(_vhp_of(sample, replayed_on), expected)
+    if sample.name not in NOT_REPLAYED:
         assert runs
 
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from .._size import Size
 from .._tensor import Tensor, _make
+from . import tape_state
 from .engine import run_backward
 
 
@@ -53,7 +54,9 @@ def _make_grads(
                         "grad can be implicitly created only for real scalar outputs but got "
                         f"{o.dtype}"
                     )
-                out.append(_make(np.ones_like(o._data), False, None))
+                ones = _make(np.ones(o._data.shape, o._data.dtype), False, None)
+                tape_state.made(ones, np.ones, o._data.shape, o._data.dtype)
+                out.append(ones)
             else:
                 out.append(None)
         else:

@@ -65,13 +65,14 @@ def tangents(outputs: Sequence[Tensor], inputs: Sequence[Tensor], seeds: Sequenc
 
 
 def computation(what: Hashable, ends: Sequence[Tensor], targets: Sequence[Tensor],
-                eager: Callable[[], list[Any]]) -> list[Any]:
+                eager: Callable[[], list[Any]], seeds: Sequence[Tensor] = ()) -> list[Any]:
     """``eager()``: a computation over the graph that ends in ``ends``, with ``targets`` in
     it, that may make graphs of its own and pass over them too (a Hessian's second pass
-    goes over the graph of its first); replayed when a graph of the same structure was
-    taped before. ``what`` names the computation and whatever else its Python branches on
-    beyond the graph's structure."""
-    return _replayed(what, ends, (), targets, None, eager)
+    goes over the graph of its first), from ``seeds`` (tensors outside the graph that it
+    reads); replayed when a graph of the same structure was taped before. ``what`` names
+    the computation and whatever else its Python branches on beyond the graph's structure
+    and the seeds' shapes and dtypes."""
+    return _replayed(what, ends, seeds, targets, None, eager)
 
 
 def _replayed(what: Hashable, ends: Sequence[Tensor], seeds: Sequence[Any],

@@ -290,10 +290,18 @@ def vhp(
         inputs = _preprocess(inputs, create_graph, True)
         v = _check_v_for_inputs(v, inputs, inputs_tuple, create_graph, "vhp", _V_NONE_HVP)
         out = _scalar_output(func, inputs, "vhp", strict)
-        jac = jb.autograd_grad((out,), inputs, create_graph=True)
-        _check_requires_grad(jac, "jacobian", strict)
-    with grad_mode.set_grad_enabled(create_graph or grad_mode.is_grad_enabled()):
-        res = jb.autograd_grad(jac, inputs, v, create_graph=create_graph)
+    grad_enabled = create_graph or grad_mode.is_grad_enabled()
+
+    def double_backward() -> list[Any]:
+        with grad_mode.enable_grad():
+            jac = jb.autograd_grad((out,), inputs, create_graph=True)
+            _check_requires_grad(jac, "jacobian", strict)
+        with grad_mode.set_grad_enabled(grad_enabled):
+            return list(jb.autograd_grad(jac, inputs, v, create_graph=create_graph))
+
+    res = double_backward() if create_graph or strict else replay.computation(
+        "vhp", (out,), inputs, double_backward, v or ())  # the gradient's graph replayed too
+    with grad_mode.set_grad_enabled(grad_enabled):
         res = _fill_in_zeros(res, inputs, strict, create_graph, "double_back")
     return (
         _postprocess(out, create_graph),
