@@ -190,6 +190,25 @@ def test_a_replayed_vhp_equals_the_eager_one(sample: Sample, runs) -> None:
         assert runs
 
 
+def test_seeds_that_share_arrays_with_the_graph_or_each_other_are_told_apart(runs) -> None:
+    """A seed is known by its tensor, not its array: v taped as the input's own array (or
+    as one tensor for two inputs) is still read from v when v changes."""
+    f = lambda x: (x**3).sum()  # noqa: E731
+    for k in range(4):
+        x = autojac.tensor(np.array([1.0, 2.0, 3.0]) + k)
+        v = x if k < 2 else autojac.tensor([1.0, 1.0, 1.0], dtype=autojac.float64)
+        np.testing.assert_allclose(vhp(f, x, v)[1]._data, 6 * x._data * v._data)
+    g = lambda a, b: (a * a * b).sum()  # noqa: E731
+    a, b = autojac.tensor([1.0, 2.0]), autojac.tensor([3.0, 4.0])
+    for k in range(4):
+        w = autojac.ones(2)
+        vs = (w, w) if k < 2 else (autojac.ones(2), autojac.full((2,), 5.0))
+        (ga, gb), (va, vb) = vhp(g, (a, b), vs)[1], (vs[0]._data, vs[1]._data)
+        np.testing.assert_allclose(ga._data, 2 * b._data * va + 2 * a._data * vb)
+        np.testing.assert_allclose(gb._data, 2 * a._data * va)
+    assert runs
+
+
 def test_a_hessian_replay_checks_the_saved_tensors(runs) -> None:
     """The replayed computation runs the checks of the function's saved tensors."""
     def f(x, change):

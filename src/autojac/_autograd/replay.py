@@ -129,12 +129,17 @@ class Tape:
         self.sources: list[tuple] = [("seed", r) for r in range(len(seeds))]
         self.found: dict[tuple, int] = {}  # graph source -> its value number
         self.calls: list[tuple[Callable[..., Any], list[int], tuple]] = []
-        # id(array) -> (value number, the array): the seeds, the results and what was made
-        # outside ops, met so far (by array: a rule sees a saved output in a tensor of its own)
+        # id(tensor) -> (value number, the tensor): the seeds, the results and what was made
+        # outside ops, met so far
         self.values: dict[int, tuple[int, weakref.ref]] = {
-            id(s._data): (r, weakref.ref(s._data)) for r, s in enumerate(seeds) if s is not None}
+            id(s): (r, weakref.ref(s)) for r, s in enumerate(seeds) if s is not None}
+        # id(array) -> (value number, the array): the results, for the rules of the nodes this
+        # computation made, which see a saved output through a tensor of their own
+        self.answers: dict[int, tuple[int, weakref.ref]] = {}
         self.ran_nodes: list[int] = []
         self.refusal: str | None = None
+        if len(self.values) < sum(s is not None for s in seeds):
+            self.refuse("one tensor is two seeds")
 
     def refuse(self, reason: str) -> None:
         if self.refusal is None:
@@ -175,14 +180,13 @@ class Tape:
             args.append(v)
         args = [self._call(_caster(d.dtype), [v], ()) if isinstance(x, Tensor)
                 and d is not x._data else v for v, x, d in zip(args, inputs, datas)]
-        self._found(result, self._call(op.forward, args, params))
+        v = self._call(op.forward, args, params)
+        self.values[id(result)] = (v, weakref.ref(result))
+        self.answers[id(result._data)] = (v, weakref.ref(result._data))
 
     def made(self, t: Tensor, fn: Callable[[], np.ndarray]) -> None:
         """``t`` was made outside an op by ``fn()``, from shapes and dtypes alone."""
-        self._found(t, self._call(fn, [], ()))
-
-    def _found(self, t: Tensor, v: int) -> None:
-        self.values[id(t._data)] = (v, weakref.ref(t._data))
+        self.values[id(t)] = (self._call(fn, [], ()), weakref.ref(t))
 
     def _new_value(self, source: tuple) -> int:
         self.sources.append(source)
@@ -195,11 +199,14 @@ class Tape:
 
     def value(self, t: Tensor) -> int | None:
         """The value number of ``t``: a source or an earlier call's result (None: unknown)."""
-        hit = self.values.get(id(t._data))
-        if hit is not None and hit[1]() is t._data:
+        hit = self.values.get(id(t))
+        if hit is not None and hit[1]() is t:
             return hit[0]
         where = self.inputs.get(id(t))
-        if where is None and t.grad_fn in self.number and t._data is t.grad_fn.ans:
+        if where is None and t.grad_fn is not None and t._data is getattr(t.grad_fn, "ans", None):
+            if t.grad_fn not in self.number:  # the saved output of a node this computation made
+                hit = self.answers.get(id(t._data))
+                return hit[0] if hit is not None and hit[1]() is t._data else None
             where = ("output", self.number[t.grad_fn])  # a rule's view of a saved output
         if where is None:
             return None
