@@ -102,6 +102,7 @@ class Op:
         "saves_ans",
         "reads_ans",
         "readers",
+        "ans_readers",
         "unview",
         "pattern",
         "index_params",
@@ -131,7 +132,7 @@ class Op:
         self.jvp = jvp
         self.node_name = node_name or "".join(p.title() for p in name.split("_")) + "Backward0"
         self.elementwise = elementwise
-        reads_inputs, self.reads_ans, self.readers = _what_rules_read(vjp)
+        reads_inputs, self.reads_ans, self.readers, self.ans_readers = _what_rules_read(vjp)
         self.saves = reads_inputs and saves is not False
         self.saves_ans = self.reads_ans and saves is not False
         self.view = view
@@ -192,27 +193,31 @@ def _metadata_only(ins: list[dis.Instruction], k: int) -> bool:
     return bool(attrs) and attrs[0] in _METADATA
 
 
-def _what_rules_read(vjp: Any) -> tuple[bool, bool, tuple[tuple[int, ...], ...] | None]:
-    """``(reads_inputs, reads_ans, readers)``, read off the vjp rules themselves.
+def _what_rules_read(vjp: Any) -> tuple[bool, bool, tuple[tuple[int, ...], ...] | None,
+                                         tuple[int, ...] | None]:
+    """``(reads_inputs, reads_ans, readers, ans_readers)``, read off the vjp rules themselves.
 
     A rule ``(g, ans, x, y, *params)`` that reads ``x``'s values needs ``x`` saved (and
     checked for in-place changes); one that uses ``ans`` needs the output saved. Rules
     that pass inputs on only for their shapes declare ``saves=False``. ``readers[j]`` lists
     the rules (one per input) that read input ``j``: as in PyTorch, an input changed in
     place only matters where a rule that runs reads it (None: a joint rule reads all).
+    ``ans_readers`` lists the rules that read the output, in the same way (None: all do).
     """
     if vjp is None:
-        return False, False, None
+        return False, False, None, None
     rules = (vjp,) if callable(vjp) else vjp
-    reads_inputs = reads_ans = False
+    reads_inputs = False
     read: list[set[int]] = [set() for _ in rules]  # the inputs each rule reads
+    ans_readers = []
     for i, rule in enumerate(rules):
         if rule is None:
             continue
         code = rule.__code__
         params = code.co_varnames[: code.co_argcount]
         loaded, used = _loaded_names(rule)
-        reads_ans = reads_ans or (len(params) > 1 and params[1] in loaded)
+        if len(params) > 1 and params[1] in loaded:
+            ans_readers.append(i)
         varargs = bool(code.co_flags & _CO_VARARGS) and (
             code.co_varnames[code.co_argcount + code.co_kwonlyargcount] in used)
         reads_inputs = reads_inputs or varargs or any(p in used for p in params[2:])
@@ -220,7 +225,8 @@ def _what_rules_read(vjp: Any) -> tuple[bool, bool, tuple[tuple[int, ...], ...] 
                    if (params[2 + j] in used if 2 + j < len(params) else varargs)}
     readers = None if callable(vjp) else tuple(
         tuple(i for i in range(len(rules)) if j in read[i]) for j in range(len(rules)))
-    return reads_inputs, reads_ans, readers
+    every = callable(vjp) or len(ans_readers) == len(rules)
+    return reads_inputs, bool(ans_readers), readers, None if every else tuple(ans_readers)
 
 
 _CO_VARARGS = 0x04
@@ -287,8 +293,9 @@ class OpNode(Node):
             for t, version in zip(self.inputs, self.versions):
                 if version is not None and t._vc[0] != version and self._read(t):
                     raise stale_error(t, version)
-        if op.reads_ans:
-            self._check_ans()
+        if op.reads_ans and (op.ans_readers is None
+                             or any(self.edges[i] is not None for i in op.ans_readers)):
+            self._check_ans()  # only where a rule that runs reads the output
         tape = _tape_state.tape
         if tape is not None:
             tape.ran(self)

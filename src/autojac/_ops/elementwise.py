@@ -224,8 +224,9 @@ _MUL = Op(
 _DIV = Op(
     "div",
     np.true_divide,
-    vjp=(lambda g, ans, x, y: g / y, lambda g, ans, x, y: g * (-ans / y)),
-    jvp=(lambda t, ans, x, y: t / y, lambda t, ans, x, y: t * (-ans / y)),
+    # PyTorch's formulas: the divisor's rule reads the inputs, not the quotient
+    vjp=(lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * ((x / y) / y)),
+    jvp=(lambda t, ans, x, y: t / y, lambda t, ans, x, y: -t * ((x / y) / y)),
     elementwise=True,
     promote=True,
     to_float=True,
@@ -425,8 +426,10 @@ logaddexp = _binary(
     Op(
         "logaddexp",
         np.logaddexp,
-        vjp=(lambda g, ans, x, y: g * (x - ans).exp(), lambda g, ans, x, y: g * (y - ans).exp()),
-        jvp=(lambda t, ans, x, y: t * (x - ans).exp(), lambda t, ans, x, y: t * (y - ans).exp()),
+        vjp=(lambda g, ans, x, y: g / (1 + (y - x).exp()),  # PyTorch's: from the inputs
+             lambda g, ans, x, y: g / (1 + (x - y).exp())),
+        jvp=(lambda t, ans, x, y: t / (1 + (y - x).exp()),
+             lambda t, ans, x, y: t / (1 + (x - y).exp())),
         elementwise=True,
         promote=True,
         to_float=True,
