@@ -613,6 +613,46 @@ def test_type_promotion_grid_vs_torch(opname):
     assert mismatches == []
 
 
+@error_case("broadcast_add")
+def _(T):
+    T.ones(3) + T.ones(4)
+
+
+@error_case("broadcast_mismatch_reported_from_the_right")
+def _(T):
+    T.ones(2, 3) * T.ones(4, 2, 4)
+
+
+@error_case("broadcast_where_folds_left_to_right")
+def _(T):
+    T.where(T.ones(4) > 0, T.ones(3), T.ones(3))
+
+
+@error_case("broadcast_comparison")
+def _(T):
+    T.ones(3) < T.ones(2, 4)
+
+
+@error_case("broadcast_lerp")
+def _(T):
+    T.ones(3).lerp(T.ones(4), 0.3)
+
+
+@error_case("broadcast_matmul_batch")
+def _(T):
+    T.ones(2, 3, 4) @ T.ones(5, 4, 2)
+
+
+@error_case("broadcast_in_place")
+def _(T):
+    T.ones(3).add_(T.ones(4))
+
+
+@error_case("in_place_result_larger_than_self")
+def _(T):
+    T.ones(1).mul_(T.ones(3))
+
+
 @error_case("bool_minus_bool")
 def _(T):
     T.tensor([True]) - T.tensor([False])

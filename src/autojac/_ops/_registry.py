@@ -389,7 +389,14 @@ def apply(op: Op, inputs: Sequence[Any], params: tuple = ()) -> Any:
         or weak_complex and first.kind == "f"
     ):
         datas = _prepare(op, datas)
-    out = op.forward(*datas, *params)
+    try:
+        out = op.forward(*datas, *params)
+    except ValueError:
+        error = broadcast_error([d.shape for d in datas if isinstance(d, np.ndarray)]) \
+            if op.elementwise else None
+        if error is not None:  # operands that do not broadcast: PyTorch's error, not NumPy's
+            raise error from None
+        raise
     differentiable = op.differentiable
     if op.n_out == 1:
         if type(out) is not np.ndarray:
@@ -418,6 +425,25 @@ def apply(op: Op, inputs: Sequence[Any], params: tuple = ()) -> Any:
     if dual and _fw_state.active:
         _push_tangents(op, inputs, params, result)
     return result
+
+
+def broadcast_error(shapes: Sequence[tuple[int, ...]]) -> RuntimeError | None:
+    """PyTorch's error for operands of ``shapes`` that do not broadcast together (None if
+    they do): folded left to right, ``a`` is what the shapes before broadcast to, ``b`` the
+    next; dims from the right."""
+    if not shapes:
+        return None
+    so_far = shapes[0]
+    for shape in shapes[1:]:
+        ndim = max(len(so_far), len(shape))
+        a = (1,) * (ndim - len(so_far)) + tuple(so_far)
+        b = (1,) * (ndim - len(shape)) + tuple(shape)
+        for i in range(ndim - 1, -1, -1):
+            if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+                return RuntimeError(f"The size of tensor a ({a[i]}) must match the size of "
+                                    f"tensor b ({b[i]}) at non-singleton dimension {i}")
+        so_far = tuple(y if x == 1 else x for x, y in zip(a, b))
+    return None
 
 
 def _record(op: Op, inputs: Sequence[Any], params: tuple, out: Any, results: tuple) -> None:

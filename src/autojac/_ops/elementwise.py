@@ -15,7 +15,7 @@ import numpy as np
 from .._backend import erf as _np_erf
 from .._backend import erfc as _np_erfc
 from .._tensor import Tensor, _make
-from ._registry import Op, apply, install
+from ._registry import Op, apply, broadcast_error, install
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -546,6 +546,10 @@ install("clamp_max", lambda self, max: clamp(self, max=max))
 
 def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
     """``input + weight * (end - input)``."""
+    error = broadcast_error([t._data.shape for t in (input, end, weight)
+                             if isinstance(t, Tensor)])  # in PyTorch's order of operands
+    if error is not None:
+        raise error
     return input + weight * (end - input)
 
 
@@ -575,7 +579,7 @@ install("nan_to_num", nan_to_num)
 def _predicate(
     name: str, forward: Callable[..., np.ndarray], dunder: str | None = None, arity: int = 2
 ) -> Callable[..., Tensor]:
-    op = Op(name, forward)
+    op = Op(name, forward, elementwise=True)
     if arity == 1:
 
         def fn(input: Tensor) -> Tensor:

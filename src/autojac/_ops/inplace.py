@@ -54,7 +54,11 @@ def _check_leaf(t: Tensor, root: Tensor, is_view: bool) -> None:
             "a leaf Variable that requires grad is being used in an in-place operation.")
 
 
-def _check_dtype(out: Tensor, t: Tensor) -> None:
+def _check_result(out: Tensor, t: Tensor) -> None:
+    """PyTorch's errors for a result that ``t`` cannot hold: a broadcast shape or a dtype."""
+    if out._data.shape != t._data.shape:
+        raise RuntimeError(f"output with shape {list(t._data.shape)} doesn't match the "
+                           f"broadcast shape {list(out._data.shape)}")
     src, dst = out._data.dtype, t._data.dtype
     if src != dst and not np.can_cast(src, dst, casting="same_kind"):
         raise RuntimeError(f"result type {scalar_type_name(src)} can't be cast to the desired "
@@ -81,14 +85,14 @@ def inplace(self: Tensor, compute: Any, *args: Any, as_view: bool = False) -> Te
         any(a._fw is not None for a in tensor_args))
     if not (recording or dual):
         out = compute(self, *args)
-        _check_dtype(out, self)
+        _check_result(out, self)
         np.copyto(self._data, out._data, casting="unsafe")
         self._vc[0] += 1
         return self
     if recording:
         _check_leaf(self, root, bool(chain) or as_view)
     new = compute(_snapshot(self), *args)
-    _check_dtype(new, self)
+    _check_result(new, self)
     if new._data.dtype != self._data.dtype:
         new = new.to(self._data.dtype)
     for _, parent, op, params in chain:  # scatter the new value back up to the root

@@ -13,7 +13,16 @@ import numpy as np
 
 from .._backend import is_cached_identity
 from .._tensor import Tensor
-from ._registry import Op, ZerosPatternRule, apply, expand_to, install, reduce_to, sum_to
+from ._registry import (
+    Op,
+    ZerosPatternRule,
+    apply,
+    broadcast_error,
+    expand_to,
+    install,
+    reduce_to,
+    sum_to,
+)
 
 
 def _pad(t: Tensor, primal_shape: tuple[int, ...], ndim: int) -> Tensor:
@@ -110,7 +119,13 @@ def _matmul_forward(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         )
     if a.ndim > 2 and b.ndim == 2:  # a stack of matrices times one matrix: one GEMM
         return _product(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[-1:])
-    return _product(a, b)
+    try:
+        return _product(a, b)
+    except ValueError:
+        error = broadcast_error([a.shape[:-2], b.shape[:-2]])
+        if error is not None:  # batch dims that do not broadcast: PyTorch's error
+            raise error from None
+        raise
 
 
 def _product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
