@@ -630,7 +630,7 @@ def _(T):
 
 @error_case("broadcast_comparison")
 def _(T):
-    T.ones(3) < T.ones(2, 4)
+    return T.ones(3) < T.ones(2, 4)
 
 
 @error_case("broadcast_lerp")
