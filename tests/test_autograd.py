@@ -1253,6 +1253,23 @@ def test_inplace_change_after_use_raises_where_torch_does(op, requires, changed)
     assert _backward_after_change(autojac, op, requires, changed) == expected
 
 
+@requires_torch
+@xfail_bug("complex gradients do not follow PyTorch's conjugate convention: PyTorch's vjp of a "
+           "holomorphic f is v * conj(f'(z)), autojac's v * f'(z), and the rules of "
+           "non-holomorphic ops such as abs are wrong in either convention")
+@pytest.mark.parametrize("fn", [lambda x: x * x, lambda x: (x * x).abs(), lambda x: x.exp()],
+                         ids=["square", "abs_of_square", "exp"])
+def test_complex_gradients_follow_pytorchs_conjugate_convention(fn):
+    torch = import_torch()
+    z = [1 + 1j, 2 - 1j]
+    grads = []
+    for T in (autojac, torch):
+        x = T.tensor(z, requires_grad=True)
+        y = fn(x)
+        grads.append(T.autograd.grad(y, x, T.ones(2, dtype=y.dtype))[0].detach().numpy())
+    np.testing.assert_allclose(*grads, rtol=1e-6)
+
+
 def test_constant_reshaped_in_place_after_cat_keeps_the_split():
     # CatBackward0 splits g by its inputs' shapes as recorded: c is (2, 3) for it
     x = autojac.arange(6.0).reshape(2, 3).requires_grad_()
