@@ -653,6 +653,122 @@ def _(T):
     T.ones(1).mul_(T.ones(3))
 
 
+@error_case("cat_sizes_must_match")
+def _(T):
+    T.cat([T.ones(2, 3), T.ones(3, 3), T.ones(2, 4)], -1)
+
+
+@error_case("cat_number_of_dims")
+def _(T):
+    T.cat([T.ones(2, 3), T.ones(2, 3), T.ones(3)])
+
+
+@error_case("cat_zero_dimensional")
+def _(T):
+    T.cat([T.ones(2), T.tensor(1.0)])
+
+
+@error_case("cat_empty_list")
+def _(T):
+    T.cat([])
+
+
+@error_case("cat_element_not_a_tensor")
+def _(T):
+    T.cat([T.ones(2), [1.0, 2.0]])
+
+
+@error_case("float_of_many")
+def _(T):
+    float(T.ones(3))
+
+
+@error_case("int_of_many")
+def _(T):
+    int(T.ones(3))
+
+
+@error_case("zeros_negative_size")
+def _(T):
+    T.zeros(2, -3)
+
+
+@error_case("ones_negative_size")
+def _(T):
+    T.ones((2, -3))
+
+
+@error_case("randn_negative_size")
+def _(T):
+    T.randn(-2)
+
+
+@error_case("eye_negative_size")
+def _(T):
+    T.eye(-1)
+
+
+@error_case("arange_zero_step")
+def _(T):
+    T.arange(0, 10, 0)
+
+
+@error_case("arange_step_of_the_wrong_sign")
+def _(T):
+    T.arange(0, 10, -1)
+
+
+@error_case("index_0d_with_int")
+def _(T):
+    T.tensor(1.0)[0]
+
+
+@error_case("index_0d_with_slice")
+def _(T):
+    T.tensor(1.0)[0:1]
+
+
+@error_case("inv_singular_names_the_zero_pivot")
+def _(T):
+    T.linalg.inv(T.tensor([[1.0, 2.0], [2.0, 4.0]]))
+
+
+@error_case("inv_singular_batch_element")
+def _(T):
+    T.linalg.inv(T.stack([T.eye(2), T.zeros(2, 2)]))
+
+
+@error_case("solve_singular_batch_element")
+def _(T):
+    T.linalg.solve(T.stack([T.eye(2), T.zeros(2, 2)]), T.ones(2, 2))
+
+
+@error_case("cholesky_names_the_leading_minor")
+def _(T):
+    T.linalg.cholesky(T.tensor([[1.0, 2.0], [2.0, 1.0]]))
+
+
+@error_case("cholesky_batch_element")
+def _(T):
+    T.linalg.cholesky(T.stack([T.eye(2), -T.eye(2)]))
+
+
+@error_case("inv_of_a_vector")
+def _(T):
+    T.linalg.inv(T.ones(3))
+
+
+@error_case("det_of_a_vector")
+def _(T):
+    T.linalg.det(T.ones(3))
+
+
+def test_linalg_errors_are_linalg_errors():
+    with pytest.raises(autojac.linalg.LinAlgError):
+        autojac.linalg.inv(autojac.zeros(2, 2))
+    assert issubclass(autojac.linalg.LinAlgError, RuntimeError)
+
+
 @error_case("bool_minus_bool")
 def _(T):
     T.tensor([True]) - T.tensor([False])

@@ -138,7 +138,12 @@ def _shape(size: tuple) -> tuple[int, ...]:
                 f"zeros(): argument 'size' must be tuple of ints, but found element of type "
                 f"{type(s).__name__} at pos 0"
             )
-    return tuple(int(s) for s in size)
+    shape = tuple(int(s) for s in size)
+    negative = next((s for s in shape if s < 0), None)
+    if negative is not None:
+        raise RuntimeError(
+            f"Trying to create tensor with negative dimension {negative}: {list(shape)}")
+    return shape
 
 
 def _float_or(dtype: Any) -> np.dtype:
@@ -147,7 +152,11 @@ def _float_or(dtype: Any) -> np.dtype:
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros."""
-    return _finish(_backend.zeros(_shape(size), _float_or(dtype)), requires_grad)
+    try:
+        shape = _shape(size)
+    except RuntimeError:  # zeros words it its own way
+        raise RuntimeError("zeros: Dimension size must be non-negative.") from None
+    return _finish(_backend.zeros(shape, _float_or(dtype)), requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -289,6 +298,9 @@ def eye(
     requires_grad: bool = False,
 ) -> Tensor:
     """The identity matrix."""
+    for name, k in (("n", n), ("m", m)):
+        if k is not None and k < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {k}")
     return _finish(_backend.eye(n, n if m is None else m, _float_or(dtype)), requires_grad)
 
 
@@ -304,6 +316,10 @@ def arange(
     """Values from ``start`` to ``end`` (exclusive); int64 unless a bound is a float."""
     if end is None:
         start, end = 0, start
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     np_dtype = _np_dtype(dtype) or _infer_dtype([start, end, step])
     return _finish(_backend.arange(start, end, step, np_dtype), requires_grad)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 from collections import namedtuple
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -20,8 +22,53 @@ _SVDResult = namedtuple("svd", ["U", "S", "Vh"])
 _QRResult = namedtuple("qr", ["Q", "R"])
 
 
+class _LinAlgError(RuntimeError):
+    """A matrix that the factorization or inversion cannot take (``autojac.linalg.LinAlgError``,
+    named as PyTorch's)."""
+
+
+def _linalg_error(a: np.ndarray, fn: Callable[[np.ndarray], Any], text: str,
+                  order: Callable[[np.ndarray], int] | None = None) -> _LinAlgError:
+    """PyTorch's error for the first matrix of ``a`` on which ``fn`` raises, naming its batch
+    element; ``text`` may hold ``{order}``: ``order(matrix)``, by default the order of its
+    smallest leading minor on which ``fn`` raises."""
+    fails = _raises(fn)
+    batch = a.reshape((-1,) + a.shape[-2:])
+    k = next((k for k, m in enumerate(batch) if fails(m)), 0)
+    m = batch[k]
+    n = order(m) if order else next((n for n in range(1, len(m) + 1) if fails(m[:n, :n])), len(m))
+    name, _, rest = text.partition(": ")
+    where = f"(Batch element {k}): " if a.ndim > 2 else ""
+    return _LinAlgError(f"{name}: {where}{rest.format(order=n)}")
+
+
+def _raises(fn: Callable[[np.ndarray], Any]) -> Callable[[np.ndarray], bool]:
+    def fails(m: np.ndarray) -> bool:
+        try:
+            fn(m)
+        except np.linalg.LinAlgError:
+            return True
+        return False
+
+    return fails
+
+
+def _first_zero_pivot(m: np.ndarray) -> int:
+    """The (1-based) column where LU with partial pivoting first meets a zero pivot."""
+    u = np.array(m, dtype=np.result_type(m, np.float64))
+    for k in range(len(u)):
+        p = k + int(np.argmax(np.abs(u[k:, k])))
+        if u[p, k] == 0:
+            return k + 1
+        u[[k, p]] = u[[p, k]]
+        u[k + 1:, k:] -= np.outer(u[k + 1:, k] / u[k, k], u[k, k:])
+    return len(u)
+
+
 def _square(A: Tensor, name: str) -> None:
-    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+    if A.ndim < 2:
+        raise RuntimeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions.")
+    if A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"linalg.{name}: A must be batches of square matrices, but they are "
                            f"{A.shape[-2] if A.ndim > 1 else 1} by {A.shape[-1]} matrices")
 
@@ -34,8 +81,9 @@ def _checked_inv(a: np.ndarray) -> np.ndarray:
     try:
         return np.linalg.inv(a)
     except np.linalg.LinAlgError:
-        raise RuntimeError("linalg.inv: The diagonal element 1 is zero, the inversion could not "
-                           "be completed because the input matrix is singular.") from None
+        raise _linalg_error(a, np.linalg.inv, "linalg.inv: The diagonal element {order} is zero, "
+                            "the inversion could not be completed because the input matrix is "
+                            "singular.", _first_zero_pivot) from None
 
 
 INV = Op(
@@ -102,8 +150,8 @@ def _solve_forward(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     try:
         return np.linalg.solve(a, b)
     except np.linalg.LinAlgError:
-        raise RuntimeError("torch.linalg.solve: The solver failed because the input matrix is "
-                           "singular.") from None
+        raise _linalg_error(a, np.linalg.inv, "autojac.linalg.solve: The solver failed because "
+                            "the input matrix is singular.") from None
 
 
 def _solve_out_ndim(A: Tensor, B: Tensor) -> int:
@@ -153,8 +201,9 @@ def _cholesky_forward(a: np.ndarray, upper: bool) -> np.ndarray:
     try:
         L = np.linalg.cholesky(a)
     except np.linalg.LinAlgError:
-        raise RuntimeError("linalg.cholesky: The factorization could not be completed because "
-                           "the input is not positive-definite.") from None
+        raise _linalg_error(a, np.linalg.cholesky, "linalg.cholesky: The factorization could not "
+                            "be completed because the input is not positive-definite (the "
+                            "leading minor of order {order} is not positive-definite).") from None
     return np.swapaxes(L, -1, -2) if upper else L
 
 

@@ -45,6 +45,12 @@ def normalize_index(index: Any, shape: tuple[int, ...]) -> tuple[Any, ...]:
         for i in items
     )
     if consumed > len(shape):
+        first = next(i for i in items if i is not None and i is not Ellipsis)
+        if not shape and isinstance(first, int):
+            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                             "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+        if not shape and isinstance(first, slice):
+            raise IndexError("slice() cannot be applied to a 0-dim tensor.")
         raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
     out: list[Any] = []
     dim = 0

@@ -360,13 +360,28 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     if not isinstance(tensors, (list, tuple)):
         raise TypeError("cat(): argument 'tensors' must be tuple of Tensors")
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
-    tensors = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or list(
-        tensors[:1]
-    )
-    ndim = tensors[0]._data.ndim
-    d = _neg_dim(dim, ndim)
-    return apply(CAT, _common_dtype(tensors), (d,))
+        raise ValueError("autojac.cat(): expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+        if t._data.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+    # PyTorch skips legacy empty tensors of shape (0,), whatever the others' shapes
+    kept = [(i, t) for i, t in enumerate(tensors) if t._data.shape != (0,)] or [(0, tensors[0])]
+    first = kept[0][1]._data.shape
+    d = _neg_dim(dim, len(first))
+    for i, t in kept:
+        shape = t._data.shape
+        if len(shape) != len(first):
+            raise RuntimeError(
+                f"Tensors must have same number of dimensions: got {len(first)} and {len(shape)}")
+        for axis, (want, got) in enumerate(zip(first, shape)):
+            if want != got and axis != d + len(first):
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {d + len(first)}. "
+                    f"Expected size {want} but got size {got} for tensor number {i} in the list.")
+    return apply(CAT, _common_dtype([t for _, t in kept]), (d,))
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:

@@ -1,5 +1,6 @@
 """``autojac.linalg``: decompositions, solves and norms, differentiable in both modes."""
 
+from .._ops.decomposition import _LinAlgError as LinAlgError
 from .._ops.decomposition import (
     cholesky,
     det,
@@ -30,6 +31,6 @@ def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> T
     """
     return _diagonal(A, offset, dim1, dim2)
 
-__all__ = ["cholesky", "det", "eigh", "eigvalsh", "inv", "matrix_exp", "pinv", "qr", "slogdet",
-           "solve", "svd", "svdvals", "matmul", "cross", "diagonal", "matrix_norm",
+__all__ = ["LinAlgError", "cholesky", "det", "eigh", "eigvalsh", "inv", "matrix_exp", "pinv",
+           "qr", "slogdet", "solve", "svd", "svdvals", "matmul", "cross", "diagonal", "matrix_norm",
            "vector_norm", "norm"]
