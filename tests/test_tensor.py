@@ -763,6 +763,36 @@ def _(T):
     T.linalg.det(T.ones(3))
 
 
+@error_case("matmul_dtypes_of_matrices")
+def _(T):
+    T.ones(2, 3) @ T.ones(3, 2, dtype=T.float64)
+
+
+@error_case("matmul_dtypes_of_vectors")
+def _(T):
+    T.ones(3) @ T.ones(3, dtype=T.float64)
+
+
+@error_case("matmul_dtypes_of_matrix_and_vector")
+def _(T):
+    T.ones(2, 3, dtype=T.float64) @ T.ones(3)
+
+
+@error_case("matmul_dtypes_of_batches")
+def _(T):
+    T.ones(4, 2, 3) @ T.ones(4, 3, 2, dtype=T.float64)
+
+
+@error_case("matmul_int_and_float")
+def _(T):
+    T.ones(2, 3, dtype=T.int64) @ T.ones(3, 2)
+
+
+@error_case("matmul_vectors_of_different_lengths")
+def _(T):
+    T.ones(3) @ T.ones(4)
+
+
 def test_linalg_errors_are_linalg_errors():
     with pytest.raises(autojac.linalg.LinAlgError):
         autojac.linalg.inv(autojac.zeros(2, 2))

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._backend import is_cached_identity
-from .._tensor import Tensor
+from .._tensor import Tensor, scalar_type_name
 from ._registry import (
     Op,
     ZerosPatternRule,
@@ -268,7 +268,43 @@ MATMUL = Op(
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with NumPy/PyTorch broadcasting for 1-D and batched operands."""
+    a, b = input._data, other._data
+    if a.ndim == 1 and b.ndim == 1:
+        _check_dot_sizes(a, b)
+    if a.dtype != b.dtype and a.ndim and b.ndim:
+        raise _dtypes_differ(a, b)
     return apply(MATMUL, (input, other))
+
+
+_CPP_NAMES = {  # the C++ type names in PyTorch's matrix product errors
+    "float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
+    "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+    "bool": "bool", "complex64": "c10::complex<float>", "complex128": "c10::complex<double>",
+}
+
+
+def _dtypes_differ(a: np.ndarray, b: np.ndarray) -> RuntimeError:
+    """PyTorch's error for a product of two dtypes, worded by the kernel it would run."""
+    x, y = scalar_type_name(a.dtype), scalar_type_name(b.dtype)
+    if a.ndim == 1 and b.ndim == 1:
+        return RuntimeError(
+            f"dot : expected both vectors to have same dtype, but found {x} and {y}")
+    if b.ndim == 1:
+        return RuntimeError(
+            f"addmv input tensors must have the same dtype, but got {y}, {x}, and {y}")
+    if b.ndim == 2:
+        return RuntimeError("expected m1 and m2 to have the same dtype, but got: "
+                            f"{_CPP_NAMES[a.dtype.name]} != {_CPP_NAMES[b.dtype.name]}")
+    return RuntimeError(f"expected scalar type {x} but found {y}")
+
+
+def _check_dot_sizes(a: np.ndarray, b: np.ndarray) -> None:
+    n, m = a.shape[0], b.shape[0]
+    if n != m:
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to have the same "
+            f"number of elements, but got {n} and {m} elements respectively"
+        )
 
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
@@ -300,12 +336,6 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
     if input._data.ndim != 1 or other._data.ndim != 1:
         raise RuntimeError(
             f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors"
-        )
-    n, m = input._data.shape[0], other._data.shape[0]
-    if n != m:
-        raise RuntimeError(
-            f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to have the same "
-            f"number of elements, but got {n} and {m} elements respectively"
         )
     return matmul(input, other)
 
