@@ -361,27 +361,39 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         raise TypeError("cat(): argument 'tensors' must be tuple of Tensors")
     if not tensors:
         raise ValueError("autojac.cat(): expected a non-empty list of Tensors")
+    # PyTorch skips legacy empty tensors of shape (0,), whatever the others' shapes
+    kept = [t for t in tensors if not isinstance(t, Tensor) or t._data.shape != (0,)]
+    kept = kept or list(tensors[:1])
+    try:
+        return apply(CAT, _common_dtype(kept), (_neg_dim(dim, kept[0]._data.ndim),))
+    except (AttributeError, ValueError):  # not tensors, or shapes NumPy cannot join
+        error = _cat_error(tensors, dim)
+        if error is None:
+            raise
+        raise error from None
+
+
+def _cat_error(tensors: Sequence[Any], dim: int) -> Exception | None:
+    """PyTorch's error for tensors that ``cat`` cannot join (None: none found)."""
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
-            raise TypeError(
+            return TypeError(
                 f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
         if t._data.ndim == 0:
-            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
-    # PyTorch skips legacy empty tensors of shape (0,), whatever the others' shapes
-    kept = [(i, t) for i, t in enumerate(tensors) if t._data.shape != (0,)] or [(0, tensors[0])]
-    first = kept[0][1]._data.shape
-    d = _neg_dim(dim, len(first))
-    for i, t in kept:
-        shape = t._data.shape
+            return RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+    kept = [(i, t._data.shape) for i, t in enumerate(tensors) if t._data.shape != (0,)]
+    first = kept[0][1]
+    d = normalize_dim(dim, len(first))
+    for i, shape in kept:
         if len(shape) != len(first):
-            raise RuntimeError(
+            return RuntimeError(
                 f"Tensors must have same number of dimensions: got {len(first)} and {len(shape)}")
         for axis, (want, got) in enumerate(zip(first, shape)):
-            if want != got and axis != d + len(first):
-                raise RuntimeError(
-                    f"Sizes of tensors must match except in dimension {d + len(first)}. "
+            if want != got and axis != d:
+                return RuntimeError(
+                    f"Sizes of tensors must match except in dimension {d}. "
                     f"Expected size {want} but got size {got} for tensor number {i} in the list.")
-    return apply(CAT, _common_dtype([t for _, t in kept]), (d,))
+    return None
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
