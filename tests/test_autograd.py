@@ -328,6 +328,36 @@ def _(T):
     _x(T).item()
 
 
+@error_case("custom_function_gradient_of_a_wrong_shape")
+def _(T):
+    class WrongShape(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return T.ones(4)
+
+    WrongShape.apply(_x(T)).sum().backward()
+
+
+def test_custom_function_gradient_is_summed_to_its_input_and_cast():
+    """PyTorch takes a gradient that the input's shape expands to, summed, in its dtype."""
+    class Expanded(autojac.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return autojac.ones(4, 3, dtype=autojac.float64)
+
+    x = autojac.ones(3, requires_grad=True)
+    Expanded.apply(x).sum().backward()
+    assert x.grad.dtype == autojac.float32 and x.grad.tolist() == [4.0, 4.0, 4.0]
+
+
 @error_case("custom_function_wrong_number_of_grads")
 def _(T):
     class WrongN(T.autograd.Function):

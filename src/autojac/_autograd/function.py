@@ -54,7 +54,7 @@ class FunctionCtx:
 class FunctionNode(Node):
     """The graph node of one custom Function call."""
 
-    __slots__ = ("fn", "ctx", "out_meta", "tensor_args")
+    __slots__ = ("fn", "ctx", "out_meta", "in_meta", "tensor_args")
 
     def name(self) -> str:
         return f"{self.fn.__name__}Backward"
@@ -81,7 +81,26 @@ class FunctionNode(Node):
                 f"function {self.name()} returned an incorrect number of gradients (expected "
                 f"{len(self.edges)}, got {len(result)})"
             )
-        return list(result)
+        if any(_batch(g, meta) for g, meta in zip(grads, self.out_meta)):
+            return list(result)  # rows of a vectorized Jacobian: the shapes carry a batch
+        return [g if g is None or edge is None else self._validated(i, g, meta)
+                for i, (g, edge, meta) in enumerate(zip(result, self.edges, self.in_meta))]
+
+    def _validated(self, i: int, g: Any, meta: tuple) -> Any:
+        """Input ``i``'s gradient summed to its shape and cast to its dtype, as PyTorch takes
+        it; PyTorch's error for a shape the input does not expand to."""
+        shape, dtype = meta
+        if not isinstance(g, Tensor):
+            return g
+        if g._data.shape != shape:
+            got = g._data.shape
+            if len(shape) > len(got) or any(
+                    s not in (1, n) for s, n in zip(shape[::-1], got[::-1])):
+                raise RuntimeError(
+                    f"Function {self.name()} returned an invalid gradient at index {i} - got "
+                    f"{list(got)} but expected shape compatible with {list(shape)}")
+            g = g.sum_to_size(shape)
+        return g if g._data.dtype == dtype else g.to(dtype)
 
 
 def _writable(g: Any) -> Any:
@@ -91,6 +110,13 @@ def _writable(g: Any) -> Any:
     if g is None or g._rg or g._data.flags.writeable or 0 in g._data.strides:
         return g
     return _make(g._data.copy(), False, None)
+
+
+def _batch(g: Any, meta: tuple | None) -> tuple[int, ...]:
+    """The batch dims of the cotangent ``g`` of an output described by ``meta``."""
+    if g is None or meta is None:
+        return ()
+    return g._data.shape[: g._data.ndim - meta[2]]
 
 
 def _zeros(meta: tuple, grads: list[Any]) -> Tensor:
@@ -161,6 +187,8 @@ class Function:
                 (o._data.shape, o._data.dtype, o._data.ndim) if isinstance(o, Tensor) else None
                 for o in outs
             ]
+            node.in_meta = tuple((a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None
+                                 for a in args)
             ctx._node = node
         for i, o in enumerate(outs):
             if not isinstance(o, Tensor):
