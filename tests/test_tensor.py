@@ -793,6 +793,36 @@ def _(T):
     T.ones(3) @ T.ones(4)
 
 
+@error_case("index_negative_step")
+def _(T):
+    T.ones(5)[::-1]
+
+
+@error_case("sum_dim_given_twice")
+def _(T):
+    T.ones(2, 3).sum((0, -2))
+
+
+@error_case("squeeze_dim_given_twice")
+def _(T):
+    T.ones(1, 1).squeeze((0, 0))
+
+
+@error_case("integer_floor_division_by_zero")
+def _(T):
+    T.tensor([4, 2]) // T.tensor([1, 0])
+
+
+@error_case("integer_remainder_by_zero")
+def _(T):
+    T.tensor([4]) % 0
+
+
+@error_case("tensor_of_tensors_with_many_elements")
+def _(T):
+    T.tensor([T.ones(2), T.ones(2)])
+
+
 def test_linalg_errors_are_linalg_errors():
     with pytest.raises(autojac.linalg.LinAlgError):
         autojac.linalg.inv(autojac.zeros(2, 2))

@@ -353,7 +353,17 @@ install("true_divide", div)
 install("__truediv__", div)
 install("__rtruediv__", lambda self, other: reciprocal(self) * other)
 
-_FLOOR_DIVIDE = Op("floor_divide", np.floor_divide, promote=True)
+def _integer_division(fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+    """``fn`` with PyTorch's error for an integer divisor of zero (NumPy gives 0)."""
+    def checked(a: Any, b: Any) -> np.ndarray:
+        if np.result_type(a, b).kind in "iub" and not np.all(b):
+            raise RuntimeError("ZeroDivisionError")
+        return fn(a, b)
+
+    return checked
+
+
+_FLOOR_DIVIDE = Op("floor_divide", _integer_division(np.floor_divide), promote=True)
 _TRUNC_DIVIDE = Op(
     "trunc_divide",
     lambda a, b: np.trunc(np.true_divide(a, b)).astype(np.result_type(a, b), copy=False),
@@ -364,7 +374,7 @@ install("__floordiv__", floor_divide)
 
 _REMAINDER = Op(
     "remainder",
-    np.remainder,
+    _integer_division(np.remainder),
     vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -g * (x / y).floor()),
     jvp=(lambda t, ans, x, y: t, lambda t, ans, x, y: -t * (x / y).floor()),
     elementwise=True,

@@ -78,6 +78,8 @@ def normalize_index(index: Any, shape: tuple[int, ...]) -> tuple[Any, ...]:
                     raise IndexError(
                         f"index {int(bad.flat[0])} is out of bounds for dimension {dim} with "
                         f"size {size}")
+            elif isinstance(i, slice) and i.step is not None and i.step <= 0:
+                raise ValueError("step must be greater than zero")
             elif isinstance(i, int) and not isinstance(i, bool):
                 size = shape[dim]
                 if not -size <= i < size:

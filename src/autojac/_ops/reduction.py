@@ -26,8 +26,18 @@ def reduction_dims(dim: Any, ndim: int) -> tuple[int, ...]:
         return tuple(range(-ndim, 0))
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     n = builtins.max(ndim, 1)
-    out = sorted({normalize_dim(d, ndim) - n for d in dims})
-    return tuple(out) if ndim else ()
+    return tuple(sorted(d - n for d in unique_dims(dims, ndim))) if ndim else ()
+
+
+def unique_dims(dims: Any, ndim: int) -> set[int]:
+    """``dims`` as a set of non-negative dims, with PyTorch's error for one given twice."""
+    seen: set[int] = set()
+    for d in dims:
+        d = normalize_dim(d, ndim)
+        if d in seen:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        seen.add(d)
+    return seen
 
 
 def _unreduce_forward(g: np.ndarray, shape: tuple, dims: tuple, keepdim: bool) -> np.ndarray:

@@ -16,6 +16,7 @@ from .._size import Size
 from .._tensor import Tensor, normalize_dim
 from ._registry import BROADCAST_TO, Op, apply, expand_to, install, sum_to
 from .indexing import getitem
+from .reduction import unique_dims
 
 
 def _neg_dim(dim: int, ndim: int) -> int:
@@ -117,7 +118,7 @@ def squeeze(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     shape = input._data.shape
     if dim is None:
         return reshape_op(SQUEEZE, input, tuple(s for s in shape if s != 1))
-    dims = {normalize_dim(d, len(shape)) for d in ((dim,) if isinstance(dim, int) else dim)}
+    dims = unique_dims((dim,) if isinstance(dim, int) else dim, len(shape))
     new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
     return reshape_op(SQUEEZE_DIM, input, new)
 
