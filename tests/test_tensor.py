@@ -823,6 +823,25 @@ def _(T):
     T.tensor([T.ones(2), T.ones(2)])
 
 
+@error_case("max_of_no_elements")
+def _(T):
+    T.ones(0).max()
+
+
+@error_case("argmax_of_no_elements")
+def _(T):
+    T.ones(0).argmax()
+
+
+@error_case("amax_over_an_empty_dim")
+def _(T):
+    T.ones(0, 3).amax(0)
+
+
+def test_logsumexp_of_no_elements_is_minus_infinity():
+    assert autojac.ones(2, 0).logsumexp(1).tolist() == [-np.inf, -np.inf]
+
+
 def test_linalg_errors_are_linalg_errors():
     with pytest.raises(autojac.linalg.LinAlgError):
         autojac.linalg.inv(autojac.zeros(2, 2))

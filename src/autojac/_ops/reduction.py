@@ -215,17 +215,35 @@ AMAX = _extreme_op("amax", np.maximum.reduce)
 AMIN = _extreme_op("amin", np.minimum.reduce)
 
 
+def _check_not_empty(name: str, input: Tensor, dim: Any, error: type = RuntimeError) -> None:
+    """PyTorch's errors for a reduction without an identity over no elements: ``error``
+    when the dims are all of them (``dim`` None or empty), an IndexError for one given."""
+    shape = input._data.shape
+    if 0 not in shape:
+        return
+    if dim is None or isinstance(dim, (tuple, list)) and not dim:
+        hint = "" if error is IndexError else " Specify the reduction dim with the 'dim' argument."
+        raise error(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0.{hint}")
+    for d in sorted(unique_dims((dim,) if isinstance(dim, int) else dim, len(shape))):
+        if shape and shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+
+
 def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """Maximum over ``dim``; ties share the gradient evenly."""
+    _check_not_empty("amax", input, dim)
     return apply(AMAX, (input,), (reduction_dims(dim, input._data.ndim), keepdim, "AmaxBackward0"))
 
 
 def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """Minimum over ``dim``; ties share the gradient evenly."""
+    _check_not_empty("amin", input, dim)
     return apply(AMIN, (input,), (reduction_dims(dim, input._data.ndim), keepdim, "AminBackward0"))
 
 
 def _arg(fn: Any, input: Tensor, dim: int | None, keepdim: bool) -> Tensor:
+    _check_not_empty(fn.__name__, input, dim, IndexError)
     if dim is None:
         out = fn(input._data.reshape(-1), axis=0)
         if keepdim:
@@ -246,6 +264,8 @@ def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
 
 
 def _minmax(extreme: Op, argfn: Any, input: Any, dim: Any, keepdim: bool) -> Any:
+    if not isinstance(dim, Tensor):
+        _check_not_empty("max" if extreme is AMAX else "min", input, dim)
     if dim is None:
         name = "MaxBackward1" if extreme is AMAX else "MinBackward1"
         return apply(extreme, (input,), (reduction_dims(None, input._data.ndim), False, name))
@@ -282,6 +302,8 @@ def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 
 def _logsumexp_forward(a: np.ndarray, dims: tuple, keepdim: bool) -> np.ndarray:
+    if a.size == 0:  # -inf over no elements (PyTorch's), with no max to subtract
+        return np.full(np.sum(a, axis=dims, keepdims=keepdim).shape, -np.inf, a.dtype)
     m = np.amax(a, axis=dims, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)
     out = np.log(np.sum(np.exp(a - m), axis=dims, keepdims=True)) + m
