@@ -838,6 +838,17 @@ def _(T):
     T.ones(0, 3).amax(0)
 
 
+@error_case("add_of_a_list")
+def _(T):
+    T.add(T.ones(3), [1, 2, 3])
+
+
+@error_case("operator_with_a_list",
+            bug="operators word it as their function does: add(): argument 'other' ...")
+def _(T):
+    T.ones(3) + [1, 2, 3]
+
+
 def test_logsumexp_of_no_elements_is_minus_infinity():
     assert autojac.ones(2, 0).logsumexp(1).tolist() == [-np.inf, -np.inf]
 

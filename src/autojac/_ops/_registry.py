@@ -379,6 +379,10 @@ def apply(op: Op, inputs: Sequence[Any], params: tuple = ()) -> Any:
         else:
             if isinstance(t, np.generic):  # NumPy scalars promote like Python scalars here
                 t = t.item()
+            elif isinstance(t, (list, tuple, str)):  # not an operand: PyTorch's TypeError
+                raise TypeError(f"{op.name}(): argument '{'other' if datas else 'input'}' "
+                                f"(position {len(datas) + 1}) must be Tensor, not "
+                                f"{type(t).__name__}")
             datas.append(t)
             if isinstance(t, complex):
                 weak_complex = True
