@@ -293,9 +293,15 @@ class OpNode(Node):
             for t, version in zip(self.inputs, self.versions):
                 if version is not None and t._vc[0] != version and self._read(t):
                     raise stale_error(t, version)
-        if op.reads_ans and (op.ans_readers is None
-                             or any(self.edges[i] is not None for i in op.ans_readers)):
-            self._check_ans()  # only where a rule that runs reads the output
+        if op.reads_ans:  # only where a rule that runs reads the output
+            readers = op.ans_readers
+            if readers is None:
+                self._check_ans()
+            else:
+                for i in readers:
+                    if self.edges[i] is not None:
+                        self._check_ans()
+                        break
         tape = _tape_state.tape
         if tape is not None:
             tape.ran(self)
@@ -353,6 +359,20 @@ def _prepare(op: Op, datas: list[Any]) -> list[Any]:
     ]
 
 
+_PLAIN_SCALARS = frozenset({int, float, bool, complex, type(None)})
+
+
+def _operand(op: Op, value: Any, position: int) -> Any:
+    """A constant operand that is not a plain Python scalar: a NumPy scalar as the Python
+    scalar it promotes like, PyTorch's TypeError for a list, tuple or string."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple, str)):
+        raise TypeError(f"{op.name}(): argument '{'other' if position else 'input'}' "
+                        f"(position {position + 1}) must be Tensor, not {type(value).__name__}")
+    return value
+
+
 def apply(op: Op, inputs: Sequence[Any], params: tuple = ()) -> Any:
     """Run ``op`` on ``inputs`` (Tensors or constants) and ``params``; record and push
     tangents as grad mode and forward AD require."""
@@ -377,12 +397,8 @@ def apply(op: Op, inputs: Sequence[Any], params: tuple = ()) -> Any:
             elif dtype is not first and dtype != first:
                 uniform = False
         else:
-            if isinstance(t, np.generic):  # NumPy scalars promote like Python scalars here
-                t = t.item()
-            elif isinstance(t, (list, tuple, str)):  # not an operand: PyTorch's TypeError
-                raise TypeError(f"{op.name}(): argument '{'other' if datas else 'input'}' "
-                                f"(position {len(datas) + 1}) must be Tensor, not "
-                                f"{type(t).__name__}")
+            if type(t) not in _PLAIN_SCALARS:
+                t = _operand(op, t, len(datas))
             datas.append(t)
             if isinstance(t, complex):
                 weak_complex = True
