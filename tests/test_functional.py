@@ -927,6 +927,23 @@ for _name, _fn in (
         )
 
 
+def _unused_second(lib, x, y, c=()):
+    return x * 2
+
+
+def _h_unused_second(lib, x, y, c=()):
+    return (x**3).sum()
+
+
+# strict mode: an input that nothing flows to has its own message at every stage
+CASES["unused_second"] = Case("unused_second", _unused_second, ((3,), (3,)))
+CASES["h_unused_second"] = Case("h_unused_second", _h_unused_second, ((3,), (3,)))
+for _api, _name in (("jvp", "unused_second"), ("hvp", "h_unused_second"),
+                    ("vhp", "h_unused_second")):
+    ERROR_CALLS[f"{_api}-strict-unused-input"] = (
+        _api, _name, "tuple", (np.ones(3), np.ones(3)), {"strict": True}, None)
+
+
 @needs_torch
 @pytest.mark.parametrize("key", sorted(ERROR_CALLS))
 def test_errors_match_torch(key):

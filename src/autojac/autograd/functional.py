@@ -93,7 +93,10 @@ def _check_requires_grad(values: tuple, kind: str, strict: bool) -> None:
     if not strict:
         return
     for i, v in enumerate(values):
-        if v is None or not v._rg:
+        if v is None:  # nothing flowed to input i, whatever the stage
+            raise RuntimeError(f"The output of the user-provided function is independent of "
+                               f"input {i}. This is not allowed in strict mode.")
+        if not v._rg:
             raise RuntimeError(_STRICT_MESSAGES[kind].format(i=i))
 
 
