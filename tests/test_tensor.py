@@ -849,6 +849,15 @@ def _(T):
     T.ones(3) + [1, 2, 3]
 
 
+_VIEW_STRIDES = ("view does not check strides: it reshapes whatever NumPy can (contiguous() is "
+                 "a no-op and flip a view here, so a check needs those first)")
+
+
+@error_case("view_of_a_transposed_tensor", bug=_VIEW_STRIDES, type_bug=_VIEW_STRIDES)
+def _(T):
+    T.ones(2, 3).t().view(6)
+
+
 def test_logsumexp_of_no_elements_is_minus_infinity():
     assert autojac.ones(2, 0).logsumexp(1).tolist() == [-np.inf, -np.inf]
 
