@@ -328,48 +328,31 @@ def _(T):
     _x(T).item()
 
 
+def _doubling(T, name, backward):
+    """A custom Function ``name`` whose forward doubles ``x`` and whose backward is
+    ``backward(g)``."""
+    return type(name, (T.autograd.Function,), {
+        "forward": staticmethod(lambda ctx, x: x * 2),
+        "backward": staticmethod(lambda ctx, g: backward(g)),
+    })
+
+
 @error_case("custom_function_gradient_of_a_wrong_shape")
 def _(T):
-    class WrongShape(T.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 2
-
-        @staticmethod
-        def backward(ctx, g):
-            return T.ones(4)
-
-    WrongShape.apply(_x(T)).sum().backward()
+    _doubling(T, "WrongShape", lambda g: T.ones(4)).apply(_x(T)).sum().backward()
 
 
 def test_custom_function_gradient_is_summed_to_its_input_and_cast():
     """PyTorch takes a gradient that the input's shape expands to, summed, in its dtype."""
-    class Expanded(autojac.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 2
-
-        @staticmethod
-        def backward(ctx, g):
-            return autojac.ones(4, 3, dtype=autojac.float64)
-
+    expanded = _doubling(autojac, "Expanded", lambda g: autojac.ones(4, 3, dtype=autojac.float64))
     x = autojac.ones(3, requires_grad=True)
-    Expanded.apply(x).sum().backward()
+    expanded.apply(x).sum().backward()
     assert x.grad.dtype == autojac.float32 and x.grad.tolist() == [4.0, 4.0, 4.0]
 
 
 @error_case("custom_function_wrong_number_of_grads")
 def _(T):
-    class WrongN(T.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 2
-
-        @staticmethod
-        def backward(ctx, g):
-            return g, g
-
-    WrongN.apply(_x(T)).sum().backward()
+    _doubling(T, "WrongN", lambda g: (g, g)).apply(_x(T)).sum().backward()
 
 
 @error_case("custom_function_without_jvp_in_forward_ad")
