@@ -858,6 +858,36 @@ def _(T):
     T.ones(2, 3).t().view(6)
 
 
+@error_case("split_size_zero")
+def _(T):
+    T.ones(5).split(0)
+
+
+@error_case("split_sizes_negative")
+def _(T):
+    T.ones(5).split([-1, 6])
+
+
+@error_case("chunk_count_zero")
+def _(T):
+    T.ones(5).chunk(0)
+
+
+@error_case("narrow_past_the_end")
+def _(T):
+    T.ones(5).narrow(0, 3, 4)
+
+
+@error_case("narrow_start_out_of_range")
+def _(T):
+    T.ones(5).narrow(0, 6, 0)
+
+
+@error_case("var_of_integers")
+def _(T):
+    T.tensor([1, 2, 3]).var()
+
+
 def test_logsumexp_of_no_elements_is_minus_infinity():
     assert autojac.ones(2, 0).logsumexp(1).tolist() == [-np.inf, -np.inf]
 

@@ -356,6 +356,8 @@ STD = Op(
 
 def _moments(op: Op, input: Tensor, dim: Any, unbiased: bool | None, keepdim: bool,
              correction: float | None) -> Tensor:
+    if input._data.dtype.kind not in "fc":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
     return apply(op, (input,), (reduction_dims(dim, input._data.ndim), correction, keepdim))
