@@ -337,6 +337,16 @@ def _doubling(T, name, backward):
     })
 
 
+@error_case("gradcheck_without_an_input_requiring_grad")
+def _(T):
+    T.autograd.gradcheck(lambda x: x * 2, (T.ones(2, dtype=T.float64),))
+
+
+@error_case("gradgradcheck_without_an_input_requiring_grad")
+def _(T):
+    T.autograd.gradgradcheck(lambda x: x * 2, (T.ones(2, dtype=T.float64),))
+
+
 @error_case("custom_function_gradient_of_a_wrong_shape")
 def _(T):
     _doubling(T, "WrongShape", lambda g: T.ones(4)).apply(_x(T)).sum().backward()

@@ -86,6 +86,16 @@ def _forward_mode(func: Callable[..., Any], inputs: tuple, i: int) -> list[np.nd
     return [np.stack([c[j] for c in cols], axis=1) for j in range(len(cols[0]))] if cols else []
 
 
+def _differentiable(inputs: Any) -> tuple:
+    """``inputs`` as a tuple, with PyTorch's error when none requires grad (a check that
+    could not fail)."""
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if not any(isinstance(x, Tensor) and x._rg for x in inputs):
+        raise ValueError("gradcheck expects at least one input tensor to require gradient, "
+                         "but none of them have requires_grad=True.")
+    return inputs
+
+
 def gradcheck(
     func: Callable[..., Any],
     inputs: Any,
@@ -105,7 +115,7 @@ def gradcheck(
         >>> autojac.autograd.gradcheck(autojac.sin, (x,))
         True
     """
-    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    inputs = _differentiable(inputs)
     outputs = _outputs(func, inputs)
     for i, x in enumerate(inputs):
         if not (isinstance(x, Tensor) and x._rg):
@@ -141,7 +151,7 @@ def gradgradcheck(
     **_: Any,
 ) -> bool:
     """gradcheck of the vjp of ``func`` (its second derivatives)."""
-    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    inputs = _differentiable(inputs)
     outputs = _outputs(func, inputs)
     if grad_outputs is None:
         rng = np.random.default_rng(0)
