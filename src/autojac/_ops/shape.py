@@ -143,7 +143,17 @@ for _name, _fn in (
 
 
 def _view(self: Tensor, *shape: Any) -> Tensor:
-    return reshape(self, *shape)
+    """``reshape`` where no copy is needed; PyTorch's error where one would be."""
+    new = _infer_shape(_sizes(shape), self._data.size)
+    probe = self._data.view()
+    try:
+        probe.shape = new  # NumPy's test of the same: the strides allow the new shape
+    except AttributeError:
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one "
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+        ) from None
+    return reshape_op(VIEW, self, new)
 
 
 install("view", _view)
@@ -313,7 +323,16 @@ def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
 
 
 install("clone", clone)
-install("contiguous", lambda self, memory_format=None: self)
+CONTIGUOUS = Op("contiguous", np.ascontiguousarray, vjp=(lambda g, *_: g,), jvp="linear",
+                saves=False, pattern="pointwise", node_name="CloneBackward0")
+
+
+def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
+    """``input`` itself if its memory is in order, else a copy that is (differentiable)."""
+    return input if input._data.flags.c_contiguous else apply(CONTIGUOUS, (input,))
+
+
+install("contiguous", contiguous)
 
 
 # -- cat / stack
@@ -504,7 +523,7 @@ for _name, _fn in (
 # -- flip / roll
 FLIP = Op(
     "flip",
-    lambda a, dims: np.flip(a, dims),
+    lambda a, dims: np.flip(a, dims).copy(),  # a copy, as PyTorch's (not a view)
     vjp=(lambda g, ans, x, dims: apply(FLIP, (g,), (dims,)),),
     jvp="linear",
     saves=False,
