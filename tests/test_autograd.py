@@ -367,18 +367,10 @@ def _(T):
 
 @error_case("custom_function_without_jvp_in_forward_ad")
 def _(T):
-    class NoJvp(T.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 2
-
-        @staticmethod
-        def backward(ctx, g):
-            return g * 2
-
+    no_jvp = _doubling(T, "NoJvp", lambda g: g * 2)
     with T.autograd.forward_ad.dual_level():
         d = T.autograd.forward_ad.make_dual(T.tensor([1.0, 2.0]), T.tensor([1.0, 1.0]))
-        NoJvp.apply(d)
+        no_jvp.apply(d)
 
 
 @error_case("custom_function_saved_tensors_after_backward")
@@ -1358,19 +1350,10 @@ def test_index_changed_in_place_after_use_does_not_move_the_gradient(change):
 
 
 def test_custom_backward_may_change_its_grad_output_in_place_in_a_jacobian():
-    class Doubled(autojac.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 2
-
-        @staticmethod
-        def backward(ctx, g):
-            g.mul_(2)
-            return g
-
+    doubled = _doubling(autojac, "Doubled", lambda g: g.mul_(2))  # writes into g
     x = autojac.tensor([1.0, 2.0, 3.0], dtype=autojac.float64)
     for vectorize in (False, True, False):
-        jac = autojac.autograd.functional.jacobian(Doubled.apply, x, vectorize=vectorize)
+        jac = autojac.autograd.functional.jacobian(doubled.apply, x, vectorize=vectorize)
         np.testing.assert_array_equal(jac.numpy(), 2 * np.eye(3))
 
 
