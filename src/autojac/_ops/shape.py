@@ -313,23 +313,22 @@ install("sum_to_size", sum_to_size)
 
 
 # -- clone / contiguous
-CLONE = Op("clone", lambda a: np.array(a), vjp=(lambda g, *_: g,), jvp="linear", saves=False,
-           pattern="pointwise")
+# order: "K" keeps the layout (clone, as PyTorch's preserve_format), "C" puts it in order
+CLONE = Op("clone", lambda a, order: np.array(a, order=order), vjp=(lambda g, *_: g,),
+           jvp="linear", saves=False, pattern="pointwise")
 
 
 def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
     """A copy that owns its memory (differentiable)."""
-    return apply(CLONE, (input,))
+    return apply(CLONE, (input,), ("K",))
 
 
 install("clone", clone)
-CONTIGUOUS = Op("contiguous", np.ascontiguousarray, vjp=(lambda g, *_: g,), jvp="linear",
-                saves=False, pattern="pointwise", node_name="CloneBackward0")
 
 
 def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
     """``input`` itself if its memory is in order, else a copy that is (differentiable)."""
-    return input if input._data.flags.c_contiguous else apply(CONTIGUOUS, (input,))
+    return input if input._data.flags.c_contiguous else apply(CLONE, (input,), ("C",))
 
 
 install("contiguous", contiguous)
