@@ -1,10 +1,10 @@
 """Replayed backward passes (``_autograd/replay.py``) give what the eager pass gives.
 
 A graph structure is taped on one set of values (the second time it is met: ``_twice``)
-and replayed on another; every result is compared bit for bit with the eager pass on the
-second set. Rules that read values in Python (ties in ``maximum``, a singular matrix in
-``det``) must never be replayed, and the saved tensors' in-place checks must hold on the
-replayed path too.
+and replayed on another, by the program interpreted and compiled; every result is
+compared bit for bit with the eager pass on the second set. Rules that read values in
+Python (ties in ``maximum``, a singular matrix in ``det``) must never be replayed, and the
+saved tensors' in-place checks must hold on the replayed path too.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import autojac
-from autojac._autograd import compressed, replay
+from autojac._autograd import compressed, program, replay
 from autojac._autograd.engine import run_forward
 from autojac._autograd.structure import frozen
 from autojac.autograd.functional import hessian, jacobian, vhp
@@ -27,10 +27,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import workloads  # noqa: E402
 
 
-@pytest.fixture
-def runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """A fresh program cache; the list grows by one entry per replayed pass."""
+@pytest.fixture(params=["interpreted", "compiled"])
+def runs(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A fresh program cache, whose programs run interpreted, or compiled from their first
+    run; the list grows by one entry per replayed pass."""
     monkeypatch.setattr(replay, "_programs", {})
+    if request.param == "compiled":
+        monkeypatch.setattr(program, "COMPILE_AFTER", 1)
     counted: list[int] = []
     real = replay.Program.run
 
@@ -353,6 +356,22 @@ def test_a_replayed_pass_frees_what_it_no_longer_needs(runs) -> None:
     replayed = peak()
     assert len(runs) > before
     assert replayed <= 1.05 * eager, (replayed, eager)
+
+
+def test_a_program_is_compiled_once_it_has_run_often(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(replay, "_programs", {})
+    x = autojac.tensor([0.3, -1.2, 2.0])
+    f = lambda x: ((x.sin() * x + 1).tanh()) ** 2  # noqa: E731
+    expected = _eager(jacobian, f, x)
+    _twice(jacobian, f, x)  # taped
+    (taped,) = replay._programs.values()
+    for _ in range(program.COMPILE_AFTER - 1):
+        _assert_same(jacobian(f, x), expected)
+    assert taped.compiled is None
+    _assert_same(jacobian(f, x), expected)
+    assert taped.compiled is not None
+    _assert_same(jacobian(f, x), expected)
+    assert taped.runs == program.COMPILE_AFTER
 
 
 def test_the_cache_is_bounded(runs, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -23,7 +23,6 @@ changes in place before every replay, as the eager pass checks them.
 
 from __future__ import annotations
 
-import operator
 import weakref
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from typing import Any
@@ -32,9 +31,10 @@ import numpy as np
 
 from .. import _dtypes
 from .._ops._registry import Op
-from .._tensor import Tensor, _make
+from .._tensor import Tensor
 from . import forward_ad as fw
 from .engine import run_backward, run_forward
+from .program import Program
 from .structure import Structure, structure
 from .tape_state import state as _tape_state
 
@@ -225,18 +225,8 @@ class Tape:
         return Program(self.sources, self.calls, outputs, list(dict.fromkeys(self.ran_nodes)))
 
 
-def _after(fn: Callable[..., Any], params: tuple) -> Callable[..., Any]:
-    """``fn`` with ``params`` bound after the arrays (as ``apply`` passes them)."""
-    return lambda *arrays: fn(*arrays, *params)
-
-
 def _caster(target: np.dtype) -> Callable[[np.ndarray], np.ndarray]:
     return lambda a: a.astype(target)
-
-
-def _getter(numbers: list[int]) -> Callable[[list], tuple]:
-    """The values numbered ``numbers`` (not one), as a tuple."""
-    return operator.itemgetter(*numbers) if numbers else lambda vals: ()
 
 
 MAX_PARAM_BYTES = 1 << 20  # a program keeps copies of array params up to this size
@@ -267,63 +257,3 @@ def _arrays_in(value: Any) -> Iterator[np.ndarray]:
     elif isinstance(value, (tuple, list)):
         for v in value:
             yield from _arrays_in(v)
-
-
-class Program:
-    """A taped pass: op forwards on numbered values, first the sources found in the graph
-    (seeds, saved inputs and outputs) and the constants, then each call's result. A result
-    dies after its last use, as the eager pass frees it."""
-
-    __slots__ = ("seeds", "inputs", "outputs_of", "constants", "calls", "results", "checks")
-
-    def __init__(self, sources: list[tuple], calls: list[tuple], results: list[int | None],
-                 checks: list[int]) -> None:
-        used = {v for _, args, _ in calls for v in args} | set(results)
-        kinds = ("seed", "input", "output", "constant")
-        layout = sorted((v for v in range(len(sources)) if v in used),
-                        key=lambda v: kinds.index(sources[v][0]))
-        at = {v: n for n, v in enumerate(layout)}
-        n = len(layout)
-
-        def number(v: int) -> int:  # a call's result: -1 for the first call, and so on
-            return at[v] if v >= 0 else n - 1 - v
-
-        arguments = [[number(v) for v in args] for _, args, _ in calls]
-        self.results = [None if v is None else number(v) for v in results]
-        last_use = {}
-        for c, args in enumerate(arguments):
-            for v in args:
-                last_use[v] = c
-        frees: list[list[int]] = [[] for _ in calls]
-        for v, c in last_use.items():
-            if v >= n and v not in self.results:
-                frees[c].append(v)
-        picked = [sources[v] for v in layout]
-        self.seeds = [r for kind, r, *_ in picked if kind == "seed"]
-        self.inputs = [(k, i) for kind, k, *i in picked if kind == "input" for i in i]
-        self.outputs_of = [k for kind, k, *_ in picked if kind == "output"]
-        self.constants = [c for kind, c, *_ in picked if kind == "constant"]
-        self.calls = [
-            (_after(fn, params) if params else fn,
-             _getter(args) if len(args) != 1 else None,
-             args[0] if len(args) == 1 else None,
-             tuple(f) or None)
-            for (fn, _, params), args, f in zip(calls, arguments, frees)
-        ]
-        self.checks = checks
-
-    def run(self, order: list[Any], seeds: Sequence[Tensor]) -> list[Any]:
-        """What the taped pass gives on the graph ``order`` of the same structure."""
-        for k in self.checks:
-            order[k].check_saved()
-        vals = [seeds[r]._data for r in self.seeds]
-        vals += [order[k].inputs[i]._data for k, i in self.inputs]
-        vals += [order[k].ans for k in self.outputs_of]
-        vals += self.constants
-        for fn, several, one, frees in self.calls:
-            out = fn(*several(vals)) if several is not None else fn(vals[one])
-            vals.append(out if type(out) is np.ndarray else np.asarray(out))
-            if frees:
-                for v in frees:
-                    vals[v] = None
-        return [None if v is None else _make(vals[v], False, None) for v in self.results]
