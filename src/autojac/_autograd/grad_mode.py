@@ -24,11 +24,12 @@ class _Mode:
     """Base of the grad-mode context managers, also usable as decorators (with or without
     parentheses: ``@no_grad()`` and ``@no_grad``)."""
 
+    __slots__ = ("_prev",)
     _target = True
 
     def __new__(cls, func: Callable[..., Any] | None = None) -> Any:
-        self = super().__new__(cls)
-        if func is not None and callable(func) and cls is not set_grad_enabled:
+        self = object.__new__(cls)
+        if func is not None and callable(func):
             return self(func)
         return self
 
@@ -51,17 +52,23 @@ class _Mode:
 class no_grad(_Mode):
     """Disable recording: inside ``with autojac.no_grad():`` results do not require grad."""
 
+    __slots__ = ()
+
     _target = False
 
 
 class enable_grad(_Mode):
     """Enable recording inside a ``no_grad`` block."""
 
+    __slots__ = ()
+
     _target = True
 
 
 class set_grad_enabled(_Mode):
     """Set recording on or off: as a function, a context manager or a decorator."""
+
+    __slots__ = ("_target",)
 
     def __new__(cls, mode: bool) -> set_grad_enabled:
         return object.__new__(cls)

@@ -148,34 +148,40 @@ class Block:
     (forward mode) at a time: straight into one preallocated array, or, when the result
     must be differentiable, from tensors joined at the end."""
 
-    __slots__ = ("shape", "out_numel", "in_numel", "dtype", "by_rows", "pieces", "array")
+    __slots__ = ("out", "x", "dtype", "by_rows", "pieces", "array")
 
     def __init__(
         self, out: Tensor, x: Tensor, dtype: np.dtype, by_rows: bool, differentiable: bool
     ) -> None:
-        self.shape = out._data.shape + x._data.shape
-        self.out_numel, self.in_numel = out._data.size, x._data.size
+        self.out, self.x = out._data, x._data  # (for their shapes and sizes)
         self.dtype, self.by_rows = dtype, by_rows
         self.pieces: list[Tensor] | None = [] if differentiable else None
         self.array: np.ndarray | None = None  # allocated on the first partial block
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.out.shape + self.x.shape
 
     def put(self, lo: int, hi: int, t: Tensor | None) -> None:
         """Rows (or columns) ``lo:hi``; ``t`` has them as its leading dim (None: zeros)."""
         if self.pieces is not None:
             if t is None:
-                size = self.in_numel if self.by_rows else self.out_numel
+                size = self.x.size if self.by_rows else self.out.size
                 t = zeros((hi - lo, size), self.dtype)
             self.pieces.append(t)
             return
         if t is None:
             return
         data = t._data
-        if (self.by_rows and lo == 0 and hi == self.out_numel and data.dtype == self.dtype
-                and data.flags.c_contiguous and data.flags.writeable and data.base is None):
-            self.array = data.reshape(self.out_numel, self.in_numel)  # the whole: no copy
-            return
+        out_numel = self.out.size
+        if self.by_rows and lo == 0 and hi == out_numel and data.dtype == self.dtype \
+                and data.base is None:
+            flags = data.flags
+            if flags.c_contiguous and flags.writeable:
+                self.array = data  # the whole block, taken as it is: no copy
+                return
         if self.array is None:
-            self.array = np.zeros((self.out_numel, self.in_numel), dtype=self.dtype)
+            self.array = np.zeros((out_numel, self.x.size), dtype=self.dtype)
         block = data.reshape(hi - lo, -1)
         if self.by_rows:
             self.array[lo:hi] = block
@@ -184,9 +190,11 @@ class Block:
 
     def result(self) -> Tensor:
         if self.pieces is None:
+            shape = self.shape
             if self.array is None:
-                return zeros(self.shape, self.dtype)
-            return _make(self.array.reshape(self.shape), False, None)
+                return zeros(shape, self.dtype)
+            array = self.array
+            return _make(array if array.shape == shape else array.reshape(shape), False, None)
         if not self.pieces:
             return zeros(self.shape, self.dtype)
         from .._ops.shape import cat
@@ -247,12 +255,22 @@ def put_rows(outputs: tuple, inputs: tuple, passes: Iterable[tuple[int, int, int
              create_graph: bool, strict: bool) -> tuple:
     """J[i][j] from the ``passes`` of ``row_passes`` (only the shapes of ``outputs`` count):
     fresh result tensors, differentiable only with ``create_graph``."""
-    blocks = [[Block(out, x, x._data.dtype, True, create_graph) for x in inputs]
-              for out in outputs]
+    blocks = []
+    for out in outputs:
+        row = []
+        for x in inputs:
+            row.append(Block(out, x, x._data.dtype, True, create_graph))
+        blocks.append(row)
     for i, start, stop, grads in passes:
         _put_rows(blocks[i], start, stop, grads, i, strict, create_graph)
         del grads  # written: freed before the next pass runs
-    return tuple([tuple([b.result() for b in row]) for row in blocks])
+    jac = []
+    for row in blocks:
+        results = []
+        for b in row:
+            results.append(b.result())
+        jac.append(tuple(results))
+    return tuple(jac)
 
 
 def _put_rows(blocks: list[Block], start: int, stop: int, grads: list[Any], i: int,

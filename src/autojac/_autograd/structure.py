@@ -22,10 +22,10 @@ class Structure:
     """``parts``: each node's op, params and output shape, and for each of its inputs its
     shape and the node output it came from, or the identity (which target, or which
     earlier constant it is) of a leaf or constant; the shapes of the ends and targets and
-    where they sit. ``dtypes`` and ``scalars``: the inputs' dtypes, and the scalar operands
-    (floats by their bits: -0.0 is not 0.0); a dependency pattern does not depend on them.
-    ``nodes``: the nodes, numbered as in ``parts``. ``plain``: whether every node is an op
-    with one output, not yet freed."""
+    where they sit (one flat tuple). ``dtypes`` and ``scalars``: the inputs' dtypes, and the
+    scalar operands (floats by their bits: -0.0 is not 0.0); a dependency pattern does not
+    depend on them. ``nodes``: the nodes, numbered as in ``parts``. ``plain``: whether
+    every node is an op with one output, not yet freed."""
 
     __slots__ = ("parts", "dtypes", "scalars", "nodes", "plain")
 
@@ -43,31 +43,44 @@ def structure(ends: Sequence[Tensor], targets: Sequence[Tensor]) -> Structure | 
     nodes = list(number)
     leaf = {id(t): j for j, t in enumerate(targets) if t.grad_fn is None}
     first: dict[int, int] = {}  # id(constant) -> the position where it is first an input
-    parts: list[Any] = [(t._data.shape, leaf.get(id(t)) if t.grad_fn is None
-                         else (number.get(t.grad_fn), t._output_nr)) for t in (*ends, *targets)]
+    # one flat stream, read back by the type of each item: a node is its op, params key,
+    # output shape and number of inputs; an input from a node is (int) that node's number,
+    # its output number and shape; a leaf or constant is (tuple) its shape and identity; a
+    # scalar operand is its (Python) type
+    parts: list[Any] = []
     dtypes, scalars = [], []
     plain = True
     try:
         for node in nodes:
             if type(node) is not OpNode:
                 return None
-            plain = plain and node.op.n_out == 1 and not node.freed
+            op = node.op
+            ans = node.ans
+            if op.n_out != 1 or node.freed:
+                plain = False
             params = node.params
-            parts.append((node.op, frozen(params) if params else (),
-                          None if node.ans is None or node.op.n_out != 1 else node.ans.shape))
-            for x, edge in zip(node.inputs, node.edges):
+            inputs = node.inputs
+            parts += (op, frozen(params) if params else (),
+                      None if ans is None or op.n_out != 1 else ans.shape, len(inputs))
+            for x, edge in zip(inputs, node.edges):
                 if edge is not None and not isinstance(edge[0], Tensor):
-                    parts.append((number[edge[0]], edge[1], x._data.shape))  # a node's output
-                    dtypes.append(x._data.dtype)
+                    data = x._data
+                    parts += (number[edge[0]], edge[1], data.shape)  # a node's output
+                    dtypes.append(data.dtype)
                 elif isinstance(x, Tensor):  # a target, a constant or another leaf
-                    parts.append((x._data.shape, leaf[id(x)] if edge is not None and id(x)
-                                  in leaf else -1 - first.setdefault(id(x), len(first))))
-                    dtypes.append(x._data.dtype)
+                    data = x._data
+                    parts += (data.shape, leaf[id(x)] if edge is not None and id(x) in leaf
+                              else -1 - first.setdefault(id(x), len(first)))
+                    dtypes.append(data.dtype)
                 else:
                     parts.append(type(x))
                     scalars.append(x.hex() if type(x) is float else frozen(x))
     except TypeError:  # unhashable params
         return None
+    parts.append(len(ends))  # where the ends and targets sit
+    for t in (*ends, *targets):
+        parts += (t._data.shape, leaf.get(id(t)) if t.grad_fn is None
+                  else (number.get(t.grad_fn), t._output_nr))
     return Structure(tuple(parts), tuple(dtypes), tuple(scalars), nodes, plain)
 
 
