@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .._ops._registry import OpNode, _reshapes
 from .._tensor import Tensor, _make
 
 COMPILE_AFTER = 50  # interpreted runs of a program before it is compiled
@@ -80,7 +81,7 @@ class Program:
             return self.compiled(order, seeds)
         self.runs += 1
         if self.runs >= COMPILE_AFTER:
-            self.compiled = self.compile()
+            self.compiled = self.compile(order)
         return self._interpret(order, seeds)
 
     def _sources(self, order: list[Any], seeds: Sequence[Tensor]) -> list[Any]:
@@ -102,11 +103,17 @@ class Program:
                     vals[v] = None
         return [None if v is None else _make(vals[v], False, None) for v in self.results]
 
-    def compile(self) -> Callable[[list[Any], Sequence[Tensor]], list[Any]]:
-        """``run`` as one Python function: the calls spelled out on local variables."""
-        env: dict[str, Any] = {"_make": _make, "_ndarray": np.ndarray, "_asarray": np.asarray}
-        lines = ["def run(order, seeds):"]
-        lines += [f"    order[{k}].check_saved()" for k in self.checks]
+    def compile(self, order: list[Any]) -> Callable[[list[Any], Sequence[Tensor]], list[Any]]:
+        """``run`` as one Python function: the calls spelled out on local variables, after
+        a test of each checked node (of a graph ``order`` of the program's structure) that
+        calls ``check_saved`` only when something it checks may have changed."""
+        env: dict[str, Any] = {"_make": _make, "_ndarray": np.ndarray, "_asarray": np.asarray,
+                               "_reshapes": _reshapes}
+        lines = ["def run(order, seeds):", "    reshapes = _reshapes[0]"]
+        for k in self.checks:
+            lines.append(f"    n{k} = order[{k}]")
+            lines.append(f"    if {' or '.join(_changes(order[k], f'n{k}'))}:")
+            lines.append(f"        n{k}.check_saved()")
         loads = ([f"seeds[{r}]._data" for r in self.seeds]
                  + [f"order[{k}].inputs[{i}]._data" for k, i in self.inputs]
                  + [f"order[{k}].ans" for k in self.outputs_of])
@@ -129,6 +136,18 @@ class Program:
         lines.append(f"    return [{results}]")
         exec(compile("\n".join(lines), "<replayed pass>", "exec"), env)
         return env["run"]
+
+
+def _changes(node: OpNode, name: str) -> list[str]:
+    """Tests, on the node called ``name`` in place of ``node``, of what ``check_saved``
+    checks: whether it was freed, or its saved tensors may have changed since."""
+    tests = [f"{name}.freed", f"{name}.reshapes != reshapes"]
+    for i, version in enumerate(node.versions or ()):
+        if version is not None:
+            tests.append(f"{name}.inputs[{i}]._vc[0] != {name}.versions[{i}]")
+    if node.op.reads_ans:
+        tests.append(f"{name}.ans_version[0][0] != {name}.ans_version[1]")
+    return tests
 
 
 def _after(fn: Callable[..., Any], params: tuple) -> Callable[..., Any]:
