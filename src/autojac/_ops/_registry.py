@@ -476,19 +476,22 @@ def _record(op: Op, inputs: Sequence[Any], params: tuple, out: Any, results: tup
     node.ans = out
     node.ans_fw = None
     edges = []
+    versions = [] if op.saves else None
     for t in inputs:
         if isinstance(t, Tensor):
             fn = t.grad_fn
             edges.append((fn, t._output_nr) if fn is not None else (t, 0) if t._rg else None)
+            if versions is not None:
+                versions.append(t._vc[0])
         else:
             edges.append(None)
+            if versions is not None:
+                versions.append(None)
     node.edges = edges
+    node.versions = versions
     node.n_out = op.n_out
     node.retained = None
     node.freed = False
-    node.versions = (
-        [t._vc[0] if isinstance(t, Tensor) else None for t in inputs] if op.saves else None
-    )
     version = results[0]._vc
     node.ans_version = (version, version[0])
     for r in results:
