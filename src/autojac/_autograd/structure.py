@@ -41,7 +41,10 @@ def structure(ends: Sequence[Tensor], targets: Sequence[Tensor]) -> Structure | 
     or has params that cannot be keyed."""
     number = post_order([t.grad_fn for t in ends if t.grad_fn is not None])
     nodes = list(number)
-    leaf = {id(t): j for j, t in enumerate(targets) if t.grad_fn is None}
+    leaf = {}  # id(target) -> which target, for the targets that are leaves
+    for j, t in enumerate(targets):
+        if t.grad_fn is None:
+            leaf[id(t)] = j
     first: dict[int, int] = {}  # id(constant) -> the position where it is first an input
     # one flat stream, read back by the type of each item: a node is its op, params key,
     # output shape and number of inputs; an input from a node is (int) that node's number,
@@ -97,8 +100,8 @@ class _Kind:
         return f"<{self.name}>"
 
 
-_TUPLE, _LIST, _SLICE, _ARRAY, _DTYPE, _BOOL, _FLOAT, _COMPLEX, _OTHER = map(_Kind, (
-    "tuple", "list", "slice", "array", "dtype", "bool", "float", "complex", "other"))
+_TUPLE, _LIST, _SLICE, _ARRAY, _DTYPE, _FLOAT, _COMPLEX, _OTHER, _FALSE, _TRUE = map(_Kind, (
+    "tuple", "list", "slice", "array", "dtype", "float", "complex", "other", "False", "True"))
 _EXACT = frozenset({int, str, type(None)})  # equal only to themselves (1 == 1.0 == True)
 
 
@@ -110,16 +113,14 @@ def frozen(value: Any) -> Any:
     if kind in _EXACT:
         return value
     if kind is tuple:  # kept as it is when it holds only ints, strs, Nones and such tuples
-        for i, v in enumerate(value):
-            if type(v) not in _EXACT:
-                key = frozen(v)
-                if key is not v:  # the ones before are their own keys
-                    return (_TUPLE, *value[:i], key, *[frozen(w) for w in value[i + 1:]])
+        for v in value:
+            if type(v) not in _EXACT and (type(v) is not tuple or frozen(v) is not v):
+                return (_TUPLE, *[frozen(w) for w in value])
         return value  # most params
+    if kind is bool:
+        return _TRUE if value else _FALSE
     if kind is list:
         return (_LIST, *[frozen(v) for v in value])
-    if kind is bool:
-        return (_BOOL, value)
     if kind is float:
         return (_FLOAT, value.hex())
     if kind is complex:
