@@ -337,6 +337,39 @@ def test_dtypes_of_the_inputs_are_part_of_the_structure(runs) -> None:
         np.testing.assert_array_equal(got._data, np.diag([2.0, 3.0]).astype(got._data.dtype))
 
 
+def test_dtypes_of_the_targets_are_part_of_the_structure(runs) -> None:
+    c = autojac.tensor([1.0, 2.0])  # the Jacobian of a constant has the input's dtype
+    for dtype in (autojac.float32, autojac.float32, autojac.float32, autojac.float64):
+        got = jacobian(lambda x: c, autojac.zeros(3, dtype=dtype))
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got._data, np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize("f", [lambda x: x, lambda x: x * 2, lambda x: x[1:]],
+                         ids=["identity", "fresh", "view"])
+def test_replayed_jacobians_are_fresh_writable_arrays(f, runs) -> None:
+    """The whole block of a single pass is the pass's result only when that is an array of
+    its own; the seed itself (an identity's Jacobian) and views are copied."""
+    x = autojac.tensor([1.0, 2.0, 3.0])
+    results = [jacobian(f, x) for _ in range(4)]
+    assert len(runs) == 2
+    for a, b in zip(results, results[1:]):
+        assert a._data.flags.writeable and a._data.flags.c_contiguous
+        assert not np.shares_memory(a._data, b._data)
+        _assert_same(a, b)
+
+
+def test_the_passes_of_a_refused_jacobian_are_neither_taped_nor_replayed(runs) -> None:
+    y = autojac.tensor([0.5, 2.0, 3.0])
+    f = lambda x: (x.maximum(y).sin() * x).exp()  # noqa: E731  (max's rule reads values)
+    x = autojac.tensor([1.0, 2.0, 3.0])
+    expected = _eager(jacobian, f, x)
+    for _ in range(4):
+        _assert_same(jacobian(f, x), expected)
+    assert list(replay._programs.values()) == ["refused"]  # (the passes left no entries)
+    assert not runs
+
+
 def test_a_replayed_pass_frees_what_it_no_longer_needs(runs) -> None:
     rng = np.random.default_rng(1)
     A, x = autojac.tensor(rng.uniform(-1, 1, (256, 256))), autojac.tensor(rng.uniform(-1, 1, 256))
@@ -364,7 +397,7 @@ def test_a_program_is_compiled_once_it_has_run_often(monkeypatch: pytest.MonkeyP
     f = lambda x: ((x.sin() * x + 1).tanh()) ** 2  # noqa: E731
     expected = _eager(jacobian, f, x)
     _twice(jacobian, f, x)  # taped
-    (taped,) = replay._programs.values()
+    (taped,) = [p for p in replay._programs.values() if isinstance(p, program.Program)]
     for _ in range(program.COMPILE_AFTER - 1):
         _assert_same(jacobian(f, x), expected)
     assert taped.compiled is None

@@ -145,10 +145,11 @@ def spans(n: int, size: int) -> list[tuple[int, int]]:
 
 class Block:
     """One Jacobian block J[i][j], filled a block of rows (reverse mode) or of columns
-    (forward mode) at a time: straight into one preallocated array, or, when the result
-    must be differentiable, from tensors joined at the end."""
+    (forward mode) at a time: taken whole from the one pass that gives all its rows, or
+    written into one preallocated array, or, when the result must be differentiable,
+    joined from tensors at the end."""
 
-    __slots__ = ("out", "x", "dtype", "by_rows", "pieces", "array")
+    __slots__ = ("out", "x", "dtype", "by_rows", "pieces", "array", "whole")
 
     def __init__(
         self, out: Tensor, x: Tensor, dtype: np.dtype, by_rows: bool, differentiable: bool
@@ -157,6 +158,7 @@ class Block:
         self.dtype, self.by_rows = dtype, by_rows
         self.pieces: list[Tensor] | None = [] if differentiable else None
         self.array: np.ndarray | None = None  # allocated on the first partial block
+        self.whole: Tensor | None = None  # all the rows, from one pass
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -172,17 +174,13 @@ class Block:
             return
         if t is None:
             return
-        data = t._data
         out_numel = self.out.size
-        if self.by_rows and lo == 0 and hi == out_numel and data.dtype == self.dtype \
-                and data.base is None:
-            flags = data.flags
-            if flags.c_contiguous and flags.writeable:
-                self.array = data  # the whole block, taken as it is: no copy
-                return
+        if self.by_rows and lo == 0 and hi == out_numel:
+            self.whole = t
+            return
         if self.array is None:
             self.array = np.zeros((out_numel, self.x.size), dtype=self.dtype)
-        block = data.reshape(hi - lo, -1)
+        block = t._data.reshape(hi - lo, -1)
         if self.by_rows:
             self.array[lo:hi] = block
         else:
@@ -191,10 +189,13 @@ class Block:
     def result(self) -> Tensor:
         if self.pieces is None:
             shape = self.shape
+            if self.whole is not None:  # (a pass being taped makes it again on replay)
+                t = _make(_whole(self.whole._data, self.dtype, shape), False, None)
+                tape_state.derived(t, _whole, (self.whole,), self.dtype, shape)
+                return t
             if self.array is None:
                 return zeros(shape, self.dtype)
-            array = self.array
-            return _make(array if array.shape == shape else array.reshape(shape), False, None)
+            return _make(self.array.reshape(shape), False, None)
         if not self.pieces:
             return zeros(self.shape, self.dtype)
         from .._ops.shape import cat
@@ -208,6 +209,16 @@ class Block:
         if not self.by_rows:
             whole = whole.reshape(whole._data.shape[0], -1).t()
         return whole.reshape(self.shape)  # always: PyTorch's result is a view (ViewBackward0)
+
+
+def _whole(rows: np.ndarray, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
+    """A Jacobian block of ``shape`` and ``dtype`` from all its ``rows``: the rows
+    themselves when they are a fresh array of that dtype (a pass's own result), a copy
+    otherwise (a seed, or a view of what the user holds)."""
+    flags = rows.flags
+    if rows.dtype == dtype and rows.base is None and flags.c_contiguous and flags.writeable:
+        return rows if rows.shape == shape else rows.reshape(shape)
+    return np.array(rows.reshape(shape), dtype=dtype, order="C")
 
 
 def independent(i: int, j: int) -> RuntimeError:
@@ -224,10 +235,23 @@ def row_block(block: int | None, numel: int) -> int:
 def reverse_rows(
     outputs: tuple, inputs: tuple, create_graph: bool, strict: bool, block: int | None
 ) -> tuple:
-    """J[i][j] from batched VJPs: for each output, blocks of basis cotangents."""
-    # each block's gradients die once written, before the next block is computed
-    return put_rows(outputs, inputs, row_passes(outputs, inputs, create_graph, block),
-                    create_graph, strict)
+    """J[i][j] from batched VJPs: for each output, blocks of basis cotangents. Without
+    ``create_graph`` or ``strict``, when each output takes a single pass, the passes and
+    the blocks they give are replayed as one computation."""
+
+    spans = row_spans(outputs, inputs, block)
+
+    def passes() -> tuple:
+        # each block's gradients die once written, before the next block is computed
+        return put_rows(outputs, inputs, row_passes(outputs, inputs, create_graph, spans),
+                        create_graph, strict)
+
+    if create_graph or strict or len(spans) != len(outputs):
+        return passes()
+    flat = replay.computation("jacobian rows", outputs, inputs,
+                              lambda: [b for row in passes() for b in row], nested=False)
+    n = len(inputs)
+    return tuple([tuple(flat[i * n:(i + 1) * n]) for i in range(len(outputs))])
 
 
 def row_spans(outputs: tuple, inputs: tuple, block: int | None) -> list[tuple[int, int, int]]:
@@ -242,10 +266,11 @@ def row_spans(outputs: tuple, inputs: tuple, block: int | None) -> list[tuple[in
 
 
 def row_passes(
-    outputs: tuple, inputs: tuple, create_graph: bool, block: int | None
+    outputs: tuple, inputs: tuple, create_graph: bool, spans: list[tuple[int, int, int]]
 ) -> Iterator[tuple[int, int, int, list[Any]]]:
-    """Each pass of ``row_spans`` with its gradients (``vjp_block``), computed when asked."""
-    for i, start, stop in row_spans(outputs, inputs, block):
+    """Each pass of ``spans`` (``row_spans``) with its gradients (``vjp_block``), computed
+    when asked."""
+    for i, start, stop in spans:
         out = outputs[i]._data
         seeds = basis(out.size, start, stop, out.dtype, out.shape, create_graph)
         yield i, start, stop, vjp_block(outputs[i], inputs, seeds, create_graph)

@@ -65,36 +65,50 @@ def tangents(outputs: Sequence[Tensor], inputs: Sequence[Tensor], seeds: Sequenc
 
 
 def computation(what: Hashable, ends: Sequence[Tensor], targets: Sequence[Tensor],
-                eager: Callable[[], list[Any]], seeds: Sequence[Tensor] = ()) -> list[Any]:
+                eager: Callable[[], list[Any]], seeds: Sequence[Tensor] = (),
+                nested: bool = True) -> list[Any]:
     """``eager()``: a computation over the graph that ends in ``ends``, with ``targets`` in
     it, that may make graphs of its own and pass over them too (a Hessian's second pass
     goes over the graph of its first), from ``seeds`` (tensors outside the graph that it
     reads); replayed when a graph of the same structure was taped before. ``what`` names
     the computation and whatever else its Python branches on beyond the graph's structure
-    and the seeds' shapes and dtypes."""
-    return _replayed(what, ends, seeds, targets, None, eager)
+    and the seeds' shapes and dtypes. ``nested``: whether the passes it makes may be
+    replayed on their own when it is not; without, they run eagerly too (passes over its
+    own graph, which could not be replayed for the reason it could not)."""
+    return _replayed(what, ends, seeds, targets, None, eager, nested)
 
 
 def _replayed(what: Hashable, ends: Sequence[Tensor], seeds: Sequence[Any],
               targets: Sequence[Tensor], graph: Structure | None,
-              eager: Callable[[], list[Any]]) -> list[Any]:
+              eager: Callable[[], list[Any]], nested: bool = True) -> list[Any]:
     """``eager()``: ``what`` ("vjp" or "jvp": a pass of those rules from ``seeds``, or a
     ``computation``) over the graph that ends in ``ends``, with ``targets`` in it (whose
     gradients it gives, or whose tangents the seeds are)."""
-    if fw.state.level is not None or _tape_state.tape is not None:
+    if fw.state.level is not None or _tape_state.tape is not None or _tape_state.eager:
         return eager()  # (a pass within a taped computation is taped as part of it)
     graph = graph or structure(ends, targets)
-    if graph is None or not graph.plain:
+    if graph is not None and graph.plain:
+        key = (what, _dtypes.default_float(), graph.parts, graph.dtypes, graph.scalars,
+               *[None if t is None else (t._data.shape, t._data.dtype) for t in seeds])
+        program = _programs.get(key)
+        if type(program) is Program:
+            return program.run(graph.nodes, seeds)
+        if program is _SEEN_ONCE:
+            return _taped(key, graph, seeds, eager)
+        if program is None:
+            _remember(key, _SEEN_ONCE)
+    if nested:
         return eager()
-    key = (what, _dtypes.default_float(), graph.parts, graph.dtypes, graph.scalars,
-           *[None if t is None else (t._data.shape, t._data.dtype) for t in seeds])
-    program = _programs.get(key)
-    if type(program) is Program:
-        return program.run(graph.nodes, seeds)
-    if program is None:
-        _remember(key, _SEEN_ONCE)
-    if program is not _SEEN_ONCE:
+    _tape_state.eager = True  # its passes run eagerly too
+    try:
         return eager()
+    finally:
+        _tape_state.eager = False
+
+
+def _taped(key: tuple, graph: Structure, seeds: Sequence[Any],
+           eager: Callable[[], list[Any]]) -> list[Any]:
+    """``eager()``, taped: its program is remembered under ``key``."""
     tape = Tape(graph.nodes, seeds)
     _tape_state.tape = tape
     try:
@@ -187,6 +201,16 @@ class Tape:
     def made(self, t: Tensor, fn: Callable[[], np.ndarray]) -> None:
         """``t`` was made outside an op by ``fn()``, from shapes and dtypes alone."""
         self.values[id(t)] = (self._call(fn, [], ()), weakref.ref(t))
+
+    def derived(self, t: Tensor, fn: Callable[..., Any], sources: Sequence[Tensor],
+                params: tuple) -> None:
+        """``t`` was made outside an op as ``fn(*arrays of sources, *params)``."""
+        if self.refusal is not None:
+            return
+        args = [self.value(s) for s in sources]
+        if None in args:
+            return self.refuse(f"{fn.__name__} made a tensor from one not in the graph")
+        self.values[id(t)] = (self._call(fn, args, params), weakref.ref(t))
 
     def _new_value(self, source: tuple) -> int:
         self.sources.append(source)

@@ -22,10 +22,10 @@ class Structure:
     """``parts``: each node's op, params and output shape, and for each of its inputs its
     shape and the node output it came from, or the identity (which target, or which
     earlier constant it is) of a leaf or constant; the shapes of the ends and targets and
-    where they sit (one flat tuple). ``dtypes`` and ``scalars``: the inputs' dtypes, and the
-    scalar operands (floats by their bits: -0.0 is not 0.0); a dependency pattern does not
-    depend on them. ``nodes``: the nodes, numbered as in ``parts``. ``plain``: whether
-    every node is an op with one output, not yet freed."""
+    where they sit (one flat tuple). ``dtypes`` and ``scalars``: the dtypes of the inputs,
+    ends and targets, and the scalar operands (floats by their bits: -0.0 is not 0.0); a
+    dependency pattern does not depend on them. ``nodes``: the nodes, numbered as in
+    ``parts``. ``plain``: whether every node is an op with one output, not yet freed."""
 
     __slots__ = ("parts", "dtypes", "scalars", "nodes", "plain")
 
@@ -82,8 +82,10 @@ def structure(ends: Sequence[Tensor], targets: Sequence[Tensor]) -> Structure | 
         return None
     parts.append(len(ends))  # where the ends and targets sit
     for t in (*ends, *targets):
-        parts += (t._data.shape, leaf.get(id(t)) if t.grad_fn is None
+        data = t._data
+        parts += (data.shape, leaf.get(id(t)) if t.grad_fn is None
                   else (number.get(t.grad_fn), t._output_nr))
+        dtypes.append(data.dtype)
     return Structure(tuple(parts), tuple(dtypes), tuple(scalars), nodes, plain)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 class _State(threading.local):
     tape: Any = None  # the replay.Tape recording this thread's backward pass, if any
+    eager = False  # whether passes run eagerly, neither taped nor replayed
 
 
 state = _State()
@@ -29,6 +30,14 @@ def made(t: Any, make: Any, *args: Any) -> None:
     tape = state.tape
     if tape is not None:
         tape.made(t, lambda: make(*args))
+
+
+def derived(t: Any, fn: Any, sources: tuple, *params: Any) -> None:
+    """``t`` was made outside an op as ``fn(*[s._data for s in sources], *params)``: the
+    pass being taped (if any) makes it again on replay from what ``sources`` are then."""
+    tape = state.tape
+    if tape is not None:
+        tape.derived(t, fn, sources, params)
 
 
 VALUE_READ = "a rule read a tensor's values in Python (it may branch on them)"

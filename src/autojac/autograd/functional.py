@@ -558,13 +558,13 @@ def _hessian_rows(single_output: Callable[..., Tensor], inputs: tuple, block: in
     def rows() -> list[Any]:
         with grad_mode.enable_grad():
             (gradient,) = jb.reverse_rows((out,), inner, True, False, None)
-            return [g for *_, grads in jb.row_passes(gradient, outer, False, block)
+            return [g for *_, grads in jb.row_passes(gradient, outer, False, spans)
                     for g in grads]
 
+    spans = jb.row_spans(outer, outer, block)  # the gradient mirrors the inputs
     flat = replay.computation(("hessian rows", block), (out,), outer, rows)
     n = len(outer)
-    passes = [(*span, flat[k * n:(k + 1) * n])
-              for k, span in enumerate(jb.row_spans(outer, outer, block))]
+    passes = [(*span, flat[k * n:(k + 1) * n]) for k, span in enumerate(spans)]
     return jb.put_rows(outer, outer, passes, False, False)  # gradient i has input i's shape
 
 
