@@ -199,8 +199,11 @@ class Tape:
         self.answers[id(result._data)] = (v, weakref.ref(result._data))
 
     def made(self, t: Tensor, fn: Callable[[], np.ndarray]) -> None:
-        """``t`` was made outside an op by ``fn()``, from shapes and dtypes alone."""
-        self.values[id(t)] = (self._call(fn, [], ()), weakref.ref(t))
+        """``t`` was made outside an op by ``fn()``, from shapes and dtypes alone: made
+        again on each replay, or kept as it is when it is read-only (a kept identity)."""
+        v = self._call(fn, [], ()) if t._data.flags.writeable \
+            else self._new_value(("constant", t._data))
+        self.values[id(t)] = (v, weakref.ref(t))
 
     def derived(self, t: Tensor, fn: Callable[..., Any], sources: Sequence[Tensor],
                 params: tuple) -> None:
