@@ -207,9 +207,19 @@ SAMPLES += [
     Sample(
         "gather", lambda lib, x: lib.gather(x, 1, lib.tensor([[0, 0], [1, 0], [3, 2]])), ((3, 4),)
     ),
+    Sample(  # an index smaller than the input along the other dim: only its part is read
+        "gather_smaller_index",
+        lambda lib, x: lib.gather(x, 0, lib.tensor([[2, 0], [1, 1]])),
+        ((3, 4),),
+    ),
     Sample(
         "take_along_dim",
         lambda lib, x: lib.take_along_dim(x, lib.tensor([[1], [0], [2]]), 1),
+        ((3, 4),),
+    ),
+    Sample(  # along a dim, PyTorch takes indices modulo its size
+        "take_along_dim_wrapped",
+        lambda lib, x: lib.take_along_dim(x, lib.tensor([[-1], [4], [-6]]), 1),
         ((3, 4),),
     ),
     Sample("index_select", lambda lib, x: lib.index_select(x, 1, lib.tensor([2, 0, 2])), ((3, 4),)),

@@ -54,6 +54,11 @@ def _x(T):
     return T.tensor([1.0, 2.0, 3.0], requires_grad=True)
 
 
+@error_case("backward_inputs_not_requiring_grad")
+def _(T):
+    (T.ones(2, requires_grad=True) * 2).sum().backward(inputs=[T.ones(2)])
+
+
 @error_case("nonscalar_backward")
 def _(T):
     (_x(T) * 2).backward()

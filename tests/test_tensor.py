@@ -1471,6 +1471,77 @@ def _(T):
         T.set_default_dtype(before)
 
 
+# Index, shape and product arguments that PyTorch refuses: its types and words
+_ARGUMENT_ERRORS = {
+    "softmax_of_int": lambda T: T.softmax(T.tensor([1, 2, 3]), 0),
+    "softmax_of_int_not_last_dim": lambda T: T.softmax(T.tensor([[1, 2], [3, 4]]), 0),
+    "log_softmax_of_int": lambda T: T.log_softmax(T.tensor([1, 2, 3], dtype=T.int32), 0),
+    "outer_of_matrix": lambda T: T.outer(T.ones(2, 2), T.ones(2)),
+    "outer_of_scalar_vec2": lambda T: T.outer(T.ones(2), T.tensor(1.0)),
+    "inner_sizes": lambda T: T.inner(T.ones(3), T.ones(4)),
+    "mv_sizes": lambda T: T.mv(T.ones(2, 3), T.ones(4)),
+    "mv_of_vector": lambda T: T.mv(T.ones(3), T.ones(3)),
+    "bmm_sizes": lambda T: T.bmm(T.ones(2, 2, 3), T.ones(2, 4, 5)),
+    "bmm_batch2_not_3d": lambda T: T.bmm(T.ones(2, 2, 3), T.ones(3, 5)),
+    "cross_of_2_vectors": lambda T: T.linalg.cross(T.ones(2), T.ones(2)),
+    "cross_without_size_3": lambda T: T.cross(T.ones(2), T.ones(2), dim=0),
+    "where_condition_double": lambda T: T.where(T.ones(2, dtype=T.float64), T.ones(2), 0.0),
+    "vector_norm_of_int": lambda T: T.linalg.vector_norm(T.tensor([1, 2])),
+    "repeat_fewer_dims": lambda T: T.ones(2, 3).repeat(2),
+    "permute_wrong_length": lambda T: T.ones(2, 3).permute(0),
+    "permute_duplicate": lambda T: T.ones(2, 3).permute(1, -1),
+    "movedim_lengths": lambda T: T.movedim(T.ones(2, 3, 4), (0, 1), (1,)),
+    "movedim_repeated": lambda T: T.movedim(T.ones(2, 3, 4), (0, -3), (1, 2)),
+    "diagonal_same_dims": lambda T: T.ones(2, 3, 4).diagonal(0, 1, -2),
+    "select_out_of_range": lambda T: T.ones(2, 3).select(-1, 3),
+    "expand_fewer_sizes": lambda T: T.ones(2, 3, dtype=T.float64).expand(3),
+    "gather_float_index": lambda T: T.gather(T.ones(3), 0, T.tensor([0.0, 1.0])),
+    "gather_index_dims": lambda T: T.gather(T.ones(3, 2), 0, T.tensor([0, 1])),
+    "gather_negative_index": lambda T: T.gather(T.ones(3), 0, T.tensor([-1])),
+    "gather_index_out_of_range": lambda T: T.gather(T.ones(3, 2), 1, T.tensor([[0], [2], [5]])),
+    "gather_index_too_large": lambda T: T.gather(T.ones(3, 1), 0, T.tensor([[0, 0], [1, 1]])),
+    "scatter_negative_index": lambda T: T.zeros(3).scatter(0, T.tensor([-1]), T.ones(1)),
+    "scatter_add_float_index": lambda T: T.zeros(3).scatter_add(0, T.tensor([0.0]), T.ones(1)),
+    "scatter_index_larger_than_src": lambda T: T.zeros(3, 4).scatter(
+        0, T.tensor([[0, 1]]), T.ones(1, 1)),
+    "index_select_float_index": lambda T: T.index_select(T.ones(3), 0, T.tensor([0.0])),
+    "index_select_negative_index": lambda T: T.index_select(T.ones(3), 0, T.tensor([-1])),
+    "index_add_float_index": lambda T: T.zeros(3).index_add(0, T.tensor([0.0]), T.ones(1)),
+    "take_along_dim_flat_negative": lambda T: T.take_along_dim(T.ones(2, 2), T.tensor([-1])),
+    "einsum_sizes": lambda T: T.einsum("ij,jk->ik", T.ones(2, 3), T.ones(4, 5)),
+    "einsum_repeated_sizes": lambda T: T.einsum("ii->i", T.ones(2, 3)),
+    "einsum_subscripts_without_ellipsis": lambda T: T.einsum("ij->i", T.ones(2, 3, 4)),
+    "einsum_subscripts_with_ellipsis": lambda T: T.einsum("i...j->", T.ones(2)),
+    "tensordot_sizes": lambda T: T.tensordot(T.ones(2, 3), T.ones(4, 5), dims=1),
+    "tensordot_pair_sizes": lambda T: T.tensordot(T.ones(2, 3), T.ones(4, 5), dims=([0], [1])),
+}
+for _error_name, _raise in _ARGUMENT_ERRORS.items():
+    error_case(_error_name)(_raise)
+
+
+def test_gather_reads_only_the_part_an_index_covers():
+    a = np.arange(12.0).reshape(3, 4)
+    got = autojac.gather(autojac.tensor(a), 0, autojac.tensor([[0], [2]]))
+    np.testing.assert_array_equal(got._data, [[a[0, 0]], [a[2, 0]]])
+    got = autojac.gather(autojac.tensor(a), 1, autojac.tensor([[0, 3], [2, 1]]))
+    np.testing.assert_array_equal(got._data, [[a[0, 0], a[0, 3]], [a[1, 2], a[1, 1]]])
+    assert autojac.gather(autojac.tensor(2.0), 0, autojac.tensor(0)).tolist() == 2.0
+    assert autojac.gather(autojac.tensor(2.0), 0, autojac.tensor([0])).tolist() == [2.0]
+
+
+def test_scatter_writes_only_the_part_an_index_covers():
+    got = autojac.zeros(3, 4).scatter(0, autojac.tensor([[0], [2]]), autojac.ones(2, 2))
+    expected = np.zeros((3, 4))
+    expected[[0, 2], 0] = 1
+    np.testing.assert_array_equal(got._data, expected)
+
+
+def test_take_along_dim_takes_indices_modulo_the_size_of_the_dim():
+    a = np.arange(12.0).reshape(3, 4)
+    got = autojac.take_along_dim(autojac.tensor(a), autojac.tensor([[5, -4, -7, 3]]), 0)
+    np.testing.assert_array_equal(got._data, [[a[2, 0], a[2, 1], a[2, 2], a[0, 3]]])
+
+
 (
     test_error_message_matches_pytorch,
     test_error_type_matches_pytorch,

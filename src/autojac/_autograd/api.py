@@ -89,6 +89,8 @@ def backward(
         inputs = _as_tuple(inputs.values() if isinstance(inputs, dict) else inputs)
         if not inputs:
             raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+        if not all(t._rg for t in inputs):  # (each would retain its grad)
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
     outputs = _as_tuple(tensors)
     grads = _as_tuple(grad_tensors) if grad_tensors is not None else (None,) * len(outputs)
     if len(grads) != len(outputs):

@@ -14,7 +14,7 @@ import numpy as np
 
 from .._backend import erf as _np_erf
 from .._backend import erfc as _np_erfc
-from .._tensor import Tensor, _make
+from .._tensor import Tensor, _make, scalar_type_name
 from ._registry import Op, apply, broadcast_error, install
 
 _LN2 = math.log(2.0)
@@ -496,7 +496,7 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
     if isinstance(condition, Tensor) and condition._data.dtype != np.bool_:
         raise RuntimeError(
             f"where expected condition to be a boolean tensor, but got a tensor "
-            f"with dtype {condition.dtype.name.capitalize()}"
+            f"with dtype {scalar_type_name(condition._data.dtype)}"
         )
     return apply(_WHERE, (condition, input, other))
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import Tensor, normalize_dim, scalar_type_name
 from ._registry import Op, apply, install, sum_to
 
 
@@ -258,16 +258,21 @@ install("__getitem__", getitem)
 
 
 def _dim_index(ndim: int, dim: int, index: Any) -> tuple:
-    from .._tensor import normalize_dim
-
     return (slice(None),) * normalize_dim(dim, ndim) + (index,)
 
 
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """The entries ``index`` (a 1-D integer tensor) along ``dim``."""
-    if index._data.ndim > 1:
+    idx = index._data
+    if idx.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
-    return getitem(input, _dim_index(input._data.ndim, dim, index._data.reshape(-1)))
+    if idx.dtype != np.int64 and idx.dtype != np.int32:
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    shape = input._data.shape
+    size = shape[normalize_dim(dim, len(shape))] if shape else 1
+    if ((idx < 0) | (idx >= size)).any():  # (no counting from the end)
+        raise IndexError("index out of range in self")
+    return getitem(input, _dim_index(input._data.ndim, dim, idx.reshape(-1)))
 
 
 def take(input: Tensor, index: Tensor) -> Tensor:
@@ -285,6 +290,9 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *,
               alpha: float = 1) -> Tensor:
     """``input`` with ``alpha * source`` added at ``index`` along ``dim`` (repeats add up)."""
+    if index._data.dtype != np.int64 and index._data.dtype != np.int32:
+        raise RuntimeError("index_add_(): Expected dtype int32/int64 for index but got: "
+                           f"{scalar_type_name(index._data.dtype)}")
     idx = normalize_index(_dim_index(input._data.ndim, dim, index), input._data.shape)
     if alpha != 1:
         source = source * alpha

@@ -317,17 +317,24 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     """Batched product of (b, n, k) and (b, k, m) tensors."""
-    if input._data.ndim != 3 or mat2._data.ndim != 3:
-        raise RuntimeError("batch1 must be a 3D tensor")
+    for name, t in (("batch1", input), ("batch2", mat2)):
+        if t._data.ndim != 3:
+            raise RuntimeError(f"{name} must be a 3D tensor")
+    (b, _, k), given = input._data.shape, mat2._data.shape
+    if given[:2] != (b, k):
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{b}, {k}] but got: [{given[0]}, {given[1]}].")
     return matmul(input, mat2)
 
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:
     """Matrix-vector product."""
-    if input._data.ndim != 2 or vec._data.ndim != 1:
-        raise RuntimeError(
-            f"vector + matrix @ vector expected, got {input._data.ndim}, {vec._data.ndim}"
-        )
+    mat, v = input._data, vec._data
+    if mat.ndim != 2 or v.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {mat.ndim}, {v.ndim}")
+    if mat.shape[1] != v.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({mat.shape[0]}), mat "
+                           f"({mat.shape[0]}x{mat.shape[1]}), vec ({v.shape[0]})")
     return matmul(input, vec)
 
 
@@ -342,14 +349,21 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
     """Outer product of two 1-D tensors."""
+    for name, t in (("self", input), ("vec2", vec2)):
+        if t._data.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t._data.ndim}-D")
     return input.unsqueeze(-1) * vec2
 
 
 def inner(input: Tensor, other: Tensor) -> Tensor:
     """Sum product over the last dims."""
-    if input._data.ndim == 0 or other._data.ndim == 0:
+    a, b = input._data.shape, other._data.shape
+    if not a or not b:
         return input * other
-    return matmul(input, other.mT if other._data.ndim > 1 else other)
+    if a[-1] != b[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but "
+                           f"got shapes {list(a)} and {list(b)}")
+    return matmul(input, other.mT if len(b) > 1 else other)
 
 
 vdot = dot

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .._tensor import Tensor, _make, normalize_dim
+from .._tensor import Tensor, _make, normalize_dim, scalar_type_name
 from ._registry import Op, PatternRule, apply, expand_to, install
 from .elementwise import where
 from .indexing import getitem, index_put
@@ -35,13 +35,18 @@ def _parse_einsum(equation: str, ndims: list[int]) -> tuple[list[str], str]:
                           if "..." in t] + [0])
     ell = "".join(spare[:n_ell])
     subs = []
-    for t, nd in zip(terms, ndims):
+    for i, (t, nd) in enumerate(zip(terms, ndims)):
         if "..." in t:
             k = nd - len(t.replace("...", ""))
+            if k < 0:
+                raise RuntimeError(f"einsum(): the number of subscripts in the equation "
+                                   f"({len(t) - 3}) is more than the number of dimensions "
+                                   f"({nd}) for operand {i}")
             t = t.replace("...", ell[n_ell - k:] if k else "")
         if len(t) != nd:
             raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(t)}) "
-                               f"does not match the number of dimensions ({nd}) for operand")
+                               f"does not match the number of dimensions ({nd}) for operand "
+                               f"{i} and no ellipsis was given")
         subs.append(t)
     if "->" in eq:
         out = rhs.replace("...", ell)
@@ -116,15 +121,41 @@ def einsum(equation: str, *operands: Any) -> Tensor:
         operands = tuple(operands[0])
     ndims = [o._data.ndim for o in operands]
     subs, out = _parse_einsum(equation, ndims)
+    _check_einsum_sizes(equation, subs, operands)
     return apply(EINSUM, operands, (subs, out, ndims))
+
+
+def _check_einsum_sizes(equation: str, subs: list[str], operands: tuple) -> None:
+    """PyTorch's errors for a subscript whose sizes disagree (size 1 broadcasts)."""
+    seen: dict[str, int] = {}
+    for i, (letters, operand) in enumerate(zip(subs, operands)):
+        own: dict[str, int] = {}
+        for c, size in zip(letters, operand._data.shape):
+            if c not in equation:  # (a dim of the ellipsis)
+                continue
+            if own.get(c, size) != size:
+                raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {i} but the "
+                                   f"sizes don't match, {size} != {own[c]}")
+            own[c] = size
+        for c, size in own.items():
+            before = seen.get(c, 1)
+            if size != before and 1 not in (size, before):
+                raise RuntimeError(f"einsum(): subscript {c} has size {size} for operand {i} "
+                                   f"which does not broadcast with previously seen size {before}")
+            seen[c] = builtins.max(size, before)
 
 
 def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     """Sum over the last ``dims`` dims of ``a`` and the first of ``b`` (or given pairs)."""
     if isinstance(dims, int):
-        da, db = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+        da, db = list(range(-dims, 0)), list(range(dims))
     else:
         da, db = ([d] if isinstance(d, int) else list(d) for d in dims)
+    for i, j in zip(da, db):
+        m, n = a.shape[i], b.shape[j]
+        if m != n:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {m} in "
+                               f"dim {i} and second has size {n} in dim {j}")
     letters = iter(string.ascii_letters)
     sa = [next(letters) for _ in range(a.ndim)]
     sb = [next(letters) for _ in range(b.ndim)]
@@ -196,6 +227,8 @@ DIAGONAL_BACKWARD = Op(
 
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The diagonal of the (dim1, dim2) planes, as a new last dim (a view)."""
+    if normalize_dim(dim1, input._data.ndim) == normalize_dim(dim2, input._data.ndim):
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     return apply(DIAGONAL, (movedim(input, (dim1, dim2), (-2, -1)),), (offset,))
 
 
@@ -246,8 +279,14 @@ def triu(input: Tensor, diagonal: int = 0) -> Tensor:
 
 def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     """Cross product of 3-vectors along ``dim`` (the first dim of size 3 by default)."""
-    if dim is None:
-        dim = next(i for i, s in enumerate(input.shape) if s == 3)
+    if dim is None:  # (torch.cross's deprecated default)
+        dim = next((i for i, s in enumerate(input.shape) if s == 3), None)
+        if dim is None:
+            raise RuntimeError("no dimension of size 3 in input")
+    sizes = [t._data.shape[normalize_dim(dim, t._data.ndim)] for t in (input, other)]
+    if sizes != [3, 3]:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+                           f"{sizes[0]} and {sizes[1]}")
     a = [input.select(dim, i) for i in range(3)]
     b = [other.select(dim, i) for i in range(3)]
     parts = [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
@@ -335,7 +374,7 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
         x = x.to(dtype)
     if x._data.dtype.kind not in "fc":
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
-                           f"input. Got {x.dtype.name.capitalize()}")
+                           f"input. Got {scalar_type_name(x._data.dtype)}")
     dims = reduction_dims(dim, x.ndim)
     if ord == float("inf"):
         return amax(x.abs(), dims, keepdim)

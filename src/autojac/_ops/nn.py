@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .. import _backend
-from .._tensor import Tensor, _make, normalize_dim
+from .._tensor import Tensor, _make, normalize_dim, scalar_type_name
 from ._registry import Op, apply, install
 from .elementwise import erf, logaddexp, where
 from .indexing import getitem, index_put
@@ -48,18 +48,29 @@ def _softmax_dim(input: Tensor, dim: int | None) -> int:
     return normalize_dim(dim, input.ndim) - max(input.ndim, 1)
 
 
-def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
-    """``exp(x) / exp(x).sum(dim)``, computed stably."""
+def _softmax_args(name: str, input: Tensor, dim: int | None, dtype: Any) -> tuple:
+    """The input (cast to ``dtype``) and the negative dim of a softmax, with PyTorch's error
+    for an input that is not floating."""
     if dtype is not None:
         input = input.to(dtype)
-    return apply(SOFTMAX, (input,), (_softmax_dim(input, dim),))
+    d = _softmax_dim(input, dim)
+    if input._data.dtype.kind not in "fc":
+        kernel = f"{name}_lastdim_kernel_impl" if d == -1 else f"{name}_kernel_impl"
+        raise NotImplementedError(
+            f'"{kernel}" not implemented for \'{scalar_type_name(input._data.dtype)}\'')
+    return input, d
+
+
+def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
+    """``exp(x) / exp(x).sum(dim)``, computed stably."""
+    input, d = _softmax_args("softmax", input, dim, dtype)
+    return apply(SOFTMAX, (input,), (d,))
 
 
 def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
     """``x - logsumexp(x, dim)``, computed stably."""
-    if dtype is not None:
-        input = input.to(dtype)
-    return apply(LOG_SOFTMAX, (input,), (_softmax_dim(input, dim),))
+    input, d = _softmax_args("log_softmax", input, dim, dtype)
+    return apply(LOG_SOFTMAX, (input,), (d,))
 
 
 install("softmax", softmax)

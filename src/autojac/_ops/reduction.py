@@ -388,10 +388,8 @@ def _along_index(index: np.ndarray, dim: int, batch: tuple[int, ...]) -> tuple:
 
 
 def _gather_forward(a: np.ndarray, index: np.ndarray, dim: int, ndim: int) -> np.ndarray:
-    nb = a.ndim - ndim
-    if nb == 0:
-        return np.take_along_axis(a, index, axis=dim)
-    return a[_along_index(index, dim, a.shape[:nb])]
+    # (the index may be smaller than ``a`` along the other dims: only its part is read)
+    return a[_along_index(index, dim, a.shape[:a.ndim - ndim])]
 
 
 def _scatter_add_forward(g: np.ndarray, index: np.ndarray, dim: int, shape: tuple) -> np.ndarray:
@@ -440,16 +438,53 @@ VALUES_AT = Op(
 )
 
 
+def _checked_index(name: str, input: Tensor, dim: int, index: Tensor,
+                   src: Tensor | None = None) -> np.ndarray:
+    """The index array of gather (or scatter, from ``src``) along ``dim`` of ``input``, after
+    PyTorch's checks of its dtype, dims, sizes and values."""
+    idx, shape = index._data, input._data.shape
+    if idx.dtype != np.int64 and idx.dtype != np.int32:
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
+    if builtins.max(idx.ndim, 1) != builtins.max(len(shape), 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    d = normalize_dim(dim, len(shape))
+    others = [k for k in range(idx.ndim) if k != d]
+    if src is None:
+        for k in others:
+            if idx.shape[k] > shape[k]:
+                raise RuntimeError(
+                    f"Size does not match at dimension {k} expected index {list(idx.shape)} to "
+                    f"be no larger than self {list(shape)} apart from dimension {d}")
+    elif idx.ndim and (builtins.any(idx.shape[k] > shape[k] for k in others)
+                       or builtins.any(i > s for i, s in zip(idx.shape, src._data.shape))):
+        raise RuntimeError(
+            f"Expected index {list(idx.shape)} to be no larger than self {list(shape)} apart "
+            f"from dimension {d} and to be no larger size than src {list(src._data.shape)}")
+    size = shape[d] if shape else 1
+    outside = (idx < 0) | (idx >= size)
+    if outside.any():
+        raise RuntimeError(f"index {idx[outside].flat[0]} is out of bounds for dimension {d} "
+                           f"with size {size}")
+    return idx
+
+
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """Values of ``input`` at ``index`` along ``dim``."""
+    idx = _checked_index("gather", input, dim, index)
+    if input._data.ndim == 0:  # (as a tensor of one element)
+        return gather(input.reshape(1), 0, index.reshape(-1)).reshape(idx.shape)
     d = normalize_dim(dim, input._data.ndim) - input._data.ndim
-    return apply(GATHER, (input,), (index._data, d, input._data.ndim))
+    return apply(GATHER, (input,), (idx, d, input._data.ndim))
 
 
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
-    """Like ``numpy.take_along_axis``."""
+    """Like ``numpy.take_along_axis``; along a ``dim``, indices are taken modulo its size,
+    as PyTorch takes them."""
     if dim is None:
         return gather(input.reshape(-1), 0, indices.reshape(-1))
+    if indices._data.dtype.kind in "iu":
+        indices = _make(indices._data % input._data.shape[normalize_dim(dim, input.ndim)],
+                        False, None)
     shape = np.broadcast_shapes(
         tuple(
             s if i != normalize_dim(dim, input.ndim) else 1 for i, s in enumerate(input._data.shape)
@@ -520,9 +555,10 @@ def _scatter_src(index: Tensor, src: Any, like: Tensor) -> Tensor:
 
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """``input`` plus ``src`` added at ``index`` along ``dim`` (repeats add up)."""
+    idx = _checked_index("scatter", input, dim, index, src if isinstance(src, Tensor) else None)
     d = normalize_dim(dim, input._data.ndim) - input._data.ndim
     src = _scatter_src(index, src, input)
-    return input + apply(SCATTER_ADD_ZEROS, (src,), (index._data, d, input._data.shape))
+    return input + apply(SCATTER_ADD_ZEROS, (src,), (idx, d, input._data.shape))
 
 
 def scatter(
@@ -539,12 +575,14 @@ def scatter(
         if reduce != "add":
             raise NotImplementedError(f"scatter(reduce={reduce!r}) is not supported")
         return scatter_add(input, dim, index, src if src is not None else value)
+    src = src if src is not None else value
+    idx = _checked_index("scatter", input, dim, index, src if isinstance(src, Tensor) else None)
     d = normalize_dim(dim, input._data.ndim) - input._data.ndim
-    src = _scatter_src(index, src if src is not None else value, input)
+    src = _scatter_src(index, src, input)
     hit = np.zeros(input._data.shape, dtype=bool)
-    hit[_along_index(index._data, d, ())] = True
+    hit[_along_index(idx, d, ())] = True
     kept = where(_make(hit, False, None), 0.0, input)
-    return kept + apply(SCATTER_ADD_ZEROS, (src,), (index._data, d, input._data.shape))
+    return kept + apply(SCATTER_ADD_ZEROS, (src,), (idx, d, input._data.shape))
 
 
 install("scatter_add", scatter_add)

@@ -218,20 +218,30 @@ PERMUTE = Op(
 def permute(input: Tensor, *dims: Any) -> Tensor:
     """Reorder the dims."""
     n = input._data.ndim
-    perm = tuple(normalize_dim(d, n) for d in _sizes(dims))
-    if sorted(perm) != list(range(n)):
-        raise RuntimeError("permute(): dims must be a permutation of the tensor's dims")
+    given = _sizes(dims)
+    if len(given) != n:
+        raise RuntimeError(
+            "permute(sparse_coo): number of dimensions in the tensor input does not match the "
+            "length of the desired ordering of dimensions i.e. input.dim() = "
+            f"{n} is not equal to len(dims) = {len(given)}")  # (PyTorch's words)
+    perm = tuple(normalize_dim(d, n) for d in given)
+    if len(set(perm)) != n:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
     return apply(PERMUTE, (input,), (perm,))
 
 
 def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
     """Move dims from ``source`` to ``destination`` positions."""
     n = input._data.ndim
-    src = [normalize_dim(d, n) for d in ((source,) if isinstance(source, int) else source)]
-    dst = [
-        normalize_dim(d, n)
-        for d in ((destination,) if isinstance(destination, int) else destination)
-    ]
+    given = [list((dims,) if isinstance(dims, int) else dims) for dims in (source, destination)]
+    if len(given[0]) != len(given[1]):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({given[0]} dims) should "
+            f"contain the same number of dims as destination ({given[1]} dims)")
+    src, dst = ([normalize_dim(d, n) for d in dims] for dims in given)
+    for name, dims, normal in (("source", given[0], src), ("destination", given[1], dst)):
+        if len(set(normal)) != len(normal):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({dims})")
     order = [d for d in range(n) if d not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -271,8 +281,9 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
     lead = len(target) - len(shape)
     if lead < 0:
         raise RuntimeError(
-            f"expand(torch.FloatTensor{{{list(shape)}}}, size={list(target)}): the number of "
-            "sizes provided must be greater or equal to the number of dimensions in the tensor"
+            f"expand({input.type()}{{{list(shape)}}}, size={list(target)}): the number of "
+            f"sizes provided ({len(target)}) must be greater or equal to the number of "
+            f"dimensions in the tensor ({len(shape)})"
         )
     full = tuple(s if t_ == -1 else t_ for s, t_ in zip((None,) * lead + shape, target))
     for i, s in enumerate(shape):
@@ -463,7 +474,11 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
 
 def select(input: Tensor, dim: int, index: int) -> Tensor:
     """Index ``index`` of dim ``dim``, removing that dim."""
-    d = normalize_dim(dim, input._data.ndim)
+    shape = input._data.shape
+    d = normalize_dim(dim, len(shape))
+    if shape and not -shape[d] <= index < shape[d]:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{list(shape)} at dimension {d}")
     return getitem(input, (slice(None),) * d + (index,))
 
 
@@ -564,6 +579,9 @@ install("roll", roll)
 def repeat(input: Tensor, *sizes: Any) -> Tensor:
     """Tile ``input`` ``sizes`` times along each dim (differentiable through expand)."""
     reps = _sizes(sizes)
+    if len(reps) < input._data.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
+                           "of dimensions of tensor")
     shape = (1,) * (len(reps) - input._data.ndim) + input._data.shape
     x = reshape(input, shape)
     inter = tuple(v for r, s in zip(reps, shape) for v in (1, s))

@@ -16,9 +16,10 @@ from .._ops.decomposition import (
     svdvals,
 )
 from .._ops.linalg import matmul
-from .._ops.matrix import cross, matrix_norm, vector_norm
+from .._ops.matrix import cross as _cross
 from .._ops.matrix import diagonal as _diagonal
 from .._ops.matrix import linalg_norm as norm
+from .._ops.matrix import matrix_norm, vector_norm
 from .._tensor import Tensor
 
 
@@ -30,6 +31,16 @@ def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> T
         autojac.Size([3, 2])
     """
     return _diagonal(A, offset, dim1, dim2)
+
+
+def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
+    """The cross product of 3-vectors along ``dim`` (the last by default).
+
+    Example:
+        >>> autojac.linalg.cross(autojac.tensor([1., 0., 0.]), autojac.tensor([0., 1., 0.]))
+        tensor([0., 0., 1.])
+    """
+    return _cross(input, other, dim)
 
 __all__ = ["LinAlgError", "cholesky", "det", "eigh", "eigvalsh", "inv", "matrix_exp", "pinv",
            "qr", "slogdet", "solve", "svd", "svdvals", "matmul", "cross", "diagonal", "matrix_norm",
