@@ -338,6 +338,11 @@ SAMPLES += [
         lambda lib, x, w: lib.nn.functional.conv2d(x, w, groups=2),
         ((1, 4, 4, 4), (2, 2, 2, 2)),
     ),
+    Sample(  # an even kernel: the extra zero of "same" padding goes after, as in PyTorch
+        "conv2d_same_even_kernel",
+        lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding="same", dilation=(1, 2)),
+        ((1, 2, 5, 6), (3, 2, 2, 3)),
+    ),
     # tensor algebra
     Sample("einsum_mm", lambda lib, a, b: lib.einsum("ij,jk->ik", a, b), ((2, 3), (3, 4))),
     Sample(

@@ -1515,6 +1515,66 @@ _ARGUMENT_ERRORS = {
     "tensordot_sizes": lambda T: T.tensordot(T.ones(2, 3), T.ones(4, 5), dims=1),
     "tensordot_pair_sizes": lambda T: T.tensordot(T.ones(2, 3), T.ones(4, 5), dims=([0], [1])),
 }
+_ARGUMENT_ERRORS.update({
+    "cross_entropy_target_dtype": lambda T: T.nn.functional.cross_entropy(T.ones(3, 4), T.ones(3)),
+    "cross_entropy_target_out_of_range": lambda T: T.nn.functional.cross_entropy(
+        T.ones(3, 4), T.tensor([0, 1, -2])),
+    "cross_entropy_batch_sizes": lambda T: T.nn.functional.cross_entropy(
+        T.ones(3, 4), T.tensor([0, 1])),
+    "cross_entropy_weight_size": lambda T: T.nn.functional.cross_entropy(
+        T.ones(3, 4), T.tensor([0, 1, 2]), weight=T.ones(3)),
+    "cross_entropy_probabilities_weight_size": lambda T: T.nn.functional.cross_entropy(
+        T.ones(3, 4), T.ones(3, 4), weight=T.ones(3)),
+    "cross_entropy_label_smoothing": lambda T: T.nn.functional.cross_entropy(
+        T.ones(3, 4), T.tensor([0, 1, 2]), label_smoothing=1.5),
+    "cross_entropy_multi_target": lambda T: T.nn.functional.cross_entropy(
+        T.ones(3, 4), T.ones(3, 5)),
+    "nll_loss_target_size": lambda T: T.nn.functional.nll_loss(
+        T.ones(2, 3, 4), T.zeros(2, 5, dtype=T.int64)),
+    "nll_loss_target_of_vector": lambda T: T.nn.functional.nll_loss(T.ones(4), T.tensor([[0]])),
+    "binary_cross_entropy_range": lambda T: T.nn.functional.binary_cross_entropy(
+        T.tensor([0.5, 1.5]), T.ones(2)),
+    "binary_cross_entropy_sizes": lambda T: T.nn.functional.binary_cross_entropy(
+        T.full((3,), 0.5), T.ones(2)),
+    "binary_cross_entropy_with_logits_sizes": lambda T: (
+        T.nn.functional.binary_cross_entropy_with_logits(T.ones(3), T.ones(2))),
+    "conv1d_input_dims": lambda T: T.nn.functional.conv1d(T.ones(2, 5, 5, 5), T.ones(4, 2, 3)),
+    "conv2d_channels": lambda T: T.nn.functional.conv2d(T.ones(2, 5, 5), T.ones(4, 3, 3, 3)),
+    "conv2d_groups_divide_weight": lambda T: T.nn.functional.conv2d(
+        T.ones(1, 4, 5, 5), T.ones(5, 2, 3, 3), groups=2),
+    "conv1d_bias_size": lambda T: T.nn.functional.conv1d(
+        T.ones(1, 2, 5), T.ones(4, 2, 3), T.ones(3)),
+    "conv2d_kernel_larger_than_input": lambda T: T.nn.functional.conv2d(
+        T.ones(1, 2, 2, 5), T.ones(4, 2, 3, 3), dilation=2),
+    "conv2d_stride_zero": lambda T: T.nn.functional.conv2d(
+        T.ones(1, 2, 5, 5), T.ones(4, 2, 3, 3), stride=(1, 0)),
+    "conv2d_negative_padding": lambda T: T.nn.functional.conv2d(
+        T.ones(1, 2, 5, 5), T.ones(4, 2, 3, 3), padding=(1, -1)),
+    "conv1d_same_strided": lambda T: T.nn.functional.conv1d(
+        T.ones(1, 2, 5), T.ones(4, 2, 3), padding="same", stride=2),
+    "conv2d_dtypes": lambda T: T.nn.functional.conv2d(
+        T.ones(1, 2, 5, 5, dtype=T.float64), T.ones(4, 2, 3, 3)),
+    "leaky_relu_of_int": lambda T: T.nn.functional.leaky_relu(T.tensor([1, -2])),
+    "gelu_approximate": lambda T: T.nn.functional.gelu(T.ones(2), approximate="bad"),
+    "abs_of_bool": lambda T: T.abs(T.tensor([True])),
+    "fmod_integer_by_zero": lambda T: T.fmod(T.tensor([1]), 0),
+    "bitwise_and_of_floats": lambda T: T.ones(2) & T.ones(2),
+    "invert_of_floats": lambda T: ~T.ones(2),
+    "masked_fill_double_mask": lambda T: T.ones(2).masked_fill(T.ones(2, dtype=T.float64), 0.0),
+    "flip_dim_twice": lambda T: T.ones(2, 3).flip([0, -2]),
+    "roll_shifts_and_dims": lambda T: T.ones(2, 3).roll((1, 2), (0,)),
+    "unflatten_sizes": lambda T: T.ones(6).unflatten(0, (4, -1)),
+    "tril_of_vector": lambda T: T.tril(T.ones(3)),
+    "matrix_norm_of_vector": lambda T: T.linalg.matrix_norm(T.ones(3)),
+    "svd_of_vector": lambda T: T.linalg.svd(T.ones(3)),
+    "qr_mode": lambda T: T.linalg.qr(T.eye(2), mode="bad"),
+    "pinv_of_int": lambda T: T.linalg.pinv(T.ones(2, 2, dtype=T.int64)),
+    "inv_of_int": lambda T: T.linalg.inv(T.ones(2, 2, dtype=T.int64)),
+    "eigh_of_int": lambda T: T.linalg.eigh(T.ones(2, 2, dtype=T.int64)),
+    "solve_sizes": lambda T: T.linalg.solve(T.eye(2), T.ones(3, 2)),
+    "solve_vector_on_the_right": lambda T: T.linalg.solve(T.eye(2), T.ones(2), left=False),
+    "solve_dtypes": lambda T: T.linalg.solve(T.eye(2, dtype=T.float64), T.ones(2)),
+})
 for _error_name, _raise in _ARGUMENT_ERRORS.items():
     error_case(_error_name)(_raise)
 
@@ -1534,6 +1594,20 @@ def test_scatter_writes_only_the_part_an_index_covers():
     expected = np.zeros((3, 4))
     expected[[0, 2], 0] = 1
     np.testing.assert_array_equal(got._data, expected)
+
+
+def test_results_where_pytorch_gives_them():
+    assert autojac.nonzero(autojac.tensor(1.0)).shape == (1, 0)
+    assert autojac.nonzero(autojac.tensor(0.0)).shape == (0, 0)
+    assert autojac.nonzero(autojac.tensor(1.0), as_tuple=True)[0].tolist() == [0]
+    assert autojac.tensor([True, True]).cumprod(0).dtype == autojac.int64
+    assert autojac.tensor([1, 2], dtype=autojac.int32).cumprod(0).tolist() == [1, 2]
+    assert autojac.sign(autojac.tensor([True, False])).tolist() == [True, False]
+    x = autojac.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert x.flip(0, 1).tolist() == [[4.0, 3.0], [2.0, 1.0]] == x.flip((0, 1)).tolist()
+    probs = autojac.nn.functional.cross_entropy(autojac.ones(3, 4), autojac.ones(3, 4),
+                                                label_smoothing=-0.1)  # (PyTorch ignores it)
+    np.testing.assert_allclose(probs._data, 4 * np.log(4), rtol=1e-6)
 
 
 def test_take_along_dim_takes_indices_modulo_the_size_of_the_dim():

@@ -316,6 +316,18 @@ def scalar_type_name(dtype: np.dtype) -> str:
     return _SCALAR_TYPES[np.dtype(dtype).name]
 
 
+_CPP_TYPES = {
+    "float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
+    "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+    "bool": "bool", "complex64": "c10::complex<float>", "complex128": "c10::complex<double>",
+}
+
+
+def cpp_type_name(dtype: np.dtype) -> str:
+    """The C++ type name of a dtype, as some of PyTorch's errors word it (float, long int)."""
+    return _CPP_TYPES[np.dtype(dtype).name]
+
+
 def _init(t: Tensor, data: np.ndarray, rg: bool, grad_fn: Any) -> None:
     t._data = data
     t._rg = rg

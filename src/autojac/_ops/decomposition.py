@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .._tensor import Tensor, _make
+from .._tensor import Tensor, _make, scalar_type_name
 from ._registry import Op, apply, materialize
 from .elementwise import where
 from .linalg import _pad, _reduce_to
@@ -65,12 +65,18 @@ def _first_zero_pivot(m: np.ndarray) -> int:
     return len(u)
 
 
-def _square(A: Tensor, name: str) -> None:
-    if A.ndim < 2:
+def _square(A: Tensor, name: str, *, square: bool = True, floating: bool = True) -> None:
+    """PyTorch's checks of the matrices ``A`` given to ``linalg.{name}``, in its order: at
+    least two dims, square (with ``square``), floating (with ``floating``)."""
+    shape = A._data.shape
+    if len(shape) < 2:
         raise RuntimeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions.")
-    if A.shape[-1] != A.shape[-2]:
+    if square and shape[-1] != shape[-2]:
         raise RuntimeError(f"linalg.{name}: A must be batches of square matrices, but they are "
-                           f"{A.shape[-2] if A.ndim > 1 else 1} by {A.shape[-1]} matrices")
+                           f"{shape[-2]} by {shape[-1]} matrices")
+    if floating and A._data.dtype.kind not in "fc":
+        raise RuntimeError(f"linalg.{name}: Expected a floating point or complex tensor as "
+                           f"input. Got {scalar_type_name(A._data.dtype)}")
 
 
 def _eye_like(A: Tensor) -> Tensor:
@@ -183,10 +189,19 @@ SOLVE = Op("linalg_solve", _solve_forward, vjp=(_solve_grad_a, _solve_grad_b),
 
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """``X`` with ``A X = B`` (or ``X A = B`` when ``left=False``); ``B`` may be a vector."""
+    _square(A, "solve", floating=False)
+    if A._data.dtype != B._data.dtype:
+        raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A "
+                           f"of type {scalar_type_name(A._data.dtype)} and B of type "
+                           f"{scalar_type_name(B._data.dtype)} instead")
     _square(A, "solve")
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
+    n, given = A.shape[-1], (B.shape[-1], 1) if vector else tuple(B.shape[-2:])
+    if given[0] != n if left else vector or given[1] != n:  # (X A = B takes no vector)
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
+                           f"{'AX' if left else 'XA'} = B ({n}x{n} and {given[0]}x{given[1]})")
     if not left:
         return solve(A.mT, B.mT).mT
-    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
     if vector:
         return apply(SOLVE, (A, B.unsqueeze(-1))).squeeze(-1)
     return apply(SOLVE, (A, B))
@@ -263,7 +278,10 @@ EIGH = Op("linalg_eigh", lambda a, uplo: np.linalg.eigh(a, UPLO=uplo), vjp=_eigh
 
 def eigh(A: Tensor, UPLO: str = "L") -> tuple[Tensor, Tensor]:
     """Eigenvalues (ascending) and eigenvectors of symmetric matrices."""
-    _square(A, "eigh")
+    _square(A, "eigh", floating=False)
+    if A._data.dtype.kind not in "fc":
+        raise NotImplementedError(
+            f'"linalg_eigh_cpu" not implemented for \'{scalar_type_name(A._data.dtype)}\'')
     return _EighResult(*apply(EIGH, (A,), (UPLO,)))
 
 
@@ -326,6 +344,7 @@ SVD = Op("linalg_svd", lambda a: np.linalg.svd(a, full_matrices=False), vjp=_svd
 
 def svd(A: Tensor, full_matrices: bool = True) -> tuple[Tensor, Tensor, Tensor]:
     """``U, S, Vh`` with ``A = U diag(S) Vh``; differentiable in the reduced form."""
+    _square(A, "svd", square=False)
     if full_matrices and A.shape[-1] != A.shape[-2]:
         U, S, Vh = np.linalg.svd(A._data, full_matrices=True)
         if A._rg:
@@ -338,6 +357,7 @@ def svd(A: Tensor, full_matrices: bool = True) -> tuple[Tensor, Tensor, Tensor]:
 
 def svdvals(A: Tensor) -> Tensor:
     """Singular values, descending."""
+    _square(A, "svd", square=False)
     return apply(SVD, (A,))[1]
 
 
@@ -371,6 +391,10 @@ QR = Op("linalg_qr", lambda a, mode: np.linalg.qr(a, mode=mode), vjp=_qr_vjp, jv
 
 def qr(A: Tensor, mode: str = "reduced") -> tuple[Tensor, Tensor]:
     """``Q, R`` with ``A = Q R`` (differentiable for ``m >= n``)."""
+    if mode not in ("reduced", "r", "complete"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
+                           "'reduced' (default), 'r', or 'complete'")
+    _square(A, "qr", square=False)
     if mode != "reduced" and A._rg:
         raise NotImplementedError("qr is differentiable in mode='reduced' only")
     return _QRResult(*apply(QR, (A,), (mode,)))
@@ -379,6 +403,10 @@ def qr(A: Tensor, mode: str = "reduced") -> tuple[Tensor, Tensor]:
 def pinv(A: Tensor, *, atol: float | None = None, rtol: float | None = None,
          hermitian: bool = False) -> Tensor:
     """Moore-Penrose pseudo-inverse through the SVD (small singular values dropped)."""
+    if A._data.ndim < 2 or A._data.dtype.kind not in "fc":
+        raise RuntimeError(f"linalg.pinv({scalar_type_name(A._data.dtype)}"
+                           f"{{{list(A._data.shape)}}}): expected a tensor with 2 or more "
+                           "dimensions of float, double, cfloat or cdouble types")
     U, S, Vh = svd(A, full_matrices=False)
     if rtol is None:
         rtol = max(A.shape[-2:]) * np.finfo(A._data.dtype).eps if atol is None else 0.0

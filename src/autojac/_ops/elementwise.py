@@ -14,7 +14,7 @@ import numpy as np
 
 from .._backend import erf as _np_erf
 from .._backend import erfc as _np_erfc
-from .._tensor import Tensor, _make, scalar_type_name
+from .._tensor import Tensor, _make, cpp_type_name, scalar_type_name
 from ._registry import Op, apply, broadcast_error, install
 
 _LN2 = math.log(2.0)
@@ -108,9 +108,16 @@ sigmoid = unary(
 )
 erf = unary("erf", _np_erf, lambda g, ans, x: g * ((-x * x).exp() * _TWO_OVER_SQRT_PI))
 erfc = unary("erfc", _np_erfc, lambda g, ans, x: g * ((-x * x).exp() * -_TWO_OVER_SQRT_PI))
-abs = unary("abs", np.abs, lambda g, ans, x: g * x.sign(), to_float=False)
+def _abs_forward(a: np.ndarray) -> np.ndarray:
+    if a.dtype == np.bool_:
+        raise NotImplementedError('"abs_cpu" not implemented for \'Bool\'')
+    return np.abs(a)
+
+
+abs = unary("abs", _abs_forward, lambda g, ans, x: g * x.sign(), to_float=False)
 relu = unary("relu", lambda a: np.maximum(a, 0), lambda g, ans, x: g * (ans > 0), to_float=False)
-sign = unary("sign", np.sign, _zero, to_float=False)
+sign = unary("sign", lambda a: a.copy() if a.dtype == np.bool_ else np.sign(a), _zero,
+             to_float=False)
 floor = unary("floor", np.floor, _zero, to_float=False)
 ceil = unary("ceil", np.ceil, _zero, to_float=False)
 trunc = unary("trunc", np.trunc, _zero, to_float=False)
@@ -385,7 +392,7 @@ install("__mod__", remainder)
 fmod = _binary(
     Op(
         "fmod",
-        np.fmod,
+        _integer_division(np.fmod),
         vjp=(lambda g, *_: g, lambda g, ans, x, y: -g * (x / y).trunc()),
         jvp=(lambda t, *_: t, lambda t, ans, x, y: -t * (x / y).trunc()),
         elementwise=True,
@@ -621,16 +628,40 @@ logical_not = _predicate("logical_not", np.logical_not, arity=1)
 isnan = _predicate("isnan", np.isnan, arity=1)
 isinf = _predicate("isinf", np.isinf, arity=1)
 isfinite = _predicate("isfinite", np.isfinite, arity=1)
-bitwise_and = _predicate("bitwise_and", np.bitwise_and, "__and__")
-bitwise_or = _predicate("bitwise_or", np.bitwise_or, "__or__")
-bitwise_xor = _predicate("bitwise_xor", np.bitwise_xor, "__xor__")
-bitwise_not = _predicate("bitwise_not", np.invert, "__invert__", arity=1)
+def _integral(name: str, fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+    """``fn`` with PyTorch's error for operands that promote to a floating dtype."""
+    def checked(*arrays: Any) -> np.ndarray:
+        dtype = np.result_type(*arrays)
+        if dtype.kind in "fc":
+            raise NotImplementedError(
+                f'"{name}_cpu" not implemented for \'{scalar_type_name(dtype)}\'')
+        return fn(*arrays)
+
+    return checked
+
+
+def _invert_forward(a: np.ndarray) -> np.ndarray:
+    if a.dtype.kind in "fc":
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        "tensors")
+    return np.invert(a)
+
+
+bitwise_and = _predicate("bitwise_and", _integral("bitwise_and", np.bitwise_and), "__and__")
+bitwise_or = _predicate("bitwise_or", _integral("bitwise_or", np.bitwise_or), "__or__")
+bitwise_xor = _predicate("bitwise_xor", _integral("bitwise_xor", np.bitwise_xor), "__xor__")
+bitwise_not = _predicate("bitwise_not", _invert_forward, "__invert__", arity=1)
 install("__rand__", lambda self, other: bitwise_and(other, self))
 install("__ror__", lambda self, other: bitwise_or(other, self))
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
     """Indices of the non-zero elements (int64)."""
+    if input._data.ndim == 0:  # (a 0-d tensor has no index: one empty row if it is nonzero)
+        count = int(bool(input._data))
+        if as_tuple:
+            return (_make(np.zeros(count, dtype=np.int64), False, None),)
+        return _make(np.zeros((count, 0), dtype=np.int64), False, None)
     idx = np.nonzero(input._data)
     if as_tuple:
         return tuple(_make(i.astype(np.int64), False, None) for i in idx)
@@ -642,6 +673,9 @@ install("nonzero", nonzero)
 
 def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
     """``value`` where ``mask`` is True, else ``input``."""
+    if isinstance(mask, Tensor) and mask._data.dtype != np.bool_:
+        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{cpp_type_name(mask._data.dtype)}")
     if isinstance(value, Tensor) and value._data.ndim:
         raise RuntimeError(
             "masked_fill only supports a 0-dimensional value tensor, but got "

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._backend import is_cached_identity
-from .._tensor import Tensor, scalar_type_name
+from .._tensor import Tensor, cpp_type_name, scalar_type_name
 from ._registry import (
     Op,
     ZerosPatternRule,
@@ -276,13 +276,6 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     return apply(MATMUL, (input, other))
 
 
-_CPP_NAMES = {  # the C++ type names in PyTorch's matrix product errors
-    "float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
-    "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-    "bool": "bool", "complex64": "c10::complex<float>", "complex128": "c10::complex<double>",
-}
-
-
 def _dtypes_differ(a: np.ndarray, b: np.ndarray) -> RuntimeError:
     """PyTorch's error for a product of two dtypes, worded by the kernel it would run."""
     x, y = scalar_type_name(a.dtype), scalar_type_name(b.dtype)
@@ -294,7 +287,7 @@ def _dtypes_differ(a: np.ndarray, b: np.ndarray) -> RuntimeError:
             f"addmv input tensors must have the same dtype, but got {y}, {x}, and {y}")
     if b.ndim == 2:
         return RuntimeError("expected m1 and m2 to have the same dtype, but got: "
-                            f"{_CPP_NAMES[a.dtype.name]} != {_CPP_NAMES[b.dtype.name]}")
+                            f"{cpp_type_name(a.dtype)} != {cpp_type_name(b.dtype)}")
     return RuntimeError(f"expected scalar type {x} but found {y}")
 
 

@@ -261,6 +261,9 @@ def trace(input: Tensor) -> Tensor:
 
 
 def _triangle(input: Tensor, diagonal: int, lower: bool) -> Tensor:
+    if input._data.ndim < 2:
+        raise RuntimeError(f"{'tril' if lower else 'triu'}: input tensor must have at least 2 "
+                           "dimensions")
     n, m = input.shape[-2:]
     mask = (np.tri(n, m, diagonal, dtype=bool) if lower
             else ~np.tri(n, m, diagonal - 1, dtype=bool))
@@ -317,9 +320,12 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
 
 
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
-    """Cumulative product along ``dim`` (a log-depth scan of multiplications)."""
+    """Cumulative product along ``dim`` (a log-depth scan of multiplications); bool/int
+    inputs give int64."""
     if dtype is not None:
         input = input.to(dtype)
+    elif input._data.dtype.kind in "biu" and input._data.dtype != np.int64:
+        input = input.to(np.int64)
     x = movedim(input, dim, -1)
     n, step = x.shape[-1], 1
     while step < n:
@@ -392,6 +398,12 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1),
     """Frobenius, nuclear, 1, -1, inf, -inf, 2 or -2 norm of matrices."""
     if dtype is not None:
         A = A.to(dtype)
+    if A._data.ndim < 2:
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
+                           "dimensions.")
+    if A._data.dtype.kind not in "fc":
+        raise RuntimeError("linalg.matrix_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {scalar_type_name(A._data.dtype)}")
     d0, d1 = (normalize_dim(d, A.ndim) for d in dim)
     if ord == "fro":
         return vector_norm(A, 2, (d0, d1), keepdim)

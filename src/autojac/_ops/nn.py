@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .. import _backend
-from .._tensor import Tensor, _make, normalize_dim, scalar_type_name
+from .._tensor import Tensor, _make, cpp_type_name, normalize_dim, scalar_type_name
 from ._registry import Op, apply, install
 from .elementwise import erf, logaddexp, where
 from .indexing import getitem, index_put
@@ -79,6 +79,9 @@ install("log_softmax", log_softmax)
 
 # -- activations
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    if input._data.dtype.kind not in "fc":
+        raise NotImplementedError('"leaky_relu_cpu" not implemented for '
+                                  f"'{scalar_type_name(input._data.dtype)}'")
     return where(input > 0, input, input * negative_slope)
 
 
@@ -92,7 +95,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
         inner = (input + input * input * input * 0.044715) * math.sqrt(2 / math.pi)
         return input * 0.5 * (inner.tanh() + 1)
     if approximate != "none":
-        raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate}")
+        raise RuntimeError("approximate argument must be either none or tanh.")
     return input * 0.5 * (erf(input * (1 / math.sqrt(2))) + 1)
 
 
@@ -161,10 +164,41 @@ def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     return _reduce((input - target).abs(), reduction)
 
 
+def _check_weight(weight: Tensor | None, n_classes: int, prefix: str = "") -> None:
+    if weight is not None and weight._data.size != n_classes:
+        raise RuntimeError(f"{prefix}weight tensor should be defined either for all {n_classes} "
+                           f"classes or no classes but got weight tensor of shape: "
+                           f"{list(weight._data.shape)}")
+
+
+def _check_class_targets(input: Tensor, target: Tensor, weight: Tensor | None,
+                         ignore_index: int) -> None:
+    """PyTorch's checks of class indices ``target`` for the scores ``input`` (classes along
+    dim 1), in its order: batch size, shape, dtype, weight, range."""
+    x, t = input._data.shape, target._data.shape
+    if len(x) >= 2 and t and x[0] != t[0]:
+        raise ValueError(f"Expected input batch_size ({x[0]}) to match target batch_size "
+                         f"({t[0]}).")
+    if len(x) <= 2 and len(t) > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if len(x) > 2 and t != x[:1] + x[2:]:
+        raise RuntimeError(f"Expected target size {list(x[:1] + x[2:])}, got {list(t)}")
+    if target._data.dtype != np.int64 and target._data.dtype != np.uint8:
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                           f"{scalar_type_name(target._data.dtype)}")
+    n_classes = x[1] if len(x) > 1 else x[0]
+    _check_weight(weight, n_classes)
+    values = target._data[target._data != ignore_index]
+    outside = (values < 0) | (values >= n_classes)
+    if outside.any():
+        raise IndexError(f"Target {values[outside][0]} is out of bounds.")
+
+
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
              ignore_index: int = -100, reduction: str = "mean") -> Tensor:
     """Negative log likelihood of class indices ``target`` under log-probabilities ``input``
     (classes along dim 1)."""
+    _check_class_targets(input, target, weight, ignore_index)
     t = target._data
     safe = np.where(t == ignore_index, 0, t)
     moved = input.movedim(1, -1) if input.ndim > 1 else input.unsqueeze(0)
@@ -186,13 +220,22 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     """Cross entropy of logits ``input`` (classes along dim 1) with class indices or
     class probabilities ``target``, via log-softmax."""
     logp = log_softmax(input, 1 if input.ndim > 1 else 0)
-    if target._data.dtype.kind == "f":
+    if target._data.shape == input._data.shape:  # class probabilities
+        if target._data.dtype.kind not in "fc":
+            raise RuntimeError("Expected floating point type for target with class "
+                               f"probabilities, got {scalar_type_name(target._data.dtype)}")
         n_classes = input.shape[1 if input.ndim > 1 else 0]
-        probs = target * (1 - label_smoothing) + label_smoothing / n_classes
+        _check_weight(weight, n_classes, "cross_entropy: ")
+        probs = (target * (1 - label_smoothing) + label_smoothing / n_classes
+                 if label_smoothing > 0 else target)  # (PyTorch skips it, checking nothing)
         w = weight.reshape((-1,) + (1,) * (input.ndim - 2)) if weight is not None else 1.0
         loss = -(logp * probs * w).sum(1 if input.ndim > 1 else 0)
         return _reduce(loss, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
+                           f"{label_smoothing:g}")
     if label_smoothing:
+        _check_class_targets(logp, target, weight, ignore_index)
         n_classes = input.shape[1 if input.ndim > 1 else 0]
         smooth = -logp.mean(1 if input.ndim > 1 else 0)
         nll = nll_loss(logp, target, weight, ignore_index, "none")
@@ -204,6 +247,12 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          reduction: str = "mean") -> Tensor:
     """``-(t log x + (1-t) log(1-x))`` with logs clamped at -100, as PyTorch."""
+    if target._data.shape != input._data.shape:
+        raise ValueError(f"Using a target size ({target.size()}) that is different to the "
+                         f"input size ({input.size()}) is deprecated. Please ensure they have "
+                         "the same size.")
+    if not ((input._data >= 0) & (input._data <= 1)).all():
+        raise RuntimeError("all elements of input should be between 0 and 1")
     loss = -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log()
              .clamp(min=-100))
     if weight is not None:
@@ -213,6 +262,9 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
                                      reduction: str = "mean") -> Tensor:
+    if target._data.shape != input._data.shape:
+        raise ValueError(f"Target size ({target.size()}) must be the same as input size "
+                         f"({input.size()})")
     return _reduce(softplus(input) - input * target, reduction)
 
 
@@ -221,29 +273,85 @@ def _tuple(v: Any, n: int) -> tuple[int, ...]:
     return tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
 
 
-def _pad(input: Tensor, pads: tuple[int, ...]) -> Tensor:
-    """Zero-pad the last ``len(pads)`` dims symmetrically (differentiable)."""
-    if not any(pads):
+def _pad(input: Tensor, pads: tuple[tuple[int, int], ...]) -> Tensor:
+    """Zero-pad the last ``len(pads)`` dims, ``(before, after)`` each (differentiable)."""
+    if not any(lo or hi for lo, hi in pads):
         return input
+    sizes = input.shape[-len(pads):]
     lead = input.shape[: input.ndim - len(pads)]
-    shape = tuple(lead) + tuple(s + 2 * p for s, p in zip(input.shape[-len(pads):], pads))
+    shape = tuple(lead) + tuple(s + lo + hi for s, (lo, hi) in zip(sizes, pads))
     zeros = _make(np.zeros(shape, dtype=input._data.dtype), False, None)
-    region = (Ellipsis,) + tuple(slice(p, p + s) for s, p in zip(input.shape[-len(pads):], pads))
+    region = (Ellipsis,) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(sizes, pads))
     return index_put(zeros, region, input)
+
+
+def _check_conv(input: Tensor, weight: Tensor, bias: Tensor | None, stride: tuple,
+                padding: Any, dilation: tuple, groups: int, nd: int) -> None:
+    """PyTorch's checks of a convolution's arguments, with its words."""
+    x, w = input._data.shape, weight._data.shape
+    if len(x) not in (nd + 1, nd + 2):
+        raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to "
+                           f"conv{nd}d, but got input of size: {list(x)}")
+    if isinstance(padding, str):
+        if padding not in ("valid", "same"):
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+        if padding == "same" and any(s != 1 for s in stride):
+            raise RuntimeError("padding='same' is not supported for strided convolutions")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if not isinstance(padding, str) and any(p < 0 for p in _tuple(padding, nd)):
+        raise RuntimeError("negative padding is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError(f"dilation should be greater than zero, but got {list(dilation)}")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    if len(w) != nd + 2:
+        raise RuntimeError(f"expected stride to be a single integer value or a list of "
+                           f"{len(w) - 2} values to match the convolution dimensions, but got "
+                           f"stride={list(stride)}")
+    if len(x) == nd + 1:
+        x = (1,) + x  # (as PyTorch words it)
+    if w[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
+                           f"at dimension 0, but got weight of size [{list(w)}] instead")
+    if x[1] != w[1] * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(w)}, expected input"
+                           f"{list(x)} to have {w[1] * groups} channels, but got {x[1]} "
+                           "channels instead")
+    if bias is not None and bias._data.shape != (w[0],):
+        raise RuntimeError(f"Given weight of size {list(w)}, expected bias to be 1-dimensional "
+                           f"with {w[0]} elements, but got bias of size "
+                           f"{list(bias._data.shape)} instead")
+    if input._data.dtype != weight._data.dtype:
+        raise RuntimeError(f"expected scalar type {scalar_type_name(input._data.dtype)} but "
+                           f"found {scalar_type_name(weight._data.dtype)}")
+    if bias is not None and bias._data.dtype != input._data.dtype:
+        raise RuntimeError(f"Input type ({cpp_type_name(input._data.dtype)}) and bias type "
+                           f"({cpp_type_name(bias._data.dtype)}) should be the same")
+    pads = (0,) * nd if isinstance(padding, str) else _tuple(padding, nd)
+    padded = [s + 2 * p for s, p in zip(x[2:], pads)]
+    spans = [d * (k - 1) + 1 for d, k in zip(dilation, w[2:])]
+    if padding != "same" and any(p < k for p, k in zip(padded, spans)):
+        raise RuntimeError(
+            f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
+            f"Kernel size: ({' x '.join(map(str, spans))}). Kernel size can't be greater than "
+            "actual input size")
 
 
 def _conv(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
           dilation: Any, groups: int, nd: int) -> Tensor:
+    stride, dilation = _tuple(stride, nd), _tuple(dilation, nd)
+    _check_conv(input, weight, bias, stride, padding, dilation, groups, nd)
     batched = input.ndim == nd + 2
     if not batched:
         input = input.unsqueeze(0)
-    stride, dilation = _tuple(stride, nd), _tuple(dilation, nd)
     kernel = tuple(weight.shape[2:])
-    if padding == "valid":
-        padding = 0
-    if padding == "same":
-        padding = tuple(d * (k - 1) // 2 for d, k in zip(dilation, kernel))
-    x = _pad(input, _tuple(padding, nd))
+    if padding == "same":  # (an odd total puts the extra zero after, as PyTorch)
+        totals = [d * (k - 1) for d, k in zip(dilation, kernel)]
+        pads = tuple((t // 2, t - t // 2) for t in totals)
+    else:
+        pads = tuple((p, p) for p in _tuple(0 if padding == "valid" else padding, nd))
+    x = _pad(input, pads)
     n, c_in = x.shape[:2]
     spatial = x.shape[2:]
     out_size = tuple((s - d * (k - 1) - 1) // st + 1

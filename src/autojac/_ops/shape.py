@@ -109,6 +109,10 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     """Split dim ``dim`` into ``sizes``."""
     shape = input._data.shape
     d = normalize_dim(dim, len(shape))
+    known = int(np.prod([s for s in sizes if s != -1]))
+    if (shape[d] != known if -1 not in sizes else known == 0 or shape[d] % known):
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
+                           f"size of dim {dim} ({shape[d]}) in the input tensor")
     inner = _infer_shape(tuple(sizes), shape[d])
     return reshape(input, shape[:d] + inner + shape[d + 1 :])
 
@@ -545,10 +549,11 @@ FLIP = Op(
 )
 
 
-def flip(input: Tensor, dims: Any) -> Tensor:
-    """Reverse the order along ``dims``."""
+def flip(input: Tensor, *dims: Any) -> Tensor:
+    """Reverse the order along ``dims`` (``x.flip(0, 1)`` or ``flip(x, (0, 1))``)."""
     n = input._data.ndim
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    dims = _sizes(dims)
+    unique_dims(dims, n)  # (PyTorch's error for a dim given twice)
     return apply(FLIP, (input,), (tuple(_neg_dim(d, n) for d in dims),))
 
 
@@ -569,6 +574,9 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     n = input._data.ndim
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
+                           f"dims:{len(dims)}")
     return apply(ROLL, (input,), (shifts, tuple(_neg_dim(d, n) for d in dims)))
 
 
