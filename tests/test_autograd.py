@@ -54,6 +54,33 @@ def _x(T):
     return T.tensor([1.0, 2.0, 3.0], requires_grad=True)
 
 
+# torch.func's transforms and torch.testing: PyTorch's types and words
+_TRANSFORM_ERRORS = {
+    "func_grad_of_vector": lambda T: T.func.grad(lambda x: x * 2)(T.ones(2)),
+    "func_grad_of_float": lambda T: T.func.grad(lambda x: 1.0)(T.ones(2)),
+    "func_grad_argnum_out_of_range": lambda T: T.func.grad(
+        lambda x, y: x.sum(), argnums=(0, 5))(T.ones(2), T.ones(2)),
+    "func_grad_argnums_repeated": lambda T: T.func.grad(
+        lambda x, y: x.sum(), argnums=(0, 0))(T.ones(2), T.ones(2)),
+    "func_grad_argnums_float": lambda T: T.func.grad(
+        lambda x, y: x.sum(), argnums=1.5)(T.ones(2), T.ones(2)),
+    "func_grad_of_a_float_argument": lambda T: T.func.grad(lambda x: x.sum())(1.0),
+    "func_grad_aux_not_a_pair": lambda T: T.func.grad(lambda x: x.sum(), has_aux=True)(T.ones(2)),
+    "func_grad_aux_not_tensors": lambda T: T.func.grad(
+        lambda x: (x.sum(), [x, 1.0]), has_aux=True)(T.ones(2)),
+    "func_jacrev_returns_float": lambda T: T.func.jacrev(lambda x: 1.0)(T.ones(2)),
+    "func_jacfwd_returns_float": lambda T: T.func.jacfwd(lambda x: 1.0)(T.ones(2)),
+    "func_jacfwd_of_int": lambda T: T.func.jacfwd(lambda x: x)(T.tensor([1, 2])),
+    "func_jacrev_aux_not_a_pair": lambda T: T.func.jacrev(lambda x: x, has_aux=True)(T.ones(2)),
+    "func_jvp_primals_not_a_tuple": lambda T: T.func.jvp(lambda x: x, T.ones(2), T.ones(2)),
+    "assert_close_shapes": lambda T: T.testing.assert_close(T.ones(2), T.ones(3)),
+    "assert_close_tensor_and_list": lambda T: T.testing.assert_close(T.ones(2), [1.0, 1.0]),
+    "assert_close_float_and_tensor": lambda T: T.testing.assert_close(1.0, T.ones(1)),
+}
+for _error_name, _raise in _TRANSFORM_ERRORS.items():
+    error_case(_error_name)(_raise)
+
+
 @error_case("backward_inputs_not_requiring_grad")
 def _(T):
     (T.ones(2, requires_grad=True) * 2).sum().backward(inputs=[T.ones(2)])

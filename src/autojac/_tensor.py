@@ -304,6 +304,8 @@ class Tensor:
         return (_rebuild, (self._data, self._rg))
 
 
+Tensor.__module__ = "autojac"  # its public name, as types print it: <class 'autojac.Tensor'>
+
 _SCALAR_TYPES = {
     "float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
     "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",

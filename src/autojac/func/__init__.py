@@ -38,15 +38,33 @@ __all__ = [
 
 
 def _argnums_tuple(argnums: int | tuple[int, ...], n_args: int) -> tuple[int, ...]:
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    """``argnums`` as non-negative positions, with PyTorch's errors."""
+    ints = isinstance(argnums, int) and not isinstance(argnums, bool) or isinstance(
+        argnums, tuple) and all(isinstance(a, int) and not isinstance(a, bool) for a in argnums)
+    if not ints:
+        raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums)}")
+    nums = (argnums,) if isinstance(argnums, int) else argnums
     if not nums:
         raise RuntimeError("argnums must be non-empty")
     for a in nums:
-        if not isinstance(a, int) or not -n_args <= a < n_args:
-            raise RuntimeError(
-                f"Got argnums={argnums}, but only {n_args} positional inputs were given"
-            )
-    return tuple(a % n_args for a in nums)
+        if not -n_args <= a < n_args:
+            raise RuntimeError(f"Got argnum={a}, but only {n_args} positional inputs")
+    positions = tuple(a % n_args for a in nums)
+    if len(set(positions)) != len(positions):
+        raise RuntimeError(f"argnums elements must be unique, got {argnums}")
+    return positions
+
+
+def _differentiated(args: tuple, nums: tuple[int, ...], forward: bool) -> None:
+    """PyTorch's errors for arguments that cannot be differentiated (forward mode says so
+    here; reverse mode when they are made to require grad)."""
+    for k in nums:
+        x = args[k]
+        if not isinstance(x, Tensor):
+            raise ValueError(f"Thing passed to transform API must be Tensor, got {type(x)}")
+        if forward and x._data.dtype.kind not in "fc":
+            raise ValueError(f"Expected primal to be floating point or complex, but got: "
+                             f"{x.dtype}")
 
 
 def _nested(args: tuple) -> bool:
@@ -64,13 +82,28 @@ def _fresh(x: Tensor) -> Tensor:
     return out
 
 
-class _Call:
-    """One call of ``func`` with the differentiated arguments substituted."""
+_GRAD, _VJP, _JVP = "grad_and_value(f)(*args)", "vjp(f, *primals)", "jvp(f, primals, tangents)"
 
-    def __init__(
-        self, func: Callable[..., Any], args: tuple, nums: tuple[int, ...], has_aux: bool
-    ) -> None:
-        self.func, self.args, self.nums, self.has_aux = func, args, nums, has_aux
+
+def _leaves(value: Any) -> Any:
+    """The leaves of nested tuples, lists and dicts."""
+    if isinstance(value, (tuple, list)):
+        for v in value:
+            yield from _leaves(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _leaves(v)
+    else:
+        yield value
+
+
+class _Call:
+    """One call of ``func`` with the differentiated arguments substituted (``api``: the
+    transform, as PyTorch's errors name it)."""
+
+    def __init__(self, func: Callable[..., Any], args: tuple, nums: tuple[int, ...],
+                 has_aux: bool, api: str) -> None:
+        self.func, self.args, self.nums, self.has_aux, self.api = func, args, nums, has_aux, api
         self.aux: Any = None
 
     def __call__(self, *diff: Tensor) -> Any:
@@ -80,19 +113,22 @@ class _Call:
         out = self.func(*args)
         if self.has_aux:
             if not (isinstance(out, tuple) and len(out) == 2):
-                raise RuntimeError("has_aux=True: the function must return a tuple (output, aux)")
+                raise RuntimeError(f"{self.api}: output of function f should be a tuple: "
+                                   "(output, aux) if has_aux is True")
             out, self.aux = out
+            for leaf in _leaves(self.aux):
+                if not isinstance(leaf, Tensor):
+                    raise RuntimeError(f"Expected tensors, got unsupported type {type(leaf)}")
         return out
 
 
-def _outputs_tuple(out: Any) -> tuple[bool, tuple]:
-    if isinstance(out, Tensor):
-        return False, (out,)
-    if isinstance(out, (tuple, list)) and all(isinstance(o, Tensor) for o in out):
-        return True, tuple(out)
-    raise RuntimeError(
-        f"Expected the function to return a Tensor or a tuple of Tensors, got {type(out).__name__}"
-    )
+def _outputs_tuple(out: Any, api: str) -> tuple[bool, tuple]:
+    outputs = out if isinstance(out, (tuple, list)) else (out,)
+    for o in outputs:
+        if not isinstance(o, Tensor):
+            raise RuntimeError(f"{api}: expected f(*primals) to return only tensors, got "
+                               f"unsupported type {type(o)}")
+    return not isinstance(out, Tensor), tuple(outputs)
 
 
 def _shape_result(jac: tuple, outputs_tuple: bool, argnums: Any) -> Any:
@@ -110,7 +146,8 @@ def _jac(
 ) -> Callable[..., Any]:
     def transformed(*args: Any) -> Any:
         nums = _argnums_tuple(argnums, len(args))
-        call = _Call(func, args, nums, has_aux)
+        _differentiated(args, nums, forward)
+        call = _Call(func, args, nums, has_aux, _JVP if forward else _VJP)
         keep = _nested(args)
         if forward:
             inputs = tuple(args[k] for k in nums)
@@ -122,7 +159,7 @@ def _jac(
                     with fwAD.dual_level():
                         duals = tuple(x if t is None else fwAD.make_batched_dual(x, t)
                                       for x, t in zip(inputs, seeds_for(inputs, parts)))
-                        outputs_tuple, outs = _outputs_tuple(call(*duals))
+                        outputs_tuple, outs = _outputs_tuple(call(*duals), _JVP)
                         tangents = [o._fw for o in outs]
                         outs = tuple(fwAD.unpack_dual(o).primal for o in outs)
                     columns.add(parts, outs, tangents)
@@ -130,7 +167,7 @@ def _jac(
         else:
             with grad_mode.enable_grad():
                 inputs = tuple(_fresh(args[k]) for k in nums)
-                outputs_tuple, outs = _outputs_tuple(call(*inputs))
+                outputs_tuple, outs = _outputs_tuple(call(*inputs), _VJP)
                 jac = reverse_rows(outs, inputs, keep, False, chunk_size or (1 << 62))
         result = _shape_result(jac, outputs_tuple, argnums)
         if with_value:
@@ -202,17 +239,19 @@ def grad_and_value(
 
     def transformed(*args: Any) -> Any:
         nums = _argnums_tuple(argnums, len(args))
-        call = _Call(func, args, nums, has_aux)
+        _differentiated(args, nums, False)
+        call = _Call(func, args, nums, has_aux, _GRAD)
         keep = _nested(args)
         with grad_mode.enable_grad():
             inputs = tuple(_fresh(args[k]) for k in nums)
             out = call(*inputs)
-            if not isinstance(out, Tensor) or out.numel() != 1:
-                raise RuntimeError(
-                    "grad_and_value(f)(*args): Expected f(*args) to return a "
-                    "scalar Tensor, got tensor with "
-                    f"{out.dim() if isinstance(out, Tensor) else '?'} dims"
-                )
+            if not isinstance(out, Tensor):
+                raise RuntimeError(f"{_GRAD}: Expected f(*args) to return a Tensor, got "
+                                   f"{type(out)}")
+            if out._data.ndim:
+                raise RuntimeError(f"{_GRAD}: Expected f(*args) to return a scalar Tensor, got "
+                                   f"tensor with {out.dim()} dims. Maybe you wanted to use the "
+                                   "vjp or jacrev APIs instead?")
             grads = (
                 _autograd_grad(
                     out, inputs, create_graph=keep, allow_unused=True, materialize_grads=True
@@ -242,11 +281,12 @@ def grad(
 
 def vjp(func: Callable[..., Any], *primals: Tensor, has_aux: bool = False) -> Any:
     """``(func(*primals), vjp_fn)``; ``vjp_fn(cotangents)`` gives one gradient per primal."""
-    call = _Call(func, primals, tuple(range(len(primals))), has_aux)
+    _differentiated(primals, tuple(range(len(primals))), False)
+    call = _Call(func, primals, tuple(range(len(primals))), has_aux, _VJP)
     keep = _nested(primals)
     with grad_mode.enable_grad():
         inputs = tuple(_fresh(p) for p in primals)
-        outputs_tuple, outs = _outputs_tuple(call(*inputs))
+        outputs_tuple, outs = _outputs_tuple(call(*inputs), _VJP)
 
     def vjp_fn(*cotangents: Any) -> tuple:
         cts = cotangents[0] if len(cotangents) == 1 and outputs_tuple else cotangents
@@ -279,17 +319,19 @@ def jvp(
     has_aux: bool = False,
 ) -> Any:
     """``(func(*primals), J @ tangents)`` in one forward-mode pass."""
-    if not isinstance(primals, tuple) or not isinstance(tangents, tuple):
-        raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to be tuples")
-    if len(primals) != len(tangents):
-        raise RuntimeError(
-            "jvp(f, primals, tangents): Expected primals and tangents to have the same length"
-        )
-    call = _Call(func, primals, tuple(range(len(primals))), has_aux)
+    if not isinstance(primals, tuple):
+        raise RuntimeError(f"{_JVP}: Expected primals to be a tuple. E.g. it should be valid "
+                           "to call f(*primals).")
+    if not isinstance(tangents, tuple) or len(primals) != len(tangents):
+        raise RuntimeError(f"{_JVP}: Expected primals and tangents to have the same python "
+                           "structure. For example, if primals is a tuple of 3 tensors, "
+                           "tangents also must be.")
+    _differentiated(primals, tuple(range(len(primals))), True)
+    call = _Call(func, primals, tuple(range(len(primals))), has_aux, _JVP)
     keep = _nested(primals) or _nested(tangents)
     with grad_mode.set_grad_enabled(keep or grad_mode.is_grad_enabled()), fwAD.dual_level():
         duals = tuple(fwAD.make_dual(p, t) for p, t in zip(primals, tangents))
-        outputs_tuple, outs = _outputs_tuple(call(*duals))
+        outputs_tuple, outs = _outputs_tuple(call(*duals), _JVP)
         out_t = tuple(o._fw if o._fw is not None else o.detach() * 0 for o in outs)
         outs = tuple(fwAD.unpack_dual(o).primal for o in outs)
     if not keep:

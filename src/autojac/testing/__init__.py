@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .._size import Size
 from .._tensor import Tensor
 
 # PyTorch's default (rtol, atol) per dtype
@@ -46,10 +47,13 @@ def assert_close(actual: Any, expected: Any, *, rtol: float | None = None,
             assert_close(actual[k], expected[k], rtol=rtol, atol=atol, equal_nan=equal_nan,
                          check_dtype=check_dtype, msg=msg)
         return
+    if isinstance(actual, Tensor) != isinstance(expected, Tensor):
+        raise TypeError(f"No comparison pair was able to handle inputs of type {type(actual)} "
+                        f"and {type(expected)}.")
     a, e = _as_array(actual), _as_array(expected)
     if a.shape != e.shape:
         raise AssertionError(msg or f"The values for attribute 'shape' do not match: "
-                                    f"{a.shape} != {e.shape}.")
+                                    f"{Size(a.shape)!r} != {Size(e.shape)!r}.")
     if check_dtype and isinstance(actual, Tensor) and a.dtype != e.dtype:
         raise AssertionError(msg or f"The values for attribute 'dtype' do not match: "
                                     f"autojac.{a.dtype} != autojac.{e.dtype}.")
