@@ -164,8 +164,9 @@ class Block:
     def shape(self) -> tuple[int, ...]:
         return self.out.shape + self.x.shape
 
-    def put(self, lo: int, hi: int, t: Tensor | None) -> None:
-        """Rows (or columns) ``lo:hi``; ``t`` has them as its leading dim (None: zeros)."""
+    def put(self, lo: int, hi: int, t: Tensor | None, taken: set[int] | None = None) -> None:
+        """Rows (or columns) ``lo:hi``; ``t`` has them as its leading dim (None: zeros).
+        ``taken``: the ids of the arrays other blocks took whole, which this one copies."""
         if self.pieces is not None:
             if t is None:
                 size = self.x.size if self.by_rows else self.out.size
@@ -175,8 +176,12 @@ class Block:
         if t is None:
             return
         out_numel = self.out.size
-        if self.by_rows and lo == 0 and hi == out_numel:
-            self.whole = t
+        if self.by_rows and lo == 0 and hi == out_numel:  # made now: a view's base dies
+            alone = taken is None or id(t._data) not in taken
+            self.whole = _make(_whole(t._data, self.dtype, self.shape, alone), False, None)
+            tape_state.derived(self.whole, _whole, (t,), self.dtype, self.shape, alone)
+            if taken is not None:
+                taken.add(id(t._data))
             return
         if self.array is None:
             self.array = np.zeros((out_numel, self.x.size), dtype=self.dtype)
@@ -189,10 +194,8 @@ class Block:
     def result(self) -> Tensor:
         if self.pieces is None:
             shape = self.shape
-            if self.whole is not None:  # (a pass being taped makes it again on replay)
-                t = _make(_whole(self.whole._data, self.dtype, shape), False, None)
-                tape_state.derived(t, _whole, (self.whole,), self.dtype, shape)
-                return t
+            if self.whole is not None:
+                return self.whole
             if self.array is None:
                 return zeros(shape, self.dtype)
             return _make(self.array.reshape(shape), False, None)
@@ -211,12 +214,15 @@ class Block:
         return whole.reshape(self.shape)  # always: PyTorch's result is a view (ViewBackward0)
 
 
-def _whole(rows: np.ndarray, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
+def _whole(rows: np.ndarray, dtype: np.dtype, shape: tuple[int, ...], alone: bool
+           ) -> np.ndarray:
     """A Jacobian block of ``shape`` and ``dtype`` from all its ``rows``: the rows
-    themselves when they are a fresh array of that dtype (a pass's own result), a copy
-    otherwise (a seed, or a view of what the user holds)."""
+    themselves when they are a fresh array of that dtype (a pass's own result) that no
+    other block took (``alone``), a copy otherwise (a seed, a view of what the user holds,
+    one gradient of two inputs)."""
     flags = rows.flags
-    if rows.dtype == dtype and rows.base is None and flags.c_contiguous and flags.writeable:
+    if (alone and rows.dtype == dtype and rows.base is None and flags.c_contiguous
+            and flags.writeable):
         return rows if rows.shape == shape else rows.reshape(shape)
     return np.array(rows.reshape(shape), dtype=dtype, order="C")
 
@@ -301,12 +307,13 @@ def put_rows(outputs: tuple, inputs: tuple, passes: Iterable[tuple[int, int, int
 def _put_rows(blocks: list[Block], start: int, stop: int, grads: list[Any], i: int,
               strict: bool, create_graph: bool) -> None:
     """Rows ``start:stop`` of output ``i``'s blocks, with the strict-mode checks."""
+    taken: set[int] = set()  # (one array may be the gradient of two inputs: x + y)
     for j, g in enumerate(grads):
         if g is None and strict:
             raise independent(i, j)
         if g is not None and strict and create_graph and not g._rg:
             raise constant_error(i, False)
-        blocks[j].put(start, stop, g)
+        blocks[j].put(start, stop, g, taken)
 
 
 def column_blocks(inputs: tuple, block: int | None, per_input: bool) -> list[list[tuple]]:

@@ -48,7 +48,7 @@ class Program:
 
         arguments = [[number(v) for v in args] for _, args, _ in calls]
         self.results = [None if v is None else number(v) for v in results]
-        last_use = {}
+        last_use = {n + c: c for c in range(len(calls))}  # (unused: dies as it is made)
         for c, args in enumerate(arguments):
             for v in args:
                 last_use[v] = c
