@@ -105,3 +105,17 @@ def test_modes_keep_dtypes(dtype):
     x = autojac.ones(3, dtype=getattr(autojac, dtype))
     for kw in ({}, dict(vectorize=True), dict(strategy="forward-mode"), dict(strategy="auto")):
         assert jacobian(lambda v: v.sin(), x, **kw).dtype == x.dtype
+
+
+@pytest.mark.parametrize("index", [0, (slice(None), 1), [0, 2]], ids=["int", "slice", "list"])
+def test_a_hessian_through_a_create_graph_jacobian_of_an_index(index):
+    """The index's rule, applied to batched cotangents of batched cotangents: f(x) sums the
+    squares of J = d(y[index] ** 2)/dy, so H = 8 on the diagonal of the indexed entries."""
+    from autojac.autograd.functional import hessian
+
+    x = np.arange(1.0, 7.0).reshape(3, 2) / 7
+    h = hessian(lambda x: (jacobian(lambda y: y[index] ** 2, x, create_graph=True) ** 2).sum(),
+                autojac.tensor(x))
+    picked = np.zeros((3, 2))
+    picked[index] = 1
+    np.testing.assert_allclose(h._data, 8 * np.diag(picked.ravel()).reshape(3, 2, 3, 2))

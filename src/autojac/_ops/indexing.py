@@ -164,8 +164,9 @@ GETITEM = Op(
     "getitem",
     _getitem_forward,
     vjp=(
-        lambda g, ans, x, idx, ndim: apply(
-            INDEX_ADD, (g,), (idx, x._data.shape[x._data.ndim - ndim :], ans._data.ndim)
+        lambda g, ans, x, idx, ndim: apply(  # (the region's dims: the output's, unbatched)
+            INDEX_ADD, (g,), (idx, x._data.shape[x._data.ndim - ndim :],
+                              ans._data.ndim - (x._data.ndim - ndim))
         ),
     ),
     jvp="linear",
