@@ -9,6 +9,7 @@ saved tensors' in-place checks must hold on the replayed path too.
 
 from __future__ import annotations
 
+import collections
 import sys
 import tracemalloc
 from pathlib import Path
@@ -448,12 +449,17 @@ def test_the_cache_is_bounded(runs, monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(replay._programs) == 3
 
 
+_Pair = collections.namedtuple("_Pair", "a b")
+
+
 def test_params_that_differ_give_different_keys() -> None:
     """``frozen`` keys the params of every node: equal keys for equal params only (a
     tuple that mimics another param's key included)."""
     params = [(1,), (2,), ((1,),), (slice(1, None),), (slice(None, 1),), ((slice(1), None),),
               ((slice(1), 0),), ([1],), (np.arange(2),), (np.arange(2.0),), (np.dtype("f4"),),
-              (("slice", None, 1, None),), (("tuple", 1),), ((1, 2),), ((2, 1),)]
+              (("slice", None, 1, None),), (("tuple", 1),), ((1, 2),), ((2, 1),),
+              (np.float64(-0.0),), (np.float64(0.0),), (np.float32(1.0),), (1.0,), (True,),
+              (_Pair(1, 2),), (_Pair(True, 2),)]
     keys = [frozen(p) for p in params]
     assert len({*keys}) == len(keys)
     assert frozen((slice(None, 1), [3])) == frozen((slice(None, 1), [3]))

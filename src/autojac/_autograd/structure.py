@@ -135,5 +135,9 @@ def frozen(value: Any) -> Any:
                 hashlib.blake2b(data, digest_size=16).digest())
     if isinstance(value, np.dtype):
         return (_DTYPE, value.str)
+    if isinstance(value, np.generic):  # by its type and its Python value's key (-0.0)
+        return (_OTHER, kind, frozen(value.item()))
+    if isinstance(value, tuple):  # a Size or a namedtuple: by its type and its items' keys
+        return (_OTHER, kind, frozen(tuple(value)))
     hash(value)  # anything else must be hashable as it is (TypeError otherwise)
     return (_OTHER, kind, value)
