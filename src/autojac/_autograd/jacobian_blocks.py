@@ -245,18 +245,20 @@ def reverse_rows(
     ``create_graph`` or ``strict``, when each output takes a single pass, the passes and
     the blocks they give are replayed as one computation."""
 
-    spans = row_spans(outputs, inputs, block)
-
     def passes() -> tuple:
         # each block's gradients die once written, before the next block is computed
+        spans = row_spans(outputs, inputs, block)
         return put_rows(outputs, inputs, row_passes(outputs, inputs, create_graph, spans),
                         create_graph, strict)
 
-    if create_graph or strict or len(spans) != len(outputs):
+    per_pass = row_block(block, numel(inputs))
+    if create_graph or strict or not all(0 < o._data.size <= per_pass for o in outputs):
         return passes()
     flat = replay.computation("jacobian rows", outputs, inputs,
                               lambda: [b for row in passes() for b in row], nested=False)
     n = len(inputs)
+    if len(outputs) == 1:
+        return (tuple(flat),)
     return tuple([tuple(flat[i * n:(i + 1) * n]) for i in range(len(outputs))])
 
 
