@@ -193,12 +193,11 @@ class Block:
 
     def result(self) -> Tensor:
         if self.pieces is None:
-            shape = self.shape
             if self.whole is not None:
                 return self.whole
             if self.array is None:
-                return zeros(shape, self.dtype)
-            return _make(self.array.reshape(shape), False, None)
+                return zeros(self.shape, self.dtype)
+            return _make(self.array.reshape(self.shape), False, None)
         if not self.pieces:
             return zeros(self.shape, self.dtype)
         from .._ops.shape import cat
