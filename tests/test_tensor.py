@@ -1574,6 +1574,8 @@ _ARGUMENT_ERRORS.update({
     "solve_sizes": lambda T: T.linalg.solve(T.eye(2), T.ones(3, 2)),
     "solve_vector_on_the_right": lambda T: T.linalg.solve(T.eye(2), T.ones(2), left=False),
     "solve_dtypes": lambda T: T.linalg.solve(T.eye(2, dtype=T.float64), T.ones(2)),
+    "round_decimals_of_int": lambda T: T.round(T.tensor([4]), decimals=1),
+    "vector_norm_ord_str": lambda T: T.linalg.vector_norm(T.ones(3), ord="fro"),
 })
 for _error_name, _raise in _ARGUMENT_ERRORS.items():
     error_case(_error_name)(_raise)

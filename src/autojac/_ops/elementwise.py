@@ -190,6 +190,9 @@ _ROUND = Op("round", _round_forward, vjp=(_zero,), jvp=(_zero,), pattern="pointw
 
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:
     """Round half to even, as PyTorch (zero gradient)."""
+    if decimals and input._data.dtype.kind in "biu":
+        raise NotImplementedError('"round_cpu" not implemented for '
+                                  f"'{scalar_type_name(input._data.dtype)}'")
     return apply(_ROUND, (input,), (decimals,))
 
 

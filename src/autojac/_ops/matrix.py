@@ -376,6 +376,8 @@ PNORM = Op(
 def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False, *,
                 dtype: Any = None) -> Tensor:
     """The ``ord``-norm of ``x`` over ``dim`` (all elements by default)."""
+    if isinstance(ord, str):
+        raise TypeError("linalg_vector_norm(): argument 'ord' must be Number, not str")
     if dtype is not None:
         x = x.to(dtype)
     if x._data.dtype.kind not in "fc":
