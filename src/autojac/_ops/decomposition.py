@@ -65,7 +65,7 @@ def _first_zero_pivot(m: np.ndarray) -> int:
     return len(u)
 
 
-def _square(A: Tensor, name: str, *, square: bool = True, floating: bool = True) -> None:
+def _check_matrices(A: Tensor, name: str, *, square: bool = True, floating: bool = True) -> None:
     """PyTorch's checks of the matrices ``A`` given to ``linalg.{name}``, in its order: at
     least two dims, square (with ``square``), floating (with ``floating``)."""
     shape = A._data.shape
@@ -101,7 +101,7 @@ INV = Op(
 
 def inv(A: Tensor) -> Tensor:
     """The inverse of (batches of) square matrices."""
-    _square(A, "inv")
+    _check_matrices(A, "inv")
     return apply(INV, (A,))
 
 
@@ -128,7 +128,7 @@ DET = Op(
 
 def det(A: Tensor) -> Tensor:
     """Determinant of (batches of) square matrices."""
-    _square(A, "det")
+    _check_matrices(A, "det")
     return apply(DET, (A,))
 
 
@@ -142,7 +142,7 @@ LOGABSDET = Op(
 
 def slogdet(A: Tensor) -> tuple[Tensor, Tensor]:
     """``(sign, log|det|)``; the gradient flows through ``log|det|``."""
-    _square(A, "slogdet")
+    _check_matrices(A, "slogdet")
     sign = _make(np.asarray(np.linalg.slogdet(A._data)[0]), False, None)
     return _SlogdetResult(sign, apply(LOGABSDET, (A,)))
 
@@ -189,15 +189,16 @@ SOLVE = Op("linalg_solve", _solve_forward, vjp=(_solve_grad_a, _solve_grad_b),
 
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """``X`` with ``A X = B`` (or ``X A = B`` when ``left=False``); ``B`` may be a vector."""
-    _square(A, "solve", floating=False)
+    _check_matrices(A, "solve", floating=False)
     if A._data.dtype != B._data.dtype:
         raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A "
                            f"of type {scalar_type_name(A._data.dtype)} and B of type "
                            f"{scalar_type_name(B._data.dtype)} instead")
-    _square(A, "solve")
+    _check_matrices(A, "solve")
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
     n, given = A.shape[-1], (B.shape[-1], 1) if vector else tuple(B.shape[-2:])
-    if given[0] != n if left else vector or given[1] != n:  # (X A = B takes no vector)
+    fits = given[0] == n if left else not vector and given[1] == n  # (X A = B: no vectors)
+    if not fits:
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
                            f"{'AX' if left else 'XA'} = B ({n}x{n} and {given[0]}x{given[1]})")
     if not left:
@@ -243,7 +244,7 @@ CHOLESKY = Op("linalg_cholesky", _cholesky_forward, vjp=(_cholesky_vjp,), jvp=(_
 
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     """Cholesky factor of (batches of) symmetric positive-definite matrices."""
-    _square(A, "cholesky")
+    _check_matrices(A, "cholesky")
     return apply(CHOLESKY, (A,), (upper,))
 
 
@@ -278,7 +279,7 @@ EIGH = Op("linalg_eigh", lambda a, uplo: np.linalg.eigh(a, UPLO=uplo), vjp=_eigh
 
 def eigh(A: Tensor, UPLO: str = "L") -> tuple[Tensor, Tensor]:
     """Eigenvalues (ascending) and eigenvectors of symmetric matrices."""
-    _square(A, "eigh", floating=False)
+    _check_matrices(A, "eigh", floating=False)
     if A._data.dtype.kind not in "fc":
         raise NotImplementedError(
             f'"linalg_eigh_cpu" not implemented for \'{scalar_type_name(A._data.dtype)}\'')
@@ -344,7 +345,7 @@ SVD = Op("linalg_svd", lambda a: np.linalg.svd(a, full_matrices=False), vjp=_svd
 
 def svd(A: Tensor, full_matrices: bool = True) -> tuple[Tensor, Tensor, Tensor]:
     """``U, S, Vh`` with ``A = U diag(S) Vh``; differentiable in the reduced form."""
-    _square(A, "svd", square=False)
+    _check_matrices(A, "svd", square=False)
     if full_matrices and A.shape[-1] != A.shape[-2]:
         U, S, Vh = np.linalg.svd(A._data, full_matrices=True)
         if A._rg:
@@ -357,7 +358,7 @@ def svd(A: Tensor, full_matrices: bool = True) -> tuple[Tensor, Tensor, Tensor]:
 
 def svdvals(A: Tensor) -> Tensor:
     """Singular values, descending."""
-    _square(A, "svd", square=False)
+    _check_matrices(A, "svd", square=False)
     return apply(SVD, (A,))[1]
 
 
@@ -394,7 +395,7 @@ def qr(A: Tensor, mode: str = "reduced") -> tuple[Tensor, Tensor]:
     if mode not in ("reduced", "r", "complete"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
                            "'reduced' (default), 'r', or 'complete'")
-    _square(A, "qr", square=False)
+    _check_matrices(A, "qr", square=False)
     if mode != "reduced" and A._rg:
         raise NotImplementedError("qr is differentiable in mode='reduced' only")
     return _QRResult(*apply(QR, (A,), (mode,)))
@@ -452,6 +453,6 @@ MATRIX_EXP = Op(
 
 def matrix_exp(A: Tensor) -> Tensor:
     """The matrix exponential of (batches of) square matrices."""
-    _square(A, "matrix_exp")
+    _check_matrices(A, "matrix_exp")
     return apply(MATRIX_EXP, (A,))
 

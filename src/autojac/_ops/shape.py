@@ -110,7 +110,8 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     shape = input._data.shape
     d = normalize_dim(dim, len(shape))
     known = int(np.prod([s for s in sizes if s != -1]))
-    if (shape[d] != known if -1 not in sizes else known == 0 or shape[d] % known):
+    fits = known != 0 and shape[d] % known == 0 if -1 in sizes else shape[d] == known
+    if not fits:
         raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
                            f"size of dim {dim} ({shape[d]}) in the input tensor")
     inner = _infer_shape(tuple(sizes), shape[d])
