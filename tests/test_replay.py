@@ -441,6 +441,19 @@ def test_a_program_is_compiled_once_it_has_run_often(monkeypatch: pytest.MonkeyP
     assert taped.runs == program.COMPILE_AFTER
 
 
+def test_a_program_of_many_calls_stays_interpreted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(replay, "_programs", {})
+    monkeypatch.setattr(program, "COMPILE_AFTER", 1)
+    monkeypatch.setattr(program, "COMPILE_MAX_CALLS", 3)
+    x = autojac.tensor([0.3, -1.2, 2.0])
+    f = lambda x: ((x.sin() * x + 1).tanh()) ** 2  # noqa: E731
+    expected = _eager(jacobian, f, x)
+    for _ in range(4):
+        _assert_same(jacobian(f, x), expected)
+    (taped,) = [p for p in replay._programs.values() if isinstance(p, program.Program)]
+    assert len(taped.steps) > 3 and taped.runs == 2 and taped.compiled is None
+
+
 def test_the_cache_is_bounded(runs, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(replay, "MAX_PROGRAMS", 3)
     x = autojac.tensor([1.0, 2.0])
