@@ -1576,6 +1576,8 @@ _ARGUMENT_ERRORS.update({
     "solve_dtypes": lambda T: T.linalg.solve(T.eye(2, dtype=T.float64), T.ones(2)),
     "round_decimals_of_int": lambda T: T.round(T.tensor([4]), decimals=1),
     "vector_norm_ord_str": lambda T: T.linalg.vector_norm(T.ones(3), ord="fro"),
+    "linspace_negative_steps": lambda T: T.linspace(0, 1, -1),
+    "reshape_empty_with_inferred_dim": lambda T: T.ones(0, 3).reshape(-1, 0),
 })
 for _error_name, _raise in _ARGUMENT_ERRORS.items():
     error_case(_error_name)(_raise)
@@ -1610,6 +1612,50 @@ def test_results_where_pytorch_gives_them():
     probs = autojac.nn.functional.cross_entropy(autojac.ones(3, 4), autojac.ones(3, 4),
                                                 label_smoothing=-0.1)  # (PyTorch ignores it)
     np.testing.assert_allclose(probs._data, 4 * np.log(4), rtol=1e-6)
+
+
+@pytest.mark.parametrize("pair", [
+    (1, 0.5, "float32"), (1, 2, "int64"), ("int64", 0.5, "float32"), ("int32", 3, "int32"),
+    ("float64", 0.5, "float64"), ("float16", 2.5, "float16"), (1 + 2j, 0.5, "complex64"),
+    ("bool", 2, "int64"), (2.5, "int32", "float32"),
+], ids=str)
+def test_where_promotes_its_values_as_pytorch(pair):
+    """NumPy promotes a Python scalar with an integer array, or two scalars, otherwise."""
+    a, b, expected = pair
+    as_value = lambda v: autojac.tensor([1, 0], dtype=getattr(autojac, v)) if isinstance(  # noqa: E731
+        v, str) else v
+    got = autojac.where(autojac.tensor([True, False]), as_value(a), as_value(b))
+    assert got.dtype == getattr(autojac, expected)
+
+
+def test_masked_fill_keeps_the_dtype_of_its_input():
+    mask = autojac.tensor([True, False])
+    got = autojac.tensor([1, 2]).masked_fill(mask, 0.5)
+    assert got.dtype == autojac.int64 and got.tolist() == [0, 2]  # (0.5 cast, as PyTorch)
+    assert autojac.tensor([1, 2]).masked_fill(mask, autojac.tensor(7.5)).tolist() == [7, 2]
+
+
+def test_a_list_holding_sequences_indexes_as_a_tuple():
+    x = autojac.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    with pytest.warns(UserWarning, match="non-tuple sequence for multidimensional indexing"):
+        y = x[[[0, 1], [1, 0]]]  # x[[0, 1], [1, 0]], as PyTorch (deprecated there)
+    assert y.tolist() == [1.0, 3.0]
+    y.sum().backward()
+    assert x.grad.tolist() == [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]
+    assert x[[0, 1]].shape == (2, 3)  # a list of ints is an index array
+
+
+def test_a_0d_bool_mask_adds_a_dim():
+    x = autojac.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    assert x[autojac.tensor(True)].shape == (1, 2, 3)
+    assert x[autojac.tensor(False)].shape == (0, 2, 3)
+    x[autojac.tensor(True), 1].sum().backward()
+    assert x.grad.tolist() == [[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]]
+
+
+def test_comparing_with_none_is_python_equality():
+    assert (autojac.ones(2) == None) is False  # noqa: E711
+    assert (autojac.ones(2) != None) is True  # noqa: E711
 
 
 def test_take_along_dim_takes_indices_modulo_the_size_of_the_dim():

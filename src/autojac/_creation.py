@@ -337,6 +337,8 @@ def linspace(
     requires_grad: bool = False,
 ) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
     return _finish(_backend.linspace(start, end, steps, _float_or(dtype)), requires_grad)
 
 

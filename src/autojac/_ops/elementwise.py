@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _dtypes
 from .._backend import erf as _np_erf
 from .._backend import erfc as _np_erfc
 from .._tensor import Tensor, _make, cpp_type_name, scalar_type_name
@@ -508,7 +509,22 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
             f"where expected condition to be a boolean tensor, but got a tensor "
             f"with dtype {scalar_type_name(condition._data.dtype)}"
         )
+    if not (isinstance(input, Tensor) and isinstance(other, Tensor)):
+        tensor = input if isinstance(input, Tensor) else other
+        if not isinstance(tensor, Tensor) or tensor._data.dtype.kind not in "fc":
+            # (two Python scalars, or an integer tensor and a float: NumPy would promote
+            # them otherwise than PyTorch)
+            target = _dtypes.result_type(
+                *[v._data if isinstance(v, Tensor) else v for v in (input, other)])
+            input, other = (_of_dtype(v, target) for v in (input, other))
     return apply(_WHERE, (condition, input, other))
+
+
+def _of_dtype(value: Any, dtype: np.dtype) -> Tensor:
+    """A tensor (or a Python scalar) as a tensor of ``dtype``."""
+    if isinstance(value, Tensor):
+        return value if value._data.dtype == dtype else value.to(dtype)
+    return _make(np.asarray(value, dtype=dtype), False, None)
 
 
 install("where", lambda self, condition, other: where(condition, self, other))
@@ -617,8 +633,10 @@ def _predicate(
     return fn
 
 
-eq = _predicate("eq", np.equal, "__eq__")
-ne = _predicate("ne", np.not_equal, "__ne__")
+eq = _predicate("eq", np.equal)
+ne = _predicate("ne", np.not_equal)
+install("__eq__", lambda self, other: False if other is None else eq(self, other))
+install("__ne__", lambda self, other: True if other is None else ne(self, other))
 lt = _predicate("lt", np.less, "__lt__")
 le = _predicate("le", np.less_equal, "__le__")
 gt = _predicate("gt", np.greater, "__gt__")
@@ -684,7 +702,7 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
             "masked_fill only supports a 0-dimensional value tensor, but got "
             f"tensor with {value._data.ndim} dimension(s)."
         )
-    return where(mask, value, input)
+    return where(mask, _of_dtype(value, input._data.dtype), input)  # (input's dtype, as PyTorch)
 
 
 install("masked_fill", masked_fill)

@@ -8,6 +8,7 @@ placement of advanced-index dims then never mixes with the batch.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -34,9 +35,26 @@ def _to_index_array(i: Any) -> Any:
     return i
 
 
+def _list_as_tuple(index: Any) -> bool:
+    """PyTorch's rule (deprecated, with its warning): a list of fewer than 32 items, one of
+    them a tensor, a sequence, a slice, Ellipsis or None, is a tuple of indices
+    (``x[[[0, 1], [1, 0]]]`` is ``x[[0, 1], [1, 0]]``)."""
+    if not isinstance(index, list) or len(index) >= 32 or not any(
+            isinstance(i, (Tensor, list, tuple, np.ndarray, slice)) or i is None or i is Ellipsis
+            for i in index):
+        return False
+    warnings.warn(
+        "Using a non-tuple sequence for multidimensional indexing is deprecated and will be "
+        "changed in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will "
+        "be interpreted as tensor index, x[torch.tensor(seq)], which will result either in an "
+        "error or a different result", UserWarning, stacklevel=4)
+    return True
+
+
 def normalize_index(index: Any, shape: tuple[int, ...]) -> tuple[Any, ...]:
-    """A tuple of ints, slices, None and integer arrays, with no Ellipsis and no masks."""
-    items = index if isinstance(index, tuple) else (index,)
+    """A tuple of ints, slices, None and integer arrays (or 0-d masks), with no Ellipsis and
+    no other masks."""
+    items = tuple(index) if isinstance(index, tuple) or _list_as_tuple(index) else (index,)
     items = [_to_index_array(i) for i in items]
     consumed = sum(
         0
@@ -60,6 +78,8 @@ def normalize_index(index: Any, shape: tuple[int, ...]) -> tuple[Any, ...]:
             out.extend([slice(None)] * fill)
             dim += fill
             consumed = len(shape)
+        elif isinstance(i, np.ndarray) and i.dtype == np.bool_ and i.ndim == 0:
+            out.append(i)  # a new dim of size 1 (True) or 0 (False), as NumPy's
         elif isinstance(i, np.ndarray) and i.dtype == np.bool_:
             expect = shape[dim : dim + i.ndim]
             if i.shape != expect:
