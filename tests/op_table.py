@@ -301,6 +301,13 @@ SAMPLES += [
         lambda lib, x: lib.nn.functional.cross_entropy(x, lib.tensor([0, 3, 1])),
         ((3, 4),),
     ),
+    Sample(  # PyTorch's smoothing: weighted, zero at the ignored target, averaged over the rest
+        "cross_entropy_smoothed_ignored",
+        lambda lib, x: lib.nn.functional.cross_entropy(
+            x, lib.tensor([[0, -100, 2], [3, 1, 1]]),
+            weight=lib.tensor([0.5, 1.0, 2.0, 1.5], dtype=x.dtype), label_smoothing=0.2),
+        ((2, 4, 3),),
+    ),
     Sample(
         "cross_entropy_probs",
         lambda lib, x, p: lib.nn.functional.cross_entropy(x, p.softmax(1)),

@@ -219,29 +219,37 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                   label_smoothing: float = 0.0) -> Tensor:
     """Cross entropy of logits ``input`` (classes along dim 1) with class indices or
     class probabilities ``target``, via log-softmax."""
-    logp = log_softmax(input, 1 if input.ndim > 1 else 0)
+    class_dim = 1 if input.ndim > 1 else 0
+    n_classes = input.shape[class_dim]
+    logp = log_softmax(input, class_dim)
+    # the weight of each class, along the class dim
+    w = weight.reshape((-1,) + (1,) * (input.ndim - 2)) if weight is not None else None
     if target._data.shape == input._data.shape:  # class probabilities
         if target._data.dtype.kind not in "fc":
             raise RuntimeError("Expected floating point type for target with class "
                                f"probabilities, got {scalar_type_name(target._data.dtype)}")
-        n_classes = input.shape[1 if input.ndim > 1 else 0]
         _check_weight(weight, n_classes, "cross_entropy: ")
         probs = (target * (1 - label_smoothing) + label_smoothing / n_classes
                  if label_smoothing > 0 else target)  # (PyTorch skips it, checking nothing)
-        w = weight.reshape((-1,) + (1,) * (input.ndim - 2)) if weight is not None else 1.0
-        loss = -(logp * probs * w).sum(1 if input.ndim > 1 else 0)
+        loss = -(logp * probs * (1.0 if w is None else w)).sum(class_dim)
         return _reduce(loss, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
                            f"{label_smoothing:g}")
-    if label_smoothing:
-        _check_class_targets(logp, target, weight, ignore_index)
-        n_classes = input.shape[1 if input.ndim > 1 else 0]
-        smooth = -logp.mean(1 if input.ndim > 1 else 0)
-        nll = nll_loss(logp, target, weight, ignore_index, "none")
-        loss = nll * (1 - label_smoothing) + smooth * label_smoothing
-        return _reduce(loss, reduction) if reduction != "mean" else loss.mean()
-    return nll_loss(logp, target, weight, ignore_index, reduction)
+    nll = nll_loss(logp, target, weight, ignore_index, reduction)
+    if not label_smoothing:
+        return nll
+    # PyTorch's smoothing term: the (weighted) sum over the classes, zero where the target
+    # is ignored, averaged over the (weights of the) targets that are not
+    ignored = target._data == ignore_index
+    smooth = where(_make(ignored, False, None), 0.0,
+                   -(logp if w is None else logp * w).sum(class_dim))
+    if reduction == "mean":
+        kept = target._data[~ignored]
+        smooth = smooth.sum() / float(kept.size if weight is None else weight._data[kept].sum())
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return nll * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
