@@ -321,6 +321,18 @@ SAMPLES += [
         ((3, 4),),
     ),
     Sample(
+        "bce_with_logits",
+        lambda lib, x, y: lib.nn.functional.binary_cross_entropy_with_logits(x * 5, y.sigmoid()),
+        ((3, 4), (3, 4)),
+    ),
+    Sample(
+        "bce_with_logits_weighted",
+        lambda lib, x, y: lib.nn.functional.binary_cross_entropy_with_logits(
+            x * 5, y.sigmoid(), weight=lib.tensor([0.5, 1.0, 2.0, 1.5], dtype=x.dtype),
+            pos_weight=lib.tensor([2.0, 0.5, 1.0, 3.0], dtype=x.dtype), reduction="sum"),
+        ((3, 4), (3, 4)),
+    ),
+    Sample(
         "binary_cross_entropy",
         lambda lib, x, y: lib.nn.functional.binary_cross_entropy(x.sigmoid(), y.sigmoid()),
         ((3, 4), (3, 4)),

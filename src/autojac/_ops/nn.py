@@ -269,11 +269,20 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
-                                     reduction: str = "mean") -> Tensor:
+                                     weight: Tensor | None = None, size_average: Any = None,
+                                     reduce: Any = None, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """PyTorch's ``(1 - t) x - w log(sigmoid(x))`` with ``w = 1 + (pos_weight - 1) t``,
+    times ``weight``; ``size_average`` and ``reduce`` are the deprecated spellings of
+    ``reduction``."""
     if target._data.shape != input._data.shape:
         raise ValueError(f"Target size ({target.size()}) must be the same as input size "
                          f"({input.size()})")
-    return _reduce(softplus(input) - input * target, reduction)
+    if size_average is not None or reduce is not None:
+        reduction = "none" if reduce is False else "sum" if size_average is False else "mean"
+    log_weight = 1.0 if pos_weight is None else (pos_weight - 1) * target + 1
+    loss = (1 - target) * input + log_weight * logaddexp(-input, 0.0)
+    return _reduce(loss if weight is None else loss * weight, reduction)
 
 
 # -- convolution (im2col through differentiable indexing and matmul)
