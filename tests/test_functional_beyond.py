@@ -674,3 +674,26 @@ def test_hessian_outer_forward_beyond_pytorch():
     for i in range(2):
         for j in range(2):
             np.testing.assert_allclose(ref[i][j].numpy(), num[i][j], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name,args,same", [
+    ("mse_loss", (None, False), {"reduction": "none"}),  # reduce=False
+    ("l1_loss", (False,), {"reduction": "sum"}),  # size_average=False
+    ("nll_loss", (None, None, 2), {"ignore_index": 2}),
+    ("cross_entropy", (None, False), {"reduction": "sum"}),
+    ("binary_cross_entropy", (None, None, False), {"reduction": "none"}),
+    ("binary_cross_entropy_with_logits", (None, False), {"reduction": "sum"}),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_losses_take_pytorchs_positional_arguments(name, args, same):
+    """weight, size_average, ignore_index, reduce in PyTorch's order; the deprecated
+    size_average/reduce pair picks the reduction."""
+    import autojac.nn.functional as F
+
+    rng = np.random.default_rng(2)
+    x, p = rng.standard_normal((3, 4)), rng.random((3, 4))
+    first = {"nll_loss": autojac.tensor(x).log_softmax(1),
+             "binary_cross_entropy": autojac.tensor(p)}.get(name, autojac.tensor(x))
+    classes = name in ("nll_loss", "cross_entropy")
+    second = autojac.tensor([0, 2, 3]) if classes else autojac.tensor(p)
+    fn = getattr(F, name)
+    np.testing.assert_allclose(fn(first, second, *args)._data, fn(first, second, **same)._data)

@@ -145,6 +145,13 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 
 
 # -- losses
+def _legacy(size_average: Any, reduce: Any, reduction: str) -> str:
+    """``reduction``, or what PyTorch's deprecated ``size_average`` and ``reduce`` say."""
+    if size_average is None and reduce is None:
+        return reduction
+    return "none" if reduce is False else "sum" if size_average is False else "mean"
+
+
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
         return loss.mean()
@@ -155,13 +162,15 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+             reduction: str = "mean") -> Tensor:
     diff = input - target
-    return _reduce(diff * diff, reduction)
+    return _reduce(diff * diff, _legacy(size_average, reduce, reduction))
 
 
-def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    return _reduce((input - target).abs(), reduction)
+def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+            reduction: str = "mean") -> Tensor:
+    return _reduce((input - target).abs(), _legacy(size_average, reduce, reduction))
 
 
 def _check_weight(weight: Tensor | None, n_classes: int, prefix: str = "") -> None:
@@ -195,9 +204,11 @@ def _check_class_targets(input: Tensor, target: Tensor, weight: Tensor | None,
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
-             ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+             size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
+             reduction: str = "mean") -> Tensor:
     """Negative log likelihood of class indices ``target`` under log-probabilities ``input``
     (classes along dim 1)."""
+    reduction = _legacy(size_average, reduce, reduction)
     _check_class_targets(input, target, weight, ignore_index)
     t = target._data
     safe = np.where(t == ignore_index, 0, t)
@@ -215,10 +226,11 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                  ignore_index: int = -100, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
+                  size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """Cross entropy of logits ``input`` (classes along dim 1) with class indices or
     class probabilities ``target``, via log-softmax."""
+    reduction = _legacy(size_average, reduce, reduction)
     class_dim = 1 if input.ndim > 1 else 0
     n_classes = input.shape[class_dim]
     logp = log_softmax(input, class_dim)
@@ -236,7 +248,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
                            f"{label_smoothing:g}")
-    nll = nll_loss(logp, target, weight, ignore_index, reduction)
+    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if not label_smoothing:
         return nll
     # PyTorch's smoothing term: the (weighted) sum over the classes, zero where the target
@@ -253,8 +265,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         size_average: Any = None, reduce: Any = None,
                          reduction: str = "mean") -> Tensor:
     """``-(t log x + (1-t) log(1-x))`` with logs clamped at -100, as PyTorch."""
+    reduction = _legacy(size_average, reduce, reduction)
     if target._data.shape != input._data.shape:
         raise ValueError(f"Using a target size ({target.size()}) that is different to the "
                          f"input size ({input.size()}) is deprecated. Please ensure they have "
@@ -278,8 +292,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     if target._data.shape != input._data.shape:
         raise ValueError(f"Target size ({target.size()}) must be the same as input size "
                          f"({input.size()})")
-    if size_average is not None or reduce is not None:
-        reduction = "none" if reduce is False else "sum" if size_average is False else "mean"
+    reduction = _legacy(size_average, reduce, reduction)
     log_weight = 1.0 if pos_weight is None else (pos_weight - 1) * target + 1
     loss = (1 - target) * input + log_weight * logaddexp(-input, 0.0)
     return _reduce(loss if weight is None else loss * weight, reduction)
