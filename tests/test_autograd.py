@@ -76,6 +76,7 @@ _TRANSFORM_ERRORS = {
     "assert_close_shapes": lambda T: T.testing.assert_close(T.ones(2), T.ones(3)),
     "assert_close_tensor_and_list": lambda T: T.testing.assert_close(T.ones(2), [1.0, 1.0]),
     "assert_close_float_and_tensor": lambda T: T.testing.assert_close(1.0, T.ones(1)),
+    "register_hook_without_requires_grad": lambda T: T.ones(2).register_hook(lambda g: g),
 }
 for _error_name, _raise in _TRANSFORM_ERRORS.items():
     error_case(_error_name)(_raise)
@@ -2064,3 +2065,51 @@ def test_set_detect_anomaly_named_by_the_hint_is_callable():
     test_error_type_matches_pytorch,
     test_golden_error_is_pytorchs,
 ) = golden_error_tests(AUTOGRAD_ERRORS, autojac)
+
+
+# -- tensor hooks
+def test_a_leaf_hook_sees_and_replaces_the_whole_gradient():
+    x = autojac.ones(2, requires_grad=True)
+    seen = []
+    x.register_hook(lambda g: seen.append(g.tolist()))
+    x.register_hook(lambda g: g + 1)
+    handle = x.register_hook(lambda g: g * 100)
+    handle.remove()
+    x.register_hook(lambda g: g * 2)  # in order: (3 + 1) * 2
+    ((x * 1) + (x * 2)).sum().backward()
+    assert seen == [[3.0, 3.0]] and x.grad.tolist() == [8.0, 8.0]
+    assert autojac.autograd.grad((x * 3).sum(), x)[0].tolist() == [8.0, 8.0]
+
+
+def test_a_hook_on_an_intermediate_changes_what_flows_on():
+    x = autojac.ones(2, requires_grad=True)
+    y = x * 2
+    y.retain_grad()
+    y.register_hook(lambda g: g * 10)
+    ((y * 3).sum() + y.sum()).backward()  # y's gradient 3 + 1, times 10, then times 2
+    assert x.grad.tolist() == [80.0, 80.0] and y.grad.tolist() == [40.0, 40.0]
+    z = x * 2
+    z.register_hook(lambda g: g * 10)
+    assert autojac.autograd.grad((z * 3).sum(), z)[0].tolist() == [30.0, 30.0]
+
+
+def test_a_hook_stays_with_the_value_it_was_registered_on():
+    x = autojac.ones(2, requires_grad=True)
+    y = x * 2
+    y.register_hook(lambda g: g * 10)
+    y.mul_(3)  # d(sum(6x))/dx with the hook on 2x's gradient (3): 3 * 10 * 2
+    y.sum().backward()
+    assert x.grad.tolist() == [60.0, 60.0]
+
+
+def test_a_jacobian_through_a_hook_is_never_replayed():
+    def f(x):
+        y = x * 2
+        y.register_hook(lambda g: g * 10)
+        return y.sin()
+
+    x = autojac.tensor([0.5, 1.0])
+    expected = np.diag(20 * np.cos(2 * x._data))
+    for _ in range(4):
+        np.testing.assert_allclose(autojac.autograd.functional.jacobian(f, x)._data, expected,
+                                   rtol=1e-6)

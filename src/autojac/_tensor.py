@@ -39,6 +39,7 @@ class Tensor:
         "_fw",
         "_retains_grad",
         "_reshaped",  # unset until an in-place reshape: see _autograd.graph.as_recorded
+        "_hooks",  # unset until a hook is registered: see _autograd.hooks
         "__weakref__",
     )
     __array_priority__ = 1000  # NumPy defers binary operators to Tensor
@@ -256,6 +257,20 @@ class Tensor:
         if not self._retains_grad:
             self._retains_grad = True
             self.grad_fn.retain(self)
+
+    def register_hook(self, hook: Any) -> Any:
+        """Run ``hook(grad)`` on this tensor's gradient in backward passes; a tensor it
+        returns replaces the gradient. Returns a handle whose ``remove()`` undoes it.
+
+        Example:
+            >>> x = autojac.ones(2, requires_grad=True)
+            >>> _ = x.register_hook(lambda g: g * 2)
+            >>> (x * 3).sum().backward(); x.grad
+            tensor([6., 6.])
+        """
+        from ._autograd import hooks
+
+        return hooks.register(self, hook)
 
     @property
     def _version(self) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 
 from .._ops._registry import OpNode, compute_tangent, current
 from .._tensor import Tensor, _make
-from . import grad_mode
+from . import grad_mode, hooks
 from .graph import Node, reshapes
 
 
@@ -129,6 +129,8 @@ def run_backward(
             gs = buffers.pop(node, None)
             if gs is None:
                 continue
+            if hooks.registered[0]:
+                gs = hooks.on_node(node, gs)
             if captures:
                 for nr, g in enumerate(gs):
                     if g is not None and (node, nr) in captures:
@@ -161,19 +163,27 @@ def run_backward(
                 out.append(captures[t.grad_fn, t._output_nr])
             else:
                 slot = leaf_sums.get(id(t))
-                out.append(None if slot is None else slot[1])
+                out.append(None if slot is None else _leaf_gradient(*slot, create_graph))
         return out
     chosen = None if targets is None else {id(t) for t in targets}
     with grad_mode.set_grad_enabled(create_graph):
         for key, (leaf, g) in leaf_sums.items():
             if chosen is None or key in chosen:
-                _accumulate(leaf, g, create_graph)
+                _accumulate(leaf, _leaf_gradient(leaf, g, create_graph), create_graph)
         for t, g in retained:
             _accumulate(t, g, create_graph)
         for t in targets or ():
             if t.grad_fn is not None and captures[t.grad_fn, t._output_nr] is not None:
                 _accumulate(t, captures[t.grad_fn, t._output_nr], create_graph)
     return None
+
+
+def _leaf_gradient(leaf: Tensor, g: Any, create_graph: bool) -> Any:
+    """A leaf's whole gradient, through its hooks."""
+    if not hooks.registered[0] or not hooks.has_hooks(leaf):
+        return g
+    with grad_mode.set_grad_enabled(create_graph):
+        return hooks.run(leaf, g)
 
 
 def _to_leaf(leaf_sums: dict[int, list[Any]], leaf: Tensor, g: Any) -> None:

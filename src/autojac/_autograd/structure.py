@@ -15,6 +15,7 @@ import numpy as np
 
 from .._ops._registry import OpNode
 from .._tensor import Tensor
+from . import hooks
 from .engine import post_order
 
 
@@ -41,6 +42,9 @@ def structure(ends: Sequence[Tensor], targets: Sequence[Tensor]) -> Structure | 
     or has params that cannot be keyed."""
     number = post_order([t.grad_fn for t in ends if t.grad_fn is not None])
     nodes = list(number)
+    if hooks.registered[0] and (any(map(hooks.watched, nodes))
+                                or any(map(hooks.has_hooks, targets))):
+        return None  # (a hook is Python that no replay sees)
     leaf = {}  # id(target) -> which target, for the targets that are leaves
     for j, t in enumerate(targets):
         if t.grad_fn is None:

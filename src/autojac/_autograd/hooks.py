@@ -1,0 +1,78 @@
+"""Tensor hooks (``Tensor.register_hook``): functions of a tensor's gradient.
+
+The backward pass runs a tensor's hooks, in the order they were registered, once that
+tensor's gradient is complete: a leaf's before it is accumulated into ``.grad`` (or
+returned by ``autograd.grad``), another tensor's before it flows on into the node that
+made the tensor. A hook that returns a tensor replaces the gradient. A hook stays with
+the node its tensor came from when it was registered. Passes over a graph with hooks are
+never replayed (``structure``): a hook is Python the replay cannot see.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+registered = [0]  # hooks registered so far in this process: nothing to look up while 0
+# node -> (tensor, output number) of its outputs with hooks
+_watched: weakref.WeakKeyDictionary[Any, list[tuple[weakref.ref, int]]] = (
+    weakref.WeakKeyDictionary())
+
+
+class RemovableHandle:
+    """What ``register_hook`` returns: ``remove()`` takes the hook off again."""
+
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks: list[Callable[..., Any]], hook: Callable[..., Any]) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def register(t: Any, hook: Callable[..., Any]) -> RemovableHandle:
+    """Add ``hook`` to the hooks of ``t`` (a tensor that requires grad)."""
+    if not t._rg:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    hooks = getattr(t, "_hooks", None)
+    if hooks is None:
+        hooks = t._hooks = []
+        if t.grad_fn is not None:
+            _watched.setdefault(t.grad_fn, []).append((weakref.ref(t), t._output_nr))
+    hooks.append(hook)
+    registered[0] += 1
+    return RemovableHandle(hooks, hook)
+
+
+def run(t: Any, g: Any) -> Any:
+    """``g``, the gradient of ``t``, through ``t``'s hooks."""
+    for hook in list(getattr(t, "_hooks", ())):
+        out = hook(g)
+        if out is not None:
+            g = out
+    return g
+
+
+def on_node(node: Any, grads: list[Any]) -> list[Any]:
+    """The cotangents of ``node``'s outputs, through the hooks of its hooked outputs."""
+    watched = _watched.get(node)
+    if not watched:
+        return grads
+    grads = list(grads)
+    for ref, nr in watched:
+        t = ref()
+        if t is not None and grads[nr] is not None:
+            grads[nr] = run(t, grads[nr])
+    return grads
+
+
+def watched(node: Any) -> bool:
+    """Whether an output of ``node`` has hooks."""
+    return bool(_watched.get(node))
+
+
+def has_hooks(t: Any) -> bool:
+    return bool(getattr(t, "_hooks", None))
