@@ -2113,3 +2113,25 @@ def test_a_jacobian_through_a_hook_is_never_replayed():
     for _ in range(4):
         np.testing.assert_allclose(autojac.autograd.functional.jacobian(f, x)._data, expected,
                                    rtol=1e-6)
+
+
+@pytest.mark.parametrize("name,kw,expected,slope", [
+    ("relu", {}, [0.0, 2.0], [0.0, 1.0]),
+    ("leaky_relu", {"negative_slope": 0.1}, [-0.1, 2.0], [0.1, 1.0]),
+    ("elu", {}, [np.expm1(-1.0), 2.0], [np.exp(-1.0), 1.0]),
+    ("silu", {}, [-1 / (1 + np.e), 2 / (1 + np.exp(-2.0))],
+     [1 / (1 + np.e) * (1 - 1 / (1 + np.exp(-1.0))),
+      1 / (1 + np.exp(-2.0)) * (1 + 2 * (1 - 1 / (1 + np.exp(-2.0))))]),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_an_activation_in_place_writes_into_its_input(name, kw, expected, slope):
+    import autojac.nn.functional as F
+
+    x0 = autojac.tensor([-1.0, 2.0], dtype=autojac.float64, requires_grad=True)
+    x = x0 * 1
+    y = getattr(F, name)(x, inplace=True, **kw)
+    assert y is x
+    np.testing.assert_allclose(x._data, expected)
+    y.sum().backward()  # (the rule read a copy: the overwritten input is not needed)
+    np.testing.assert_allclose(x0.grad._data, slope)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        getattr(F, name)(autojac.ones(2, requires_grad=True), inplace=True, **kw)

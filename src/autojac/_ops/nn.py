@@ -4,6 +4,7 @@ activations, losses and convolutions of ``autojac.nn.functional`` composed from 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -78,15 +79,26 @@ install("log_softmax", log_softmax)
 
 
 # -- activations
+def _in_place(fn: Callable[[Tensor], Tensor], input: Tensor, inplace: bool) -> Tensor:
+    """``fn(input)``; with ``inplace``, written into ``input``, which is returned (``fn``
+    reads a copy, so what its rules saved is not the tensor being overwritten)."""
+    return input.copy_(fn(input.clone())) if inplace else fn(input)
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    return _in_place(Tensor.relu, input, inplace)
+
+
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     if input._data.dtype.kind not in "fc":
         raise NotImplementedError('"leaky_relu_cpu" not implemented for '
                                   f"'{scalar_type_name(input._data.dtype)}'")
-    return where(input > 0, input, input * negative_slope)
+    return _in_place(lambda x: where(x > 0, x, x * negative_slope), input, inplace)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    return where(input > 0, input, (input.clamp(max=0.0).expm1()) * alpha)
+    return _in_place(lambda x: where(x > 0, x, (x.clamp(max=0.0).expm1()) * alpha), input,
+                     inplace)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -100,7 +112,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    return input * input.sigmoid()
+    return _in_place(lambda x: x * x.sigmoid(), input, inplace)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -139,9 +151,9 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     if not training or p == 0:
         return input
     if p == 1:
-        return input * 0
-    keep = _backend.random.gen.random(input.shape) >= p
-    return input * _make((keep / (1 - p)).astype(input._data.dtype), False, None)
+        return _in_place(lambda x: x * 0, input, inplace)
+    keep = _make((_backend.random.gen.random(input.shape) >= p) / (1 - p), False, None)
+    return _in_place(lambda x: x * keep.to(x.dtype), input, inplace)
 
 
 # -- losses

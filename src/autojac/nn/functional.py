@@ -1,6 +1,6 @@
 """``autojac.nn.functional``: activations, losses and convolutions, all differentiable."""
 
-from .._ops.elementwise import relu, sigmoid, tanh
+from .._ops.elementwise import sigmoid, tanh
 from .._ops.nn import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -19,6 +19,7 @@ from .._ops.nn import (
     mse_loss,
     nll_loss,
     normalize,
+    relu,
     silu,
     softmax,
     softplus,
