@@ -35,6 +35,11 @@ def _to_index_array(i: Any) -> Any:
     return i
 
 
+def is_index_dtype(dtype: np.dtype) -> bool:
+    """Whether PyTorch takes an index tensor of ``dtype`` in gather, scatter and the like."""
+    return dtype == np.int64 or dtype == np.int32
+
+
 def _list_as_tuple(index: Any) -> bool:
     """PyTorch's rule (deprecated, with its warning): a list of fewer than 32 items, one of
     them a tensor, a sequence, a slice, Ellipsis or None, is a tuple of indices
@@ -287,7 +292,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     idx = index._data
     if idx.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
-    if idx.dtype != np.int64 and idx.dtype != np.int32:
+    if not is_index_dtype(idx.dtype):
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     shape = input._data.shape
     size = shape[normalize_dim(dim, len(shape))] if shape else 1
@@ -311,7 +316,7 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *,
               alpha: float = 1) -> Tensor:
     """``input`` with ``alpha * source`` added at ``index`` along ``dim`` (repeats add up)."""
-    if index._data.dtype != np.int64 and index._data.dtype != np.int32:
+    if not is_index_dtype(index._data.dtype):
         raise RuntimeError("index_add_(): Expected dtype int32/int64 for index but got: "
                            f"{scalar_type_name(index._data.dtype)}")
     idx = normalize_index(_dim_index(input._data.ndim, dim, index), input._data.shape)

@@ -14,6 +14,7 @@ import numpy as np
 from .._backend import strided_view
 from .._tensor import Tensor, _make, normalize_dim
 from ._registry import Op, PatternRule, apply, install
+from .indexing import is_index_dtype
 
 _MinMax = namedtuple("_MinMax", ["values", "indices"])
 
@@ -443,7 +444,7 @@ def _checked_index(name: str, input: Tensor, dim: int, index: Tensor,
     """The index array of gather (or scatter, from ``src``) along ``dim`` of ``input``, after
     PyTorch's checks of its dtype, dims, sizes and values."""
     idx, shape = index._data, input._data.shape
-    if idx.dtype != np.int64 and idx.dtype != np.int32:
+    if not is_index_dtype(idx.dtype):
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
     if builtins.max(idx.ndim, 1) != builtins.max(len(shape), 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
