@@ -16,7 +16,7 @@ import numpy as np
 from .._ops._registry import OpNode
 from .._tensor import Tensor
 from . import hooks
-from .engine import post_order
+from .graph import Node, reshapes
 
 
 class Structure:
@@ -39,12 +39,7 @@ class Structure:
 def structure(ends: Sequence[Tensor], targets: Sequence[Tensor]) -> Structure | None:
     """The structure of the graph that leads to ``ends``, with ``targets`` (the tensors
     whose gradients, or whose tangents, a pass takes) in it; None when a node is not an op
-    or has params that cannot be keyed."""
-    number = post_order([t.grad_fn for t in ends if t.grad_fn is not None])
-    nodes = list(number)
-    if hooks.registered[0] and (any(map(hooks.watched, nodes))
-                                or any(map(hooks.has_hooks, targets))):
-        return None  # (a hook is Python that no replay sees)
+    or has params that cannot be keyed. The nodes are numbered in ``post_order``'s order."""
     leaf = {}  # id(target) -> which target, for the targets that are leaves
     for j, t in enumerate(targets):
         if t.grad_fn is None:
@@ -56,34 +51,64 @@ def structure(ends: Sequence[Tensor], targets: Sequence[Tensor]) -> Structure | 
     # scalar operand is its (Python) type
     parts: list[Any] = []
     dtypes, scalars = [], []
+    number: dict[Any, int] = {}  # node -> its position, given once its inputs' nodes have one
+    nodes: list[Any] = []
     plain = True
+    stale = reshapes[0]  # (see post_order)
     try:
-        for node in nodes:
-            if type(node) is not OpNode:
-                return None
-            op = node.op
-            ans = node.ans
-            if op.n_out != 1 or node.freed:
-                plain = False
-            params = node.params
-            inputs = node.inputs
-            parts += (op, frozen(params) if params else (),
-                      None if ans is None or op.n_out != 1 else ans.shape, len(inputs))
-            for x, edge in zip(inputs, node.edges):
-                if edge is not None and not isinstance(edge[0], Tensor):
-                    data = x._data
-                    parts += (number[edge[0]], edge[1], data.shape)  # a node's output
-                    dtypes.append(data.dtype)
-                elif isinstance(x, Tensor):  # a target, a constant or another leaf
-                    data = x._data
-                    parts += (data.shape, leaf[id(x)] if edge is not None and id(x) in leaf
-                              else -1 - first.setdefault(id(x), len(first)))
-                    dtypes.append(data.dtype)
-                else:
-                    parts.append(type(x))
-                    scalars.append(x.hex() if type(x) is float else frozen(x))
+        for root in ends:
+            root = root.grad_fn
+            if root is None or root in number:
+                continue
+            stack = [(root, 0)]
+            while stack:  # depth first, as post_order
+                node, i = stack.pop()
+                edges = node.edges
+                n = len(edges)
+                while i < n:
+                    edge = edges[i]
+                    i += 1
+                    if edge is not None:
+                        nxt = edge[0]
+                        if nxt not in number and isinstance(nxt, Node):
+                            stack.append((node, i))
+                            stack.append((nxt, 0))
+                            break
+                else:  # every input's node is numbered: this one's turn
+                    if type(node) is not OpNode:
+                        return None
+                    if stale:
+                        node.see_inputs_as_recorded()
+                    number[node] = len(nodes)
+                    nodes.append(node)
+                    op = node.op
+                    ans = node.ans
+                    if op.n_out != 1 or node.freed:
+                        plain = False
+                    params = node.params
+                    inputs = node.inputs
+                    parts += (op, frozen(params) if params else (),
+                              None if ans is None or op.n_out != 1 else ans.shape, n)
+                    for x, edge in zip(inputs, edges):
+                        if edge is not None and not isinstance(edge[0], Tensor):
+                            data = x._data
+                            parts += (number[edge[0]], edge[1], data.shape)  # a node's output
+                            dtypes.append(data.dtype)
+                        elif isinstance(x, Tensor):  # a target, a constant or another leaf
+                            data = x._data
+                            parts += (data.shape, leaf[id(x)] if edge is not None
+                                      and id(x) in leaf
+                                      else -1 - first.setdefault(id(x), len(first)))
+                            dtypes.append(data.dtype)
+                        else:
+                            parts.append(type(x))
+                            scalars.append(x if type(x) is int else x.hex() if type(x) is float
+                                           else frozen(x))
     except TypeError:  # unhashable params
         return None
+    if hooks.registered[0] and (any(map(hooks.watched, nodes))
+                                or any(map(hooks.has_hooks, targets))):
+        return None  # (a hook is Python that no replay sees)
     parts.append(len(ends))  # where the ends and targets sit
     for t in (*ends, *targets):
         data = t._data
