@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .. import _dtypes
+from .._autograd.grad_mode import state as _grad_state
 from .._backend import erf as _np_erf
 from .._backend import erfc as _np_erfc
 from .._tensor import Tensor, _make, cpp_type_name, scalar_type_name
@@ -246,6 +247,8 @@ _DIV = Op(
 
 def _pow_base_rule(g: Tensor, ans: Tensor, x: Tensor, y: Any) -> Tensor:
     if _is_scalar(y):
+        if y == 2 and not _grad_state.enabled:  # x ** 1 is x (differentiated, it is not)
+            return g * (y * x)
         return g * 0 if y == 0 else g * (y * x ** (y - 1))
     return g * where(y == 0, 0.0, y * x ** (y - 1))
 
