@@ -472,7 +472,9 @@ def test_params_that_differ_give_different_keys() -> None:
               ((slice(1), 0),), ([1],), (np.arange(2),), (np.arange(2.0),), (np.dtype("f4"),),
               (("slice", None, 1, None),), (("tuple", 1),), ((1, 2),), ((2, 1),),
               (np.float64(-0.0),), (np.float64(0.0),), (np.float32(1.0),), (1.0,), (True,),
-              (_Pair(1, 2),), (_Pair(True, 2),)]
+              (_Pair(1, 2),), (_Pair(True, 2),), ((-1,), False, True), ((-1,), 0, 1),
+              ((-1,), True, False), ((-1,), False, 1), ((True,), False), (((1,),), False),
+              (((1,), bool, bool), False), ((1,), (tuple, bool))]
     keys = [frozen(p) for p in params]
     assert len({*keys}) == len(keys)
     assert frozen((slice(None, 1), [3])) == frozen((slice(None, 1), [3]))

@@ -144,10 +144,14 @@ def frozen(value: Any) -> Any:
     if kind in _EXACT:
         return value
     if kind is tuple:  # kept as it is when it holds only ints, strs, Nones and such tuples
+        bools = False
         for v in value:
-            if type(v) not in _EXACT and (type(v) is not tuple or frozen(v) is not v):
+            if type(v) is bool:
+                bools = True
+            elif type(v) not in _EXACT and (type(v) is not tuple or frozen(v) is not v):
                 return (_TUPLE, *[frozen(w) for w in value])
-        return value  # most params
+        # (with bools, the items' types tell True from 1)
+        return (_TUPLE, value, tuple(map(type, value))) if bools else value  # most params
     if kind is bool:
         return _TRUE if value else _FALSE
     if kind is list:
