@@ -51,7 +51,9 @@ class Tensor:
     def __init__(self, data: Any = (), requires_grad: bool = False) -> None:
         """``autojac.Tensor(data)``: like ``torch.Tensor``, always the default float dtype."""
         values = data._data if isinstance(data, Tensor) else data
-        _init(self, np.array(values, dtype=_dtypes.default_float()), False, None)
+        made = _make(np.array(values, dtype=_dtypes.default_float()), False, None)
+        for field in _FIELDS:
+            setattr(self, field, getattr(made, field))
         if requires_grad:
             self.requires_grad_()
 
@@ -345,7 +347,9 @@ def cpp_type_name(dtype: np.dtype) -> str:
     return _CPP_TYPES[np.dtype(dtype).name]
 
 
-def _init(t: Tensor, data: np.ndarray, rg: bool, grad_fn: Any) -> None:
+def _make(data: np.ndarray, rg: bool, grad_fn: Any) -> Tensor:
+    """The fast constructor every op uses: wrap ``data`` without copying or checking."""
+    t = _new(Tensor)
     t._data = data
     t._rg = rg
     t.grad_fn = grad_fn
@@ -356,13 +360,12 @@ def _init(t: Tensor, data: np.ndarray, rg: bool, grad_fn: Any) -> None:
     t._view = None
     t._fw = None
     t._retains_grad = False
-
-
-def _make(data: np.ndarray, rg: bool, grad_fn: Any) -> Tensor:
-    """The fast constructor every op uses: wrap ``data`` without copying or checking."""
-    t = Tensor.__new__(Tensor)
-    _init(t, data, rg, grad_fn)
     return t
+
+
+_new = object.__new__
+_FIELDS = ("_data", "_rg", "grad_fn", "_grad", "_output_nr", "_vc", "_base", "_view", "_fw",
+           "_retains_grad")  # what _make sets
 
 
 def _rebuild(data: np.ndarray, rg: bool) -> Tensor:
