@@ -13,6 +13,7 @@ class _State(threading.local):
 
 
 state = _State()
+_new = object.__new__
 
 
 def is_grad_enabled() -> bool:
@@ -28,10 +29,8 @@ class _Mode:
     _target = True
 
     def __new__(cls, func: Callable[..., Any] | None = None) -> Any:
-        self = object.__new__(cls)
-        if func is not None and callable(func):
-            return self(func)
-        return self
+        self = _new(cls)
+        return self if func is None or not callable(func) else self(func)
 
     def __enter__(self) -> None:
         self._prev = state.enabled

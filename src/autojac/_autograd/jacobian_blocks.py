@@ -38,7 +38,10 @@ def as_tuple(value: Any, arg_name: str, fn_name: str | None) -> tuple[bool, tupl
     is_tuple = isinstance(value, tuple)
     items = value if is_tuple else (value,)
     for i, el in enumerate(items):
-        if not isinstance(el, Tensor):
+        if isinstance(el, Tensor):
+            if el._view is not None:
+                current((el,))
+        else:
             where = (
                 f"the value at index {i} has type {type(el)}."
                 if is_tuple
@@ -48,7 +51,6 @@ def as_tuple(value: Any, arg_name: str, fn_name: str | None) -> tuple[bool, tupl
                 f"The {arg_name} given to {fn_name} must be either a Tensor or a tuple of "
                 f"Tensors but {where}"
             )
-    current(items)
     return is_tuple, items
 
 
@@ -250,8 +252,7 @@ def reverse_rows(
         return put_rows(outputs, inputs, row_passes(outputs, inputs, create_graph, spans),
                         create_graph, strict)
 
-    per_pass = row_block(block, numel(inputs))
-    if create_graph or strict or not all(0 < o._data.size <= per_pass for o in outputs):
+    if create_graph or strict or not _single_passes(outputs, row_block(block, numel(inputs))):
         return passes()
     flat = replay.computation("jacobian rows", outputs, inputs,
                               lambda: [b for row in passes() for b in row], nested=False)
@@ -259,6 +260,14 @@ def reverse_rows(
     if len(outputs) == 1:
         return (tuple(flat),)
     return tuple([tuple(flat[i * n:(i + 1) * n]) for i in range(len(outputs))])
+
+
+def _single_passes(outputs: tuple, rows_per_pass: int) -> bool:
+    """Whether each output's rows take one pass (and there are some)."""
+    for out in outputs:
+        if not 0 < out._data.size <= rows_per_pass:
+            return False
+    return True
 
 
 def row_spans(outputs: tuple, inputs: tuple, block: int | None) -> list[tuple[int, int, int]]:

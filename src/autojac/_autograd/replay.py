@@ -88,8 +88,9 @@ def _replayed(what: Hashable, ends: Sequence[Tensor], seeds: Sequence[Any],
         return eager()  # (a pass within a taped computation is taped as part of it)
     graph = graph or structure(ends, targets)
     if graph is not None and graph.plain:
-        key = (what, _dtypes.default_float(), graph.parts, graph.dtypes, graph.scalars,
-               *[None if t is None else (t._data.shape, t._data.dtype) for t in seeds])
+        key = (what, _dtypes.default_float(), graph.parts, graph.dtypes, graph.scalars)
+        if seeds:
+            key += tuple([None if t is None else (t._data.shape, t._data.dtype) for t in seeds])
         program = _programs.get(key)
         if type(program) is Program:
             return program.run(graph.nodes, seeds)

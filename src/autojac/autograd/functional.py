@@ -32,9 +32,9 @@ def _unpack(res: Any, was_tuple: bool | tuple[bool, bool]) -> Any:
     """Undo ``jb.as_tuple`` on a (possibly nested) result."""
     if isinstance(was_tuple, tuple):
         outer, inner = was_tuple
-        if not inner:
-            res = tuple(r[0] for r in res)
-        return res if outer else res[0]
+        if not outer:
+            return res[0] if inner else res[0][0]
+        return res if inner else tuple([r[0] for r in res])
     return res if was_tuple else res[0]
 
 
