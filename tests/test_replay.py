@@ -491,6 +491,29 @@ def test_a_scalar_operand_is_keyed_by_its_bits(runs) -> None:
     assert got._data[0, 0] == -np.inf
 
 
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
+@pytest.mark.parametrize("dtype", [autojac.float32, autojac.float64])
+@pytest.mark.parametrize("scale", [0.1, -0.0, 3, 2**70, 1e300])
+def test_scalar_operands_kept_as_arrays_give_the_same_bits(runs, dtype, scale) -> None:
+    """A program keeps a ufunc's int or float operand as a 0-d array of the other
+    operands' dtype (NumPy casts it to that dtype anyway): the replay's bits are the eager
+    pass's, rounding (0.1 in float32), signed zeros and overflow included."""
+    x = autojac.tensor([0.3, -1.7, 0.5], dtype=dtype)
+
+    def f(x):
+        return (x * scale + 1).tanh() ** 2 + (1 - x).sqrt() * 0.5
+
+    _twice(jacobian, f, x)
+    x2 = autojac.tensor([0.1, -0.4, 0.9], dtype=dtype)
+    got = jacobian(f, x2)
+    assert runs
+    _assert_same(got, _eager(jacobian, f, x2))
+    kept = [c for p in replay._programs.values() if isinstance(p, replay.Program)
+            for c in p.constants if isinstance(c, np.ndarray) and c.ndim == 0]
+    assert kept and all(c.dtype == x._data.dtype for c in kept)
+
+
 def test_an_index_changed_in_place_after_the_tape_does_not_change_the_replay(runs) -> None:
     """A program keeps its own copy of the index arrays it was taped with (the caller's
     array may be reused for other indices)."""

@@ -189,7 +189,7 @@ class Tape:
                 if v is None:
                     return self.refuse(f"a rule applied {op.name} to a tensor not in the graph")
             elif x is None or type(x) in (bool, int, float, complex):
-                v = self._new_value(("constant", x))
+                v = self._new_value(("constant", _constant(op.forward, x, datas)))
             else:
                 return self.refuse(f"a rule applied {op.name} to a {type(x).__name__}")
             args.append(v)
@@ -251,6 +251,27 @@ class Tape:
         if self.refusal is not None:
             return None
         return Program(self.sources, self.calls, outputs, list(dict.fromkeys(self.ran_nodes)))
+
+
+def _constant(fn: Callable[..., Any], value: Any, datas: Sequence[Any]) -> Any:
+    """A Python scalar operand of ``fn`` as a program keeps it: for a ufunc whose array
+    operands share one floating dtype, an int or float becomes a 0-d array of that dtype.
+    NumPy casts such a scalar to that dtype anyway (NEP 50), so the values are the same,
+    and it takes an array faster."""
+    if type(value) not in (int, float) or type(fn) is not np.ufunc:
+        return value
+    dtypes = {d.dtype for d in datas if type(d) is np.ndarray}
+    if len(dtypes) != 1:
+        return value
+    dtype = dtypes.pop()
+    if dtype.kind != "f":
+        return value
+    with np.errstate(over="ignore"):
+        kept = np.array(value, dtype=dtype)
+    if np.isinf(kept) and not np.isinf(value):  # (NumPy warns of the overflow each call)
+        return value
+    kept.flags.writeable = False
+    return kept
 
 
 def _caster(target: np.dtype) -> Callable[[np.ndarray], np.ndarray]:
