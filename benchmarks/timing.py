@@ -55,7 +55,7 @@ class Policy:
         return self.first_call_budgets * self.budget_s
 
 
-FULL = Policy(min_calls=6, min_time_s=0.3, budget_s=3.0, rounds=3)
+FULL = Policy(min_calls=6, min_time_s=0.3, budget_s=3.0, rounds=6)
 QUICK = Policy(min_calls=3, min_time_s=0.05, budget_s=0.5)
 
 
