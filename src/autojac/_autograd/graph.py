@@ -157,7 +157,16 @@ def freed_error() -> RuntimeError:
 # how many in-place reshapes (``unsqueeze_``, ``t_``, ...) have run; a node notes the count
 # when recorded, so it can tell whether an input may have changed shape since
 reshapes = [0]
+# how many in-place writes (version bumps) and frees have run so far: a node notes the count
+# when recorded; while it has not moved, nothing the node saved can have changed
+writes = [0]
 RESHAPES_KEPT = 64  # the states a tensor keeps (a tensor reshaped in a loop holds no more)
+
+
+def bump_version(t: Tensor) -> None:
+    """``t`` (or the base it shares its version counter with) was written in place."""
+    t._vc[0] += 1
+    writes[0] += 1
 
 
 def note_reshape(t: Tensor, before: Tensor) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .._ops._registry import OpNode, _reshapes
+from .._ops._registry import OpNode, _reshapes, _writes
 from .._tensor import Tensor, _make
 
 COMPILE_AFTER = 100  # interpreted runs of a program before it is compiled
@@ -89,7 +89,8 @@ class Program:
 
     def _sources(self, order: list[Any], seeds: Sequence[Tensor]) -> list[Any]:
         for k in self.checks:
-            order[k].check_saved()
+            if order[k].writes != _writes[0]:
+                order[k].check_saved()
         vals = [seeds[r]._data for r in self.seeds]
         vals += [order[k].inputs[i]._data for k, i in self.inputs]
         vals += [order[k].ans for k in self.outputs_of]
@@ -109,13 +110,15 @@ class Program:
     def compile(self, order: list[Any]) -> Callable[[list[Any], Sequence[Tensor]], list[Any]]:
         """``run`` as one Python function: the calls spelled out on local variables, after
         a test of each checked node (of a graph ``order`` of the program's structure) that
-        calls ``check_saved`` only when something it checks may have changed."""
+        calls ``check_saved`` only when something it checks may have changed (nothing
+        can have, while no in-place write or free ran since the node was recorded)."""
         env: dict[str, Any] = {"_make": _make, "_ndarray": np.ndarray, "_asarray": np.asarray,
-                               "_reshapes": _reshapes}
-        lines = ["def run(order, seeds):", "    reshapes = _reshapes[0]"]
+                               "_reshapes": _reshapes, "_writes": _writes}
+        lines = ["def run(order, seeds):", "    reshapes, writes = _reshapes[0], _writes[0]"]
         for k in self.checks:
             lines.append(f"    n{k} = order[{k}]")
-            lines.append(f"    if {' or '.join(_changes(order[k], f'n{k}'))}:")
+            lines.append(f"    if n{k}.writes != writes and ("
+                         f"{' or '.join(_changes(order[k], f'n{k}'))}):")
             lines.append(f"        n{k}.check_saved()")
         loads = ([f"seeds[{r}]._data" for r in self.seeds]
                  + [f"order[{k}].inputs[{i}]._data" for k, i in self.inputs]

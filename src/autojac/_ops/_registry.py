@@ -81,6 +81,7 @@ _grad_state = grad_mode.state
 _fw_state = fw.state
 _tape_state = tape_state.state
 _reshapes = graph.reshapes
+_writes = graph.writes
 
 
 class Op:
@@ -237,9 +238,9 @@ class OpNode(Node):
 
     # versions: each input's version when recorded (None: not a tensor), so backward can
     # tell an input changed in place since; None for ops that do not save their inputs.
-    # reshapes: graph.reshapes when recorded
+    # reshapes, writes: graph.reshapes and graph.writes when recorded
     __slots__ = ("op", "inputs", "params", "ans", "ans_fw", "versions", "ans_version",
-                 "reshapes")
+                 "reshapes", "writes")
 
     def see_inputs_as_recorded(self) -> None:
         if self.reshapes != _reshapes[0]:
@@ -255,6 +256,7 @@ class OpNode(Node):
 
     def release(self) -> None:
         self.freed = True
+        _writes[0] += 1
         if self.op.saves or self.op.saves_ans:
             self.ans = None
             self.ans_fw = None
@@ -472,6 +474,7 @@ def _record(op: Op, inputs: Sequence[Any], params: tuple, out: Any, results: tup
     node.op = op
     node.inputs = inputs = tuple(inputs)
     node.reshapes = _reshapes[0]
+    node.writes = _writes[0]
     node.params = _kept(params) if op.index_params else params
     node.ans = out
     node.ans_fw = None

@@ -17,7 +17,7 @@ import numpy as np
 
 from .._autograd import forward_ad as fw
 from .._autograd import grad_mode, tape_state
-from .._autograd.graph import note_reshape, reshapes
+from .._autograd.graph import bump_version, note_reshape, reshapes
 from .._tensor import Tensor, _make, scalar_type_name
 from ._registry import Op, PatternRule, adopt, apply, current, install, view_parent
 from .indexing import index_put
@@ -87,7 +87,7 @@ def inplace(self: Tensor, compute: Any, *args: Any, as_view: bool = False) -> Te
         out = compute(self, *args)
         _check_result(out, self)
         np.copyto(self._data, out._data, casting="unsafe")
-        self._vc[0] += 1
+        bump_version(self)
         return self
     if recording:
         _check_leaf(self, root, bool(chain) or as_view)
@@ -100,7 +100,7 @@ def inplace(self: Tensor, compute: Any, *args: Any, as_view: bool = False) -> Te
             raise RuntimeError(_OVERLAP)
         new = op.unview(_snapshot(parent), new, *params)
     np.copyto(root._data, new._data, casting="unsafe")
-    root._vc[0] += 1
+    bump_version(root)
     adopt(root, new)
     for view, parent, op, params in reversed(chain):  # re-derive the views from the root
         adopt(view, apply(op, (parent,), params))
@@ -168,7 +168,7 @@ def _reshaping_method(name: str, fn: Any) -> None:
         out = fn(before, *args, **kwargs)
         note_reshape(self, before)  # nodes that read self so far keep seeing it as it was
         self._data = out._data
-        self._vc[0] += 1
+        bump_version(self)
         if self._view is not None:  # still a view of its base, through the new shape
             self._view = (*out._view[:3], self._vc[0], reshapes[0])
         else:  # the old state becomes a view of the new one: views taken of it follow it
