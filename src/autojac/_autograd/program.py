@@ -89,8 +89,7 @@ class Program:
 
     def _sources(self, order: list[Any], seeds: Sequence[Tensor]) -> list[Any]:
         for k in self.checks:
-            if order[k].writes != _writes[0]:
-                order[k].check_saved()
+            order[k].check_saved()
         vals = [seeds[r]._data for r in self.seeds]
         vals += [order[k].inputs[i]._data for k, i in self.inputs]
         vals += [order[k].ans for k in self.outputs_of]

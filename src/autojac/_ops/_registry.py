@@ -285,7 +285,15 @@ class OpNode(Node):
         return tuple(outs)
 
     def check_saved(self) -> None:
-        """Raise PyTorch's error if what the rules read was freed or changed in place."""
+        """Raise PyTorch's error if what the rules read was freed or changed in place
+        (neither can have happened while no write or free ran since it was recorded)."""
+        if self.writes != _writes[0]:
+            self._check_unchanged()
+        tape = _tape_state.tape
+        if tape is not None:
+            tape.ran(self)
+
+    def _check_unchanged(self) -> None:
         op = self.op
         if self.freed and (op.saves or op.saves_ans):
             raise freed_error()
@@ -304,9 +312,6 @@ class OpNode(Node):
                     if self.edges[i] is not None:
                         self._check_ans()
                         break
-        tape = _tape_state.tape
-        if tape is not None:
-            tape.ran(self)
 
     def _read(self, t: Tensor) -> bool:
         """Whether a rule that runs (its input requires grad) reads the input ``t``."""
