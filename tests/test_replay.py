@@ -20,7 +20,8 @@ import pytest
 import autojac
 from autojac._autograd import compressed, program, replay
 from autojac._autograd.engine import run_forward
-from autojac._autograd.structure import frozen
+from autojac._autograd.structure import frozen, structure
+from autojac.autograd import functional
 from autojac.autograd.functional import hessian, jacobian, vhp
 from op_table import SAMPLES, Sample
 
@@ -238,6 +239,7 @@ def _workload_calls() -> list[tuple[str, object]]:
 
     W1, b1, W2, b2, A = t(32, 8), t(32), t(8, 32), t(8), t(200, 10)
     x44, x16, x8, u20, x10, zero = t(4, 4), t(16), t(8), t(20), t(10), autojac.zeros(1)
+    x50, y40 = t(50), t(40)
     return [
         ("exp_reducer", lambda: jacobian(lambda x: workloads.exp_reducer(autojac, x), x44)),
         ("elementwise", lambda: jacobian(lambda x: workloads.elementwise(autojac, x), x16)),
@@ -245,6 +247,8 @@ def _workload_calls() -> list[tuple[str, object]]:
         ("pde", lambda: jacobian(lambda u: workloads.pde(autojac, u, zero), u20,
                                  vectorize=True)),
         ("hessian", lambda: hessian(lambda x: workloads.softplus_sum(autojac, x, A), x10)),
+        ("tuple_io", lambda: jacobian(lambda x, y: workloads.tuple_io(autojac, x, y),
+                                      (x50, y40))),
     ]
 
 
@@ -256,6 +260,26 @@ def test_the_benchmark_workloads_are_replayed(name: str, call, runs) -> None:
     before = len(runs)
     _assert_same(call(), expected)
     assert len(runs) > before, f"{name}: its backward pass was not replayed"
+
+
+def test_a_coloured_jacobian_walks_its_graph_once(runs, monkeypatch) -> None:
+    """tuple_io's second output is coloured (a forward pass), its first is dense (rows):
+    the colouring, its pass and the rows all key on one walk of the graph."""
+    walks = []
+
+    def counted(ends, targets):
+        walks.append(len(ends))
+        return structure(ends, targets)
+
+    monkeypatch.setattr(replay, "structure", counted)
+    monkeypatch.setattr(functional, "structure", counted)
+    x, y = autojac.tensor(np.linspace(-1, 1, 50)), autojac.tensor(np.linspace(0, 0.3, 40))
+    f = lambda x, y: workloads.tuple_io(autojac, x, y)  # noqa: E731
+    expected = _eager(jacobian, f, (x, y))
+    walks.clear()
+    _twice(jacobian, f, (x, y))
+    _assert_same(jacobian(f, (x, y)), expected)
+    assert runs and walks == [2, 2, 2]
 
 
 def test_maximum_with_ties_is_never_replayed_from_a_pass_without(runs) -> None:

@@ -18,7 +18,7 @@ from .._tensor import _make
 from . import replay
 from .jacobian_blocks import numel
 from .sparsity import dependency_bitsets, influence_bitsets, nonzeros, pattern_key
-from .structure import Structure, structure
+from .structure import Structure
 
 # The greedy colouring is a Python loop over the conflicts: above this many, not tried.
 GREEDY_WORK_LIMIT = 1 << 22
@@ -240,7 +240,7 @@ def values(outputs: tuple, inputs: tuple, pat: Pattern, by_rows: bool,
     if by_rows:
         live = [(o, s) for o, s in zip(outputs, seeds) if o._rg]
         grads = replay.gradients([o for o, _ in live], [s for _, s in live], list(inputs),
-                                 graph if len(live) == len(outputs) else None)
+                                 None if graph is None else graph.for_ends([o for o, _ in live]))
         products = _flat(grads, inputs, count)
     else:
         products = _flat(replay.tangents(outputs, inputs, seeds, graph), outputs, count)
@@ -318,17 +318,16 @@ def _planned(outputs: tuple, inputs: tuple, graph: Structure | None) -> list:
     return groups
 
 
-def sparse_jacobian(outputs: tuple, inputs: tuple) -> tuple | None:
+def sparse_jacobian(outputs: tuple, inputs: tuple, graph: Structure | None) -> tuple | None:
     """Each output's row of dense Jacobian blocks computed by colouring, None for an
     output where that does not pay (a dense pattern) or could differ from the row-by-row
     definition (non-finite entries: PyTorch's rows may hold NaN in structural zeros); None
-    when no output is coloured."""
+    when no output is coloured. ``graph``: ``structure(outputs, inputs)``."""
     rows: list[tuple | None] = [None] * len(outputs)
-    graph = structure(outputs, inputs)
     for which, pat, by_rows, colours, reuse in _planned(outputs, inputs, graph):
         group = tuple(outputs[i] for i in which)
         entries = values(group, inputs, pat, by_rows, colours, reuse,
-                         graph if len(group) == len(outputs) else None)
+                         None if graph is None else graph.for_ends(group))
         if np.isfinite(entries).all():
             for i, row in zip(which, dense_blocks(group, inputs, pat, entries)):
                 rows[i] = row

@@ -18,6 +18,7 @@ from .._tensor import Tensor, _make
 from . import replay, tape_state
 from .api import grad as _grad
 from .engine import run_backward
+from .structure import Structure
 
 # Rows (or columns) per pass when ``vectorize=False``: as many as keep one block of
 # cotangents for all inputs under this many elements.
@@ -240,11 +241,13 @@ def row_block(block: int | None, numel: int) -> int:
 
 
 def reverse_rows(
-    outputs: tuple, inputs: tuple, create_graph: bool, strict: bool, block: int | None
+    outputs: tuple, inputs: tuple, create_graph: bool, strict: bool, block: int | None,
+    graph: Structure | None = None,
 ) -> tuple:
     """J[i][j] from batched VJPs: for each output, blocks of basis cotangents. Without
     ``create_graph`` or ``strict``, when each output takes a single pass, the passes and
-    the blocks they give are replayed as one computation."""
+    the blocks they give are replayed as one computation (``graph``: the structure of
+    the graph from ``inputs`` to ``outputs``, if known)."""
 
     def passes() -> tuple:
         # each block's gradients die once written, before the next block is computed
@@ -255,7 +258,8 @@ def reverse_rows(
     if create_graph or strict or not _single_passes(outputs, row_block(block, numel(inputs))):
         return passes()
     flat = replay.computation("jacobian rows", outputs, inputs,
-                              lambda: [b for row in passes() for b in row], nested=False)
+                              lambda: [b for row in passes() for b in row], nested=False,
+                              graph=graph)
     n = len(inputs)
     if len(outputs) == 1:
         return (tuple(flat),)

@@ -66,7 +66,7 @@ def tangents(outputs: Sequence[Tensor], inputs: Sequence[Tensor], seeds: Sequenc
 
 def computation(what: Hashable, ends: Sequence[Tensor], targets: Sequence[Tensor],
                 eager: Callable[[], list[Any]], seeds: Sequence[Tensor] = (),
-                nested: bool = True) -> list[Any]:
+                nested: bool = True, graph: Structure | None = None) -> list[Any]:
     """``eager()``: a computation over the graph that ends in ``ends``, with ``targets`` in
     it, that may make graphs of its own and pass over them too (a Hessian's second pass
     goes over the graph of its first), from ``seeds`` (tensors outside the graph that it
@@ -74,8 +74,9 @@ def computation(what: Hashable, ends: Sequence[Tensor], targets: Sequence[Tensor
     the computation and whatever else its Python branches on beyond the graph's structure
     and the seeds' shapes and dtypes. ``nested``: whether the passes it makes may be
     replayed on their own when it is not; without, they run eagerly too (passes over its
-    own graph, which could not be replayed for the reason it could not)."""
-    return _replayed(what, ends, seeds, targets, None, eager, nested)
+    own graph, which could not be replayed for the reason it could not). ``graph``: the
+    graph's structure, if known."""
+    return _replayed(what, ends, seeds, targets, graph, eager, nested)
 
 
 def _replayed(what: Hashable, ends: Sequence[Tensor], seeds: Sequence[Any],

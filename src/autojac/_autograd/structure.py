@@ -26,14 +26,36 @@ class Structure:
     where they sit (one flat tuple). ``dtypes`` and ``scalars``: the dtypes of the inputs,
     ends and targets, and the scalar operands (floats by their bits: -0.0 is not 0.0); a
     dependency pattern does not depend on them. ``nodes``: the nodes, numbered as in
-    ``parts``. ``plain``: whether every node is an op with one output, not yet freed."""
+    ``parts``. ``plain``: whether every node is an op with one output, not yet freed.
+    ``for_ends`` gives the structure of the same nodes and targets with some of the ends."""
 
-    __slots__ = ("parts", "dtypes", "scalars", "nodes", "plain")
+    __slots__ = ("parts", "dtypes", "scalars", "nodes", "plain", "_walk")
 
     def __init__(self, parts: tuple, dtypes: tuple, scalars: tuple, nodes: list[Any],
-                 plain: bool) -> None:
+                 plain: bool, walk: tuple) -> None:
         self.parts, self.dtypes, self.scalars = parts, dtypes, scalars
         self.nodes, self.plain = nodes, plain
+        self._walk = walk  # the numbers, targets and leaves, where the nodes' part ends
+
+    def for_ends(self, ends: Sequence[Tensor]) -> Structure:
+        """The structure with ``ends`` (some of this one's) in place of the ends: the same
+        nodes (some of which may not lead to them), no walk."""
+        number, targets, leaf, n_parts, n_dtypes = self._walk
+        parts, dtypes = list(self.parts[:n_parts]), list(self.dtypes[:n_dtypes])
+        _place(parts, dtypes, ends, targets, number, leaf)
+        return Structure(tuple(parts), tuple(dtypes), self.scalars, self.nodes, self.plain,
+                         self._walk)
+
+
+def _place(parts: list[Any], dtypes: list[Any], ends: Sequence[Tensor],
+           targets: Sequence[Tensor], number: dict[Any, int], leaf: dict[int, int]) -> None:
+    """Append where the ends and targets sit, and their shapes and dtypes."""
+    parts.append(len(ends))
+    for t in (*ends, *targets):
+        data = t._data
+        parts += (data.shape, leaf.get(id(t)) if t.grad_fn is None
+                  else (number.get(t.grad_fn), t._output_nr))
+        dtypes.append(data.dtype)
 
 
 def structure(ends: Sequence[Tensor], targets: Sequence[Tensor]) -> Structure | None:
@@ -109,13 +131,9 @@ def structure(ends: Sequence[Tensor], targets: Sequence[Tensor]) -> Structure | 
     if hooks.registered[0] and (any(map(hooks.watched, nodes))
                                 or any(map(hooks.has_hooks, targets))):
         return None  # (a hook is Python that no replay sees)
-    parts.append(len(ends))  # where the ends and targets sit
-    for t in (*ends, *targets):
-        data = t._data
-        parts += (data.shape, leaf.get(id(t)) if t.grad_fn is None
-                  else (number.get(t.grad_fn), t._output_nr))
-        dtypes.append(data.dtype)
-    return Structure(tuple(parts), tuple(dtypes), tuple(scalars), nodes, plain)
+    walk = (number, targets, leaf, len(parts), len(dtypes))
+    _place(parts, dtypes, ends, targets, number, leaf)
+    return Structure(tuple(parts), tuple(dtypes), tuple(scalars), nodes, plain, walk)
 
 
 class _Kind:
@@ -143,15 +161,16 @@ def frozen(value: Any) -> Any:
     kind = type(value)
     if kind in _EXACT:
         return value
-    if kind is tuple:  # kept as it is when it holds only ints, strs, Nones and such tuples
-        bools = False
-        for v in value:
-            if type(v) is bool:
-                bools = True
-            elif type(v) not in _EXACT and (type(v) is not tuple or frozen(v) is not v):
-                return (_TUPLE, *[frozen(w) for w in value])
-        # (with bools, the items' types tell True from 1)
-        return (_TUPLE, value, tuple(map(type, value))) if bools else value  # most params
+    if kind is tuple:  # kept as it is when each item is its own key (ints, strs, Nones)
+        keys = None  # the items' keys, from the first that is not its item
+        for i, v in enumerate(value):
+            t = type(v)
+            key = v if t in _EXACT else (_TRUE if v else _FALSE) if t is bool else frozen(v)
+            if keys is not None:
+                keys.append(key)
+            elif key is not v:
+                keys = [*value[:i], key]
+        return value if keys is None else (_TUPLE, *keys)
     if kind is bool:
         return _TRUE if value else _FALSE
     if kind is list:
@@ -161,7 +180,8 @@ def frozen(value: Any) -> Any:
     if kind is complex:
         return (_COMPLEX, value.real.hex(), value.imag.hex())
     if kind is slice:
-        return (_SLICE, frozen(value.start), frozen(value.stop), frozen(value.step))
+        bounds = (value.start, value.stop, value.step)
+        return (_SLICE, *[b if type(b) in _EXACT else frozen(b) for b in bounds])
     if isinstance(value, np.ndarray):
         data = np.ascontiguousarray(value).reshape(-1).view(np.uint8)
         return (_ARRAY, value.shape, value.dtype.str,

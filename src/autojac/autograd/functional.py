@@ -17,6 +17,7 @@ import numpy as np
 from .._autograd import compressed, grad_mode, replay
 from .._autograd import jacobian_blocks as jb
 from .._autograd.engine import run_forward
+from .._autograd.structure import Structure, structure
 from .._tensor import Tensor, _make
 from . import forward_ad as fwAD
 
@@ -383,14 +384,14 @@ def _jacobian_reverse(
         outputs_tuple, outputs = _call(func, inputs)
         _check_requires_grad(outputs, "outputs", strict)
 
-        def dense(outs: tuple) -> tuple:
+        def dense(outs: tuple, graph: Structure | None = None) -> tuple:
             if block is None and not (strict or create_graph) and _inputs_smaller(inputs, outs):
-                jac = _columns_over_graph(outs, inputs, None, False)
+                jac = _columns_over_graph(outs, inputs, None, False, graph)
                 if jac is not None:
                     return tuple(
                         tuple(j if j._data.dtype == x._data.dtype else j.to(x.dtype)
                               for j, x in zip(row, inputs)) for row in jac)
-            return jb.reverse_rows(outs, inputs, create_graph, strict, block)
+            return jb.reverse_rows(outs, inputs, create_graph, strict, block, graph)
 
         if strict or create_graph:
             return outputs_tuple, dense(outputs)
@@ -398,19 +399,22 @@ def _jacobian_reverse(
 
 
 def _with_sparse(
-    outputs: tuple, inputs: tuple, block: int | None, dense: Callable[[tuple], tuple]
+    outputs: tuple, inputs: tuple, block: int | None,
+    dense: Callable[[tuple, Structure | None], tuple],
 ) -> tuple:
     """J's rows: by colouring for the outputs where it pays (never with ``chunk_size``),
-    from ``dense(outputs)`` for the others."""
+    from ``dense(outputs, their graph's structure if known)`` for the others."""
     if block not in (None, _UNCHUNKED) or not compressed.worth_trying(outputs, inputs):
-        return dense(outputs)
-    coloured = compressed.sparse_jacobian(outputs, inputs)
+        return dense(outputs, None)
+    graph = structure(outputs, inputs)  # (walked once for the colouring and the rest)
+    coloured = compressed.sparse_jacobian(outputs, inputs, graph)
     if coloured is None:
-        return dense(outputs)
+        return dense(outputs, graph)
     rows = list(coloured)
-    todo = [i for i, r in enumerate(rows) if r is None]
+    todo = tuple(i for i, r in enumerate(rows) if r is None)
     if todo:
-        for i, row in zip(todo, dense(tuple(outputs[i] for i in todo))):
+        rest = tuple(outputs[i] for i in todo)
+        for i, row in zip(todo, dense(rest, None if graph is None else graph.for_ends(rest))):
             rows[i] = row
     return tuple(rows)
 
@@ -420,11 +424,12 @@ def _inputs_smaller(inputs: tuple, outputs: tuple) -> bool:
 
 
 def _columns_over_graph(outputs: tuple, inputs: tuple, block: int | None,
-                        create_graph: bool) -> tuple | None:
+                        create_graph: bool, graph: Structure | None = None) -> tuple | None:
     """J from blocks of basis tangents pushed through the recorded graph (linearized
     forward mode); None if the graph holds a node without a jvp rule (a custom Function).
     Inputs of some size get passes of their own, so that no pass carries the other inputs'
-    blocks of zero tangents through the ops that combine them."""
+    blocks of zero tangents through the ops that combine them. ``graph``: the graph's
+    structure, if known."""
     columns = jb.Columns(inputs, create_graph, False)
     per_input = len(inputs) > 1 and min(x._data.size for x in inputs) >= _OWN_PASS
     try:
@@ -432,7 +437,7 @@ def _columns_over_graph(outputs: tuple, inputs: tuple, block: int | None,
             for parts in jb.column_blocks(inputs, block, per_input):
                 seeds = jb.seeds_for(inputs, parts)
                 pushed = (run_forward(outputs, inputs, seeds, True) if create_graph
-                          else replay.tangents(outputs, inputs, seeds))
+                          else replay.tangents(outputs, inputs, seeds, graph))
                 columns.add(parts, outputs, pushed)
     except NotImplementedError:
         return None
@@ -478,13 +483,13 @@ def _jacobian_auto(
         outputs_tuple, outputs = _call(func, inputs)
         _check_requires_grad(outputs, "outputs", strict)
 
-    def dense(outs: tuple) -> tuple:
+    def dense(outs: tuple, graph: Structure | None = None) -> tuple:
         if not strict and _inputs_smaller(inputs, outs):
-            jac = _columns_over_graph(outs, inputs, block, create_graph)
+            jac = _columns_over_graph(outs, inputs, block, create_graph, graph)
             if jac is not None:
                 return jac
         with grad_mode.enable_grad():
-            return jb.reverse_rows(outs, inputs, create_graph, strict, block)
+            return jb.reverse_rows(outs, inputs, create_graph, strict, block, graph)
 
     if strict or create_graph:
         return outputs_tuple, dense(outputs)
