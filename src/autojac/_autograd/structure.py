@@ -180,8 +180,10 @@ def frozen(value: Any) -> Any:
     if kind is complex:
         return (_COMPLEX, value.real.hex(), value.imag.hex())
     if kind is slice:
-        bounds = (value.start, value.stop, value.step)
-        return (_SLICE, *[b if type(b) in _EXACT else frozen(b) for b in bounds])
+        start, stop, step = value.start, value.stop, value.step
+        if type(start) in _EXACT and type(stop) in _EXACT and type(step) in _EXACT:
+            return (_SLICE, start, stop, step)  # (ints and Nones: most slices)
+        return (_SLICE, frozen(start), frozen(stop), frozen(step))
     if isinstance(value, np.ndarray):
         data = np.ascontiguousarray(value).reshape(-1).view(np.uint8)
         return (_ARRAY, value.shape, value.dtype.str,
