@@ -59,6 +59,8 @@ def _list_as_tuple(index: Any) -> bool:
 def normalize_index(index: Any, shape: tuple[int, ...]) -> tuple[Any, ...]:
     """A tuple of ints, slices, None and integer arrays (or 0-d masks), with no Ellipsis and
     no other masks."""
+    if type(index) is tuple and _unit_steps(index, len(shape)):
+        return index  # (``x[:, None]``: nothing to check or convert)
     items = tuple(index) if isinstance(index, tuple) or _list_as_tuple(index) else (index,)
     items = [_to_index_array(i) for i in items]
     consumed = sum(
@@ -114,6 +116,17 @@ def normalize_index(index: Any, shape: tuple[int, ...]) -> tuple[Any, ...]:
             out.append(i)
             dim += 0 if i is None else 1
     return tuple(out)
+
+
+def _unit_steps(index: tuple, ndim: int) -> bool:
+    """Whether ``index`` holds only Nones and slices without a step, at most ``ndim``."""
+    dims = 0
+    for i in index:
+        if type(i) is slice and i.step is None:
+            dims += 1
+        elif i is not None:
+            return False
+    return dims <= ndim
 
 
 def _has_advanced(idx: tuple) -> bool:
