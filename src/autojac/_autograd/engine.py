@@ -7,7 +7,7 @@ the whole walk succeeded, so a failed backward leaves every ``.grad`` as it was.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from .._ops._registry import OpNode, compute_tangent, current
@@ -19,10 +19,19 @@ from .graph import Node, reshapes
 def post_order(roots: list[Node]) -> dict[Node, int]:
     """Nodes reachable from ``roots``, each after every node it reads from, seeing their
     inputs as recorded; each maps to its position."""
-    out: dict[Node, int] = {}
+    out = {node: k for k, node in enumerate(in_post_order(roots))}
+    if reshapes[0]:  # some tensor has changed shape in place since the process started
+        for node in out:
+            node.see_inputs_as_recorded()
+    return out
+
+
+def in_post_order(roots: Iterable[Node]) -> Iterator[Node]:
+    """The nodes reachable from ``roots`` (Nones skipped), depth first, each once and after
+    every node it reads from."""
     seen: set[Node] = set()
     for root in roots:
-        if root in seen:
+        if root is None or root in seen:
             continue
         seen.add(root)
         stack = [(root, 0)]
@@ -41,11 +50,7 @@ def post_order(roots: list[Node]) -> dict[Node, int]:
                         stack.append((nxt, 0))
                         break
             else:
-                out[node] = len(out)
-    if reshapes[0]:  # some tensor has changed shape in place since the process started
-        for node in out:
-            node.see_inputs_as_recorded()
-    return out
+                yield node
 
 
 def topological_order(roots: list[Node]) -> list[Node]:

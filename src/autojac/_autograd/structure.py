@@ -16,7 +16,8 @@ import numpy as np
 from .._ops._registry import OpNode
 from .._tensor import Tensor
 from . import hooks
-from .graph import Node, reshapes
+from .engine import in_post_order
+from .graph import reshapes
 
 
 class Structure:
@@ -61,7 +62,8 @@ def _place(parts: list[Any], dtypes: list[Any], ends: Sequence[Tensor],
 def structure(ends: Sequence[Tensor], targets: Sequence[Tensor]) -> Structure | None:
     """The structure of the graph that leads to ``ends``, with ``targets`` (the tensors
     whose gradients, or whose tangents, a pass takes) in it; None when a node is not an op
-    or has params that cannot be keyed. The nodes are numbered in ``post_order``'s order."""
+    or has params that cannot be keyed. The nodes are numbered in ``post_order``'s order,
+    one walk numbering and keying them."""
     leaf = {}  # id(target) -> which target, for the targets that are leaves
     for j, t in enumerate(targets):
         if t.grad_fn is None:
@@ -73,59 +75,40 @@ def structure(ends: Sequence[Tensor], targets: Sequence[Tensor]) -> Structure | 
     # scalar operand is its (Python) type
     parts: list[Any] = []
     dtypes, scalars = [], []
-    number: dict[Any, int] = {}  # node -> its position, given once its inputs' nodes have one
+    number: dict[Any, int] = {}  # node -> its position
     nodes: list[Any] = []
     plain = True
     stale = reshapes[0]  # (see post_order)
     try:
-        for root in ends:
-            root = root.grad_fn
-            if root is None or root in number:
-                continue
-            stack = [(root, 0)]
-            while stack:  # depth first, as post_order
-                node, i = stack.pop()
-                edges = node.edges
-                n = len(edges)
-                while i < n:
-                    edge = edges[i]
-                    i += 1
-                    if edge is not None:
-                        nxt = edge[0]
-                        if nxt not in number and isinstance(nxt, Node):
-                            stack.append((node, i))
-                            stack.append((nxt, 0))
-                            break
-                else:  # every input's node is numbered: this one's turn
-                    if type(node) is not OpNode:
-                        return None
-                    if stale:
-                        node.see_inputs_as_recorded()
-                    number[node] = len(nodes)
-                    nodes.append(node)
-                    op = node.op
-                    ans = node.ans
-                    if op.n_out != 1 or node.freed:
-                        plain = False
-                    params = node.params
-                    inputs = node.inputs
-                    parts += (op, frozen(params) if params else (),
-                              None if ans is None or op.n_out != 1 else ans.shape, n)
-                    for x, edge in zip(inputs, edges):
-                        if edge is not None and not isinstance(edge[0], Tensor):
-                            data = x._data
-                            parts += (number[edge[0]], edge[1], data.shape)  # a node's output
-                            dtypes.append(data.dtype)
-                        elif isinstance(x, Tensor):  # a target, a constant or another leaf
-                            data = x._data
-                            parts += (data.shape, leaf[id(x)] if edge is not None
-                                      and id(x) in leaf
-                                      else -1 - first.setdefault(id(x), len(first)))
-                            dtypes.append(data.dtype)
-                        else:
-                            parts.append(type(x))
-                            scalars.append(x if type(x) is int else x.hex() if type(x) is float
-                                           else frozen(x))
+        for node in in_post_order([t.grad_fn for t in ends]):
+            if type(node) is not OpNode:
+                return None
+            if stale:
+                node.see_inputs_as_recorded()
+            number[node] = len(nodes)
+            nodes.append(node)
+            op = node.op
+            ans = node.ans
+            if op.n_out != 1 or node.freed:
+                plain = False
+            params = node.params
+            inputs = node.inputs
+            parts += (op, frozen(params) if params else (),
+                      None if ans is None or op.n_out != 1 else ans.shape, len(inputs))
+            for x, edge in zip(inputs, node.edges):
+                if edge is not None and not isinstance(edge[0], Tensor):
+                    data = x._data
+                    parts += (number[edge[0]], edge[1], data.shape)  # a node's output
+                    dtypes.append(data.dtype)
+                elif isinstance(x, Tensor):  # a target, a constant or another leaf
+                    data = x._data
+                    parts += (data.shape, leaf[id(x)] if edge is not None and id(x) in leaf
+                              else -1 - first.setdefault(id(x), len(first)))
+                    dtypes.append(data.dtype)
+                else:
+                    parts.append(type(x))
+                    scalars.append(x if type(x) is int else x.hex() if type(x) is float
+                                   else frozen(x))
     except TypeError:  # unhashable params
         return None
     if hooks.registered[0] and (any(map(hooks.watched, nodes))
