@@ -981,6 +981,18 @@ def test_scalar_powers_against_pytorch(dtype, exponent):
         _bits_equal(got, want)
 
 
+@pytest.mark.parametrize("exponent", [2, 2.0, 2 + 0j])
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_the_gradient_of_a_square_keeps_pytorchs_signed_zeros(exponent, create_graph):
+    """d(x**2)/dx is 2 * x ** 1 in PyTorch: for a complex 2 that is 0.0 at x = -0.0 (the
+    complex power drops the sign), -0.0 for a real 2; the same with and without a graph."""
+    x = autojac.tensor([-0.0, 0.0, -2.0, 3.0], dtype=autojac.float64, requires_grad=True)
+    y = x ** exponent
+    (got,) = autojac.autograd.grad(y, x, autojac.ones_like(y), create_graph=create_graph)
+    zero = 0.0 if isinstance(exponent, complex) else -0.0
+    _bits_equal(got.detach().numpy(), np.array([zero, 0.0, -4.0, 6.0]))
+
+
 def test_inplace_result_dtype_cast():
     a = autojac.tensor([1.0, 2.0])
     a += 1  # python int into float: stays float32

@@ -247,7 +247,8 @@ _DIV = Op(
 
 def _pow_base_rule(g: Tensor, ans: Tensor, x: Tensor, y: Any) -> Tensor:
     if _is_scalar(y):
-        if y == 2 and not _grad_state.enabled:  # x ** 1 is x (differentiated, it is not)
+        if y == 2 and type(y) in (int, float) and not _grad_state.enabled:  # x ** 1 is x
+            # (differentiated, it is not; and x ** (1+0j) turns -0.0 into 0.0)
             return g * (y * x)
         return g * 0 if y == 0 else g * (y * x ** (y - 1))
     return g * where(y == 0, 0.0, y * x ** (y - 1))
