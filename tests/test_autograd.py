@@ -1352,6 +1352,19 @@ def test_states_kept_for_in_place_reshapes_are_bounded():
     assert x.grad is None
 
 
+@pytest.mark.parametrize("bound", [autojac.tensor(1), np.int64(1), True])
+def test_a_tensor_slice_bound_is_read_when_indexing(bound):
+    """As PyTorch: x[i:] reads i when it indexes; i changed in place afterwards moves
+    neither the values nor the gradient (the node once kept i itself and broke)."""
+    x = autojac.arange(6.0, requires_grad=True)
+    y = x[bound:, None]
+    if isinstance(bound, autojac.Tensor):
+        bound.add_(2)
+    y.sum().backward()
+    assert y.shape == (5, 1)
+    np.testing.assert_array_equal(x.grad.numpy(), [0, 1, 1, 1, 1, 1])
+
+
 @pytest.mark.parametrize("change", ["getitem", "index_select", "gather", "max_dim"])
 def test_index_changed_in_place_after_use_does_not_move_the_gradient(change):
     # PyTorch raises here (it checks the index tensor's version); autojac keeps its own copy

@@ -8,6 +8,7 @@ placement of advanced-index dims then never mixes with the batch.
 
 from __future__ import annotations
 
+import operator
 import warnings
 from typing import Any
 
@@ -18,6 +19,8 @@ from ._registry import Op, apply, install, sum_to
 
 
 def _to_index_array(i: Any) -> Any:
+    if type(i) is slice:
+        return _int_bounds(i)
     if isinstance(i, float):
         raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
                          "Variables are valid indices (got float)")
@@ -33,6 +36,19 @@ def _to_index_array(i: Any) -> Any:
         if i.ndim == 0 and i.dtype.kind in "iu":
             return int(i)
     return i
+
+
+_PLAIN_BOUNDS = frozenset({int, float, type(None)})  # (a float: NumPy's own error)
+_INT_BOUNDS = frozenset({int, type(None)})
+
+
+def _int_bounds(s: slice) -> slice:
+    """``s`` with its tensor or NumPy integer bounds read as ints now, as PyTorch does: a
+    tensor changed in place later does not move the slice a node keeps."""
+    bounds = (s.start, s.stop, s.step)
+    if all(type(b) in _PLAIN_BOUNDS for b in bounds):
+        return s
+    return slice(*[b if type(b) in _PLAIN_BOUNDS else operator.index(b) for b in bounds])
 
 
 def is_index_dtype(dtype: np.dtype) -> bool:
@@ -119,10 +135,12 @@ def normalize_index(index: Any, shape: tuple[int, ...]) -> tuple[Any, ...]:
 
 
 def _unit_steps(index: tuple, ndim: int) -> bool:
-    """Whether ``index`` holds only Nones and slices without a step, at most ``ndim``."""
+    """Whether ``index`` holds only Nones and slices of ints without a step, at most
+    ``ndim``."""
     dims = 0
     for i in index:
-        if type(i) is slice and i.step is None:
+        if (type(i) is slice and i.step is None and type(i.start) in _INT_BOUNDS
+                and type(i.stop) in _INT_BOUNDS):
             dims += 1
         elif i is not None:
             return False
