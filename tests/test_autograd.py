@@ -113,6 +113,19 @@ def _(T):
     T.autograd.grad(x * 2, x, grad_outputs=T.ones(4))
 
 
+@error_case("grad_outputs_real_for_a_complex_output")
+def _(T):
+    x = T.tensor([1.0, 2.0], dtype=T.float64, requires_grad=True)
+    y = x * (2 + 1j)
+    T.autograd.grad(y, x, T.ones(2, dtype=T.float64))
+
+
+@error_case("backward_gradient_complex_for_a_real_output")
+def _(T):
+    x = T.tensor([1.0, 2.0], dtype=T.float64, requires_grad=True)
+    (x * 2).backward(T.ones(2, dtype=T.complex128))
+
+
 @error_case("grad_nonscalar_without_grad_outputs")
 def _(T):
     x = _x(T)

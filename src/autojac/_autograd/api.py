@@ -42,6 +42,11 @@ def _make_grads(
                     f"Mismatch in shape: grad_output[{i}] has a shape of {Size(g._data.shape)} "
                     f"and output[{i}] has a shape of {Size(o._data.shape)}."
                 )
+            if (g._data.dtype.kind == "c") != (o._data.dtype.kind == "c"):
+                raise RuntimeError(
+                    "For complex Tensors, both grad_output and output are required to have "
+                    f"the same dtype. Mismatch in dtype: grad_output[{i}] has a dtype of "
+                    f"{g.dtype} and output[{i}] has a dtype of {o.dtype}.")
             if g._data.dtype != o._data.dtype and o._data.dtype.kind in "fc":
                 g = g.to(o.dtype)
             out.append(g)
