@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .._ops._registry import OpNode, _reshapes, _writes
+from .._ops._registry import _writes
 from .._tensor import Tensor, _make
 
 COMPILE_AFTER = 100  # interpreted runs of a program before it is compiled
@@ -84,7 +84,7 @@ class Program:
             return self.compiled(order, seeds)
         self.runs += 1
         if self.runs >= COMPILE_AFTER and len(self.steps) <= COMPILE_MAX_CALLS:
-            self.compiled = self.compile(order)
+            self.compiled = self.compile()
         return self._interpret(order, seeds)
 
     def _sources(self, order: list[Any], seeds: Sequence[Tensor]) -> list[Any]:
@@ -106,19 +106,16 @@ class Program:
                     vals[v] = None
         return [None if v is None else _make(vals[v], False, None) for v in self.results]
 
-    def compile(self, order: list[Any]) -> Callable[[list[Any], Sequence[Tensor]], list[Any]]:
+    def compile(self) -> Callable[[list[Any], Sequence[Tensor]], list[Any]]:
         """``run`` as one Python function: the calls spelled out on local variables, after
-        a test of each checked node (of a graph ``order`` of the program's structure) that
-        calls ``check_saved`` only when something it checks may have changed (nothing
-        can have, while no in-place write or free ran since the node was recorded)."""
+        a test of each checked node that calls ``check_saved`` only when an in-place write
+        or a free ran since the node was recorded (else nothing it saved can have changed)."""
         env: dict[str, Any] = {"_make": _make, "_ndarray": np.ndarray, "_asarray": np.asarray,
-                               "_reshapes": _reshapes, "_writes": _writes}
-        lines = ["def run(order, seeds):", "    reshapes, writes = _reshapes[0], _writes[0]"]
+                               "_writes": _writes}
+        lines = ["def run(order, seeds):", "    writes = _writes[0]"]
         for k in self.checks:
-            lines.append(f"    n{k} = order[{k}]")
-            lines.append(f"    if n{k}.writes != writes and ("
-                         f"{' or '.join(_changes(order[k], f'n{k}'))}):")
-            lines.append(f"        n{k}.check_saved()")
+            lines.append(f"    if order[{k}].writes != writes:")
+            lines.append(f"        order[{k}].check_saved()")
         loads = ([f"seeds[{r}]._data" for r in self.seeds]
                  + [f"order[{k}].inputs[{i}]._data" for k, i in self.inputs]
                  + [f"order[{k}].ans" for k in self.outputs_of])
@@ -141,18 +138,6 @@ class Program:
         lines.append(f"    return [{results}]")
         exec(compile("\n".join(lines), "<replayed pass>", "exec"), env)
         return env["run"]
-
-
-def _changes(node: OpNode, name: str) -> list[str]:
-    """Tests, on the node called ``name`` in place of ``node``, of what ``check_saved``
-    checks: whether it was freed, or its saved tensors may have changed since."""
-    tests = [f"{name}.freed", f"{name}.reshapes != reshapes"]
-    for i, version in enumerate(node.versions or ()):
-        if version is not None:
-            tests.append(f"{name}.inputs[{i}]._vc[0] != {name}.versions[{i}]")
-    if node.op.reads_ans:
-        tests.append(f"{name}.ans_version[0][0] != {name}.ans_version[1]")
-    return tests
 
 
 def _after(fn: Callable[..., Any], params: tuple) -> Callable[..., Any]:
