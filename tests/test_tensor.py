@@ -434,6 +434,16 @@ def test_python_number_conversions():
     assert [10, 20, 30][autojac.tensor(1)] == 20  # __index__
 
 
+@error_case("imag_of_a_real_tensor")
+def _(T):
+    return T.tensor([1.0]).imag
+
+
+@error_case("sign_of_a_complex_tensor")
+def _(T):
+    T.tensor([1j]).sign()
+
+
 @error_case("item_of_many")
 def _(T):
     T.tensor([1.0, 2.0]).item()

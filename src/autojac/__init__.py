@@ -39,6 +39,7 @@ from ._ops.matrix import (
     tril, triu,
 )
 from ._ops.nn import log_softmax, softmax
+from ._ops.complex_parts import angle, conj, conj_physical, imag, real, resolve_conj, sgn
 from ._ops.decomposition import det, inv, logdet, slogdet
 from ._creation import (
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, is_tensor,

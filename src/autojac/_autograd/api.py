@@ -19,6 +19,13 @@ def _as_tuple(x: Any) -> tuple:
     return tuple(x)
 
 
+def refuse_complex_seed(output: Tensor) -> None:
+    """PyTorch's error where a cotangent of ones would be made for a complex output."""
+    if output._data.dtype.kind == "c":
+        raise RuntimeError(
+            f"grad can be implicitly created only for real scalar outputs but got {output.dtype}")
+
+
 def _make_grads(
     outputs: tuple[Tensor, ...], grads: tuple[Any, ...], is_grads_batched: bool
 ) -> list[Any]:
@@ -54,11 +61,7 @@ def _make_grads(
             if o._rg:
                 if o._data.size != 1:
                     raise RuntimeError("grad can be implicitly created only for scalar outputs")
-                if o._data.dtype.kind != "f":
-                    raise RuntimeError(
-                        "grad can be implicitly created only for real scalar outputs but got "
-                        f"{o.dtype}"
-                    )
+                refuse_complex_seed(o)
                 ones = _make(np.ones(o._data.shape, o._data.dtype), False, None)
                 tape_state.made(ones, np.ones, o._data.shape, o._data.dtype)
                 out.append(ones)

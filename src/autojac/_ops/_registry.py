@@ -24,6 +24,14 @@ view: the result shares its input's memory (or a predicate on the params: whethe
 index_params: the op's params may hold index arrays (which the caller may change after the
   call); the node keeps read-only copies of them.
 
+complex_rule: how the rules serve complex tensors. PyTorch's vjp of a complex op is the
+  conjugate transpose of its jvp, ``conj(J)^T g``. ``"holomorphic"`` (the default): the
+  vjp rules are written as for real tensors, ``J^T g``, and the engine conjugates around
+  them, ``conj(J^T conj(g))``, where a cotangent is complex; the jvp rules serve as they
+  are. ``"own"``: the rules are written in PyTorch's convention for complex tensors too.
+  ``"real"``: the rules hold for real tensors only, and differentiating the op at complex
+  tensors raises rather than give a wrong number.
+
 pattern: which input elements each output element depends on, for sparsity detection
   (``_autograd.sparsity``): ``"pointwise"`` (the same position of each broadcast input;
   derived for ``elementwise`` ops), ``"moves"`` (the forward only copies, selects or zeroes
@@ -84,6 +92,9 @@ _reshapes = graph.reshapes
 _writes = graph.writes
 
 
+_COMPLEX_RULES = ("holomorphic", "own", "real")
+
+
 class Op:
     """The declaration of one operation (see the module docstring)."""
 
@@ -107,6 +118,8 @@ class Op:
         "unview",
         "pattern",
         "index_params",
+        "conjugates",
+        "real_only",
     )
 
     def __init__(
@@ -126,6 +139,7 @@ class Op:
         unview: Callable[..., Any] | None = None,
         pattern: str | PatternRule | ZerosPatternRule | None = None,
         index_params: bool = False,
+        complex_rule: str = "holomorphic",
     ) -> None:
         self.name = name
         self.forward = forward
@@ -148,6 +162,11 @@ class Op:
             pattern = "moves"
         self.pattern = pattern
         self.index_params = index_params
+        if complex_rule not in _COMPLEX_RULES:
+            raise ValueError(f"complex_rule must be one of {_COMPLEX_RULES}, not {complex_rule!r}")
+        # rules that read no values are real-linear maps, which commute with conj
+        self.conjugates = complex_rule == "holomorphic" and (reads_inputs or self.reads_ans)
+        self.real_only = complex_rule == "real"
 
     def __call__(self, *inputs: Any) -> Any:
         """Apply to tensor inputs only (ops without params)."""
@@ -327,24 +346,60 @@ class OpNode(Node):
         ans = self._ans_tensors() if op.reads_ans else None
         # a multi-output op's rule gets None for outputs that received no cotangent (a
         # zero): rules can then skip terms that would be 0 * inf (repeated eigenvalues)
-        g = grads[0] if op.n_out == 1 else tuple(grads)
-        rules = op.vjp
-        params = self.params
-        if callable(rules):
-            res = list(rules(g, ans, *inputs, *params))
+        if op.n_out == 1:
+            g = present = grads[0]
         else:
-            res = []
-            for rule, need in zip(rules, needed):
-                res.append(rule(g, ans, *inputs, *params) if need else None)
+            g = tuple(grads)
+            present = next(x for x in grads if x is not None)
+        if op.real_only:
+            _refuse_complex(op, inputs, present)
+        if present._data.dtype.kind == "c":
+            res = self._complex_vjp(g, ans, needed)
+        else:
+            res = _vjp(op, g, ans, inputs, self.params, needed)
         if op.elementwise:
             out_ndim = self.ans.ndim
-            nb = g._data.ndim - out_ndim
+            nb = present._data.ndim - out_ndim
             for i, r in enumerate(res):
                 if r is not None:
                     shape = inputs[i]._data.shape
                     if r._data.shape[nb:] != shape:
                         res[i] = sum_to(r, shape, out_ndim - len(shape))
         return res
+
+    def _complex_vjp(self, g: Any, ans: Any, needed: list[bool]) -> list[Any]:
+        """The vjp for complex cotangents in PyTorch's convention, ``conj(J)^T g``; a real
+        input gets the real part of its cotangent."""
+        op = self.op
+        inputs = self.inputs
+        if not op.conjugates:
+            res = _vjp(op, g, ans, inputs, self.params, needed)
+        else:
+            g = g.conj() if op.n_out == 1 else tuple(x if x is None else x.conj() for x in g)
+            res = [r if r is None else r.conj()
+                   for r in _vjp(op, g, ans, inputs, self.params, needed)]
+        for i, r in enumerate(res):  # (only inputs that are Tensors get a cotangent)
+            if r is not None and r._data.dtype.kind == "c" and inputs[i]._data.dtype.kind != "c":
+                res[i] = r.real
+        return res
+
+
+def _vjp(op: Op, g: Any, ans: Any, inputs: tuple, params: tuple, needed: list[bool]) -> list[Any]:
+    """The op's vjp rules applied to the cotangent(s) ``g``: one cotangent per input."""
+    rules = op.vjp
+    if callable(rules):
+        return list(rules(g, ans, *inputs, *params))
+    return [rule(g, ans, *inputs, *params) if need else None for rule, need in zip(rules, needed)]
+
+
+def _refuse_complex(op: Op, inputs: Sequence[Any], g: Tensor | None = None) -> None:
+    """Raise where an op whose rules hold for real tensors only meets a complex one."""
+    tensors = [x for x in inputs if isinstance(x, Tensor)]
+    if g is not None:
+        tensors.append(g)
+    if any(x._data.dtype.kind == "c" for x in tensors):
+        raise NotImplementedError(
+            f"the derivative of {op.name} is not implemented for complex tensors")
 
 
 def _prepare(op: Op, datas: list[Any]) -> list[Any]:
@@ -646,6 +701,8 @@ def compute_tangent(
 def _tangent_by_rules(
     op: Op, inputs: Sequence[Any], params: tuple, result: Any, tangents: list[Any]
 ) -> Any:
+    if op.real_only:
+        _refuse_complex(op, inputs)
     rules = op.jvp
     if rules == "linear":
         present = next(i for i, t in enumerate(tangents) if t is not None)

@@ -10,14 +10,23 @@ from .. import _dtypes
 from .._tensor import Tensor
 from ._registry import Op, apply, install
 
+
+def _cast_back(g: Tensor, x: Tensor) -> Tensor:
+    """The cotangent in the input's dtype; a real input takes the real part."""
+    if g._data.dtype.kind == "c" and x._data.dtype.kind != "c":
+        g = g.real
+    return g.to(x._data.dtype) if g._data.dtype != x._data.dtype else g
+
+
 TO_COPY = Op(
     "to_copy",
     lambda a, dtype: a.astype(dtype),
-    vjp=(lambda g, ans, x, dtype: g.to(x._data.dtype) if g._data.dtype != x._data.dtype else g,),
+    vjp=(lambda g, ans, x, dtype: _cast_back(g, x),),
     jvp="linear",
     saves=False,
     node_name="ToCopyBackward0",
     pattern="pointwise",
+    complex_rule="own",
 )
 
 

@@ -137,6 +137,7 @@ LOGABSDET = Op(
     vjp=(lambda g, ans, A: g.unsqueeze(-1).unsqueeze(-1) * inv(A).mT,),
     jvp=(lambda t, ans, A: (inv(A) * t.mT).sum((-2, -1)),),
     node_name="LinalgSlogdetBackward0",
+    complex_rule="real",
 )
 
 
@@ -239,7 +240,7 @@ def _cholesky_jvp(t: Tensor, ans: Tensor, A: Tensor, upper: bool) -> Tensor:
 
 
 CHOLESKY = Op("linalg_cholesky", _cholesky_forward, vjp=(_cholesky_vjp,), jvp=(_cholesky_jvp,),
-              node_name="LinalgCholeskyExBackward0")
+              node_name="LinalgCholeskyExBackward0", complex_rule="real")
 
 
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
@@ -274,7 +275,7 @@ def _eigh_jvp(tangents: list, ans: tuple, A: Tensor, uplo: str) -> tuple:
 
 
 EIGH = Op("linalg_eigh", lambda a, uplo: np.linalg.eigh(a, UPLO=uplo), vjp=_eigh_vjp,
-          jvp=_eigh_jvp, n_out=2, node_name="LinalgEighBackward0")
+          jvp=_eigh_jvp, n_out=2, node_name="LinalgEighBackward0", complex_rule="real")
 
 
 def eigh(A: Tensor, UPLO: str = "L") -> tuple[Tensor, Tensor]:
@@ -340,7 +341,7 @@ def _svd_jvp(tangents: list, ans: tuple, A: Tensor) -> tuple:
 
 
 SVD = Op("linalg_svd", lambda a: np.linalg.svd(a, full_matrices=False), vjp=_svd_vjp,
-         jvp=_svd_jvp, n_out=3, node_name="LinalgSvdBackward0")
+         jvp=_svd_jvp, n_out=3, node_name="LinalgSvdBackward0", complex_rule="real")
 
 
 def svd(A: Tensor, full_matrices: bool = True) -> tuple[Tensor, Tensor, Tensor]:
@@ -387,7 +388,7 @@ def _qr_jvp(tangents: list, ans: tuple, A: Tensor, mode: str) -> tuple:
 
 
 QR = Op("linalg_qr", lambda a, mode: np.linalg.qr(a, mode=mode), vjp=_qr_vjp, jvp=_qr_jvp,
-        n_out=2, node_name="LinalgQrBackward0")
+        n_out=2, node_name="LinalgQrBackward0", complex_rule="real")
 
 
 def qr(A: Tensor, mode: str = "reduced") -> tuple[Tensor, Tensor]:

@@ -36,10 +36,13 @@ def unary(
     to_float: bool = True,
     method: bool = True,
     node_name: str | None = None,
+    jvp: Callable[[Tensor, Tensor, Tensor], Tensor] | None = None,
+    complex_rule: str = "holomorphic",
 ) -> Callable[[Tensor], Tensor]:
-    """Declare a real unary op whose vjp and jvp are both ``scale(g, ans, x)``."""
-    op = Op(name, forward, vjp=(scale,), jvp=(scale,), to_float=to_float, node_name=node_name,
-            pattern="pointwise")
+    """Declare a unary op whose vjp and jvp are both ``scale(g, ans, x)`` (the jvp may be
+    given apart, for an op that is not holomorphic)."""
+    op = Op(name, forward, vjp=(scale,), jvp=(jvp or scale,), to_float=to_float,
+            node_name=node_name, pattern="pointwise", complex_rule=complex_rule)
 
     def fn(input: Tensor) -> Tensor:
         return apply(op, (input,))
@@ -108,18 +111,30 @@ sigmoid = unary(
     lambda a: 0.5 * np.tanh(0.5 * a) + 0.5,
     lambda g, ans, x: apply(_SIGMOID_BACKWARD, (g, ans)),
 )
-erf = unary("erf", _np_erf, lambda g, ans, x: g * ((-x * x).exp() * _TWO_OVER_SQRT_PI))
-erfc = unary("erfc", _np_erfc, lambda g, ans, x: g * ((-x * x).exp() * -_TWO_OVER_SQRT_PI))
+erf = unary("erf", _np_erf, lambda g, ans, x: g * ((-x * x).exp() * _TWO_OVER_SQRT_PI),
+            complex_rule="real")
+erfc = unary("erfc", _np_erfc, lambda g, ans, x: g * ((-x * x).exp() * -_TWO_OVER_SQRT_PI),
+             complex_rule="real")
 def _abs_forward(a: np.ndarray) -> np.ndarray:
     if a.dtype == np.bool_:
         raise NotImplementedError('"abs_cpu" not implemented for \'Bool\'')
     return np.abs(a)
 
 
-abs = unary("abs", _abs_forward, lambda g, ans, x: g * x.sign(), to_float=False)
-relu = unary("relu", lambda a: np.maximum(a, 0), lambda g, ans, x: g * (ans > 0), to_float=False)
-sign = unary("sign", lambda a: a.copy() if a.dtype == np.bool_ else np.sign(a), _zero,
-             to_float=False)
+abs = unary("abs", _abs_forward, lambda g, ans, x: g * x.sgn(), to_float=False,
+            jvp=lambda t, ans, x: (t.conj() * x.sgn()).real, complex_rule="own")
+relu = unary("relu", lambda a: np.maximum(a, 0), lambda g, ans, x: g * (ans > 0), to_float=False,
+             complex_rule="real")
+
+
+def _sign_forward(a: np.ndarray) -> np.ndarray:
+    if a.dtype.kind == "c":
+        raise NotImplementedError("Unlike NumPy, autojac.sign is not intended to support "
+                                  "complex numbers. Please use autojac.sgn instead.")
+    return a.copy() if a.dtype == np.bool_ else np.sign(a)
+
+
+sign = unary("sign", _sign_forward, _zero, to_float=False)
 floor = unary("floor", np.floor, _zero, to_float=False)
 ceil = unary("ceil", np.ceil, _zero, to_float=False)
 trunc = unary("trunc", np.trunc, _zero, to_float=False)
@@ -430,6 +445,7 @@ atan2 = _binary(
         elementwise=True,
         promote=True,
         to_float=True,
+        complex_rule="real",
     ),
     "atan2",
     None,
@@ -443,6 +459,7 @@ hypot = _binary(
         jvp=(lambda t, ans, x, y: t * (x / ans), lambda t, ans, x, y: t * (y / ans)),
         elementwise=True,
         promote=True,
+        complex_rule="real",
     ),
     "hypot",
     None,
@@ -479,12 +496,14 @@ def _pick(mask_fn: Callable[[Tensor, Tensor], Tensor], tie: float):
 _MAX_RULES = (_pick(lambda x, y: x > y, 0.5), _pick(lambda x, y: y > x, 0.5))
 _MIN_RULES = (_pick(lambda x, y: x < y, 0.5), _pick(lambda x, y: y < x, 0.5))
 maximum = _binary(
-    Op("maximum", np.maximum, vjp=_MAX_RULES, jvp=_MAX_RULES, elementwise=True, promote=True),
+    Op("maximum", np.maximum, vjp=_MAX_RULES, jvp=_MAX_RULES, elementwise=True, promote=True,
+       complex_rule="real"),
     "maximum",
     None,
 )
 minimum = _binary(
-    Op("minimum", np.minimum, vjp=_MIN_RULES, jvp=_MIN_RULES, elementwise=True, promote=True),
+    Op("minimum", np.minimum, vjp=_MIN_RULES, jvp=_MIN_RULES, elementwise=True, promote=True,
+       complex_rule="real"),
     "minimum",
     None,
 )
@@ -566,6 +585,7 @@ _CLAMP = Op(
     jvp=_CLAMP_RULES,
     elementwise=True,
     promote=True,
+    complex_rule="real",
     node_name=lambda inputs, params: (
         "ClampBackward0" if any(isinstance(b, Tensor) for b in inputs[1:]) else "ClampBackward1"
     ),

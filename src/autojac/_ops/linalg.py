@@ -340,6 +340,11 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
     return matmul(input, other)
 
 
+def vdot(input: Tensor, other: Tensor) -> Tensor:
+    """Inner product of two 1-D tensors, the first conjugated: ``dot(input.conj(), other)``."""
+    return dot(input.conj(), other)
+
+
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
     """Outer product of two 1-D tensors."""
     for name, t in (("self", input), ("vec2", vec2)):
@@ -359,7 +364,6 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
     return matmul(input, other.mT if len(b) > 1 else other)
 
 
-vdot = dot
 ger = outer
 
 
@@ -377,7 +381,7 @@ for _name, _fn in (
     ("dot", dot),
     ("outer", outer),
     ("inner", inner),
-    ("vdot", dot),
+    ("vdot", vdot),
     ("ger", outer),
 ):
     install(_name, _fn)

@@ -350,7 +350,7 @@ def _pnorm_scale(ans: Tensor, x: Tensor, p: float, dims: tuple, keepdim: bool) -
 
     norm = unreduce(ans, x, dims, keepdim)
     safe = where(norm == 0, 1.0, norm)
-    scale = x / safe if p == 2 else x.sign() * (x.abs() / safe) ** (p - 1)
+    scale = x / safe if p == 2 else x.sgn() * (x.abs() / safe) ** (p - 1)
     return where(norm == 0, 0.0, scale)
 
 
@@ -363,9 +363,10 @@ def _pnorm_vjp(g: Tensor, ans: Tensor, x: Tensor, p: float, dims: tuple,
 
 PNORM = Op(
     "norm", _pnorm_forward, vjp=(_pnorm_vjp,),
-    jvp=(lambda t, ans, x, p, dims, keepdim: (t * _pnorm_scale(ans, x, p, dims, keepdim))
-         .sum(dims, keepdim=keepdim),),
+    jvp=(lambda t, ans, x, p, dims, keepdim: (t * _pnorm_scale(ans, x, p, dims, keepdim).conj())
+         .sum(dims, keepdim=keepdim).real,),
     node_name="LinalgVectorNormBackward0",
+    complex_rule="own",
     pattern=PatternRule(  # params (ord, dims, keepdim): a reduction over dims
         lambda bits, p, dims, keepdim: REDUCED.forward(bits, dims, keepdim),
         lambda bits, x, p, dims, keepdim: REDUCED.reverse(bits, x, dims, keepdim),

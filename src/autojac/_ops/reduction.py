@@ -209,6 +209,7 @@ def _extreme_op(name: str, forward: Any) -> Op:
         ),
         node_name=lambda inputs, params: params[2],
         pattern=REDUCED,
+        complex_rule="real",
     )
 
 
@@ -341,17 +342,19 @@ VAR = Op(
     "var", lambda a, dims, c, keepdim: np.var(a, axis=dims, ddof=c, keepdims=keepdim),
     vjp=(lambda g, ans, x, dims, c, keepdim: unreduce(g, x, dims, keepdim)
          * (_centered_scale(x, dims, c) * 2),),
-    jvp=(lambda t, ans, x, dims, c, keepdim: (t * _centered_scale(x, dims, c))
-         .sum(dims, keepdim=keepdim) * 2,),
+    jvp=(lambda t, ans, x, dims, c, keepdim: (t * _centered_scale(x, dims, c).conj())
+         .sum(dims, keepdim=keepdim).real * 2,),
     pattern=MOMENTS,
+    complex_rule="own",
 )
 STD = Op(
     "std", lambda a, dims, c, keepdim: np.std(a, axis=dims, ddof=c, keepdims=keepdim),
     vjp=(lambda g, ans, x, dims, c, keepdim: unreduce(g / ans, x, dims, keepdim)
          * _centered_scale(x, dims, c),),
-    jvp=(lambda t, ans, x, dims, c, keepdim: (t * _centered_scale(x, dims, c))
-         .sum(dims, keepdim=keepdim) / ans,),
+    jvp=(lambda t, ans, x, dims, c, keepdim: (t * _centered_scale(x, dims, c).conj())
+         .sum(dims, keepdim=keepdim).real / ans,),
     pattern=MOMENTS,
+    complex_rule="own",
 )
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from .._autograd import compressed, grad_mode, replay
 from .._autograd import jacobian_blocks as jb
+from .._autograd.api import refuse_complex_seed
 from .._autograd.engine import run_forward
 from .._autograd.structure import Structure, structure
 from .._tensor import Tensor, _make
@@ -383,9 +384,13 @@ def _jacobian_reverse(
         inputs = _preprocess(inputs, create_graph, True)
         outputs_tuple, outputs = _call(func, inputs)
         _check_requires_grad(outputs, "outputs", strict)
+        if block is None:  # PyTorch seeds each row's pass with an implicit cotangent
+            for out in outputs:
+                if out._rg and out._data.size:
+                    refuse_complex_seed(out)
 
         def dense(outs: tuple, graph: Structure | None = None) -> tuple:
-            if block is None and not (strict or create_graph) and _inputs_smaller(inputs, outs):
+            if block is None and not (strict or create_graph) and _columns_serve(inputs, outs):
                 jac = _columns_over_graph(outs, inputs, None, False, graph)
                 if jac is not None:
                     return tuple(
@@ -419,8 +424,11 @@ def _with_sparse(
     return tuple(rows)
 
 
-def _inputs_smaller(inputs: tuple, outputs: tuple) -> bool:
-    return jb.numel(inputs) < jb.numel(outputs)
+def _columns_serve(inputs: tuple, outputs: tuple) -> bool:
+    """Whether columns (JVPs) give the rows' values more cheaply: for fewer inputs than
+    outputs, all real (PyTorch's rows of complex tensors are adjoints, not JVPs)."""
+    return jb.numel(inputs) < jb.numel(outputs) and all(
+        t._data.dtype.kind != "c" for t in inputs + outputs)
 
 
 def _columns_over_graph(outputs: tuple, inputs: tuple, block: int | None,
@@ -484,7 +492,7 @@ def _jacobian_auto(
         _check_requires_grad(outputs, "outputs", strict)
 
     def dense(outs: tuple, graph: Structure | None = None) -> tuple:
-        if not strict and _inputs_smaller(inputs, outs):
+        if not strict and _columns_serve(inputs, outs):
             jac = _columns_over_graph(outs, inputs, block, create_graph, graph)
             if jac is not None:
                 return jac
@@ -519,7 +527,9 @@ def jacobian(
     ``J[i][j]`` has shape ``outputs[i].shape + inputs[j].shape``; a single input/output is
     not wrapped in a tuple. Beyond PyTorch: ``strategy="forward-mode"`` also works with
     ``vectorize=False`` and ``create_graph=True``; ``strict=True`` works in every mode;
-    ``strategy="auto"`` picks forward mode when the inputs are smaller than the outputs;
+    ``strategy="auto"`` picks forward mode when the inputs are smaller than the outputs
+    (and all are real: for complex tensors, PyTorch's two modes differ by a conjugation,
+    and ``"auto"`` keeps reverse mode's);
     ``chunk_size`` bounds how many rows/columns one vectorized pass computes.
 
     Example:
@@ -559,6 +569,11 @@ def _hessian_rows(single_output: Callable[..., Tensor], inputs: tuple, block: in
         outer = _preprocess(inputs, False, True)
         inner = _preprocess(outer, True, True)
         out = single_output(*inner)
+    # PyTorch's inner jacobian runs row by row, as does the outer one without vectorize,
+    # on the gradient, which has the inputs' dtypes
+    for seeded in (out,) if block is not None else (out, *outer):
+        if seeded._rg:
+            refuse_complex_seed(seeded)
 
     def rows() -> list[Any]:
         with grad_mode.enable_grad():
