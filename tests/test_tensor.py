@@ -444,6 +444,71 @@ def _(T):
     T.tensor([1j]).sign()
 
 
+@error_case("relu_of_complex")
+def _(T):
+    return T.relu(T.tensor([1j]))
+
+
+@error_case("clamp_of_complex")
+def _(T):
+    return T.tensor([1j]).clamp(0, 1)
+
+
+@error_case("maximum_of_complex")
+def _(T):
+    return T.maximum(T.tensor([1j]), T.tensor([2j]))
+
+
+@error_case("max_of_complex")
+def _(T):
+    return T.tensor([1j, 2.0]).max()
+
+
+@error_case("max_dim_of_complex")
+def _(T):
+    return T.tensor([1j, 2.0]).max(0)
+
+
+@error_case("amin_of_complex")
+def _(T):
+    return T.tensor([1j, 2.0]).amin(0)
+
+
+@error_case("argmax_of_complex")
+def _(T):
+    return T.tensor([1j, 2.0], dtype=T.complex128).argmax()
+
+
+@error_case("lt_of_complex")
+def _(T):
+    return T.tensor([1j]) < 1
+
+
+@error_case("floor_of_complex")
+def _(T):
+    return T.tensor([1j]).floor()
+
+
+@error_case("round_decimals_of_complex")
+def _(T):
+    return T.tensor([1j]).round(decimals=2)
+
+
+@error_case("softmax_of_complex")
+def _(T):
+    return T.tensor([[1j, 2.0]]).softmax(-1)
+
+
+@error_case("log_softmax_of_complex_not_last")
+def _(T):
+    return T.tensor([[1j, 2.0]]).log_softmax(0)
+
+
+@error_case("remainder_of_complex")
+def _(T):
+    return T.tensor([1j], dtype=T.complex128) % 2
+
+
 @error_case("item_of_many")
 def _(T):
     T.tensor([1.0, 2.0]).item()

@@ -62,7 +62,7 @@ from .._autograd.graph import (
     zeros_for,
 )
 from .._backend import broadcast_view
-from .._tensor import Tensor, _make
+from .._tensor import Tensor, _make, scalar_type_name
 
 Rule = Callable[..., Any]
 
@@ -783,6 +783,29 @@ def sum_to(t: Tensor, shape: tuple[int, ...], lead: int) -> Tensor:
 def expand_to(t: Tensor, shape: tuple[int, ...], lead: int) -> Tensor:
     """Broadcast batch + s (len(shape) - lead dims) up to batch + shape."""
     return apply(BROADCAST_TO, (t,), (tuple(shape), lead))
+
+
+def kernel_message(kernel: str) -> str:
+    """PyTorch's message for a kernel that has no complex variant (``{type}``: the dtype)."""
+    return f'"{kernel}" not implemented for \'{{type}}\''
+
+
+def no_complex(a: Any, message: str, error: type[Exception] = NotImplementedError) -> None:
+    """Raise PyTorch's ``error(message)`` (``{type}`` filled in) if ``a`` is a complex array."""
+    if type(a) is np.ndarray and a.dtype.kind == "c":
+        raise error(message.format(type=scalar_type_name(a.dtype)))
+
+
+def real_forward(forward: Callable[..., Any], message: str,
+                 error: type[Exception] = NotImplementedError) -> Callable[..., Any]:
+    """``forward`` for an op that PyTorch does not define at complex tensors."""
+    def checked(*args: Any) -> Any:
+        for a in args:
+            no_complex(a, message, error)
+        return forward(*args)
+
+    checked.__name__ = getattr(forward, "__name__", "forward")
+    return checked
 
 
 def install(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:

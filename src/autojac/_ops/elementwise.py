@@ -17,7 +17,7 @@ from .._autograd.grad_mode import state as _grad_state
 from .._backend import erf as _np_erf
 from .._backend import erfc as _np_erfc
 from .._tensor import Tensor, _make, cpp_type_name, scalar_type_name
-from ._registry import Op, apply, broadcast_error, install
+from ._registry import Op, apply, broadcast_error, install, kernel_message, no_complex, real_forward
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -111,10 +111,14 @@ sigmoid = unary(
     lambda a: 0.5 * np.tanh(0.5 * a) + 0.5,
     lambda g, ans, x: apply(_SIGMOID_BACKWARD, (g, ans)),
 )
-erf = unary("erf", _np_erf, lambda g, ans, x: g * ((-x * x).exp() * _TWO_OVER_SQRT_PI),
+erf = unary("erf", real_forward(_np_erf, kernel_message("erf_vml_cpu")),
+            lambda g, ans, x: g * ((-x * x).exp() * _TWO_OVER_SQRT_PI),
             complex_rule="real")
-erfc = unary("erfc", _np_erfc, lambda g, ans, x: g * ((-x * x).exp() * -_TWO_OVER_SQRT_PI),
+erfc = unary("erfc", real_forward(_np_erfc, kernel_message("erfc_vml_cpu")),
+             lambda g, ans, x: g * ((-x * x).exp() * -_TWO_OVER_SQRT_PI),
              complex_rule="real")
+
+
 def _abs_forward(a: np.ndarray) -> np.ndarray:
     if a.dtype == np.bool_:
         raise NotImplementedError('"abs_cpu" not implemented for \'Bool\'')
@@ -123,8 +127,9 @@ def _abs_forward(a: np.ndarray) -> np.ndarray:
 
 abs = unary("abs", _abs_forward, lambda g, ans, x: g * x.sgn(), to_float=False,
             jvp=lambda t, ans, x: (t.conj() * x.sgn()).real, complex_rule="own")
-relu = unary("relu", lambda a: np.maximum(a, 0), lambda g, ans, x: g * (ans > 0), to_float=False,
-             complex_rule="real")
+_NO_COMPLEX_CLAMP = "clamp is not supported for complex types"
+relu = unary("relu", real_forward(lambda a: np.maximum(a, 0), _NO_COMPLEX_CLAMP),
+             lambda g, ans, x: g * (ans > 0), to_float=False, complex_rule="real")
 
 
 def _sign_forward(a: np.ndarray) -> np.ndarray:
@@ -135,10 +140,14 @@ def _sign_forward(a: np.ndarray) -> np.ndarray:
 
 
 sign = unary("sign", _sign_forward, _zero, to_float=False)
-floor = unary("floor", np.floor, _zero, to_float=False)
-ceil = unary("ceil", np.ceil, _zero, to_float=False)
-trunc = unary("trunc", np.trunc, _zero, to_float=False)
-frac = unary("frac", lambda a: a - np.trunc(a), lambda g, ans, x: g, to_float=False)
+floor = unary("floor", real_forward(np.floor, "floor is not supported for complex inputs"),
+              _zero, to_float=False)
+ceil = unary("ceil", real_forward(np.ceil, "ceil is not supported for complex inputs"), _zero,
+             to_float=False)
+trunc = unary("trunc", real_forward(np.trunc, "trunc is not supported for complex inputs"),
+              _zero, to_float=False)
+frac = unary("frac", real_forward(lambda a: a - np.trunc(a), kernel_message("frac_cpu")),
+             lambda g, ans, x: g, to_float=False)
 absolute = abs
 arcsin, arccos, arctan = asin, acos, atan
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
@@ -199,6 +208,7 @@ install("__pos__", lambda self: self)
 
 
 def _round_forward(a: np.ndarray, decimals: int) -> np.ndarray:
+    no_complex(a, kernel_message("round_cpu" if decimals else "round_vml_cpu"))
     return np.round(a, decimals)
 
 
@@ -269,13 +279,20 @@ def _pow_base_rule(g: Tensor, ans: Tensor, x: Tensor, y: Any) -> Tensor:
     return g * where(y == 0, 0.0, y * x ** (y - 1))
 
 
+def _real_nonnegative(y: Tensor) -> Tensor:
+    """Where ``y`` is a real number >= 0 (for complex ``y``: its imaginary part is 0)."""
+    if y._data.dtype.kind == "c":
+        return (y.imag == 0) & (y.real >= 0)
+    return y >= 0
+
+
 def _pow_exponent_rule(g: Tensor, ans: Tensor, x: Any, y: Tensor) -> Tensor:
     if _is_scalar(x):
         return (
-            g * (ans * math.log(x)) if x > 0
-            else g * where((ans == 0) & (y >= 0), 0.0, ans * log(x))
+            g * (ans * math.log(x)) if type(x) is not complex and x > 0
+            else g * where((ans == 0) & _real_nonnegative(y), 0.0, ans * log(x))
         )
-    return g * where((x == 0) & (y >= 0), 0.0, ans * log(x))
+    return g * where((x == 0) & _real_nonnegative(y), 0.0, ans * log(x))
 
 
 def _pow_name(inputs: tuple, params: tuple) -> str:
@@ -393,7 +410,8 @@ def _integer_division(fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray
     return checked
 
 
-_FLOOR_DIVIDE = Op("floor_divide", _integer_division(np.floor_divide), promote=True)
+_FLOOR_DIVIDE = Op("floor_divide", real_forward(_integer_division(np.floor_divide),
+                                                kernel_message("div_floor_cpu")), promote=True)
 _TRUNC_DIVIDE = Op(
     "trunc_divide",
     lambda a, b: np.trunc(np.true_divide(a, b)).astype(np.result_type(a, b), copy=False),
@@ -404,7 +422,7 @@ install("__floordiv__", floor_divide)
 
 _REMAINDER = Op(
     "remainder",
-    _integer_division(np.remainder),
+    real_forward(_integer_division(np.remainder), kernel_message("remainder_cpu")),
     vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -g * (x / y).floor()),
     jvp=(lambda t, ans, x, y: t, lambda t, ans, x, y: -t * (x / y).floor()),
     elementwise=True,
@@ -433,7 +451,7 @@ def _atan2_scale(x: Tensor, y: Tensor) -> Tensor:
 atan2 = _binary(
     Op(
         "atan2",
-        np.arctan2,
+        real_forward(np.arctan2, kernel_message("atan2_cpu")),
         vjp=(
             lambda g, ans, x, y: g * (y * _atan2_scale(x, y)),
             lambda g, ans, x, y: g * (-x * _atan2_scale(x, y)),
@@ -454,7 +472,7 @@ arctan2 = atan2
 hypot = _binary(
     Op(
         "hypot",
-        np.hypot,
+        real_forward(np.hypot, kernel_message("hypot_cpu")),
         vjp=(lambda g, ans, x, y: g * (x / ans), lambda g, ans, x, y: g * (y / ans)),
         jvp=(lambda t, ans, x, y: t * (x / ans), lambda t, ans, x, y: t * (y / ans)),
         elementwise=True,
@@ -496,14 +514,16 @@ def _pick(mask_fn: Callable[[Tensor, Tensor], Tensor], tie: float):
 _MAX_RULES = (_pick(lambda x, y: x > y, 0.5), _pick(lambda x, y: y > x, 0.5))
 _MIN_RULES = (_pick(lambda x, y: x < y, 0.5), _pick(lambda x, y: y < x, 0.5))
 maximum = _binary(
-    Op("maximum", np.maximum, vjp=_MAX_RULES, jvp=_MAX_RULES, elementwise=True, promote=True,
-       complex_rule="real"),
+    Op("maximum", real_forward(np.maximum, "maximum not implemented for complex tensors.",
+                               RuntimeError),
+       vjp=_MAX_RULES, jvp=_MAX_RULES, elementwise=True, promote=True, complex_rule="real"),
     "maximum",
     None,
 )
 minimum = _binary(
-    Op("minimum", np.minimum, vjp=_MIN_RULES, jvp=_MIN_RULES, elementwise=True, promote=True,
-       complex_rule="real"),
+    Op("minimum", real_forward(np.minimum, "minimum not implemented for complex tensors.",
+                               RuntimeError),
+       vjp=_MIN_RULES, jvp=_MIN_RULES, elementwise=True, promote=True, complex_rule="real"),
     "minimum",
     None,
 )
@@ -580,7 +600,7 @@ _CLAMP_RULES = (
 )
 _CLAMP = Op(
     "clamp",
-    _clamp_forward,
+    real_forward(_clamp_forward, _NO_COMPLEX_CLAMP),
     vjp=_CLAMP_RULES,
     jvp=_CLAMP_RULES,
     elementwise=True,
@@ -661,10 +681,10 @@ eq = _predicate("eq", np.equal)
 ne = _predicate("ne", np.not_equal)
 install("__eq__", lambda self, other: False if other is None else eq(self, other))
 install("__ne__", lambda self, other: True if other is None else ne(self, other))
-lt = _predicate("lt", np.less, "__lt__")
-le = _predicate("le", np.less_equal, "__le__")
-gt = _predicate("gt", np.greater, "__gt__")
-ge = _predicate("ge", np.greater_equal, "__ge__")
+lt = _predicate("lt", real_forward(np.less, kernel_message("lt_cpu")), "__lt__")
+le = _predicate("le", real_forward(np.less_equal, kernel_message("le_cpu")), "__le__")
+gt = _predicate("gt", real_forward(np.greater, kernel_message("gt_cpu")), "__gt__")
+ge = _predicate("ge", real_forward(np.greater_equal, kernel_message("ge_cpu")), "__ge__")
 less, less_equal, greater, greater_equal, not_equal = lt, le, gt, ge, ne
 logical_and = _predicate("logical_and", np.logical_and)
 logical_or = _predicate("logical_or", np.logical_or)

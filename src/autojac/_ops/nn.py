@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import _backend
 from .._tensor import Tensor, _make, cpp_type_name, normalize_dim, scalar_type_name
-from ._registry import Op, apply, install
+from ._registry import Op, apply, install, kernel_message, no_complex
 from .elementwise import erf, logaddexp, where
 from .indexing import getitem, index_put
 from .linalg import matmul
@@ -62,15 +62,24 @@ def _softmax_args(name: str, input: Tensor, dim: int | None, dtype: Any) -> tupl
     return input, d
 
 
+def _no_complex_kernel(name: str, input: Tensor, dim: int) -> None:
+    """PyTorch's error for softmax of complex tensors (its kernel along the last dim, or not)."""
+    last = dim in (-1, input._data.ndim - 1) or input._data.ndim == 0
+    no_complex(input._data, kernel_message(f"{name}_lastdim_kernel_impl" if last
+                                           else f"{name}_kernel_impl"))
+
+
 def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
     """``exp(x) / exp(x).sum(dim)``, computed stably."""
     input, d = _softmax_args("softmax", input, dim, dtype)
+    _no_complex_kernel("softmax", input, d)
     return apply(SOFTMAX, (input,), (d,))
 
 
 def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
     """``x - logsumexp(x, dim)``, computed stably."""
     input, d = _softmax_args("log_softmax", input, dim, dtype)
+    _no_complex_kernel("log_softmax", input, d)
     return apply(LOG_SOFTMAX, (input,), (d,))
 
 

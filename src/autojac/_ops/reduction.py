@@ -13,7 +13,7 @@ import numpy as np
 
 from .._backend import strided_view
 from .._tensor import Tensor, _make, normalize_dim
-from ._registry import Op, PatternRule, apply, install
+from ._registry import Op, PatternRule, apply, install, kernel_message, no_complex
 from .indexing import is_index_dtype
 
 _MinMax = namedtuple("_MinMax", ["values", "indices"])
@@ -234,17 +234,20 @@ def _check_not_empty(name: str, input: Tensor, dim: Any, error: type = RuntimeEr
 
 def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """Maximum over ``dim``; ties share the gradient evenly."""
+    no_complex(input._data, kernel_message("max_values_cpu"))
     _check_not_empty("amax", input, dim)
     return apply(AMAX, (input,), (reduction_dims(dim, input._data.ndim), keepdim, "AmaxBackward0"))
 
 
 def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """Minimum over ``dim``; ties share the gradient evenly."""
+    no_complex(input._data, kernel_message("min_values_cpu"))
     _check_not_empty("amin", input, dim)
     return apply(AMIN, (input,), (reduction_dims(dim, input._data.ndim), keepdim, "AminBackward0"))
 
 
 def _arg(fn: Any, input: Tensor, dim: int | None, keepdim: bool) -> Tensor:
+    no_complex(input._data, f"{fn.__name__}(): does not support complex input", RuntimeError)
     _check_not_empty(fn.__name__, input, dim, IndexError)
     if dim is None:
         out = fn(input._data.reshape(-1), axis=0)
@@ -266,8 +269,12 @@ def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
 
 
 def _minmax(extreme: Op, argfn: Any, input: Any, dim: Any, keepdim: bool) -> Any:
+    name = "max" if extreme is AMAX else "min"
     if not isinstance(dim, Tensor):
-        _check_not_empty("max" if extreme is AMAX else "min", input, dim)
+        no_complex(input._data, kernel_message(f"{name}_all") if dim is None
+                   else f"{name}(): does not support complex input",
+                   NotImplementedError if dim is None else RuntimeError)
+        _check_not_empty(name, input, dim)
     if dim is None:
         name = "MaxBackward1" if extreme is AMAX else "MinBackward1"
         return apply(extreme, (input,), (reduction_dims(None, input._data.ndim), False, name))
