@@ -22,12 +22,18 @@ RNG = np.random.default_rng(7)
 Z = RNG.standard_normal(3) + 1j * RNG.standard_normal(3)
 R = RNG.standard_normal(3)
 
+def _matrix(m: Any, a: Any) -> Any:
+    return m.outer(a, a.exp()) + 2 * m.eye(3)
+
+
 # name -> (function of the module and its input, input); every one is differentiable at Z
 CASES: dict[str, tuple[Callable[[Any, Any], Any], np.ndarray]] = {
     "mul": (lambda m, a: a * a.exp(), Z),
     "div": (lambda m, a: (1 + 2j) / a + a / (a * a + 3), Z),
     "pow_scalar": (lambda m, a: a ** 3 + a ** (1.5 + 0.5j), Z),
-    "pow_tensor": (lambda m, a: a ** a + 2.0 ** a + (1 - 1j) ** a, Z),
+    "pow_tensor": (lambda m, a: a ** a + 2.0 ** a + (1 - 1j) ** a + (-2.0) ** a
+                   + m.tensor([-2.0, 3.0, -0.5], dtype=m.float64) ** a, Z),
+    "acosh_both_halves": (lambda m, a: a.acosh(), np.array([-0.5 + 1j, -2 - 0.3j, 1.5 + 0.2j])),
     "unary_chain": (lambda m, a: a.sin().tanh() * a.sqrt().log() + a.sigmoid().reciprocal(), Z),
     "trig": (lambda m, a: a.cos() + a.tan() + a.sinh() * a.cosh() + a.asin() + a.atan(), Z),
     "matmul": (lambda m, a: m.outer(a, a.exp()) @ a, Z),
@@ -40,6 +46,9 @@ CASES: dict[str, tuple[Callable[[Any, Any], Any], np.ndarray]] = {
     "real_imag": (lambda m, a: a.real * a + a.imag * a.exp() + a.real, Z),
     "abs": (lambda m, a: a.abs() * a + a.abs() ** 2, Z),
     "sgn_angle": (lambda m, a: a.sgn() * a.angle(), Z),
+    "slogdet": (lambda m, a: m.stack([m.linalg.slogdet(_matrix(m, a))[0],
+                                      m.linalg.slogdet(_matrix(m, a))[1].to(a.dtype),
+                                      m.logdet(_matrix(m, a))]), Z),
     "real_output": (lambda m, a: m.stack([a.abs().sum(), a.var(), a.std(),
                                           m.linalg.vector_norm(a, 3), a.angle().sum()]), Z),
     "real_input": (lambda m, a: (a * (1 + 2j)).exp() + a.to(m.complex128) * a, R),
@@ -253,6 +262,45 @@ def test_rules_written_for_real_tensors_refuse_complex_ones(fn):
 
 
 def test_parts_of_real_tensors():
-    r = autojac.tensor([1.0, -2.0], dtype=autojac.float64)
+    r = autojac.tensor([1.0, -2.0, -0.0, np.nan], dtype=autojac.float64)
     assert r.real is r and r.conj() is r and autojac.real(r) is r
-    np.testing.assert_array_equal(autojac.angle(r).numpy(), [0.0, np.pi])
+    np.testing.assert_array_equal(autojac.angle(r).numpy(), [0.0, np.pi, 0.0, np.nan])
+    assert autojac.sgn(r.requires_grad_()).grad_fn.name() == "SgnBackward0"
+
+
+def test_det_of_a_singular_complex_matrix_has_the_conjugate_cofactor_gradient():
+    """d det / dA is the cofactor matrix, [[a22, -a21], [-a12, a11]]; PyTorch's convention
+    conjugates it."""
+    A = autojac.tensor(np.array([[1 + 1j, 0], [2, 0]]), requires_grad=True)
+    (g,) = autojac.autograd.grad(autojac.linalg.det(A), A,
+                                 autojac.tensor(1 + 0j, dtype=autojac.complex128))
+    np.testing.assert_allclose(g.numpy(), [[0, -2], [0, 1 - 1j]], atol=1e-12)
+
+
+def test_assigning_to_the_real_and_imaginary_parts_copies_into_the_view():
+    t = autojac.tensor(np.array([1 + 1j, 2 - 1j]), requires_grad=True)
+    u = t * 1
+    u.real += 1
+    u.imag = autojac.tensor([5.0, 6.0], dtype=autojac.float64)
+    assert u.tolist() == [2 + 5j, 3 + 6j]
+    u.abs().sum().backward()  # only the real parts still come from t
+    np.testing.assert_allclose(t.grad.numpy(), [2 / np.sqrt(29), 3 / np.sqrt(45)])
+
+
+def test_conjugate_transpose():
+    a = autojac.tensor(np.array([[1 + 2j, 3j], [4, 5 - 1j]]))
+    np.testing.assert_array_equal(a.mH.numpy(), a.numpy().conj().T)
+    np.testing.assert_array_equal(a.adjoint().numpy(), a.numpy().conj().T)
+
+
+@pytest.mark.parametrize("transform,api", [
+    (lambda f: autojac.func.jacrev(f), "jacrev"),
+    (lambda f: autojac.func.jacfwd(f), "jacfwd"),
+    (lambda f: autojac.func.hessian(lambda a: f(a).abs().sum()), "jacfwd"),
+])
+def test_func_jacobians_take_real_tensors_only_as_pytorch(transform, api):
+    with pytest.raises(RuntimeError, match=f"{api}: Expected all inputs to be real but received "
+                                           "complex tensor at flattened input idx: 0"):
+        transform(lambda a: a * a)(autojac.tensor(np.array([1 + 1j])))
+    with pytest.raises(RuntimeError, match="Expected all outputs to be real"):
+        autojac.func.jacrev(lambda a: a * 1j)(autojac.tensor([1.0]))

@@ -53,7 +53,10 @@ CONJ = Op("conj", np.conjugate, vjp=(lambda g, ans, x: conj(g),), jvp="linear", 
 
 
 def _sgn_rule(g: Tensor, ans: Tensor, x: Tensor) -> Tensor:
-    """d(z/|z|) = (dz - sgn Re(conj(sgn) dz)) / |z|, a self-adjoint map (0 at z = 0)."""
+    """d(z/|z|) = (dz - sgn Re(conj(sgn) dz)) / |z|, a self-adjoint map (0 at z = 0);
+    zero for real z."""
+    if not _is_complex(x):
+        return g * 0
     size = x.abs()
     return where(size == 0, 0.0, (g - ans * (ans.conj() * g).real) / size)
 
@@ -76,7 +79,14 @@ def _angle_jvp(t: Tensor, ans: Tensor, x: Tensor) -> Tensor:
     return where(x == 0, 0.0, imag(t / where(x == 0, 1.0, x)))
 
 
-ANGLE = Op("angle", np.angle, vjp=(_angle_vjp,), jvp=(_angle_jvp,), to_float=True,
+def _angle_forward(a: np.ndarray) -> np.ndarray:
+    if a.dtype.kind == "c":
+        return np.angle(a)
+    # pi for negative reals, 0 otherwise (-0.0 too, where np.angle says pi), NaN for NaN
+    return np.where(a < 0, np.pi, np.where(np.isnan(a), a, 0)).astype(a.dtype)
+
+
+ANGLE = Op("angle", _angle_forward, vjp=(_angle_vjp,), jvp=(_angle_jvp,), to_float=True,
            pattern="pointwise", complex_rule="own")
 
 
@@ -137,13 +147,13 @@ def angle(input: Tensor) -> Tensor:
 
 
 def sgn(input: Tensor) -> Tensor:
-    """``input / |input|`` elementwise (0 at 0); for real tensors, ``sign``.
+    """``input / |input|`` elementwise (0 at 0); for real tensors, ``sign``'s values.
 
     >>> import autojac as torch
     >>> torch.sgn(torch.tensor([3 + 4j, 0j]))
     tensor([0.6000+0.8000j, 0.0000+0.0000j])
     """
-    if not _is_complex(input):
+    if input._data.dtype.kind not in "fc":
         return input.sign()
     return apply(SGN, (input,))
 
@@ -151,5 +161,7 @@ def sgn(input: Tensor) -> Tensor:
 for _name, _fn in (("conj", conj), ("conj_physical", conj_physical),
                    ("resolve_conj", resolve_conj), ("sgn", sgn), ("angle", angle)):
     install(_name, _fn)
-install("real", property(real, doc="The real part, a view."))
-install("imag", property(imag, doc="The imaginary part of a complex tensor, a view."))
+install("real", property(real, lambda self, value: real(self).copy_(value),
+                         doc="The real part, a view (assigning to it copies into it)."))
+install("imag", property(imag, lambda self, value: imag(self).copy_(value),
+                         doc="The imaginary part of a complex tensor, a view."))

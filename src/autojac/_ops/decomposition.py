@@ -107,7 +107,7 @@ def inv(A: Tensor) -> Tensor:
 
 def _adjugate(A: Tensor, d: Tensor) -> Tensor:
     """adj(A) = det(A) inv(A), through the SVD where a matrix is singular (as PyTorch):
-    with A = U S Vh, adj(A) = det(U) det(Vh) Vh^T diag(prod_{j != i} s_j) U^T."""
+    with A = U S Vh, adj(A) = det(U) det(Vh) Vh^H diag(prod_{j != i} s_j) U^H."""
     if bool((d != 0).all()):
         return d.unsqueeze(-1).unsqueeze(-1) * inv(A)
     U, S, Vh = apply(SVD, (A,))
@@ -115,7 +115,7 @@ def _adjugate(A: Tensor, d: Tensor) -> Tensor:
     eye = _make(np.eye(n, dtype=bool), False, None)
     others = where(eye, 1.0, S.unsqueeze(-2).expand(tuple(S.shape[:-1]) + (n, n))).prod(-1)
     sign = _make(np.linalg.det(U._data) * np.linalg.det(Vh._data), False, None)
-    return sign.unsqueeze(-1).unsqueeze(-1) * ((Vh.mT * others.unsqueeze(-2)) @ U.mT)
+    return sign.unsqueeze(-1).unsqueeze(-1) * ((Vh.mH * others.unsqueeze(-2)) @ U.mH)
 
 
 DET = Op(
@@ -134,22 +134,30 @@ def det(A: Tensor) -> Tensor:
 
 LOGABSDET = Op(
     "linalg_slogdet", lambda a: np.linalg.slogdet(a)[1],
-    vjp=(lambda g, ans, A: g.unsqueeze(-1).unsqueeze(-1) * inv(A).mT,),
-    jvp=(lambda t, ans, A: (inv(A) * t.mT).sum((-2, -1)),),
+    # d log|det A| = Re tr(inv(A) dA), whose adjoint is g inv(A)^H
+    vjp=(lambda g, ans, A: g.unsqueeze(-1).unsqueeze(-1) * inv(A).mH,),
+    jvp=(lambda t, ans, A: (inv(A) * t.mT).sum((-2, -1)).real,),
     node_name="LinalgSlogdetBackward0",
-    complex_rule="real",
+    complex_rule="own",
 )
 
 
 def slogdet(A: Tensor) -> tuple[Tensor, Tensor]:
-    """``(sign, log|det|)``; the gradient flows through ``log|det|``."""
+    """``(sign, log|det|)``; the gradient flows through ``log|det|``, and for complex
+    matrices through the sign, ``det / |det|``, too."""
     _check_matrices(A, "slogdet")
-    sign = _make(np.asarray(np.linalg.slogdet(A._data)[0]), False, None)
+    if A._data.dtype.kind == "c":
+        sign = det(A).sgn()
+    else:
+        sign = _make(np.asarray(np.linalg.slogdet(A._data)[0]), False, None)
     return _SlogdetResult(sign, apply(LOGABSDET, (A,)))
 
 
 def logdet(A: Tensor) -> Tensor:
+    """``log(det(A))``: NaN for a negative determinant of a real matrix."""
     sign, logabs = slogdet(A)
+    if A._data.dtype.kind == "c":
+        return logabs + sign.log()
     return where(sign > 0, logabs, float("nan"))
 
 

@@ -104,7 +104,14 @@ _SIGMOID_BACKWARD = Op(
 )
 tanh = unary("tanh", np.tanh, lambda g, ans, x: apply(_TANH_BACKWARD, (g, ans)))
 asinh = unary("asinh", np.arcsinh, lambda g, ans, x: g * (x * x + 1).rsqrt())
-acosh = unary("acosh", np.arccosh, lambda g, ans, x: g * (x * x - 1).rsqrt())
+def _acosh_scale(g: Tensor, ans: Tensor, x: Tensor) -> Tensor:
+    """1 / sqrt(x^2 - 1); at complex x, 1 / (sqrt(x - 1) sqrt(x + 1)), acosh's branch."""
+    if x._data.dtype.kind == "c":
+        return g * ((x - 1).rsqrt() * (x + 1).rsqrt())
+    return g * (x * x - 1).rsqrt()
+
+
+acosh = unary("acosh", np.arccosh, _acosh_scale)
 atanh = unary("atanh", np.arctanh, lambda g, ans, x: g / (1 - x * x))
 sigmoid = unary(
     "sigmoid",
@@ -287,6 +294,8 @@ def _real_nonnegative(y: Tensor) -> Tensor:
 
 
 def _pow_exponent_rule(g: Tensor, ans: Tensor, x: Any, y: Tensor) -> Tensor:
+    if ans._data.dtype.kind == "c":  # log of the base as a complex number: log(-2) = log 2 + i pi
+        x = complex(x) if _is_scalar(x) else x.to(ans.dtype)
     if _is_scalar(x):
         return (
             g * (ans * math.log(x)) if type(x) is not complex and x > 0

@@ -279,6 +279,9 @@ def _matrix_transpose(self: Tensor) -> Tensor:
 
 
 install("mT", property(_matrix_transpose))
+install("mH", property(lambda self: _matrix_transpose(self).conj(),
+                       doc="The conjugate transpose of the last two dims."))
+install("adjoint", lambda self: _matrix_transpose(self).conj())
 install("H", property(lambda self: t(self).conj() if self.is_complex() else t(self)))
 
 

@@ -67,6 +67,14 @@ def _differentiated(args: tuple, nums: tuple[int, ...], forward: bool) -> None:
                              f"{x.dtype}")
 
 
+def _all_real(tensors: tuple, api: str, what: str) -> None:
+    """PyTorch's error: jacrev and jacfwd take and give real tensors only."""
+    for k, t in enumerate(tensors):
+        if t._data.dtype.kind == "c":
+            raise RuntimeError(f"{api}: Expected all {what} to be real but received complex "
+                               f"tensor at flattened input idx: {k}")
+
+
 def _nested(args: tuple) -> bool:
     """Whether the results must stay differentiable (an outer transform is watching)."""
     return any(isinstance(a, Tensor) and (a._rg or a._fw is not None) for a in args)
@@ -147,6 +155,8 @@ def _jac(
     def transformed(*args: Any) -> Any:
         nums = _argnums_tuple(argnums, len(args))
         _differentiated(args, nums, forward)
+        api = "jacfwd" if forward else "jacrev"
+        _all_real(tuple(args[k] for k in nums), api, "inputs")
         call = _Call(func, args, nums, has_aux, _JVP if forward else _VJP)
         keep = _nested(args)
         if forward:
@@ -160,6 +170,7 @@ def _jac(
                         duals = tuple(x if t is None else fwAD.make_batched_dual(x, t)
                                       for x, t in zip(inputs, seeds_for(inputs, parts)))
                         outputs_tuple, outs = _outputs_tuple(call(*duals), _JVP)
+                        _all_real(outs, api, "outputs")
                         tangents = [o._fw for o in outs]
                         outs = tuple(fwAD.unpack_dual(o).primal for o in outs)
                     columns.add(parts, outs, tangents)
@@ -168,6 +179,7 @@ def _jac(
             with grad_mode.enable_grad():
                 inputs = tuple(_fresh(args[k]) for k in nums)
                 outputs_tuple, outs = _outputs_tuple(call(*inputs), _VJP)
+                _all_real(outs, api, "outputs")
                 jac = reverse_rows(outs, inputs, keep, False, chunk_size or (1 << 62))
         result = _shape_result(jac, outputs_tuple, argnums)
         if with_value:
