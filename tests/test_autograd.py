@@ -2168,3 +2168,20 @@ def test_an_activation_in_place_writes_into_its_input(name, kw, expected, slope)
     np.testing.assert_allclose(x0.grad._data, slope)
     with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
         getattr(F, name)(autojac.ones(2, requires_grad=True), inplace=True, **kw)
+
+
+@pytest.mark.parametrize("fn,x,expected", [
+    (lambda x: x.std(), [1.0, 1.0, 1.0], [0.0, 0.0, 0.0]),
+    (lambda x: autojac.linalg.vector_norm(x, 0.5), [0.0, 1.0, 2.0],
+     [0.0, 1 + np.sqrt(2), (1 + np.sqrt(2)) / np.sqrt(2)]),
+    (lambda x: 0.0 ** x, [0.0, 1.0, 2.0], [0.0, 0.0, 0.0]),
+], ids=["std_of_constant", "norm_below_1_at_zero", "zero_base_power"])
+def test_gradients_at_the_rules_singular_points_are_pytorchs(fn, x, expected):
+    """Where the formula divides by zero (std = 0, |x|^(p-1) at 0, log of a zero base),
+    PyTorch's rules give 0, in both modes."""
+    t = autojac.tensor(x, dtype=autojac.float64, requires_grad=True)
+    (g,) = autojac.autograd.grad(fn(t).sum(), t)
+    np.testing.assert_allclose(g.numpy(), expected, rtol=1e-12)
+    jac = autojac.autograd.functional.jacobian(lambda a: fn(a).sum(), t.detach(),
+                                               strategy="forward-mode")
+    np.testing.assert_allclose(jac.numpy(), expected, rtol=1e-12)

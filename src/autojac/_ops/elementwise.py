@@ -297,10 +297,9 @@ def _pow_exponent_rule(g: Tensor, ans: Tensor, x: Any, y: Tensor) -> Tensor:
     if ans._data.dtype.kind == "c":  # log of the base as a complex number: log(-2) = log 2 + i pi
         x = complex(x) if _is_scalar(x) else x.to(ans.dtype)
     if _is_scalar(x):
-        return (
-            g * (ans * math.log(x)) if type(x) is not complex and x > 0
-            else g * where((ans == 0) & _real_nonnegative(y), 0.0, ans * log(x))
-        )
+        if type(x) is not complex and x > 0:
+            return g * (ans * math.log(x))
+        return g * where(_real_nonnegative(y), 0.0, ans * log(x)) if x == 0 else g * (ans * log(x))
     return g * where((x == 0) & _real_nonnegative(y), 0.0, ans * log(x))
 
 

@@ -345,13 +345,14 @@ def _pnorm_forward(a: np.ndarray, p: float, dims: tuple, keepdim: bool) -> np.nd
 
 
 def _pnorm_scale(ans: Tensor, x: Tensor, p: float, dims: tuple, keepdim: bool) -> Tensor:
-    """d||x||_p/dx = sign(x) |x|^(p-1) / ||x||^(p-1), zero where the norm is zero (PyTorch)."""
+    """d||x||_p/dx = sign(x) |x|^(p-1) / ||x||^(p-1), zero where the norm is zero, and
+    for p < 1 where x is zero (PyTorch)."""
     from .reduction import unreduce
 
     norm = unreduce(ans, x, dims, keepdim)
     safe = where(norm == 0, 1.0, norm)
     scale = x / safe if p == 2 else x.sgn() * (x.abs() / safe) ** (p - 1)
-    return where(norm == 0, 0.0, scale)
+    return where((norm == 0) | (x == 0), 0.0, scale) if p < 1 else where(norm == 0, 0.0, scale)
 
 
 def _pnorm_vjp(g: Tensor, ans: Tensor, x: Tensor, p: float, dims: tuple,

@@ -354,12 +354,17 @@ VAR = Op(
     pattern=MOMENTS,
     complex_rule="own",
 )
+def _over_std(v: Tensor, std: Tensor) -> Tensor:
+    """v / std, zero where std is zero (PyTorch's std rules)."""
+    return where(std == 0, 0.0, v / where(std == 0, 1.0, std))
+
+
 STD = Op(
     "std", lambda a, dims, c, keepdim: np.std(a, axis=dims, ddof=c, keepdims=keepdim),
-    vjp=(lambda g, ans, x, dims, c, keepdim: unreduce(g / ans, x, dims, keepdim)
+    vjp=(lambda g, ans, x, dims, c, keepdim: unreduce(_over_std(g, ans), x, dims, keepdim)
          * _centered_scale(x, dims, c),),
-    jvp=(lambda t, ans, x, dims, c, keepdim: (t * _centered_scale(x, dims, c).conj())
-         .sum(dims, keepdim=keepdim).real / ans,),
+    jvp=(lambda t, ans, x, dims, c, keepdim: _over_std(
+        (t * _centered_scale(x, dims, c).conj()).sum(dims, keepdim=keepdim).real, ans),),
     pattern=MOMENTS,
     complex_rule="own",
 )
