@@ -45,6 +45,11 @@ class Sample:
         doms = self.domain if isinstance(self.domain, tuple) else (self.domain,) * len(self.shapes)
         return [np.asarray(DOMAINS[d](rng, s), dtype=dtype) for d, s in zip(doms, self.shapes)]
 
+    def complex_arrays(self) -> list[np.ndarray]:
+        """complex128 inputs: the float64 ones with imaginary parts in [-0.3, 0.3]."""
+        rng = np.random.default_rng(11 + sum(map(ord, self.id)))
+        return [a + 0.3j * rng.uniform(-1, 1, a.shape) for a in self.arrays(np.float64)]
+
 
 def _unary(
     name: str,

@@ -3,7 +3,9 @@
 For every sample: vjp and jvp against central finite differences (float64), batched
 vjp/jvp against a loop of unbatched ones, second order (gradgradcheck), the identity
 <u, vjp(v)> == <jvp(u), v>, and values/dtypes/gradients against PyTorch (live when
-installed, else the golden fixture recorded from it).
+installed, else the golden fixture recorded from it). At complex inputs: the vjp (PyTorch's
+conjugate convention) and the jvp against differences along a complex direction, values and
+vjps against PyTorch, and the ops PyTorch refuses there (golden/complex_refused.json) raise.
 """
 
 from __future__ import annotations
@@ -280,3 +282,76 @@ def _arrays(value: object) -> list[np.ndarray]:
     if isinstance(value, (tuple, list)):
         return [a for v in value for a in _arrays(v)]
     return []
+
+
+# -- complex inputs --------------------------------------------------------------------------
+COMPLEX_REFUSED = Path(__file__).parent / "golden" / "complex_refused.json"
+# Ops that PyTorch differentiates at complex tensors and autojac does not yet: each raises
+# NotImplementedError there (their rules are written for real tensors).
+NO_COMPLEX_RULE = frozenset({
+    "cholesky", "cholesky_upper", "eigh_values", "svd_values", "svd_factors", "svd_wide", "qr",
+    "qr_square", "pinv", "matrix_norm_nuc", "matrix_norm_2",
+})
+
+
+def _refused_by_torch() -> dict[str, str]:
+    """Sample ids that PyTorch refuses at complex inputs, with the exception type."""
+    return json.loads(COMPLEX_REFUSED.read_text())
+
+
+def _complex_run(sample: Sample, lib: object) -> tuple[np.ndarray, list, np.ndarray]:
+    """The value at complex inputs, the vjp of a seed ``v`` (complex for a complex output),
+    and ``v``."""
+    xs = [lib.tensor(a, requires_grad=True) for a in sample.complex_arrays()]
+    out = sample.fn(lib, *xs)
+    rng = np.random.default_rng(6)
+    v = rng.standard_normal(tuple(out.shape))
+    if out.is_complex():
+        v = v + 1j * rng.standard_normal(tuple(out.shape))
+    grads = lib.autograd.grad(out, xs, lib.tensor(v, dtype=out.dtype), allow_unused=True)
+    grads = [np.zeros(x.shape) if g is None else g.detach().resolve_conj().numpy()
+             for g, x in zip(grads, xs)]
+    return out.detach().resolve_conj().numpy(), grads, v
+
+
+@by_id
+def test_complex_rules_match_finite_differences(sample: Sample) -> None:
+    """At complex inputs, Re<v, J t> == Re<vjp(v), t> and jvp(t) == J t, with J t from central
+    differences along a complex direction t; ops that PyTorch refuses there raise."""
+    if sample.id in _refused_by_torch() or sample.name in NO_COMPLEX_RULE:
+        with pytest.raises((RuntimeError, NotImplementedError)):
+            _complex_run(sample, autojac)
+        return
+    arrays = sample.complex_arrays()
+    rng = np.random.default_rng(8)
+    ts = [rng.standard_normal(a.shape) + 1j * rng.standard_normal(a.shape) for a in arrays]
+    shifted = [_value(sample, [a + sign * EPS * t for a, t in zip(arrays, ts)]) for sign in (1, -1)]
+    jt = (shifted[0] - shifted[1]) / (2 * EPS)
+    _, grads, v = _complex_run(sample, autojac)
+    lhs = np.vdot(v, jt).real
+    rhs = sum(np.vdot(g, t).real for g, t in zip(grads, ts))
+    assert rhs == pytest.approx(lhs, rel=1e-5, abs=1e-6)
+    tangent = _tangent_out(sample, _tensors(arrays, False), _tensors(ts, False))
+    np.testing.assert_allclose(tangent, jt, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("sample", [
+    pytest.param(s, marks=[pytest.mark.xfail(strict=True, reason=(
+        "BUG: autojac has no rule for this op at complex tensors (NotImplementedError)"))]
+        if s.name in NO_COMPLEX_RULE else [], id=s.id) for s in SAMPLES])
+def test_against_torch_at_complex_inputs(sample: Sample) -> None:
+    """Values and vjps at complex inputs as PyTorch's; where PyTorch raises (as recorded in
+    the golden file), autojac raises the same exception type."""
+    torch = pytest.importorskip("torch")
+    try:
+        expected = _complex_run(sample, torch)
+    except (RuntimeError, NotImplementedError) as e:
+        assert _refused_by_torch().get(sample.id) == type(e).__name__
+        with pytest.raises(type(e)):
+            _complex_run(sample, autojac)
+        return
+    assert sample.id not in _refused_by_torch()
+    out, grads, _ = _complex_run(sample, autojac)
+    np.testing.assert_allclose(out, expected[0], rtol=1e-10, atol=1e-12)
+    for g, tg in zip(grads, expected[1]):
+        np.testing.assert_allclose(g, tg, rtol=1e-8, atol=1e-10)

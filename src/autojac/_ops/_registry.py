@@ -796,6 +796,14 @@ def no_complex(a: Any, message: str, error: type[Exception] = NotImplementedErro
         raise error(message.format(type=scalar_type_name(a.dtype)))
 
 
+def refuse_complex_autodiff(name: str, input: Tensor) -> None:
+    """PyTorch's error for an op it does not differentiate at complex tensors, called on
+    one that requires grad."""
+    if input._data.dtype.kind == "c" and input._rg and _grad_state.enabled:
+        raise RuntimeError(f"{name} does not support automatic differentiation for outputs "
+                           "with complex dtype.")
+
+
 def real_forward(forward: Callable[..., Any], message: str,
                  error: type[Exception] = NotImplementedError) -> Callable[..., Any]:
     """``forward`` for an op that PyTorch does not define at complex tensors."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -18,9 +19,17 @@ def _cast_back(g: Tensor, x: Tensor) -> Tensor:
     return g.to(x._data.dtype) if g._data.dtype != x._data.dtype else g
 
 
+def _cast(a: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    if a.dtype.kind == "c" and np.dtype(dtype).kind != "c":
+        warnings.warn("Casting complex values to real discards the imaginary part", UserWarning,
+                      stacklevel=4)
+        a = a.real
+    return a.astype(dtype)
+
+
 TO_COPY = Op(
     "to_copy",
-    lambda a, dtype: a.astype(dtype),
+    _cast,
     vjp=(lambda g, ans, x, dtype: _cast_back(g, x),),
     jvp="linear",
     saves=False,

@@ -17,7 +17,16 @@ from .._autograd.grad_mode import state as _grad_state
 from .._backend import erf as _np_erf
 from .._backend import erfc as _np_erfc
 from .._tensor import Tensor, _make, cpp_type_name, scalar_type_name
-from ._registry import Op, apply, broadcast_error, install, kernel_message, no_complex, real_forward
+from ._registry import (
+    Op,
+    apply,
+    broadcast_error,
+    install,
+    kernel_message,
+    no_complex,
+    real_forward,
+    refuse_complex_autodiff,
+)
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -490,10 +499,21 @@ hypot = _binary(
     "hypot",
     None,
 )
+def _logaddexp_forward(a: Any, b: Any) -> np.ndarray:
+    """log(exp(a) + exp(b)); for complex operands (which NumPy's ufunc refuses), shifted by
+    the operand of larger real part."""
+    if np.result_type(a, b).kind != "c":
+        return np.logaddexp(a, b)
+    a, b = np.broadcast_arrays(a, b)
+    first = a.real >= b.real
+    big, small = np.where(first, a, b), np.where(first, b, a)
+    return big + np.log1p(np.exp(small - big))
+
+
 logaddexp = _binary(
     Op(
         "logaddexp",
-        np.logaddexp,
+        _logaddexp_forward,
         vjp=(lambda g, ans, x, y: g / (1 + (y - x).exp()),  # PyTorch's: from the inputs
              lambda g, ans, x, y: g / (1 + (x - y).exp())),
         jvp=(lambda t, ans, x, y: t / (1 + (y - x).exp()),
@@ -657,6 +677,7 @@ def nan_to_num(
     input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
 ) -> Tensor:
     """Replace nan/inf by finite numbers (zero gradient there)."""
+    refuse_complex_autodiff("nan_to_num", input)
     return apply(_NAN_TO_NUM, (input,), (nan, posinf, neginf))
 
 

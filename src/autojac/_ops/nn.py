@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import _backend
 from .._tensor import Tensor, _make, cpp_type_name, normalize_dim, scalar_type_name
-from ._registry import Op, apply, install, kernel_message, no_complex
+from ._registry import Op, apply, install, kernel_message, no_complex, refuse_complex_autodiff
 from .elementwise import erf, logaddexp, where
 from .indexing import getitem, index_put
 from .linalg import matmul
@@ -99,19 +99,21 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    if input._data.dtype.kind not in "fc":
-        raise NotImplementedError('"leaky_relu_cpu" not implemented for '
-                                  f"'{scalar_type_name(input._data.dtype)}'")
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(kernel_message("leaky_relu_cpu").format(
+            type=scalar_type_name(input._data.dtype)))
     return _in_place(lambda x: where(x > 0, x, x * negative_slope), input, inplace)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    no_complex(input._data, kernel_message("elu_cpu"))
     return _in_place(lambda x: where(x > 0, x, (x.clamp(max=0.0).expm1()) * alpha), input,
                      inplace)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """Gaussian error linear unit (exact, or ``approximate="tanh"``)."""
+    no_complex(input._data, kernel_message("GeluKernelImpl"))
     if approximate == "tanh":
         inner = (input + input * input * input * 0.044715) * math.sqrt(2 / math.pi)
         return input * 0.5 * (inner.tanh() + 1)
@@ -121,16 +123,19 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    refuse_complex_autodiff("silu", input)
     return _in_place(lambda x: x * x.sigmoid(), input, inplace)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta x)) / beta``, linear above ``threshold``."""
+    no_complex(input._data, kernel_message("softplus_cpu"))
     soft = logaddexp(input * beta, 0.0) / beta
     return where(input * beta > threshold, input, soft)
 
 
 def logsigmoid(input: Tensor) -> Tensor:
+    no_complex(input._data, kernel_message("log_sigmoid_cpu"))
     return -softplus(-input)
 
 
@@ -185,6 +190,7 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 
 def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
              reduction: str = "mean") -> Tensor:
+    no_complex(input._data, kernel_message("mse_cpu"))
     diff = input - target
     return _reduce(diff * diff, _legacy(size_average, reduce, reduction))
 
@@ -229,6 +235,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
              reduction: str = "mean") -> Tensor:
     """Negative log likelihood of class indices ``target`` under log-probabilities ``input``
     (classes along dim 1)."""
+    no_complex(input._data, kernel_message("nll_loss_out_frame"))
     reduction = _legacy(size_average, reduce, reduction)
     _check_class_targets(input, target, weight, ignore_index)
     t = target._data
@@ -310,6 +317,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     """PyTorch's ``(1 - t) x - w log(sigmoid(x))`` with ``w = 1 + (pos_weight - 1) t``,
     times ``weight``; ``size_average`` and ``reduce`` are the deprecated spellings of
     ``reduction``."""
+    no_complex(input._data, kernel_message("log_sigmoid_cpu"))
     if target._data.shape != input._data.shape:
         raise ValueError(f"Target size ({target.size()}) must be the same as input size "
                          f"({input.size()})")
