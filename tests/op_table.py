@@ -271,11 +271,11 @@ def _eye(lib: Any, n: int, like: Any) -> Any:
 
 
 def _sym(lib: Any, m: Any) -> Any:
-    return (m + m.mT) / 2
+    return (m + m.mH) / 2
 
 
 def _spd(lib: Any, m: Any) -> Any:
-    return m @ m.mT + 3 * _eye(lib, m.shape[-1], m)
+    return m @ m.mH + 3 * _eye(lib, m.shape[-1], m)
 
 
 SAMPLES += [

@@ -251,15 +251,36 @@ def test_vectorized_hessian_at_complex_inputs_matches_pytorch():
 
 
 @pytest.mark.parametrize("fn", [
-    lambda z: autojac.linalg.svd(autojac.outer(z, z))[1].sum(),
-    lambda z: autojac.linalg.qr(autojac.outer(z, z.exp()))[1].abs().sum(),
-], ids=["svd", "qr"])
-def test_rules_written_for_real_tensors_refuse_complex_ones(fn):
-    z = autojac.tensor([1 + 1j, 2j], requires_grad=True)
-    y = fn(z)
-    with pytest.raises(NotImplementedError, match="is not implemented for complex tensors"):
-        y.backward()
-    assert z.grad is None
+    lambda m, a: m.linalg.svd(m.outer(a, a.exp()), full_matrices=False)[0][0, 0].abs()
+    + m.linalg.svdvals(m.outer(a, a.sin())).sum(),
+    lambda m, a: (lambda q, r: (q @ r).abs().sum() + r.real.sum())(*m.linalg.qr(
+        m.outer(a, a.exp()) + 2 * m.eye(3))),
+    lambda m, a: (lambda w, v: w[0] + (v.abs() ** 2 * m.tensor([1.0, 2.0, 3.0],
+                                                              dtype=m.float64)).sum())(
+        *m.linalg.eigh((lambda h: h + h.mH)(m.outer(a, a.exp())))),
+    lambda m, a: m.linalg.cholesky(m.outer(a, a.conj()) + m.eye(3), upper=True).abs().sum(),
+], ids=["svd", "qr", "eigh", "cholesky"])
+def test_decompositions_at_complex_matrices_match_pytorch(fn):
+    torch = import_torch()
+    grads = []
+    for m in (autojac, torch):
+        z = m.tensor(Z, requires_grad=True)
+        (g,) = m.autograd.grad(fn(m, z), z)
+        grads.append(g.detach().numpy())
+    np.testing.assert_allclose(*grads, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("loss", [
+    lambda m, A: m.linalg.svd(A, full_matrices=False)[0].real.sum(),
+    lambda m, A: m.linalg.eigh(A + A.mH)[1].real.sum(),
+], ids=["svd", "eigh"])
+def test_a_loss_of_the_vectors_phases_raises_as_pytorch(loss):
+    """Singular vectors and eigenvectors of complex matrices are defined up to a phase each;
+    a loss that depends on it has no gradient."""
+    A = autojac.tensor(np.outer(Z, np.exp(Z)) + np.eye(3), requires_grad=True)
+    with pytest.raises(RuntimeError, match="specified up to multiplication by e"):
+        loss(autojac, A).backward()
+    assert A.grad is None
 
 
 def test_parts_of_real_tensors():

@@ -286,12 +286,6 @@ def _arrays(value: object) -> list[np.ndarray]:
 
 # -- complex inputs --------------------------------------------------------------------------
 COMPLEX_REFUSED = Path(__file__).parent / "golden" / "complex_refused.json"
-# Ops that PyTorch differentiates at complex tensors and autojac does not yet: each raises
-# NotImplementedError there (their rules are written for real tensors).
-NO_COMPLEX_RULE = frozenset({
-    "cholesky", "cholesky_upper", "eigh_values", "svd_values", "svd_factors", "svd_wide", "qr",
-    "qr_square", "pinv", "matrix_norm_nuc", "matrix_norm_2",
-})
 
 
 def _refused_by_torch() -> dict[str, str]:
@@ -318,7 +312,7 @@ def _complex_run(sample: Sample, lib: object) -> tuple[np.ndarray, list, np.ndar
 def test_complex_rules_match_finite_differences(sample: Sample) -> None:
     """At complex inputs, Re<v, J t> == Re<vjp(v), t> and jvp(t) == J t, with J t from central
     differences along a complex direction t; ops that PyTorch refuses there raise."""
-    if sample.id in _refused_by_torch() or sample.name in NO_COMPLEX_RULE:
+    if sample.id in _refused_by_torch():
         with pytest.raises((RuntimeError, NotImplementedError)):
             _complex_run(sample, autojac)
         return
@@ -335,10 +329,7 @@ def test_complex_rules_match_finite_differences(sample: Sample) -> None:
     np.testing.assert_allclose(tangent, jt, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("sample", [
-    pytest.param(s, marks=[pytest.mark.xfail(strict=True, reason=(
-        "BUG: autojac has no rule for this op at complex tensors (NotImplementedError)"))]
-        if s.name in NO_COMPLEX_RULE else [], id=s.id) for s in SAMPLES])
+@by_id
 def test_against_torch_at_complex_inputs(sample: Sample) -> None:
     """Values and vjps at complex inputs as PyTorch's; where PyTorch raises (as recorded in
     the golden file), autojac raises the same exception type."""

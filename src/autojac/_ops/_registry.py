@@ -29,8 +29,8 @@ complex_rule: how the rules serve complex tensors. PyTorch's vjp of a complex op
   vjp rules are written as for real tensors, ``J^T g``, and the engine conjugates around
   them, ``conj(J^T conj(g))``, where a cotangent is complex; the jvp rules serve as they
   are. ``"own"``: the rules are written in PyTorch's convention for complex tensors too.
-  ``"real"``: the rules hold for real tensors only, and differentiating the op at complex
-  tensors raises rather than give a wrong number.
+  An op that PyTorch does not define at complex tensors refuses them in its forward
+  (``real_forward``, with PyTorch's error), so its rules never meet them.
 
 pattern: which input elements each output element depends on, for sparsity detection
   (``_autograd.sparsity``): ``"pointwise"`` (the same position of each broadcast input;
@@ -92,7 +92,7 @@ _reshapes = graph.reshapes
 _writes = graph.writes
 
 
-_COMPLEX_RULES = ("holomorphic", "own", "real")
+_COMPLEX_RULES = ("holomorphic", "own")
 
 
 class Op:
@@ -119,7 +119,6 @@ class Op:
         "pattern",
         "index_params",
         "conjugates",
-        "real_only",
     )
 
     def __init__(
@@ -166,7 +165,6 @@ class Op:
             raise ValueError(f"complex_rule must be one of {_COMPLEX_RULES}, not {complex_rule!r}")
         # rules that read no values are real-linear maps, which commute with conj
         self.conjugates = complex_rule == "holomorphic" and (reads_inputs or self.reads_ans)
-        self.real_only = complex_rule == "real"
 
     def __call__(self, *inputs: Any) -> Any:
         """Apply to tensor inputs only (ops without params)."""
@@ -351,8 +349,6 @@ class OpNode(Node):
         else:
             g = tuple(grads)
             present = next(x for x in grads if x is not None)
-        if op.real_only:
-            _refuse_complex(op, inputs, present)
         if present._data.dtype.kind == "c":
             res = self._complex_vjp(g, ans, needed)
         else:
@@ -390,16 +386,6 @@ def _vjp(op: Op, g: Any, ans: Any, inputs: tuple, params: tuple, needed: list[bo
     if callable(rules):
         return list(rules(g, ans, *inputs, *params))
     return [rule(g, ans, *inputs, *params) if need else None for rule, need in zip(rules, needed)]
-
-
-def _refuse_complex(op: Op, inputs: Sequence[Any], g: Tensor | None = None) -> None:
-    """Raise where an op whose rules hold for real tensors only meets a complex one."""
-    tensors = [x for x in inputs if isinstance(x, Tensor)]
-    if g is not None:
-        tensors.append(g)
-    if any(x._data.dtype.kind == "c" for x in tensors):
-        raise NotImplementedError(
-            f"the derivative of {op.name} is not implemented for complex tensors")
 
 
 def _prepare(op: Op, datas: list[Any]) -> list[Any]:
@@ -701,8 +687,6 @@ def compute_tangent(
 def _tangent_by_rules(
     op: Op, inputs: Sequence[Any], params: tuple, result: Any, tangents: list[Any]
 ) -> Any:
-    if op.real_only:
-        _refuse_complex(op, inputs)
     rules = op.jvp
     if rules == "linear":
         present = next(i for i, t in enumerate(tangents) if t is not None)

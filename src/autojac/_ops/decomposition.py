@@ -14,7 +14,7 @@ from .._tensor import Tensor, _make, scalar_type_name
 from ._registry import Op, apply, materialize
 from .elementwise import where
 from .linalg import _pad, _reduce_to
-from .matrix import diag_embed, diagonal, tril
+from .matrix import diag_embed, diagonal, tril, triu
 
 _SlogdetResult = namedtuple("slogdet", ["sign", "logabsdet"])
 _EighResult = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
@@ -229,26 +229,26 @@ def _cholesky_forward(a: np.ndarray, upper: bool) -> np.ndarray:
         raise _linalg_error(a, np.linalg.cholesky, "linalg.cholesky: The factorization could not "
                             "be completed because the input is not positive-definite (the "
                             "leading minor of order {order} is not positive-definite).") from None
-    return np.swapaxes(L, -1, -2) if upper else L
+    return np.swapaxes(L, -1, -2).conj() if upper else L  # U = L^H
 
 
 def _cholesky_vjp(g: Tensor, ans: Tensor, A: Tensor, upper: bool) -> Tensor:
-    L = ans.mT if upper else ans
-    gL = g.mT if upper else g
+    L = ans.mH if upper else ans
+    gL = g.mH if upper else g
+    X = tril(L.mH @ gL)
     Linv = inv(L)
-    gA = Linv.mT @ _phi(L.mT @ gL) @ Linv
-    return 0.5 * (gA + gA.mT)
+    return Linv.mH @ (0.5 * (X + tril(X, -1).mH)) @ Linv
 
 
 def _cholesky_jvp(t: Tensor, ans: Tensor, A: Tensor, upper: bool) -> Tensor:
-    L = ans.mT if upper else ans
+    L = ans.mH if upper else ans
     Linv = inv(L)
-    dL = L @ _phi(Linv @ t @ Linv.mT)
-    return dL.mT if upper else dL
+    dL = L @ _phi(Linv @ t @ Linv.mH)
+    return dL.mH if upper else dL
 
 
 CHOLESKY = Op("linalg_cholesky", _cholesky_forward, vjp=(_cholesky_vjp,), jvp=(_cholesky_jvp,),
-              node_name="LinalgCholeskyExBackward0", complex_rule="real")
+              node_name="LinalgCholeskyExBackward0", complex_rule="own")
 
 
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
@@ -271,19 +271,32 @@ def _eigh_vjp(g: tuple, ans: tuple, A: Tensor, uplo: str) -> tuple:
     if gw is not None:
         parts.append(diag_embed(gw))
     if gV is not None:  # only eigenvector cotangents see the gaps (inf at repeated ones)
-        parts.append(_gap_inverse(w) * (V.mT @ gV))
+        VhgV = V.mH @ gV
+        if V.is_complex():
+            _check_phase_invariance(diagonal(VhgV, 0, -2, -1), "linalg_eigh_backward",
+                                    "eigenvectors", "depends on this quantity, so it is")
+        parts.append(_gap_inverse(w) * VhgV)
     inner = parts[0] if len(parts) == 1 else parts[0] + parts[1]
-    return (V @ inner @ V.mT,)
+    return (V @ inner.to(V.dtype) @ V.mH,)
+
+
+def _check_phase_invariance(im_diag: Tensor, name: str, what: str, depends: str) -> None:
+    """PyTorch's error where a loss depends on the phases of complex singular vectors or
+    eigenvectors (``im_diag``: the diagonal whose imaginary part would then be nonzero)."""
+    if bool((im_diag.imag.abs() > 1e-6 * (1 + im_diag.abs().amax())).any()):
+        raise RuntimeError(f"{name}: The {what} in the complex case are specified up to "
+                           "multiplication by e^{i phi}. The specified loss function "
+                           f"{depends} ill-defined.")
 
 
 def _eigh_jvp(tangents: list, ans: tuple, A: Tensor, uplo: str) -> tuple:
     w, V = ans
-    inner = V.mT @ tangents[0] @ V
-    return diagonal(inner, 0, -2, -1), V @ (_gap_inverse(w) * inner)
+    inner = V.mH @ tangents[0] @ V
+    return diagonal(inner, 0, -2, -1).real, V @ (_gap_inverse(w) * inner)
 
 
 EIGH = Op("linalg_eigh", lambda a, uplo: np.linalg.eigh(a, UPLO=uplo), vjp=_eigh_vjp,
-          jvp=_eigh_jvp, n_out=2, node_name="LinalgEighBackward0", complex_rule="real")
+          jvp=_eigh_jvp, n_out=2, node_name="LinalgEighBackward0", complex_rule="own")
 
 
 def eigh(A: Tensor, UPLO: str = "L") -> tuple[Tensor, Tensor]:
@@ -300,28 +313,38 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
 
 
 def _svd_vjp(g: tuple, ans: tuple, A: Tensor) -> tuple:
-    """Reverse rule of the reduced SVD (real matrices); terms of absent cotangents are
-    skipped, so singular values alone have finite gradients at repeated values."""
+    """Reverse rule of the reduced SVD; terms of absent cotangents are skipped, so singular
+    values alone have finite gradients at repeated values. For complex matrices, the phase
+    of a singular vector pair is taken by U (and a loss must not depend on it)."""
     gU, gS, gVh = g
     U, S, Vh = ans
-    V = Vh.mT
-    Sm = diag_embed(S)
+    V = Vh.mH
+    Sm = diag_embed(S).to(U.dtype)  # (real matrices, in U's dtype for the products)
     m, n, k = A.shape[-2], A.shape[-1], S.shape[-1]
-    parts = [] if gS is None else [U @ diag_embed(gS) @ Vh]
+    parts = [] if gS is None else [U @ diag_embed(gS).to(U.dtype) @ Vh]
     if gU is not None or gVh is not None:
         F = _gap_inverse(S * S)
-        Sinv = diag_embed(1 / S)
+        Sinv = diag_embed(1 / S).to(U.dtype)
+    phase = 0
     if gU is not None:
-        Ut_gU = U.mT @ gU
-        parts.append(U @ ((F * (Ut_gU - Ut_gU.mT)) @ Sm) @ Vh)
+        UhgU = U.mH @ gU
+        parts.append(U @ ((F * (UhgU - UhgU.mH)) @ Sm) @ Vh)
         if m > k:
-            parts.append((gU - U @ Ut_gU) @ Sinv @ Vh)
+            parts.append((gU - U @ UhgU) @ Sinv @ Vh)
+        if A.is_complex():
+            phase = diagonal(UhgU, 0, -2, -1)
+            parts.append(U @ diag_embed(phase.imag / S * 1j) @ Vh)
     if gVh is not None:
-        gV = gVh.mT
-        Vt_gV = V.mT @ gV
-        parts.append(U @ (Sm @ (F * (Vt_gV - Vt_gV.mT))) @ Vh)
+        gV = gVh.mH
+        VhgV = V.mH @ gV
+        parts.append(U @ (Sm @ (F * (VhgV - VhgV.mH))) @ Vh)
         if n > k:
-            parts.append(U @ Sinv @ (gV - V @ Vt_gV).mT)
+            parts.append(U @ Sinv @ (gV - V @ VhgV).mH)
+        if A.is_complex():
+            phase = phase + diagonal(VhgV, 0, -2, -1)
+    if A.is_complex() and (gU is not None or gVh is not None):
+        _check_phase_invariance(phase, "svd_backward", "singular vectors",
+                                "depends on this phase term, making it")
     gA = parts[0]
     for p in parts[1:]:
         gA = gA + p
@@ -331,25 +354,27 @@ def _svd_vjp(g: tuple, ans: tuple, A: Tensor) -> tuple:
 def _svd_jvp(tangents: list, ans: tuple, A: Tensor) -> tuple:
     U, S, Vh = ans
     dA = tangents[0]
-    V = Vh.mT
-    dP = U.mT @ dA @ V
-    dS = diagonal(dP, 0, -2, -1)
+    V = Vh.mH
+    dP = U.mH @ dA @ V
+    dS = diagonal(dP, 0, -2, -1).real
     F = _gap_inverse(S * S)
-    Sm = diag_embed(S)
+    Sm = diag_embed(S).to(U.dtype)
     sym = dP @ Sm
-    dU = U @ (F * (sym + sym.mT))
-    dV = V @ (F * (Sm @ dP + dP.mT @ Sm))
+    dU = U @ (F * (sym + sym.mH))
+    dV = V @ (F * (Sm @ dP + dP.mH @ Sm))
+    if A.is_complex():  # the pair's phase, taken by U
+        dU = dU + U @ diag_embed(diagonal(dP, 0, -2, -1).imag / S * 1j)
     m, n = A.shape[-2], A.shape[-1]
-    Sinv = diag_embed(1 / S)
+    Sinv = diag_embed(1 / S).to(U.dtype)
     if m > S.shape[-1]:
         dU = dU + (dA @ V - U @ dP) @ Sinv
     if n > S.shape[-1]:
-        dV = dV + (dA.mT @ U - V @ dP.mT) @ Sinv
-    return dU, dS, dV.mT
+        dV = dV + (dA.mH @ U - V @ dP.mH) @ Sinv
+    return dU, dS, dV.mH
 
 
 SVD = Op("linalg_svd", lambda a: np.linalg.svd(a, full_matrices=False), vjp=_svd_vjp,
-         jvp=_svd_jvp, n_out=3, node_name="LinalgSvdBackward0", complex_rule="real")
+         jvp=_svd_jvp, n_out=3, node_name="LinalgSvdBackward0", complex_rule="own")
 
 
 def svd(A: Tensor, full_matrices: bool = True) -> tuple[Tensor, Tensor, Tensor]:
@@ -371,32 +396,30 @@ def svdvals(A: Tensor) -> Tensor:
     return apply(SVD, (A,))[1]
 
 
-def _copyltu(M: Tensor) -> Tensor:
-    low = tril(M, -1)
-    return low + low.mT + diag_embed(diagonal(M, 0, -2, -1))
-
-
 def _qr_vjp(g: tuple, ans: tuple, A: Tensor, mode: str) -> tuple:
     gQ, gR = materialize(g, ans)
     Q, R = ans
-    M = R @ gR.mT - gQ.mT @ Q
-    return ((gQ + Q @ _copyltu(M)) @ inv(R).mT,)
+    X = triu(gR @ R.mH - Q.mH @ gQ)
+    sym = X + X.mH - diag_embed(diagonal(X, 0, -2, -1).real)
+    return ((gQ + Q @ sym) @ inv(R).mH,)
 
 
 def _qr_jvp(tangents: list, ans: tuple, A: Tensor, mode: str) -> tuple:
     Q, R = ans
     dA = tangents[0]
     Rinv = inv(R)
-    C = Q.mT @ dA @ Rinv
+    C = Q.mH @ dA @ Rinv
     low = tril(C, -1)
-    omega = low - low.mT
+    omega = low - low.mH
+    if C.is_complex():  # R's diagonal stays real
+        omega = omega + diag_embed(diagonal(C, 0, -2, -1).imag * 1j)
     dQ = Q @ omega + (dA @ Rinv - Q @ C)
     dR = (C - omega) @ R
     return dQ, dR
 
 
 QR = Op("linalg_qr", lambda a, mode: np.linalg.qr(a, mode=mode), vjp=_qr_vjp, jvp=_qr_jvp,
-        n_out=2, node_name="LinalgQrBackward0", complex_rule="real")
+        n_out=2, node_name="LinalgQrBackward0", complex_rule="own")
 
 
 def qr(A: Tensor, mode: str = "reduced") -> tuple[Tensor, Tensor]:
@@ -423,7 +446,7 @@ def pinv(A: Tensor, *, atol: float | None = None, rtol: float | None = None,
     cutoff = max(atol or 0.0, 0.0) + rtol * S.amax(-1, keepdim=True).detach()
     keep = S > cutoff.expand_as(S)
     Sinv = where(keep, 1 / where(keep, S, 1.0), 0.0)
-    return (Vh.mT * Sinv.unsqueeze(-2)) @ U.mT
+    return (Vh.mH * Sinv.unsqueeze(-2)) @ U.mH
 
 
 def _expm(a: np.ndarray) -> np.ndarray:

@@ -128,11 +128,9 @@ sigmoid = unary(
     lambda g, ans, x: apply(_SIGMOID_BACKWARD, (g, ans)),
 )
 erf = unary("erf", real_forward(_np_erf, kernel_message("erf_vml_cpu")),
-            lambda g, ans, x: g * ((-x * x).exp() * _TWO_OVER_SQRT_PI),
-            complex_rule="real")
+            lambda g, ans, x: g * ((-x * x).exp() * _TWO_OVER_SQRT_PI))
 erfc = unary("erfc", real_forward(_np_erfc, kernel_message("erfc_vml_cpu")),
-             lambda g, ans, x: g * ((-x * x).exp() * -_TWO_OVER_SQRT_PI),
-             complex_rule="real")
+             lambda g, ans, x: g * ((-x * x).exp() * -_TWO_OVER_SQRT_PI))
 
 
 def _abs_forward(a: np.ndarray) -> np.ndarray:
@@ -145,7 +143,7 @@ abs = unary("abs", _abs_forward, lambda g, ans, x: g * x.sgn(), to_float=False,
             jvp=lambda t, ans, x: (t.conj() * x.sgn()).real, complex_rule="own")
 _NO_COMPLEX_CLAMP = "clamp is not supported for complex types"
 relu = unary("relu", real_forward(lambda a: np.maximum(a, 0), _NO_COMPLEX_CLAMP),
-             lambda g, ans, x: g * (ans > 0), to_float=False, complex_rule="real")
+             lambda g, ans, x: g * (ans > 0), to_float=False)
 
 
 def _sign_forward(a: np.ndarray) -> np.ndarray:
@@ -480,7 +478,6 @@ atan2 = _binary(
         elementwise=True,
         promote=True,
         to_float=True,
-        complex_rule="real",
     ),
     "atan2",
     None,
@@ -494,7 +491,6 @@ hypot = _binary(
         jvp=(lambda t, ans, x, y: t * (x / ans), lambda t, ans, x, y: t * (y / ans)),
         elementwise=True,
         promote=True,
-        complex_rule="real",
     ),
     "hypot",
     None,
@@ -544,14 +540,14 @@ _MIN_RULES = (_pick(lambda x, y: x < y, 0.5), _pick(lambda x, y: y < x, 0.5))
 maximum = _binary(
     Op("maximum", real_forward(np.maximum, "maximum not implemented for complex tensors.",
                                RuntimeError),
-       vjp=_MAX_RULES, jvp=_MAX_RULES, elementwise=True, promote=True, complex_rule="real"),
+       vjp=_MAX_RULES, jvp=_MAX_RULES, elementwise=True, promote=True),
     "maximum",
     None,
 )
 minimum = _binary(
     Op("minimum", real_forward(np.minimum, "minimum not implemented for complex tensors.",
                                RuntimeError),
-       vjp=_MIN_RULES, jvp=_MIN_RULES, elementwise=True, promote=True, complex_rule="real"),
+       vjp=_MIN_RULES, jvp=_MIN_RULES, elementwise=True, promote=True),
     "minimum",
     None,
 )
@@ -633,7 +629,6 @@ _CLAMP = Op(
     jvp=_CLAMP_RULES,
     elementwise=True,
     promote=True,
-    complex_rule="real",
     node_name=lambda inputs, params: (
         "ClampBackward0" if any(isinstance(b, Tensor) for b in inputs[1:]) else "ClampBackward1"
     ),

@@ -209,7 +209,6 @@ def _extreme_op(name: str, forward: Any) -> Op:
         ),
         node_name=lambda inputs, params: params[2],
         pattern=REDUCED,
-        complex_rule="real",
     )
 
 
