@@ -57,8 +57,8 @@ def _sgn_rule(g: Tensor, ans: Tensor, x: Tensor) -> Tensor:
     zero for real z."""
     if not _is_complex(x):
         return g * 0
-    zero = x == 0
-    return where(zero, 0.0, (g - ans * (ans.conj() * g).real) / where(zero, 1.0, x.abs()))
+    size = x.abs()
+    return where(size == 0, 0.0, (g - ans * (ans.conj() * g).real) / size)
 
 
 # np.sign is z / |z| for complex arrays (and 0 at 0), as PyTorch's sgn
@@ -70,15 +70,13 @@ def _angle_vjp(g: Tensor, ans: Tensor, x: Tensor) -> Tensor:
     """d arg(z) = Im(dz / z), whose adjoint is g i z / |z|^2 (0 at z = 0; 0 for real z)."""
     if not _is_complex(x):
         return g * 0
-    zero = x == 0
-    return where(zero, 0.0, g * x * 1j / where(zero, 1.0, (x * x.conj()).real))
+    return where(x == 0, 0.0, g * x * 1j / (x * x.conj()).real)
 
 
 def _angle_jvp(t: Tensor, ans: Tensor, x: Tensor) -> Tensor:
     if not _is_complex(x):
         return t * 0
-    zero = x == 0
-    return where(zero, 0.0, imag(t / where(zero, 1.0, x)))
+    return where(x == 0, 0.0, imag(t / where(x == 0, 1.0, x)))
 
 
 def _angle_forward(a: np.ndarray) -> np.ndarray:
