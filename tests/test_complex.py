@@ -9,6 +9,7 @@ without PyTorch; with it installed, the Jacobians are also compared with PyTorch
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -325,3 +326,31 @@ def test_func_jacobians_take_real_tensors_only_as_pytorch(transform, api):
         transform(lambda a: a * a)(autojac.tensor(np.array([1 + 1j])))
     with pytest.raises(RuntimeError, match="Expected all outputs to be real"):
         autojac.func.jacrev(lambda a: a * 1j)(autojac.tensor([1.0]))
+
+
+@requires_torch
+def test_svd_tangents_split_the_phase_as_pytorch():
+    """A singular pair's phase is free; PyTorch's forward mode splits it evenly between U
+    and V, and so do autojac's tangents of the factors themselves."""
+    torch = import_torch()
+    A = np.array([[1 + 1j, 2], [0.5j, 3 - 1j]])
+    dA = np.array([[1j, 0], [0, 0]])
+    _, expected = torch.func.jvp(lambda a: torch.linalg.svd(a, full_matrices=False),
+                                 (torch.tensor(A),), (torch.tensor(dA),))
+    _, actual = autojac.func.jvp(lambda a: autojac.linalg.svd(a, full_matrices=False),
+                                 (autojac.tensor(A),), (autojac.tensor(dA),))
+    for a, e in zip(actual, expected):
+        np.testing.assert_allclose(a.numpy(), e.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_eigh_gradient_is_hermitian():
+    S = autojac.tensor([[2.0, 1.0], [1.0, 3.0]], dtype=autojac.float64, requires_grad=True)
+    weights = autojac.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=autojac.float64)
+    (autojac.linalg.eigh(S)[1] ** 2 * weights).sum().backward()
+    np.testing.assert_allclose(S.grad.numpy(), S.grad.numpy().T, atol=1e-15)
+
+
+def test_complex_to_bool_is_nonzero_without_a_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert autojac.tensor([1j, 0j]).to(autojac.bool).tolist() == [True, False]

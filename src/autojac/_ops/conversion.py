@@ -20,7 +20,7 @@ def _cast_back(g: Tensor, x: Tensor) -> Tensor:
 
 
 def _cast(a: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    if a.dtype.kind == "c" and np.dtype(dtype).kind != "c":
+    if a.dtype.kind == "c" and np.dtype(dtype).kind not in "cb":  # (bool: nonzero)
         warnings.warn("Casting complex values to real discards the imaginary part", UserWarning,
                       stacklevel=4)
         a = a.real

@@ -600,6 +600,8 @@ install("where", lambda self, condition, other: where(condition, self, other))
 def _clamp_forward(x: np.ndarray, lo: Any, hi: Any) -> np.ndarray:
     if lo is None and hi is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    for operand in (x, lo, hi):
+        no_complex(operand, _NO_COMPLEX_CLAMP)
     out = x
     if lo is not None:
         out = np.maximum(out, lo)
@@ -624,7 +626,7 @@ _CLAMP_RULES = (
 )
 _CLAMP = Op(
     "clamp",
-    real_forward(_clamp_forward, _NO_COMPLEX_CLAMP),
+    _clamp_forward,
     vjp=_CLAMP_RULES,
     jvp=_CLAMP_RULES,
     elementwise=True,
