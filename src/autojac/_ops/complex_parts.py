@@ -55,7 +55,7 @@ CONJ = Op("conj", np.conjugate, vjp=(lambda g, ans, x: conj(g),), jvp="linear", 
 def _sgn_rule(g: Tensor, ans: Tensor, x: Tensor) -> Tensor:
     """d(z/|z|) = (dz - sgn Re(conj(sgn) dz)) / |z|, a self-adjoint map (0 at z = 0);
     zero for real z."""
-    if not _is_complex(x):
+    if not x.is_complex():
         return g * 0
     size = x.abs()
     return where(size == 0, 0.0, (g - ans * (ans.conj() * g).real) / size)
@@ -68,13 +68,13 @@ SGN = Op("sgn", np.sign, vjp=(_sgn_rule,), jvp=(_sgn_rule,), pattern="pointwise"
 
 def _angle_vjp(g: Tensor, ans: Tensor, x: Tensor) -> Tensor:
     """d arg(z) = Im(dz / z), whose adjoint is g i z / |z|^2 (0 at z = 0; 0 for real z)."""
-    if not _is_complex(x):
+    if not x.is_complex():
         return g * 0
     return where(x == 0, 0.0, g * x * 1j / (x * x.conj()).real)
 
 
 def _angle_jvp(t: Tensor, ans: Tensor, x: Tensor) -> Tensor:
-    if not _is_complex(x):
+    if not x.is_complex():
         return t * 0
     return where(x == 0, 0.0, imag(t / where(x == 0, 1.0, x)))
 
@@ -90,10 +90,6 @@ ANGLE = Op("angle", _angle_forward, vjp=(_angle_vjp,), jvp=(_angle_jvp,), to_flo
            pattern="pointwise", complex_rule="own")
 
 
-def _is_complex(t: Tensor) -> bool:
-    return t._data.dtype.kind == "c"
-
-
 def real(input: Tensor) -> Tensor:
     """The real part, a view (a real tensor is its own real part).
 
@@ -101,7 +97,7 @@ def real(input: Tensor) -> Tensor:
     >>> torch.real(torch.tensor([1 + 2j]))
     tensor([1.])
     """
-    return apply(REAL, (input,)) if _is_complex(input) else input
+    return apply(REAL, (input,)) if input.is_complex() else input
 
 
 def imag(input: Tensor) -> Tensor:
@@ -111,7 +107,7 @@ def imag(input: Tensor) -> Tensor:
     >>> torch.imag(torch.tensor([1 + 2j]))
     tensor([2.])
     """
-    if not _is_complex(input):
+    if not input.is_complex():
         raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
     return apply(IMAG, (input,))
 
@@ -123,7 +119,7 @@ def conj(input: Tensor) -> Tensor:
     >>> torch.conj(torch.tensor([1 + 2j]))
     tensor([1.-2.j])
     """
-    return apply(CONJ, (input,)) if _is_complex(input) else input
+    return apply(CONJ, (input,)) if input.is_complex() else input
 
 
 def conj_physical(input: Tensor) -> Tensor:

@@ -115,7 +115,7 @@ tanh = unary("tanh", np.tanh, lambda g, ans, x: apply(_TANH_BACKWARD, (g, ans)))
 asinh = unary("asinh", np.arcsinh, lambda g, ans, x: g * (x * x + 1).rsqrt())
 def _acosh_scale(g: Tensor, ans: Tensor, x: Tensor) -> Tensor:
     """1 / sqrt(x^2 - 1); at complex x, 1 / (sqrt(x - 1) sqrt(x + 1)), acosh's branch."""
-    if x._data.dtype.kind == "c":
+    if x.is_complex():
         return g * ((x - 1).rsqrt() * (x + 1).rsqrt())
     return g * (x * x - 1).rsqrt()
 
@@ -295,13 +295,13 @@ def _pow_base_rule(g: Tensor, ans: Tensor, x: Tensor, y: Any) -> Tensor:
 
 def _real_nonnegative(y: Tensor) -> Tensor:
     """Where ``y`` is a real number >= 0 (for complex ``y``: its imaginary part is 0)."""
-    if y._data.dtype.kind == "c":
+    if y.is_complex():
         return (y.imag == 0) & (y.real >= 0)
     return y >= 0
 
 
 def _pow_exponent_rule(g: Tensor, ans: Tensor, x: Any, y: Tensor) -> Tensor:
-    if ans._data.dtype.kind == "c":  # log of the base as a complex number: log(-2) = log 2 + i pi
+    if ans.is_complex():  # log of the base as a complex number: log(-2) = log 2 + i pi
         x = complex(x) if _is_scalar(x) else x.to(ans.dtype)
     if _is_scalar(x):
         if type(x) is not complex and x > 0:
