@@ -990,6 +990,32 @@ def test_v_of_another_dtype(api, v_dtype):
     check_outcome(got, Expect(tree=describe(ref.result), ref=ref), 1e-5, False)
 
 
+@pytest.mark.parametrize("api", ["jvp", "hvp", "vhp"])
+@pytest.mark.parametrize("v_dtype", ["float64", "int64"])
+def test_v_is_cast_to_the_inputs_dtype(api, v_dtype):
+    """PyTorch's engine casts v to the dtype of the gradient it pairs with, so a float64 or
+    integer v at a float32 input gives the float32 result, also through matrix rules."""
+    a = autojac.tensor(np.eye(3) * 2 + 0.1 * np.arange(9.0).reshape(3, 3), dtype=autojac.float32)
+    f = (lambda x: autojac.linalg.inv(x).sum(0)) if api == "jvp" else (
+        lambda x: autojac.linalg.inv(x).sum())
+    v = autojac.tensor(np.arange(9).reshape(3, 3) % 4 - 1, dtype=getattr(autojac, v_dtype))
+    _, got = getattr(AF, api)(f, a, v)
+    _, want = getattr(AF, api)(f, a, v.float())
+    assert got.dtype == autojac.float32
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+@pytest.mark.parametrize("api", ["jvp", "hvp", "vhp"])
+def test_complex_v_at_real_inputs_is_refused(api):
+    f = (lambda x: x.exp()) if api == "jvp" else (lambda x: x.exp().sum())
+    v = autojac.ones(3, dtype=autojac.complex64)
+    with pytest.raises(RuntimeError, match=r"^For complex Tensors, both grad_output and output "
+                       r"are required to have the same dtype. Mismatch in dtype: grad_output\[0\] "
+                       r"has a dtype of autojac.complex64 and output\[0\] has a dtype of "
+                       r"autojac.float32.$"):
+        getattr(AF, api)(f, autojac.ones(3), v)
+
+
 @needs_torch
 @pytest.mark.parametrize("api", ["jacobian", "jacobian-vec", "hessian", "vjp", "jvp", "hvp"])
 def test_non_leaf_inputs_create_graph(api):

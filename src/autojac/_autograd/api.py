@@ -26,6 +26,18 @@ def refuse_complex_seed(output: Tensor) -> None:
             f"grad can be implicitly created only for real scalar outputs but got {output.dtype}")
 
 
+def conform_grad(i: int, grad: Tensor, output: Tensor) -> Tensor:
+    """``grad`` cast to ``output``'s dtype, as PyTorch's engine does; complexness must agree."""
+    if (grad._data.dtype.kind == "c") != (output._data.dtype.kind == "c"):
+        raise RuntimeError(
+            "For complex Tensors, both grad_output and output are required to have "
+            f"the same dtype. Mismatch in dtype: grad_output[{i}] has a dtype of "
+            f"{grad.dtype} and output[{i}] has a dtype of {output.dtype}.")
+    if grad._data.dtype != output._data.dtype and output._data.dtype.kind in "fc":
+        return grad.to(output.dtype)
+    return grad
+
+
 def _make_grads(
     outputs: tuple[Tensor, ...], grads: tuple[Any, ...], is_grads_batched: bool
 ) -> list[Any]:
@@ -49,14 +61,7 @@ def _make_grads(
                     f"Mismatch in shape: grad_output[{i}] has a shape of {Size(g._data.shape)} "
                     f"and output[{i}] has a shape of {Size(o._data.shape)}."
                 )
-            if (g._data.dtype.kind == "c") != (o._data.dtype.kind == "c"):
-                raise RuntimeError(
-                    "For complex Tensors, both grad_output and output are required to have "
-                    f"the same dtype. Mismatch in dtype: grad_output[{i}] has a dtype of "
-                    f"{g.dtype} and output[{i}] has a dtype of {o.dtype}.")
-            if g._data.dtype != o._data.dtype and o._data.dtype.kind in "fc":
-                g = g.to(o.dtype)
-            out.append(g)
+            out.append(conform_grad(i, g, o))
         elif g is None:
             if o._rg:
                 if o._data.size != 1:

@@ -16,7 +16,7 @@ import numpy as np
 
 from .._autograd import compressed, grad_mode, replay
 from .._autograd import jacobian_blocks as jb
-from .._autograd.api import refuse_complex_seed
+from .._autograd.api import conform_grad, refuse_complex_seed
 from .._autograd.engine import run_forward
 from .._autograd.structure import Structure, structure
 from .._tensor import Tensor, _make
@@ -179,7 +179,8 @@ def _check_v_for_inputs(
         _, v = jb.as_tuple(v, "v", fn_name)
         v = _preprocess(v, create_graph, False)
         _validate_v(v, inputs, inputs_tuple)
-        return v
+        # v is a cotangent of the inputs' gradient in PyTorch's double-backward construction
+        return tuple(conform_grad(i, t, x) for i, (t, x) in enumerate(zip(v, inputs)))
     if len(inputs) != 1 or inputs[0].numel() != 1:
         raise RuntimeError(none_message)
     return None
