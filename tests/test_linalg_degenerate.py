@@ -47,3 +47,39 @@ def test_singular_value_gradients_at_repeated_values_are_finite():
     x = autojac.zeros(2, 2, dtype=autojac.float64, requires_grad=True)
     autojac.linalg.svdvals(x).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.eye(2))  # PyTorch 2.13 gives the same
+
+
+def _pinv_jvp_and_vjp(a: np.ndarray, t: np.ndarray, v: np.ndarray) -> tuple:
+    fw = autojac.autograd.forward_ad
+    with fw.dual_level():
+        dual = fw.make_dual(autojac.tensor(a), autojac.tensor(t))
+        tangent = fw.unpack_dual(autojac.linalg.pinv(dual)).tangent.numpy()
+    x = autojac.tensor(a, requires_grad=True)
+    (grad,) = autojac.autograd.grad(autojac.linalg.pinv(x), x, autojac.tensor(v))
+    return tangent, grad.numpy()
+
+
+def test_pinv_derivatives_at_repeated_singular_values():
+    """The identity and diag(1, 1, 2): pinv is inv there, smooth, with finite derivatives
+    (through the SVD's they were NaN)."""
+    rng = np.random.default_rng(3)
+    for a in (np.eye(3), np.diag([1.0, 1.0, 2.0])):
+        t, v = rng.standard_normal((2, 3, 3))
+        tangent, grad = _pinv_jvp_and_vjp(a, t, v)
+        fd = (np.linalg.pinv(a + 1e-6 * t) - np.linalg.pinv(a - 1e-6 * t)) / 2e-6
+        np.testing.assert_allclose(tangent, fd, atol=1e-8)
+        np.testing.assert_allclose(np.sum(grad * t), np.sum(v * tangent), rtol=1e-12)
+
+
+def test_pinv_derivatives_at_rank_deficient_matrices():
+    """A = B C of rank r: along a curve (B + h dB)(C + h dC) that keeps the rank, the jvp
+    equals the central difference of pinv, and the vjp is its adjoint."""
+    rng = np.random.default_rng(4)
+    for m, n, r in ((4, 3, 1), (5, 3, 2), (3, 5, 2)):
+        B, dB = rng.standard_normal((2, m, r))
+        C, dC = rng.standard_normal((2, r, n))
+        t, v = dB @ C + B @ dC, rng.standard_normal((n, m))
+        ends = [np.linalg.pinv((B + h * dB) @ (C + h * dC)) for h in (1e-6, -1e-6)]
+        tangent, grad = _pinv_jvp_and_vjp(B @ C, t, v)
+        np.testing.assert_allclose(tangent, (ends[0] - ends[1]) / 2e-6, atol=1e-7)
+        np.testing.assert_allclose(np.sum(grad * t), np.sum(v * tangent), rtol=1e-10)

@@ -65,6 +65,25 @@ def _first_zero_pivot(m: np.ndarray) -> int:
     return len(u)
 
 
+def _svd(a: np.ndarray, full_matrices: bool = False) -> Any:
+    """``np.linalg.svd``, with PyTorch's error where it fails."""
+    try:
+        return np.linalg.svd(a, full_matrices=full_matrices)
+    except np.linalg.LinAlgError:
+        if not np.isfinite(a).all():
+            raise _linalg_error(a, _raises_on_nonfinite, "linalg.svd: The algorithm failed to "
+                                "converge because the input matrix contained non-finite values."
+                                ) from None
+        raise _LinAlgError("linalg.svd: The algorithm failed to converge because the input "
+                           "matrix is ill-conditioned or has too many repeated singular values"
+                           ) from None
+
+
+def _raises_on_nonfinite(m: np.ndarray) -> None:
+    if not np.isfinite(m).all():
+        raise np.linalg.LinAlgError
+
+
 def _check_matrices(A: Tensor, name: str, *, square: bool = True, floating: bool = True) -> None:
     """PyTorch's checks of the matrices ``A`` given to ``linalg.{name}``, in its order: at
     least two dims, square (with ``square``), floating (with ``floating``)."""
@@ -377,7 +396,7 @@ def _svd_jvp(tangents: list, ans: tuple, A: Tensor) -> tuple:
     return dU, dS, dV.mH
 
 
-SVD = Op("linalg_svd", lambda a: np.linalg.svd(a, full_matrices=False), vjp=_svd_vjp,
+SVD = Op("linalg_svd", _svd, vjp=_svd_vjp,
          jvp=_svd_jvp, n_out=3, node_name="LinalgSvdBackward0", complex_rule="own")
 
 
@@ -385,7 +404,7 @@ def svd(A: Tensor, full_matrices: bool = True) -> tuple[Tensor, Tensor, Tensor]:
     """``U, S, Vh`` with ``A = U diag(S) Vh``; differentiable in the reduced form."""
     _check_matrices(A, "svd", square=False)
     if full_matrices and A.shape[-1] != A.shape[-2]:
-        U, S, Vh = np.linalg.svd(A._data, full_matrices=True)
+        U, S, Vh = _svd(A._data, full_matrices=True)
         if A._rg:
             raise NotImplementedError(
                 "svd with full_matrices=True of a non-square matrix is not differentiable "
@@ -437,20 +456,51 @@ def qr(A: Tensor, mode: str = "reduced") -> tuple[Tensor, Tensor]:
     return _QRResult(*apply(QR, (A,), (mode,)))
 
 
+def _pinv_forward(a: np.ndarray, atol: float, rtol: float) -> np.ndarray:
+    """Through the SVD, singular values up to ``atol + rtol * max(s)`` dropped."""
+    u, s, vh = _svd(a)
+    keep = s > atol + rtol * np.max(s, axis=-1, keepdims=True, initial=0.0)
+    s_inv = np.where(keep, 1 / np.where(keep, s, 1), 0).astype(a.dtype)
+    return (vh.conj().swapaxes(-1, -2) * s_inv[..., None, :]) @ u.conj().swapaxes(-1, -2)
+
+
+def _pinv_tangent(t: Tensor, P: Tensor, A: Tensor, *_: Any) -> Tensor:
+    """dP = -P dA P + P P^H dA^H (I - A P) + (I - P A) dA^H P^H P, which holds wherever the
+    rank is locally constant (so at rank-deficient matrices and repeated singular values)."""
+    tH = t.mH
+    return -(P @ t @ P) + (P @ P.mH) @ (tH - tH @ A @ P) + (tH - P @ A @ tH) @ (P.mH @ P)
+
+
+def _pinv_grad(g: Tensor, P: Tensor, A: Tensor, *_: Any) -> Tensor:
+    """The adjoint of ``_pinv_tangent``."""
+    gH = g.mH
+    return -(P.mH @ g @ P.mH) + (gH - A @ P @ gH) @ (P @ P.mH) + (P.mH @ P) @ (gH - gH @ P @ A)
+
+
+PINV = Op("linalg_pinv", _pinv_forward, vjp=(_pinv_grad,), jvp=(_pinv_tangent,),
+          node_name="LinalgPinvBackward0", complex_rule="own")
+
+
 def pinv(A: Tensor, *, atol: float | None = None, rtol: float | None = None,
          hermitian: bool = False) -> Tensor:
-    """Moore-Penrose pseudo-inverse through the SVD (small singular values dropped)."""
+    """Moore-Penrose pseudo-inverse through the SVD (small singular values dropped).
+
+    Its derivative is PyTorch's, defined wherever the rank does not change nearby:
+
+    >>> import autojac as torch
+    >>> A = torch.ones(2, 2, dtype=torch.float64, requires_grad=True)  # rank 1
+    >>> torch.linalg.pinv(A).sum().backward()
+    >>> A.grad
+    tensor([[-0.2500, -0.2500],
+            [-0.2500, -0.2500]], dtype=torch.float64)
+    """
     if A._data.ndim < 2 or A._data.dtype.kind not in "fc":
         raise RuntimeError(f"linalg.pinv({scalar_type_name(A._data.dtype)}"
                            f"{{{list(A._data.shape)}}}): expected a tensor with 2 or more "
                            "dimensions of float, double, cfloat or cdouble types")
-    U, S, Vh = svd(A, full_matrices=False)
     if rtol is None:
         rtol = max(A.shape[-2:]) * np.finfo(A._data.dtype).eps if atol is None else 0.0
-    cutoff = max(atol or 0.0, 0.0) + rtol * S.amax(-1, keepdim=True).detach()
-    keep = S > cutoff.expand_as(S)
-    Sinv = where(keep, 1 / where(keep, S, 1.0), 0.0)
-    return (Vh.mH * Sinv.unsqueeze(-2)) @ U.mH
+    return apply(PINV, (A,), (max(atol or 0.0, 0.0), float(rtol)))
 
 
 def _expm(a: np.ndarray) -> np.ndarray:
