@@ -113,6 +113,8 @@ for _name, _fn, _dom in [
     ("logaddexp", lambda lib, x, y: lib.logaddexp(x, y), "real"),
     ("maximum", lambda lib, x, y: lib.maximum(x, y), "real"),
     ("minimum", lambda lib, x, y: lib.minimum(x, y), "real"),
+    ("fmax", lambda lib, x, y: lib.fmax(x, y), "real"),
+    ("fmin", lambda lib, x, y: lib.fmin(x, y), "real"),
     ("remainder", lambda lib, x, y: lib.remainder(x, y), ("real", "pos")),
 ]:
     SAMPLES += [Sample(_name, _fn, shapes, _dom) for shapes in _BROADCAST_PAIRS]
@@ -130,6 +132,9 @@ SAMPLES += [
     Sample("clamp", lambda lib, x: lib.clamp(x, -0.5, 0.7), ((3, 4),), "real"),
     Sample("clamp_min", lambda lib, x: x.clamp(min=0.1), ((5,),), "real"),
     Sample("clamp_tensor", lambda lib, x, lo: lib.clamp(x, min=lo), ((3, 4), (4,)), "real"),
+    Sample("clamp_tensor_max", lambda lib, x, hi: lib.clamp(x, max=hi), ((3, 4), (4,)), "real"),
+    Sample(  # bounds that cross in places (clamp gives max there)
+        "clamp_tensors", lambda lib, x, lo, hi: lib.clamp(x, lo, hi), ((3, 4), (4,), (3, 1))),
     Sample("lerp", lambda lib, x, y: lib.lerp(x, y, 0.3), ((3,), (3,))),
     Sample("masked_fill", lambda lib, x: x.masked_fill(x > 0.5, 0.0), ((3, 4),), "away0"),
     Sample("nan_to_num", lambda lib, x: lib.nan_to_num(x), ((3,),)),
@@ -283,6 +288,7 @@ SAMPLES += [
     Sample("softmax", lambda lib, x: lib.softmax(x, dim=1), ((3, 4),)),
     Sample("softmax_neg_dim", lambda lib, x: x.softmax(-1), ((2, 3, 4),)),
     Sample("log_softmax", lambda lib, x: lib.log_softmax(x, dim=0), ((3, 4),)),
+    Sample("hardtanh", lambda lib, x: lib.nn.functional.hardtanh(x, -0.5, 0.7), ((3, 4),)),
     Sample("leaky_relu", lambda lib, x: lib.nn.functional.leaky_relu(x, 0.1), ((3, 4),), "away0"),
     Sample("elu", lambda lib, x: lib.nn.functional.elu(x), ((3, 4),), "away0"),
     Sample("gelu", lambda lib, x: lib.nn.functional.gelu(x), ((3, 4),)),

@@ -61,8 +61,16 @@ def _sgn_rule(g: Tensor, ans: Tensor, x: Tensor) -> Tensor:
     return where(size == 0, 0.0, (g - ans * (ans.conj() * g).real) / size)
 
 
-# np.sign is z / |z| for complex arrays (and 0 at 0), as PyTorch's sgn
-SGN = Op("sgn", np.sign, vjp=(_sgn_rule,), jvp=(_sgn_rule,), pattern="pointwise",
+def _sgn_forward(a: np.ndarray) -> np.ndarray:
+    """z / |z| as PyTorch: 0 at 0, NaN where |z| is infinite; real: the sign, 0 at NaN."""
+    if a.dtype.kind != "c":
+        return np.nan_to_num(np.sign(a))
+    size = np.abs(a)
+    with np.errstate(invalid="ignore"):
+        return np.divide(a, size, out=np.zeros_like(a), where=size != 0)
+
+
+SGN = Op("sgn", _sgn_forward, vjp=(_sgn_rule,), jvp=(_sgn_rule,), pattern="pointwise",
          complex_rule="own")
 
 

@@ -143,14 +143,17 @@ abs = unary("abs", _abs_forward, lambda g, ans, x: g * x.sgn(), to_float=False,
             jvp=lambda t, ans, x: (t.conj() * x.sgn()).real, complex_rule="own")
 _NO_COMPLEX_CLAMP = "clamp is not supported for complex types"
 relu = unary("relu", real_forward(lambda a: np.maximum(a, 0), _NO_COMPLEX_CLAMP),
-             lambda g, ans, x: g * (ans > 0), to_float=False)
+             lambda g, ans, x: where(ans <= 0, 0.0, g), to_float=False)  # (NaN: g, as PyTorch)
 
 
 def _sign_forward(a: np.ndarray) -> np.ndarray:
     if a.dtype.kind == "c":
         raise NotImplementedError("Unlike NumPy, autojac.sign is not intended to support "
                                   "complex numbers. Please use autojac.sgn instead.")
-    return a.copy() if a.dtype == np.bool_ else np.sign(a)
+    if a.dtype == np.bool_:
+        return a.copy()
+    out = np.sign(a)
+    return np.nan_to_num(out) if out.dtype.kind == "f" else out  # PyTorch's sign(NaN) is 0
 
 
 sign = unary("sign", _sign_forward, _zero, to_float=False)
@@ -272,12 +275,21 @@ _MUL = Op(
     elementwise=True,
     promote=True,
 )
+def _div_tangent(tangents: list[Any], ans: Tensor, x: Any, y: Any) -> Tensor:
+    """PyTorch's (t_x - t_y * (x / y)) / y, in one piece: at y = 0 the sum of the two
+    inputs' parts would be inf - inf."""
+    tx, ty = tangents
+    if ty is None:
+        return tx / y
+    return (-(ty * ans) if tx is None else tx - ty * ans) / y
+
+
 _DIV = Op(
     "div",
     np.true_divide,
     # PyTorch's formulas: the divisor's rule reads the inputs, not the quotient
     vjp=(lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * ((x / y) / y)),
-    jvp=(lambda t, ans, x, y: t / y, lambda t, ans, x, y: -t * ((x / y) / y)),
+    jvp=_div_tangent,
     elementwise=True,
     promote=True,
     to_float=True,
@@ -438,8 +450,8 @@ install("__floordiv__", floor_divide)
 _REMAINDER = Op(
     "remainder",
     real_forward(_integer_division(np.remainder), kernel_message("remainder_cpu")),
-    vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -g * (x / y).floor()),
-    jvp=(lambda t, ans, x, y: t, lambda t, ans, x, y: -t * (x / y).floor()),
+    vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -g * floor_divide(x, y)),
+    jvp=(lambda t, ans, x, y: t, lambda t, ans, x, y: -t * floor_divide(x, y)),
     elementwise=True,
     promote=True,
 )
@@ -463,13 +475,20 @@ def _atan2_scale(x: Tensor, y: Tensor) -> Tensor:
     return 1 / (x * x + y * y)
 
 
+def _atan2_vjp_scale(x: Tensor, y: Tensor) -> Tensor:
+    """1 / (x^2 + y^2), and 0 where that sum is 0: PyTorch's gradient at the origin is 0 (its
+    forward-mode tangent there is NaN)."""
+    size = x * x + y * y
+    return where(size == 0, 0.0, 1 / size)
+
+
 atan2 = _binary(
     Op(
         "atan2",
         real_forward(np.arctan2, kernel_message("atan2_cpu")),
         vjp=(
-            lambda g, ans, x, y: g * (y * _atan2_scale(x, y)),
-            lambda g, ans, x, y: g * (-x * _atan2_scale(x, y)),
+            lambda g, ans, x, y: g * (y * _atan2_vjp_scale(x, y)),
+            lambda g, ans, x, y: g * (-x * _atan2_vjp_scale(x, y)),
         ),
         jvp=(
             lambda t, ans, x, y: t * (y * _atan2_scale(x, y)),
@@ -523,35 +542,63 @@ logaddexp = _binary(
 )
 
 
-def _pick(mask_fn: Callable[[Tensor, Tensor], Tensor], tie: float):
-    """The vjp/jvp of maximum/minimum for one input: g where it wins, ``tie * g`` on ties."""
+def _pick(test: Callable[[Any, Any], Tensor], drop: bool, tie: float | None = 0.5):
+    """A rule of maximum/minimum for one input: g where ``test(x, y)`` fails (``drop``) or
+    holds, 0 elsewhere, and ``tie * g`` where x == y (``tie`` None: no special case)."""
 
     def rule(g: Tensor, ans: Tensor, x: Any, y: Any) -> Tensor:
+        hit = test(x, y)
+        out = where(hit, 0.0, g) if drop else where(hit, g, 0.0)
+        if tie is None:
+            return out
         ties = x == y
-        if not bool(ties.any()):  # the common case: one select on the (batched) cotangent
-            return where(mask_fn(x, y), g, 0.0)
-        return where(ties, g * tie, where(mask_fn(x, y), g, 0.0))
+        return where(ties, g * tie, out) if bool(ties.any()) else out
 
     return rule
 
 
-_MAX_RULES = (_pick(lambda x, y: x > y, 0.5), _pick(lambda x, y: y > x, 0.5))
-_MIN_RULES = (_pick(lambda x, y: x < y, 0.5), _pick(lambda x, y: y < x, 0.5))
-maximum = _binary(
-    Op("maximum", real_forward(np.maximum, "maximum not implemented for complex tensors.",
-                               RuntimeError),
-       vjp=_MAX_RULES, jvp=_MAX_RULES, elementwise=True, promote=True),
-    "maximum",
-    None,
-)
-minimum = _binary(
-    Op("minimum", real_forward(np.minimum, "minimum not implemented for complex tensors.",
-                               RuntimeError),
-       vjp=_MIN_RULES, jvp=_MIN_RULES, elementwise=True, promote=True),
-    "minimum",
-    None,
-)
-fmax, fmin = maximum, minimum
+def _greater(x: Any, y: Any) -> Tensor:
+    return x > y
+
+
+def _less(x: Any, y: Any) -> Tensor:
+    return x < y
+
+
+def _fmax_first(x: Any, y: Any) -> Tensor:
+    return (x >= y) | y.isnan() if isinstance(y, Tensor) else x >= y
+
+
+def _fmin_first(x: Any, y: Any) -> Tensor:
+    return (x <= y) | y.isnan() if isinstance(y, Tensor) else x <= y
+
+
+def _fmax_tangent_first(x: Any, y: Any) -> Tensor:
+    return (x > y) | y.isnan() if isinstance(y, Tensor) else x > y
+
+
+def _extremum(name: str, forward: Callable[..., np.ndarray], vjp: tuple, jvp: tuple
+              ) -> Callable[[Any, Any], Tensor]:
+    message = f"{name} not implemented for complex tensors."
+    return _binary(Op(name, real_forward(forward, message, RuntimeError), vjp=vjp, jvp=jvp,
+                      elementwise=True, promote=True), name, None)
+
+
+# PyTorch's rules. maximum and minimum: each input gets g unless the other wins (so both get
+# it at a NaN), half of it on ties; tangents follow the winner (the second input at a NaN).
+# fmax and fmin: the first input takes all of g where it is chosen, ties included; on ties
+# fmax's tangent is the second input's, fmin's the first's.
+maximum = _extremum("maximum", np.maximum,
+                    (_pick(_less, True), _pick(_greater, True)),
+                    (_pick(_greater, False), _pick(_greater, True)))
+minimum = _extremum("minimum", np.minimum,
+                    (_pick(_greater, True), _pick(_less, True)),
+                    (_pick(_less, False), _pick(_less, True)))
+fmax = _extremum("fmax", np.fmax,
+                 (_pick(_fmax_first, False, None), _pick(_fmax_first, True, None)),
+                 (_pick(_fmax_tangent_first, False, None), _pick(_fmax_tangent_first, True, None)))
+_FMIN_RULES = (_pick(_fmin_first, False, None), _pick(_fmin_first, True, None))
+fmin = _extremum("fmin", np.fmin, _FMIN_RULES, _FMIN_RULES)
 
 
 # -- where, clamp, lerp
@@ -610,25 +657,54 @@ def _clamp_forward(x: np.ndarray, lo: Any, hi: Any) -> np.ndarray:
     return out if out is not x else out.copy()
 
 
+# PyTorch's rules. Gradients: x's where lo <= x <= hi; lo's below lo where lo < hi; hi's
+# above hi or where the bounds cross (clamp gives hi there).
 def _clamp_self(g: Tensor, ans: Tensor, x: Tensor, lo: Any, hi: Any) -> Tensor:
-    keep = None
-    if lo is not None:
-        keep = x >= lo
-    if hi is not None:
-        keep = (x <= hi) if keep is None else keep & (x <= hi)
-    return where(keep, g, 0.0)
+    if hi is None:
+        return where(x >= lo, g, 0.0)
+    if lo is None:
+        return where(x <= hi, g, 0.0)
+    return where((x >= lo) & (x <= hi), g, 0.0)
 
 
-_CLAMP_RULES = (
-    _clamp_self,
-    lambda g, ans, x, lo, hi: where(x < lo, g, 0.0),
-    lambda g, ans, x, lo, hi: where(x > hi, g, 0.0),
-)
+def _clamp_lo(g: Tensor, ans: Tensor, x: Tensor, lo: Tensor, hi: Any) -> Tensor:
+    return where(x < lo if hi is None else (x < lo) & (lo < hi), g, 0.0)
+
+
+def _clamp_hi(g: Tensor, ans: Tensor, x: Tensor, lo: Any, hi: Tensor) -> Tensor:
+    return where(x > hi if lo is None else (x > hi) | (hi < lo), g, 0.0)
+
+
+# Tangents with tensor bounds: with both, hi's where they cross, else lo's below lo, hi's
+# above hi, x's otherwise (so at a NaN x too); with one bound, x's only strictly inside it
+# (the bound's where they are equal). With number bounds: the gradient's rule.
+def _clamp_self_tangent(t: Tensor, ans: Tensor, x: Tensor, lo: Any, hi: Any) -> Tensor:
+    if not (isinstance(lo, Tensor) or isinstance(hi, Tensor)):
+        return _clamp_self(t, ans, x, lo, hi)
+    if hi is None:
+        return where(x > lo, t, 0.0)
+    if lo is None:
+        return where(x < hi, t, 0.0)
+    return where((lo > hi) | (x < lo) | (x > hi), 0.0, t)
+
+
+def _clamp_lo_tangent(t: Tensor, ans: Tensor, x: Tensor, lo: Tensor, hi: Any) -> Tensor:
+    return where(x > lo, 0.0, t) if hi is None else where((x < lo) & ~(lo > hi), t, 0.0)
+
+
+def _clamp_hi_tangent(t: Tensor, ans: Tensor, x: Tensor, lo: Any, hi: Tensor) -> Tensor:
+    if lo is None:
+        return where(x < hi, 0.0, t)
+    return where((lo > hi) | (~(x < lo) & (x > hi)), t, 0.0)
+
+
+_CLAMP_VJP = (_clamp_self, _clamp_lo, _clamp_hi)
+_CLAMP_JVP = (_clamp_self_tangent, _clamp_lo_tangent, _clamp_hi_tangent)
 _CLAMP = Op(
     "clamp",
     _clamp_forward,
-    vjp=_CLAMP_RULES,
-    jvp=_CLAMP_RULES,
+    vjp=_CLAMP_VJP,
+    jvp=_CLAMP_JVP,
     elementwise=True,
     promote=True,
     node_name=lambda inputs, params: (

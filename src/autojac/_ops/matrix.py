@@ -13,7 +13,7 @@ from .._tensor import Tensor, _make, normalize_dim, scalar_type_name
 from ._registry import Op, PatternRule, apply, expand_to, install
 from .elementwise import where
 from .indexing import getitem, index_put
-from .reduction import REDUCED, amax, amin, reduction_dims
+from .reduction import AMAX, AMIN, REDUCED, amax, amin, reduction_dims
 from .shape import cat, movedim, reshape, stack
 
 # -- einsum: subscripts normalised to explicit letters, with room for batch letters
@@ -375,6 +375,22 @@ PNORM = Op(
 )
 
 
+def _check_extreme_norm(x: Tensor, ord: float, dim: Any) -> None:
+    """PyTorch's errors for an inf or -inf norm over no elements (it has no identity)."""
+    shape = x._data.shape
+    if 0 not in shape:
+        return
+    start = f"linalg.vector_norm cannot compute the {ord:g} norm on "
+    given = () if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
+    if not given:
+        raise RuntimeError(f"{start}an empty tensor because the operation does not have an "
+                           "identity")
+    for d in given:
+        if shape[normalize_dim(d, len(shape))] == 0:  # (PyTorch's message lacks the space)
+            raise RuntimeError(f"{start}the dimension {d}because this dimension is empty and "
+                               "the operation does not have an identity")
+
+
 def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False, *,
                 dtype: Any = None) -> Tensor:
     """The ``ord``-norm of ``x`` over ``dim`` (all elements by default)."""
@@ -386,10 +402,10 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {scalar_type_name(x._data.dtype)}")
     dims = reduction_dims(dim, x.ndim)
-    if ord == float("inf"):
-        return amax(x.abs(), dims, keepdim)
-    if ord == float("-inf"):
-        return amin(x.abs(), dims, keepdim)
+    if ord in (float("inf"), float("-inf")):
+        _check_extreme_norm(x, ord, dim)
+        return apply(AMAX if ord > 0 else AMIN, (x.abs(),),
+                     (dims, keepdim, "LinalgVectorNormBackward0"))
     if ord == 0:
         return (x != 0).sum(dims, keepdim=keepdim).to(x.dtype)
     if ord == 1:

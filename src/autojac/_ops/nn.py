@@ -139,8 +139,33 @@ def logsigmoid(input: Tensor) -> Tensor:
     return -softplus(-input)
 
 
-def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-    return input.clamp(min_val, max_val)
+def _hardtanh_forward(a: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    if a.dtype == np.bool_:
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+    no_complex(a, "clamp is not supported for complex types")
+    return np.clip(a, lo, hi).astype(a.dtype, copy=False)
+
+
+def _hardtanh_rule(g: Tensor, ans: Tensor, x: Tensor, lo: float, hi: float) -> Tensor:
+    """g strictly inside (lo, hi), and at NaN; 0 on the bounds (unlike clamp's)."""
+    return where((x <= lo) | (x >= hi), 0.0, g)
+
+
+HARDTANH = Op("hardtanh", _hardtanh_forward, vjp=(_hardtanh_rule,), jvp=(_hardtanh_rule,),
+              pattern="pointwise")
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
+    """``input`` limited to ``[min_val, max_val]``; its gradient is 0 on the bounds.
+
+    >>> import autojac as torch
+    >>> torch.nn.functional.hardtanh(torch.tensor([-2.0, 0.5, 1.0]))
+    tensor([-1.0000,  0.5000,  1.0000])
+    """
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _in_place(lambda x: apply(HARDTANH, (x,), (min_val, max_val)), input, inplace)
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:

@@ -186,9 +186,19 @@ _TYPE_WORD = {
 }
 
 
-def _extreme_rule(g: Tensor, ans: Tensor, x: Tensor, dims: tuple, keepdim: bool, _: Any) -> Tensor:
+# the nodes whose gradient PyTorch splits among the NaN elements where the extreme is NaN
+# (amax's and amin's gradient is NaN there); of their tangents, only the inf-norm's does
+_NORM = "LinalgVectorNormBackward0"
+_NAN_PICKING = frozenset({"MaxBackward1", "MinBackward1", _NORM})
+
+
+def _extreme_rule(ans: Tensor, x: Tensor, dims: tuple, keepdim: bool, nan_picks: bool
+                  ) -> Tensor:
     """Even split of the (co)tangent among the tied extreme elements, as PyTorch."""
-    mask = x == unreduce(ans, x, dims, keepdim)
+    extreme = unreduce(ans, x, dims, keepdim)
+    mask = x == extreme
+    if nan_picks:
+        mask = mask | (x.isnan() & extreme.isnan())
     return mask / mask.sum(dims, keepdim=True)
 
 
@@ -198,13 +208,14 @@ def _extreme_op(name: str, forward: Any) -> Op:
         name,
         lambda a, dims, keepdim, _: forward(a, axis=dims, keepdims=keepdim),
         vjp=(
-            lambda g, ans, x, dims, keepdim, e: (
-                unreduce(g, x, dims, keepdim) * _extreme_rule(g, ans, x, dims, keepdim, e)
+            lambda g, ans, x, dims, keepdim, name: (
+                unreduce(g, x, dims, keepdim)
+                * _extreme_rule(ans, x, dims, keepdim, name in _NAN_PICKING)
             ),
         ),
         jvp=(
-            lambda t, ans, x, dims, keepdim, e: (
-                t * _extreme_rule(t, ans, x, dims, keepdim, e)
+            lambda t, ans, x, dims, keepdim, name: (
+                t * _extreme_rule(ans, x, dims, keepdim, name == _NORM)
             ).sum(dims, keepdim=keepdim),
         ),
         node_name=lambda inputs, params: params[2],

@@ -1,0 +1,90 @@
+"""The op sample table at special points: kinks, bounds, ties, zeros, NaN and infinities.
+
+There a derivative is a convention (relu'(0), clamp at its bounds, a tie split evenly, a
+NaN let through or not) rather than a limit that finite differences could check, so each
+sample's vjp and jvp are compared with PyTorch's, recorded in
+``golden/special_points.json`` by ``golden/record_special_points.py`` (with the values, which
+NaN and infinities test too).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from op_table import SAMPLES, Sample
+
+# values laid out over each input (the k-th input starts k * 3 further on, so that pairs
+# of inputs meet each other's kinks too)
+GRIDS: dict[str, list[float]] = {
+    "kinks": [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, 6.0, 0.7, -0.7, 3.0, 0.1],
+    "ties": [1.0],
+    "zeros": [0.0],
+    "nonfinite": [np.nan, 1.0, np.inf, -1.0, -np.inf, 0.0, np.nan, 2.0, -0.5],
+}
+
+_SINGULAR = ("not defined there: a factorization's factors are not unique at these points, "
+             "or the matrix is singular; PyTorch's values are LAPACK's accidents (det's "
+             "gradient at a rank-deficient matrix is the adjugate here, 0 in PyTorch)")
+_LANES = ("PyTorch's gradient at a NaN depends on the element's place in a SIMD vector (NaN "
+          "or 1 for elu, 0 or 1 for hardtanh); autojac gives its scalar kernel's")
+# sample name -> (the grids left out, why)
+LEFT_OUT: dict[str, tuple[tuple[str, ...], str]] = {
+    **{name: (tuple(GRIDS), _SINGULAR) for name in (
+        "det", "det_batched", "slogdet", "inv", "inv_batched", "cholesky", "cholesky_upper",
+        "eigh_values", "eigh_vectors", "eigh_projector", "svd_values", "svd_factors",
+        "svd_wide", "qr", "qr_square", "matrix_norm_nuc", "matrix_norm_2", "matrix_exp",
+        "matrix_exp_batched", "solve_matrix", "solve_vector", "pinv")},
+    "elu": (("nonfinite",), _LANES),
+    "hardtanh": (("nonfinite",), _LANES),
+    "cumprod": (("nonfinite",), "PyTorch's cumprod treats the first zero of a row apart, "
+                "so a NaN after it adds nothing there, where the product rule's terms are NaN"),
+    "einsum_three": (("nonfinite",), "inf * 0 terms: the sum's NaN or inf depends on the order "
+                     "in which the contraction adds them"),
+}
+
+
+def cases() -> list[tuple[Sample, str]]:
+    """Every (sample, grid) pair compared, each sample id once."""
+    seen: set[str] = set()
+    out = []
+    for sample in SAMPLES:
+        if sample.id in seen:
+            continue
+        seen.add(sample.id)
+        left_out = LEFT_OUT.get(sample.name, ((), ""))[0]
+        out += [(sample, grid) for grid in GRIDS if grid not in left_out]
+    return out
+
+
+def arrays(sample: Sample, grid: str) -> list[np.ndarray]:
+    values = np.array(GRIDS[grid])
+    return [np.resize(np.roll(values, -3 * k), shape).astype(np.float64)
+            for k, shape in enumerate(sample.shapes)]
+
+
+def derivatives(lib: Any, sample: Sample, grid: str) -> dict[str, Any]:
+    """The sample's value, its vjp along a fixed cotangent and its jvp along fixed tangents
+    (flattened float64 arrays; unused inputs give zeros), or the name of the exception
+    raised."""
+    xs = arrays(sample, grid)
+    rng = np.random.default_rng(5)
+    tangents = [rng.standard_normal(x.shape) for x in xs]
+    try:
+        inputs = [lib.tensor(x, requires_grad=True) for x in xs]
+        out = sample.fn(lib, *inputs)
+        v = rng.standard_normal(tuple(out.shape))
+        grads = lib.autograd.grad(out, inputs, lib.tensor(v), allow_unused=True)
+        fw = lib.autograd.forward_ad
+        with fw.dual_level():
+            duals = [fw.make_dual(lib.tensor(x), lib.tensor(t)) for x, t in zip(xs, tangents)]
+            tangent = fw.unpack_dual(sample.fn(lib, *duals)).tangent
+    except Exception as e:  # (compared by type with PyTorch's)
+        return {"error": type(e).__name__.lstrip("_")}
+    return {
+        "out": out.detach().numpy().ravel(),
+        "vjp": [np.zeros(x.size) if g is None else g.detach().numpy().ravel()
+                for g, x in zip(grads, xs)],
+        "jvp": np.zeros(out.numel()) if tangent is None else tangent.numpy().ravel(),
+    }
