@@ -45,6 +45,19 @@ LEFT_OUT: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
+_ZERO_NORM = ("PyTorch's second derivative of a norm at zero is NaN (0 * inf in its chain "
+              "rule); autojac's rules divide by a safe norm there, which keeps the first-order "
+              "pass free of NumPy's division warnings, and give 0")
+# second derivatives are compared at finite points only, and not for these samples
+SECOND_ORDER_GRIDS = ("kinks", "ties", "zeros")
+SECOND_ORDER_LEFT_OUT: dict[str, str] = {
+    **dict.fromkeys(("normalize", "vector_norm2", "matrix_norm_fro", "norm", "linalg_norm"),
+                    _ZERO_NORM),
+    "pow": "at a negative base the exponent's derivative, x^y log x, is NaN; PyTorch's mixed "
+           "second derivative there is finite by the order of its terms",
+}
+
+
 def cases() -> list[tuple[Sample, str]]:
     """Every (sample, grid) pair compared, each sample id once."""
     seen: set[str] = set()
@@ -65,26 +78,39 @@ def arrays(sample: Sample, grid: str) -> list[np.ndarray]:
 
 
 def derivatives(lib: Any, sample: Sample, grid: str) -> dict[str, Any]:
-    """The sample's value, its vjp along a fixed cotangent and its jvp along fixed tangents
+    """The sample's value, its vjp along a fixed cotangent, its jvp along fixed tangents and
+    (see ``SECOND_ORDER_GRIDS``) the derivative of <vjp, w> for a fixed w
     (flattened float64 arrays; unused inputs give zeros), or the name of the exception
     raised."""
     xs = arrays(sample, grid)
     rng = np.random.default_rng(5)
     tangents = [rng.standard_normal(x.shape) for x in xs]
+    ws = [lib.tensor(rng.standard_normal(x.shape)) for x in xs]
     try:
         inputs = [lib.tensor(x, requires_grad=True) for x in xs]
         out = sample.fn(lib, *inputs)
         v = rng.standard_normal(tuple(out.shape))
-        grads = lib.autograd.grad(out, inputs, lib.tensor(v), allow_unused=True)
+        grads = lib.autograd.grad(out, inputs, lib.tensor(v), allow_unused=True,
+                                  create_graph=sample.second_order)
+        found = {"out": _flat(out), "vjp": [_flat(g, x) for g, x in zip(grads, xs)]}
+        if (sample.second_order and grid in SECOND_ORDER_GRIDS
+                and sample.name not in SECOND_ORDER_LEFT_OUT):
+            terms = [(g * w).sum() for g, w in zip(grads, ws) if g is not None and g.requires_grad]
+            second = (lib.autograd.grad(sum(terms), inputs, allow_unused=True) if terms
+                      else [None] * len(xs))
+            found["vjp_of_vjp"] = [_flat(h, x) for h, x in zip(second, xs)]
         fw = lib.autograd.forward_ad
         with fw.dual_level():
             duals = [fw.make_dual(lib.tensor(x), lib.tensor(t)) for x, t in zip(xs, tangents)]
-            tangent = fw.unpack_dual(sample.fn(lib, *duals)).tangent
+            result = sample.fn(lib, *duals)
+            found["jvp"] = _flat(fw.unpack_dual(result).tangent, np.zeros(result.shape))
     except Exception as e:  # (compared by type with PyTorch's)
         return {"error": type(e).__name__.lstrip("_")}
-    return {
-        "out": out.detach().numpy().ravel(),
-        "vjp": [np.zeros(x.size) if g is None else g.detach().numpy().ravel()
-                for g, x in zip(grads, xs)],
-        "jvp": np.zeros(out.numel()) if tangent is None else tangent.numpy().ravel(),
-    }
+    return found
+
+
+def _flat(t: Any, like: np.ndarray | None = None) -> np.ndarray:
+    """A tensor's values, flattened (zeros of ``like``'s size for None)."""
+    if t is None:
+        return np.zeros(like.size)
+    return t.detach().numpy(force=True).ravel()  # (force: PyTorch's zero tensors)

@@ -1,5 +1,6 @@
-"""Values, vjps and jvps of every op sample at kinks, bounds, ties, zeros, NaN and infinities, against
-PyTorch's (recorded in golden/special_points.json; see special_points.py)."""
+"""Values, vjps, jvps and second derivatives of every op sample at kinks, bounds, ties,
+zeros, NaN and infinities, against PyTorch's (recorded in golden/special_points.json; see
+special_points.py)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,9 @@ def test_derivatives_at_special_points_are_pytorchs(sample: Sample, grid: str) -
     if "error" in expected or "error" in found:
         assert found.get("error") == expected.get("error")
         return
-    for got, want in zip([found["out"], *found["vjp"], found["jvp"]],
-                         [expected["out"], *expected["vjp"], expected["jvp"]]):
-        np.testing.assert_allclose(got, np.array(want, dtype=float), rtol=1e-7, atol=1e-12)
+    assert found.keys() == expected.keys()
+    for key, want in expected.items():
+        got = found[key]
+        for g, w in zip(*((got, want) if key.startswith("vjp") else ([got], [want]))):
+            np.testing.assert_allclose(g, np.array(w, dtype=float), rtol=1e-6, atol=1e-12,
+                                       err_msg=key)

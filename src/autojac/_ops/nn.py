@@ -105,10 +105,26 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     return _in_place(lambda x: where(x > 0, x, x * negative_slope), input, inplace)
 
 
+def _elu_forward(a: np.ndarray, alpha: float) -> np.ndarray:
+    if a.dtype.kind != "f":
+        raise NotImplementedError(kernel_message("elu_cpu").format(type=scalar_type_name(a.dtype)))
+    out = a.copy()
+    negative = ~(a > 0)
+    out[negative] = alpha * np.expm1(a[negative])
+    return out
+
+
+def _elu_rule(g: Tensor, ans: Tensor, x: Tensor, alpha: float) -> Tensor:
+    """g alpha e^x where x <= 0, else g (at NaN too, as PyTorch's scalar kernel); written
+    so that its own derivative is PyTorch's: alpha e^x only where x < 0."""
+    return g * where(x <= 0, where(x < 0, x, 0.0).exp() * alpha, 1.0)
+
+
+ELU = Op("elu", _elu_forward, vjp=(_elu_rule,), jvp=(_elu_rule,), pattern="pointwise")
+
+
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    no_complex(input._data, kernel_message("elu_cpu"))
-    return _in_place(lambda x: where(x > 0, x, (x.clamp(max=0.0).expm1()) * alpha), input,
-                     inplace)
+    return _in_place(lambda x: apply(ELU, (x,), (alpha,)), input, inplace)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
