@@ -25,11 +25,16 @@ def _special(name: str) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def erf(a: np.ndarray) -> np.ndarray:
-    return _special("erf")(a)
+    return _in_dtype_of(a, _special("erf")(a))
 
 
 def erfc(a: np.ndarray) -> np.ndarray:
-    return _special("erfc")(a)
+    return _in_dtype_of(a, _special("erfc")(a))
+
+
+def _in_dtype_of(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out`` in ``a``'s floating dtype (SciPy computes float16 in a wider one)."""
+    return out.astype(a.dtype, copy=False) if a.dtype.kind in "fc" else out
 
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3

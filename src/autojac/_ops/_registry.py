@@ -788,13 +788,22 @@ def refuse_complex_autodiff(name: str, input: Tensor) -> None:
                            "with complex dtype.")
 
 
+def no_kernel(dtype: np.dtype, kernel: str, kinds: str = "biuc") -> None:
+    """PyTorch's error where its kernel ``kernel`` has no variant for ``dtype``, when that is
+    of one of ``kinds`` (bool, integers and complex by default)."""
+    if dtype.kind in kinds:
+        raise NotImplementedError(kernel_message(kernel).format(type=scalar_type_name(dtype)))
+
+
 def real_forward(forward: Callable[..., Any], message: str,
-                 error: type[Exception] = NotImplementedError) -> Callable[..., Any]:
-    """``forward`` for an op that PyTorch does not define at complex tensors."""
+                 error: type[Exception] = NotImplementedError, kinds: str = "c"
+                 ) -> Callable[..., Any]:
+    """``forward`` for an op that PyTorch does not define at complex tensors (or at the
+    dtype ``kinds`` given, all with ``message``) once its operands are promoted."""
     def checked(*args: Any) -> Any:
         for a in args:  # (the test inline: comparisons and relu are hot)
-            if type(a) is np.ndarray and a.dtype.kind == "c":
-                no_complex(a, message, error)
+            if type(a) is np.ndarray and a.dtype.kind in kinds:
+                raise error(message.format(type=scalar_type_name(a.dtype)))
         return forward(*args)
 
     checked.__name__ = getattr(forward, "__name__", "forward")

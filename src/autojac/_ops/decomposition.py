@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, _make, scalar_type_name
-from ._registry import Op, apply, materialize
+from ._registry import Op, apply, materialize, no_kernel
 from .elementwise import where
 from .linalg import _pad, _reduce_to
 from .matrix import diag_embed, diagonal, tril, triu
@@ -84,9 +84,16 @@ def _raises_on_nonfinite(m: np.ndarray) -> None:
         raise np.linalg.LinAlgError
 
 
+# PyTorch's kernels without a float16 variant (None: its own message for low precision)
+_NO_HALF = {"inv": None, "slogdet": None, "det": "lu_cpu", "solve": "lu_cpu",
+            "cholesky": "cholesky_cpu", "eigh": "linalg_eigh_cpu", "svd": "linalg_svd_cpu",
+            "qr": "geqrf_cpu"}
+
+
 def _check_matrices(A: Tensor, name: str, *, square: bool = True, floating: bool = True) -> None:
     """PyTorch's checks of the matrices ``A`` given to ``linalg.{name}``, in its order: at
-    least two dims, square (with ``square``), floating (with ``floating``)."""
+    least two dims, square (with ``square``), floating (with ``floating``), not float16
+    (where ``name`` is one of ``_NO_HALF``)."""
     shape = A._data.shape
     if len(shape) < 2:
         raise RuntimeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions.")
@@ -96,6 +103,11 @@ def _check_matrices(A: Tensor, name: str, *, square: bool = True, floating: bool
     if floating and A._data.dtype.kind not in "fc":
         raise RuntimeError(f"linalg.{name}: Expected a floating point or complex tensor as "
                            f"input. Got {scalar_type_name(A._data.dtype)}")
+    if A._data.dtype == np.float16 and name in _NO_HALF:
+        kernel = _NO_HALF[name]
+        if kernel is None:
+            raise RuntimeError(f"linalg.{name}: Low precision dtypes not supported. Got Half")
+        no_kernel(A._data.dtype, kernel, "f")
 
 
 def _eye_like(A: Tensor) -> Tensor:
@@ -494,7 +506,7 @@ def pinv(A: Tensor, *, atol: float | None = None, rtol: float | None = None,
     tensor([[-0.2500, -0.2500],
             [-0.2500, -0.2500]], dtype=torch.float64)
     """
-    if A._data.ndim < 2 or A._data.dtype.kind not in "fc":
+    if A._data.ndim < 2 or A._data.dtype.kind not in "fc" or A._data.dtype == np.float16:
         raise RuntimeError(f"linalg.pinv({scalar_type_name(A._data.dtype)}"
                            f"{{{list(A._data.shape)}}}): expected a tensor with 2 or more "
                            "dimensions of float, double, cfloat or cdouble types")

@@ -24,6 +24,7 @@ from ._registry import (
     install,
     kernel_message,
     no_complex,
+    no_kernel,
     real_forward,
     refuse_complex_autodiff,
 )
@@ -72,8 +73,13 @@ log10 = unary("log10", np.log10, lambda g, ans, x: g / (x * _LN10))
 log1p = unary("log1p", np.log1p, lambda g, ans, x: g / (x + 1))
 sqrt = unary("sqrt", np.sqrt, lambda g, ans, x: g / (ans * 2))
 rsqrt = unary("rsqrt", lambda a: 1 / np.sqrt(a), lambda g, ans, x: g * (ans * ans * ans * -0.5))
+def _square_forward(a: np.ndarray) -> np.ndarray:
+    return a.astype(np.int64) if a.dtype == np.bool_ else np.square(a)  # (PyTorch's dtype)
+
+
 square = unary(
-    "square", np.square, lambda g, ans, x: g * (x * 2), to_float=False, node_name="PowBackward0"
+    "square", _square_forward, lambda g, ans, x: g * (x * 2), to_float=False,
+    node_name="PowBackward0",
 )
 reciprocal = unary("reciprocal", np.reciprocal, lambda g, ans, x: g * -(ans * ans))
 sin = unary("sin", np.sin, lambda g, ans, x: g * x.cos())
@@ -142,7 +148,13 @@ def _abs_forward(a: np.ndarray) -> np.ndarray:
 abs = unary("abs", _abs_forward, lambda g, ans, x: g * x.sgn(), to_float=False,
             jvp=lambda t, ans, x: (t.conj() * x.sgn()).real, complex_rule="own")
 _NO_COMPLEX_CLAMP = "clamp is not supported for complex types"
-relu = unary("relu", real_forward(lambda a: np.maximum(a, 0), _NO_COMPLEX_CLAMP),
+def _relu_forward(a: np.ndarray) -> np.ndarray:
+    if a.dtype == np.bool_:
+        raise RuntimeError("Boolean inputs not supported for relu")
+    return np.maximum(a, 0)
+
+
+relu = unary("relu", real_forward(_relu_forward, _NO_COMPLEX_CLAMP),
              lambda g, ans, x: where(ans <= 0, 0.0, g), to_float=False)  # (NaN: g, as PyTorch)
 
 
@@ -157,13 +169,18 @@ def _sign_forward(a: np.ndarray) -> np.ndarray:
 
 
 sign = unary("sign", _sign_forward, _zero, to_float=False)
-floor = unary("floor", real_forward(np.floor, "floor is not supported for complex inputs"),
-              _zero, to_float=False)
-ceil = unary("ceil", real_forward(np.ceil, "ceil is not supported for complex inputs"), _zero,
-             to_float=False)
-trunc = unary("trunc", real_forward(np.trunc, "trunc is not supported for complex inputs"),
-              _zero, to_float=False)
-frac = unary("frac", real_forward(lambda a: a - np.trunc(a), kernel_message("frac_cpu")),
+def _rounding(name: str, forward: Callable[[np.ndarray], np.ndarray]) -> Callable[..., Any]:
+    """floor, ceil or trunc: PyTorch's errors for complex and bool tensors."""
+    no_bool = real_forward(forward, kernel_message(f"{name}_vml_cpu"), kinds="b")
+    return unary(name, real_forward(no_bool, f"{name} is not supported for complex inputs"),
+                 _zero, to_float=False)
+
+
+floor = _rounding("floor", np.floor)
+ceil = _rounding("ceil", np.ceil)
+trunc = _rounding("trunc", np.trunc)
+frac = unary("frac", real_forward(lambda a: a - np.trunc(a), kernel_message("frac_cpu"),
+                                  kinds="biuc"),
              lambda g, ans, x: g, to_float=False)
 absolute = abs
 arcsin, arccos, arctan = asin, acos, atan
@@ -225,7 +242,7 @@ install("__pos__", lambda self: self)
 
 
 def _round_forward(a: np.ndarray, decimals: int) -> np.ndarray:
-    no_complex(a, kernel_message("round_cpu" if decimals else "round_vml_cpu"))
+    no_kernel(a.dtype, "round_cpu" if decimals else "round_vml_cpu", "bc")
     return np.round(a, decimals)
 
 
@@ -340,6 +357,14 @@ _POWERS_BY_PRODUCTS: dict[float, Callable[[np.ndarray], np.ndarray]] = {
 }
 
 
+def _integer_power(x: Any, y: np.ndarray) -> np.ndarray:
+    """PyTorch's integer power at negative exponents: 1 for the base 1, +-1 for -1, else 0."""
+    negative = y < 0
+    out = np.power(x, np.where(negative, 0, y))
+    at_negative = np.where(x == 1, 1, np.where(x == -1, 1 - 2 * (y % 2), 0))
+    return np.where(negative, at_negative, out).astype(out.dtype, copy=False)
+
+
 def _pow_forward(x: Any, y: Any) -> np.ndarray:
     if isinstance(x, np.ndarray):
         if (x.dtype == np.float64 or x.dtype == np.float32) and type(y) in (int, float):
@@ -348,7 +373,12 @@ def _pow_forward(x: Any, y: Any) -> np.ndarray:
                 return by_products(x)
         elif x.dtype.kind in "iu" and isinstance(y, int) and y < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
-    out = np.power(x, y)
+        elif x.dtype == np.bool_ and isinstance(y, np.ndarray):  # (both bool, promoted)
+            no_kernel(x.dtype, "pow", "b")
+    try:
+        out = np.power(x, y)
+    except ValueError:  # NumPy refuses integer arrays of negative exponents
+        out = _integer_power(x, y)
     if isinstance(x, np.ndarray) and x.dtype == np.bool_ and isinstance(y, bool):
         return out.astype(np.bool_)
     return out
@@ -449,7 +479,7 @@ install("__floordiv__", floor_divide)
 
 _REMAINDER = Op(
     "remainder",
-    real_forward(_integer_division(np.remainder), kernel_message("remainder_cpu")),
+    real_forward(_integer_division(np.remainder), kernel_message("remainder_cpu"), kinds="bc"),
     vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -g * floor_divide(x, y)),
     jvp=(lambda t, ans, x, y: t, lambda t, ans, x, y: -t * floor_divide(x, y)),
     elementwise=True,
@@ -505,7 +535,7 @@ arctan2 = atan2
 hypot = _binary(
     Op(
         "hypot",
-        real_forward(np.hypot, kernel_message("hypot_cpu")),
+        real_forward(np.hypot, kernel_message("hypot_cpu"), kinds="biuc"),
         vjp=(lambda g, ans, x, y: g * (x / ans), lambda g, ans, x, y: g * (y / ans)),
         jvp=(lambda t, ans, x, y: t * (x / ans), lambda t, ans, x, y: t * (y / ans)),
         elementwise=True,
@@ -525,21 +555,27 @@ def _logaddexp_forward(a: Any, b: Any) -> np.ndarray:
     return big + np.log1p(np.exp(small - big))
 
 
-logaddexp = _binary(
-    Op(
-        "logaddexp",
-        _logaddexp_forward,
-        vjp=(lambda g, ans, x, y: g / (1 + (y - x).exp()),  # PyTorch's: from the inputs
-             lambda g, ans, x, y: g / (1 + (x - y).exp())),
-        jvp=(lambda t, ans, x, y: t / (1 + (y - x).exp()),
-             lambda t, ans, x, y: t / (1 + (x - y).exp())),
-        elementwise=True,
-        promote=True,
-        to_float=True,
-    ),
+_LOGADDEXP = Op(
     "logaddexp",
-    None,
+    _logaddexp_forward,
+    vjp=(lambda g, ans, x, y: g / (1 + (y - x).exp()),  # PyTorch's: from the inputs
+         lambda g, ans, x, y: g / (1 + (x - y).exp())),
+    jvp=(lambda t, ans, x, y: t / (1 + (y - x).exp()),
+         lambda t, ans, x, y: t / (1 + (x - y).exp())),
+    elementwise=True,
+    promote=True,
+    to_float=True,
 )
+
+
+def logaddexp(input: Any, other: Any) -> Tensor:
+    """``log(exp(input) + exp(other))``, computed stably (floating and complex only)."""
+    no_kernel(_dtypes.result_type(*[v._data if isinstance(v, Tensor) else v
+                                    for v in (input, other)]), "logaddexp_cpu", "biu")
+    return apply(_LOGADDEXP, (input, other))
+
+
+install("logaddexp", logaddexp)
 
 
 def _pick(test: Callable[[Any, Any], Tensor], drop: bool, tie: float | None = 0.5):
@@ -649,6 +685,8 @@ def _clamp_forward(x: np.ndarray, lo: Any, hi: Any) -> np.ndarray:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     for operand in (x, lo, hi):
         no_complex(operand, _NO_COMPLEX_CLAMP)
+    if isinstance(lo, np.ndarray) and isinstance(hi, np.ndarray):  # (one bound: a maximum)
+        no_kernel(x.dtype, "clamp_cpu", "b")
     out = x
     if lo is not None:
         out = np.maximum(out, lo)
@@ -727,6 +765,8 @@ install("clamp_max", lambda self, max: clamp(self, max=max))
 
 def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
     """``input + weight * (end - input)``."""
+    no_kernel(input._data.dtype, "lerp_kernel_tensor" if isinstance(weight, Tensor)
+              else "lerp_kernel_scalar", "biu")
     error = broadcast_error([t._data.shape for t in (input, end, weight)
                              if isinstance(t, Tensor)])  # in PyTorch's order of operands
     if error is not None:

@@ -350,7 +350,13 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *,
     if not is_index_dtype(index._data.dtype):
         raise RuntimeError("index_add_(): Expected dtype int32/int64 for index but got: "
                            f"{scalar_type_name(index._data.dtype)}")
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError(f"index_add_(): self ({scalar_type_name(input._data.dtype)}) and "
+                           f"source ({scalar_type_name(source._data.dtype)}) must have the same "
+                           "scalar type")
     idx = normalize_index(_dim_index(input._data.ndim, dim, index), input._data.shape)
+    if input._data.dtype.kind in "biu":  # alpha in the tensors' dtype, truncated (PyTorch's)
+        alpha = input._data.dtype.type(alpha).item()
     if alpha != 1:
         source = source * alpha
     return input + apply(INDEX_ADD, (source,), (idx, input._data.shape, source._data.ndim))

@@ -20,6 +20,7 @@ from ._registry import (
     broadcast_error,
     expand_to,
     install,
+    no_kernel,
     reduce_to,
     sum_to,
 )
@@ -112,6 +113,9 @@ def _matmul_forward(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D"
         )
+    if a.dtype == np.bool_:  # (both, promoted) PyTorch's kernel, by how it folds the dims
+        no_kernel(a.dtype, "dot" if a.ndim == b.ndim == 1 else "addmv_impl_cpu" if b.ndim == 1
+                  else "addmm_impl_cpu_" if b.ndim == 2 else "bmm", "b")
     if a.shape[-1] != b.shape[-2 if b.ndim > 1 else -1]:
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({_rows(a)}x{a.shape[-1]} and "

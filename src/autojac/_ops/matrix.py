@@ -9,11 +9,12 @@ from typing import Any
 
 import numpy as np
 
+from .. import _dtypes
 from .._tensor import Tensor, _make, normalize_dim, scalar_type_name
-from ._registry import Op, PatternRule, apply, expand_to, install
+from ._registry import Op, PatternRule, apply, expand_to, install, no_kernel
 from .elementwise import where
 from .indexing import getitem, index_put
-from .reduction import AMAX, AMIN, REDUCED, amax, amin, reduction_dims
+from .reduction import AMAX, AMIN, REDUCED, accumulating, amax, amin, reduction_dims
 from .shape import cat, movedim, reshape, stack
 
 # -- einsum: subscripts normalised to explicit letters, with room for batch letters
@@ -257,6 +258,7 @@ def trace(input: Tensor) -> Tensor:
     if input.ndim != 2:
         raise RuntimeError("trace: expected a matrix, but got tensor with dim "
                            f"{input.ndim}")
+    no_kernel(input._data.dtype, "trace", "b")
     return diagonal(input).sum()
 
 
@@ -267,7 +269,7 @@ def _triangle(input: Tensor, diagonal: int, lower: bool) -> Tensor:
     n, m = input.shape[-2:]
     mask = (np.tri(n, m, diagonal, dtype=bool) if lower
             else ~np.tri(n, m, diagonal - 1, dtype=bool))
-    return where(_make(mask, False, None), input, 0.0)
+    return where(_make(mask, False, None), input, input._data.dtype.type(0).item())  # (its dtype)
 
 
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
@@ -290,6 +292,7 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     if sizes != [3, 3]:
         raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
                            f"{sizes[0]} and {sizes[1]}")
+    no_kernel(_dtypes.result_type(input._data, other._data), "cross", "b")
     a = [input.select(dim, i) for i in range(3)]
     b = [other.select(dim, i) for i in range(3)]
     parts = [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
@@ -303,9 +306,8 @@ def _ones_like_slice(x: Tensor, n: int) -> Tensor:
 
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
          dtype: Any = None) -> Tensor:
-    """Product over ``dim`` (all elements by default)."""
-    if dtype is not None:
-        input = input.to(dtype)
+    """Product over ``dim`` (all elements by default); bool/int inputs give int64."""
+    input = accumulating(input, dtype)
     x = input.reshape(-1) if dim is None else movedim(input, dim, -1)
     while x.shape[-1] > 1:
         if x.shape[-1] % 2:
@@ -322,10 +324,7 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Cumulative product along ``dim`` (a log-depth scan of multiplications); bool/int
     inputs give int64."""
-    if dtype is not None:
-        input = input.to(dtype)
-    elif input._data.dtype.kind in "biu" and input._data.dtype != np.int64:
-        input = input.to(np.int64)
+    input = accumulating(input, dtype)
     x = movedim(input, dim, -1)
     n, step = x.shape[-1], 1
     while step < n:
@@ -424,6 +423,8 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1),
     if A._data.dtype.kind not in "fc":
         raise RuntimeError("linalg.matrix_norm: Expected a floating point or complex tensor as "
                            f"input. Got {scalar_type_name(A._data.dtype)}")
+    if ord in ("nuc", 2, -2) and A._data.dtype == np.float16:
+        raise RuntimeError("linalg.matrix_norm: Low precision dtypes not supported. Got Half")
     d0, d1 = (normalize_dim(d, A.ndim) for d in dim)
     if ord == "fro":
         return vector_norm(A, 2, (d0, d1), keepdim)

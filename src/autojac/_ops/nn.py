@@ -9,9 +9,17 @@ from typing import Any
 
 import numpy as np
 
-from .. import _backend
+from .. import _backend, _dtypes
 from .._tensor import Tensor, _make, cpp_type_name, normalize_dim, scalar_type_name
-from ._registry import Op, apply, install, kernel_message, no_complex, refuse_complex_autodiff
+from ._registry import (
+    Op,
+    apply,
+    install,
+    kernel_message,
+    no_complex,
+    no_kernel,
+    refuse_complex_autodiff,
+)
 from .elementwise import erf, logaddexp, where
 from .indexing import getitem, index_put
 from .linalg import matmul
@@ -129,7 +137,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """Gaussian error linear unit (exact, or ``approximate="tanh"``)."""
-    no_complex(input._data, kernel_message("GeluKernelImpl"))
+    no_kernel(input._data.dtype, "GeluKernelImpl")
     if approximate == "tanh":
         inner = (input + input * input * input * 0.044715) * math.sqrt(2 / math.pi)
         return input * 0.5 * (inner.tanh() + 1)
@@ -139,19 +147,20 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    no_kernel(input._data.dtype, "silu_cpu", "biu")
     refuse_complex_autodiff("silu", input)
     return _in_place(lambda x: x * x.sigmoid(), input, inplace)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta x)) / beta``, linear above ``threshold``."""
-    no_complex(input._data, kernel_message("softplus_cpu"))
+    no_kernel(input._data.dtype, "softplus_cpu")
     soft = logaddexp(input * beta, 0.0) / beta
     return where(input * beta > threshold, input, soft)
 
 
 def logsigmoid(input: Tensor) -> Tensor:
-    no_complex(input._data, kernel_message("log_sigmoid_cpu"))
+    no_kernel(input._data.dtype, "log_sigmoid_cpu")
     return -softplus(-input)
 
 
@@ -231,7 +240,7 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 
 def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
              reduction: str = "mean") -> Tensor:
-    no_complex(input._data, kernel_message("mse_cpu"))
+    no_kernel(_dtypes.result_type(input._data, target._data), "mse_cpu")
     diff = input - target
     return _reduce(diff * diff, _legacy(size_average, reduce, reduction))
 
@@ -358,7 +367,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     """PyTorch's ``(1 - t) x - w log(sigmoid(x))`` with ``w = 1 + (pos_weight - 1) t``,
     times ``weight``; ``size_average`` and ``reduce`` are the deprecated spellings of
     ``reduction``."""
-    no_complex(input._data, kernel_message("log_sigmoid_cpu"))
+    no_kernel(input._data.dtype, "log_sigmoid_cpu")
     if target._data.shape != input._data.shape:
         raise ValueError(f"Target size ({target.size()}) must be the same as input size "
                          f"({input.size()})")

@@ -153,12 +153,19 @@ MEAN = Op(
 )
 
 
+def accumulating(input: Tensor, dtype: Any) -> Tensor:
+    """``input`` in the dtype that a sum or product of it accumulates in: ``dtype`` if given,
+    else int64 for bool and integer tensors (PyTorch's)."""
+    if dtype is not None:
+        return input.to(dtype)
+    if input._data.dtype.kind in "biu" and input._data.dtype != np.int64:
+        return input.to(np.int64)
+    return input
+
+
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """Sum over ``dim`` (all dims by default); bool/int inputs give int64."""
-    if dtype is not None:
-        input = input.to(dtype)
-    elif input._data.dtype.kind in "biu" and input._data.dtype != np.int64:
-        input = input.to(np.int64)
+    input = accumulating(input, dtype)
     dims = reduction_dims(dim, input._data.ndim)
     return apply(SUM, (input,), (dims, keepdim, dim is not None))
 
@@ -471,6 +478,8 @@ def _checked_index(name: str, input: Tensor, dim: int, index: Tensor,
     idx, shape = index._data, input._data.shape
     if not is_index_dtype(idx.dtype):
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
+    if src is not None and src._data.dtype != input._data.dtype:
+        raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
     if builtins.max(idx.ndim, 1) != builtins.max(len(shape), 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     d = normalize_dim(dim, len(shape))
@@ -541,9 +550,8 @@ CUMSUM = Op(
 
 
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
-    """Cumulative sum along ``dim``."""
-    if dtype is not None:
-        input = input.to(dtype)
+    """Cumulative sum along ``dim``; bool/int inputs give int64."""
+    input = accumulating(input, dtype)
     d = normalize_dim(dim, input._data.ndim) - builtins.max(input._data.ndim, 1)
     return apply(CUMSUM, (input,), (d,))
 
@@ -607,7 +615,7 @@ def scatter(
     src = _scatter_src(index, src, input)
     hit = np.zeros(input._data.shape, dtype=bool)
     hit[_along_index(idx, d, ())] = True
-    kept = where(_make(hit, False, None), 0.0, input)
+    kept = where(_make(hit, False, None), input._data.dtype.type(0).item(), input)  # (its dtype)
     return kept + apply(SCATTER_ADD_ZEROS, (src,), (idx, d, input._data.shape))
 
 
