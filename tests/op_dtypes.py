@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from op_table import SAMPLES, Sample
+from op_table import Sample, sample_cases
 
 DTYPES = ("int64", "int32", "uint8", "bool", "float16")
 _VALUES = np.array([0, 1, -1, 2, 3, -2, 5, 1, 0, 4, -3, 2])  # (uint8 wraps -1 to 255)
@@ -31,15 +31,8 @@ LEFT_OUT: dict[str, tuple[tuple[str, ...], str]] = {
 
 
 def cases() -> list[tuple[Sample, str]]:
-    """Every (sample, dtype) pair compared, each sample id once."""
-    seen: set[str] = set()
-    out = []
-    for sample in SAMPLES:
-        if sample.id not in seen:
-            seen.add(sample.id)
-            left_out = LEFT_OUT.get(sample.name, ((), ""))[0]
-            out += [(sample, dtype) for dtype in DTYPES if dtype not in left_out]
-    return out
+    """Every (sample, dtype) pair compared."""
+    return sample_cases(DTYPES, LEFT_OUT)
 
 
 def result(lib: Any, sample: Sample, dtype: str) -> dict[str, Any]:

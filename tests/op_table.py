@@ -7,7 +7,7 @@ this table, so an op is covered the moment it has a sample here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -471,3 +471,17 @@ SAMPLES += [
     Sample("matrix_exp_batched", lambda lib, a: lib.linalg.matrix_exp(a), ((2, 2, 2),)),
 ]
 OP_NAMES = sorted({s.name for s in SAMPLES})
+
+
+def sample_cases(variants: Sequence[str], left_out: dict[str, tuple[tuple[str, ...], str]]
+                 ) -> list[tuple[Sample, str]]:
+    """Each sample (one per id) with each variant of a test, but those that ``left_out``
+    names for its op (with the reason)."""
+    seen: set[str] = set()
+    out = []
+    for sample in SAMPLES:
+        if sample.id not in seen:
+            seen.add(sample.id)
+            skipped = left_out.get(sample.name, ((), ""))[0]
+            out += [(sample, variant) for variant in variants if variant not in skipped]
+    return out

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from op_table import SAMPLES, Sample
+from op_table import Sample, sample_cases
 
 # values laid out over each input (the k-th input starts k * 3 further on, so that pairs
 # of inputs meet each other's kinks too)
@@ -59,16 +59,8 @@ SECOND_ORDER_LEFT_OUT: dict[str, str] = {
 
 
 def cases() -> list[tuple[Sample, str]]:
-    """Every (sample, grid) pair compared, each sample id once."""
-    seen: set[str] = set()
-    out = []
-    for sample in SAMPLES:
-        if sample.id in seen:
-            continue
-        seen.add(sample.id)
-        left_out = LEFT_OUT.get(sample.name, ((), ""))[0]
-        out += [(sample, grid) for grid in GRIDS if grid not in left_out]
-    return out
+    """Every (sample, grid) pair compared."""
+    return sample_cases(list(GRIDS), LEFT_OUT)
 
 
 def arrays(sample: Sample, grid: str) -> list[np.ndarray]:
