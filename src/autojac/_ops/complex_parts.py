@@ -13,7 +13,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ._registry import Op, apply, install
-from .elementwise import where
+from .elementwise import real_sign, where
 
 
 def _from_parts(re: Any, im: Any) -> np.ndarray:
@@ -64,7 +64,7 @@ def _sgn_rule(g: Tensor, ans: Tensor, x: Tensor) -> Tensor:
 def _sgn_forward(a: np.ndarray) -> np.ndarray:
     """z / |z| as PyTorch: 0 at 0, NaN where |z| is infinite; real: the sign, 0 at NaN."""
     if a.dtype.kind != "c":
-        return np.nan_to_num(np.sign(a))
+        return real_sign(a)
     size = np.abs(a)
     with np.errstate(invalid="ignore"):
         return np.divide(a, size, out=np.zeros_like(a), where=size != 0)

@@ -158,17 +158,21 @@ relu = unary("relu", real_forward(_relu_forward, _NO_COMPLEX_CLAMP),
              lambda g, ans, x: where(ans <= 0, 0.0, g), to_float=False)  # (NaN: g, as PyTorch)
 
 
+def real_sign(a: np.ndarray) -> np.ndarray:
+    """-1, 0 or 1 for a real array: PyTorch's sign, which is 0 at NaN (NumPy's is NaN)."""
+    return np.where(np.isnan(a), 0, np.sign(a)) if a.dtype.kind == "f" else np.sign(a)
+
+
 def _sign_forward(a: np.ndarray) -> np.ndarray:
     if a.dtype.kind == "c":
         raise NotImplementedError("Unlike NumPy, autojac.sign is not intended to support "
                                   "complex numbers. Please use autojac.sgn instead.")
-    if a.dtype == np.bool_:
-        return a.copy()
-    out = np.sign(a)
-    return np.nan_to_num(out) if out.dtype.kind == "f" else out  # PyTorch's sign(NaN) is 0
+    return a.copy() if a.dtype == np.bool_ else real_sign(a)
 
 
 sign = unary("sign", _sign_forward, _zero, to_float=False)
+
+
 def _rounding(name: str, forward: Callable[[np.ndarray], np.ndarray]) -> Callable[..., Any]:
     """floor, ceil or trunc: PyTorch's errors for complex and bool tensors."""
     no_bool = real_forward(forward, kernel_message(f"{name}_vml_cpu"), kinds="b")
