@@ -466,6 +466,9 @@ SAMPLES += [
         "qr", lambda lib, a: (lambda q, r: q.sum() + (r * r).sum())(*lib.linalg.qr(a)), ((4, 3),)
     ),
     Sample("qr_square", lambda lib, a: lib.linalg.qr(a)[1], ((3, 3),)),
+    Sample(  # wide: R = [R1 R2] with R1 square
+        "qr_wide", lambda lib, a: (lambda q, r: (q * q.sum(0)).sum() + (r * r).sum())(
+            *lib.linalg.qr(a)), ((2, 4),)),
     Sample("pinv", lambda lib, a: lib.linalg.pinv(a), ((4, 3),)),
     Sample("matrix_exp", lambda lib, a: lib.linalg.matrix_exp(a), ((3, 3),), "small"),
     Sample("matrix_exp_batched", lambda lib, a: lib.linalg.matrix_exp(a), ((2, 2, 2),)),

@@ -34,7 +34,7 @@ LEFT_OUT: dict[str, tuple[tuple[str, ...], str]] = {
     **{name: (tuple(GRIDS), _SINGULAR) for name in (
         "det", "det_batched", "slogdet", "inv", "inv_batched", "cholesky", "cholesky_upper",
         "eigh_values", "eigh_vectors", "eigh_projector", "svd_values", "svd_factors",
-        "svd_wide", "qr", "qr_square", "matrix_norm_nuc", "matrix_norm_2", "matrix_exp",
+        "svd_wide", "qr", "qr_square", "qr_wide", "matrix_norm_nuc", "matrix_norm_2", "matrix_exp",
         "matrix_exp_batched", "solve_matrix", "solve_vector", "pinv")},
     "elu": (("nonfinite",), _LANES),
     "hardtanh": (("nonfinite",), _LANES),

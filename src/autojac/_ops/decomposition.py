@@ -15,6 +15,7 @@ from ._registry import Op, apply, materialize, no_kernel
 from .elementwise import where
 from .linalg import _pad, _reduce_to
 from .matrix import diag_embed, diagonal, tril, triu
+from .shape import cat
 
 _SlogdetResult = namedtuple("slogdet", ["sign", "logabsdet"])
 _EighResult = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
@@ -431,17 +432,15 @@ def svdvals(A: Tensor) -> Tensor:
     return apply(SVD, (A,))[1]
 
 
-def _qr_vjp(g: tuple, ans: tuple, A: Tensor, mode: str) -> tuple:
-    gQ, gR = materialize(g, ans)
-    Q, R = ans
+def _square_r_vjp(gQ: Tensor, gR: Tensor, Q: Tensor, R: Tensor) -> Tensor:
+    """The reverse rule of A = Q R with R square (A tall or square)."""
     X = triu(gR @ R.mH - Q.mH @ gQ)
     sym = X + X.mH - diag_embed(diagonal(X, 0, -2, -1).real)
-    return ((gQ + Q @ sym) @ inv(R).mH,)
+    return (gQ + Q @ sym) @ inv(R).mH
 
 
-def _qr_jvp(tangents: list, ans: tuple, A: Tensor, mode: str) -> tuple:
-    Q, R = ans
-    dA = tangents[0]
+def _square_r_jvp(dA: Tensor, Q: Tensor, R: Tensor) -> tuple[Tensor, Tensor]:
+    """The forward rule of A = Q R with R square (A tall or square)."""
     Rinv = inv(R)
     C = Q.mH @ dA @ Rinv
     low = tril(C, -1)
@@ -453,12 +452,34 @@ def _qr_jvp(tangents: list, ans: tuple, A: Tensor, mode: str) -> tuple:
     return dQ, dR
 
 
+# A wide A = [A1 A2] (m < n) is Q [R1 R2]: A1 = Q R1 a square QR, and R2 = Q^H A2
+def _qr_vjp(g: tuple, ans: tuple, A: Tensor, mode: str) -> tuple:
+    gQ, gR = materialize(g, ans)
+    Q, R = ans
+    m, n = A.shape[-2:]
+    if m >= n:
+        return (_square_r_vjp(gQ, gR, Q, R),)
+    gR2 = gR[..., m:]
+    gA1 = _square_r_vjp(gQ + A[..., m:] @ gR2.mH, gR[..., :m], Q, R[..., :m])
+    return (cat([gA1, Q @ gR2], -1),)
+
+
+def _qr_jvp(tangents: list, ans: tuple, A: Tensor, mode: str) -> tuple:
+    Q, R = ans
+    dA = tangents[0]
+    m, n = A.shape[-2:]
+    if m >= n:
+        return _square_r_jvp(dA, Q, R)
+    dQ, dR1 = _square_r_jvp(dA[..., :m], Q, R[..., :m])
+    return dQ, cat([dR1, dQ.mH @ A[..., m:] + Q.mH @ dA[..., m:]], -1)
+
+
 QR = Op("linalg_qr", lambda a, mode: np.linalg.qr(a, mode=mode), vjp=_qr_vjp, jvp=_qr_jvp,
         n_out=2, node_name="LinalgQrBackward0", complex_rule="own")
 
 
 def qr(A: Tensor, mode: str = "reduced") -> tuple[Tensor, Tensor]:
-    """``Q, R`` with ``A = Q R`` (differentiable for ``m >= n``)."""
+    """``Q, R`` with ``A = Q R`` (differentiable in the reduced mode, tall or wide)."""
     if mode not in ("reduced", "r", "complete"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
                            "'reduced' (default), 'r', or 'complete'")
@@ -518,7 +539,7 @@ def pinv(A: Tensor, *, atol: float | None = None, rtol: float | None = None,
 def _expm(a: np.ndarray) -> np.ndarray:
     """exp(A) by scaling and squaring of a degree-18 Taylor series."""
     norm = np.max(np.sum(np.abs(a), axis=-2), axis=-1, initial=0.0)
-    s = int(max(0, math.ceil(math.log2(max(float(np.max(norm)), 1e-300) / 0.25))))
+    s = int(max(0, math.ceil(math.log2(max(float(np.max(norm, initial=0.0)), 1e-300) / 0.25))))
     x = a / (2.0 ** s)
     out = np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape).copy()
     term = out.copy()
@@ -532,8 +553,6 @@ def _expm(a: np.ndarray) -> np.ndarray:
 
 def _block_expm_corner(A: Tensor, E: Tensor) -> Tensor:
     """The upper-right block of exp([[A, E], [0, A]]): the Fréchet derivative at A along E."""
-    from .shape import cat
-
     if E.ndim > A.ndim:
         A = A.expand(E.shape)
     zeros = A * 0

@@ -122,7 +122,7 @@ def _matmul_forward(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             f"{b.shape[-2] if b.ndim > 1 else b.shape[0]}x{b.shape[-1] if b.ndim > 1 else 1})"
         )
     if a.ndim > 2 and b.ndim == 2:  # a stack of matrices times one matrix: one GEMM
-        return _product(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[-1:])
+        return _product(a.reshape(_rows(a), a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[-1:])
     try:
         return _product(a, b)
     except ValueError:

@@ -313,8 +313,8 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
         if x.shape[-1] % 2:
             x = cat([x, _ones_like_slice(x, 1)], -1)
         x = getitem(x, (Ellipsis, slice(0, None, 2))) * getitem(x, (Ellipsis, slice(1, None, 2)))
-    if x.shape[-1] == 0:
-        x = _ones_like_slice(x, 1)
+    if x.shape[-1] == 0:  # 1, still reading the input (whose gradient is then empty)
+        x = x.sum(-1, keepdim=True) + 1
     out = x.squeeze(-1)
     if dim is None:
         return out.reshape((1,) * input.ndim) if keepdim else out
@@ -412,6 +412,12 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
     return apply(PNORM, (x,), (float(ord), dims, keepdim))
 
 
+def _zero_norm(A: Tensor, dims: tuple[int, int], keepdim: bool) -> Tensor:
+    """The constant zero norms of matrices without elements."""
+    shape = [1 if d in dims else n for d, n in enumerate(A.shape) if keepdim or d not in dims]
+    return _make(np.zeros(shape, dtype=A._data.real.dtype), False, None)
+
+
 def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1),
                 keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """Frobenius, nuclear, 1, -1, inf, -inf, 2 or -2 norm of matrices."""
@@ -428,15 +434,25 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1),
     d0, d1 = (normalize_dim(d, A.ndim) for d in dim)
     if ord == "fro":
         return vector_norm(A, 2, (d0, d1), keepdim)
+    # over no elements, PyTorch's maximum is a constant 0 (norms are not negative), its
+    # minimum an error that names the dim as its own computation sees it
     if ord in (1, -1, float("inf"), float("-inf")):
         sum_dim, red_dim = (d0, d1) if ord in (1, -1) else (d1, d0)
+        if A.shape[red_dim] == 0:
+            if ord < 0:
+                raise IndexError(f"amin(): Expected reduction dim "
+                                 f"{red_dim - (red_dim > sum_dim)} to have non-zero size.")
+            return _zero_norm(A, (d0, d1), keepdim)
         sums = A.abs().sum(sum_dim, keepdim=True)
-        red = amax if ord > 0 else amin
-        out = red(sums, red_dim, keepdim=True)
+        out = (amax if ord > 0 else amin)(sums, red_dim, keepdim=True)
         return out if keepdim else out.squeeze((d0, d1))
     if ord in ("nuc", 2, -2):
         from .decomposition import svdvals
 
+        if ord != "nuc" and 0 in (A.shape[d0], A.shape[d1]):
+            if ord < 0:
+                raise IndexError("amin(): Expected reduction dim -1 to have non-zero size.")
+            return _zero_norm(A, (d0, d1), keepdim)
         s = svdvals(movedim(A, (d0, d1), (-2, -1)))
         out = s.sum(-1) if ord == "nuc" else (amax(s, -1) if ord == 2 else amin(s, -1))
         if keepdim:

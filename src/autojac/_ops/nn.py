@@ -26,13 +26,18 @@ from .linalg import matmul
 from .reduction import ALONG
 
 
+def _row_max(a: np.ndarray, dim: int) -> np.ndarray:
+    """The maximum along ``dim`` (-inf over no elements, where NumPy's raises)."""
+    return np.max(a, axis=dim, keepdims=True, initial=-np.inf)
+
+
 def _softmax_forward(a: np.ndarray, dim: int) -> np.ndarray:
-    e = np.exp(a - np.max(a, axis=dim, keepdims=True))
+    e = np.exp(a - _row_max(a, dim))
     return e / np.sum(e, axis=dim, keepdims=True)
 
 
 def _log_softmax_forward(a: np.ndarray, dim: int) -> np.ndarray:
-    shifted = a - np.max(a, axis=dim, keepdims=True)
+    shifted = a - _row_max(a, dim)
     return shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
 
 

@@ -244,9 +244,11 @@ def _check_not_empty(name: str, input: Tensor, dim: Any, error: type = RuntimeEr
         hint = "" if error is IndexError else " Specify the reduction dim with the 'dim' argument."
         raise error(
             f"{name}(): Expected reduction dim to be specified for input.numel() == 0.{hint}")
-    for d in sorted(unique_dims((dim,) if isinstance(dim, int) else dim, len(shape))):
-        if shape and shape[d] == 0:
-            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    for d in (dim,) if isinstance(dim, int) else dim:  # (the first empty, in the order given)
+        k = normalize_dim(d, len(shape))
+        if shape and shape[k] == 0:  # amax and amin name it as given
+            shown = d if name in ("amax", "amin") else k
+            raise IndexError(f"{name}(): Expected reduction dim {shown} to have non-zero size.")
 
 
 def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
