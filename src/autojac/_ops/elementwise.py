@@ -488,6 +488,8 @@ _REMAINDER = Op(
     jvp=(lambda t, ans, x, y: t, lambda t, ans, x, y: -t * floor_divide(x, y)),
     elementwise=True,
     promote=True,
+    node_name=lambda inputs, params: (
+        "RemainderBackward0" if _is_scalar(inputs[1]) else "RemainderBackward1"),
 )
 remainder = _binary(_REMAINDER, "remainder", "__rmod__")
 install("__mod__", remainder)
