@@ -83,3 +83,24 @@ def test_pinv_derivatives_at_rank_deficient_matrices():
         tangent, grad = _pinv_jvp_and_vjp(B @ C, t, v)
         np.testing.assert_allclose(tangent, (ends[0] - ends[1]) / 2e-6, atol=1e-7)
         np.testing.assert_allclose(np.sum(grad * t), np.sum(v * tangent), rtol=1e-10)
+
+
+def test_second_derivative_of_a_norm_below_1_at_zero_entries_stays_in_them():
+    """For p < 1 the gradient leaves zero entries out (0 there, and the norm of the others
+    elsewhere), so on the nonzero entries its derivative is the Hessian of the norm of
+    those alone; at the zero entries it is 0 (PyTorch: NaN), not NaN over the whole row."""
+    a = np.array([[0.0, 1.0, -2.0, 0.7], [0.5, 0.0, 1.5, 0.0]])
+    w = np.array([[0.3, -1.0, 2.0, 0.5], [1.5, 0.7, -0.4, 1.0]])
+    x = autojac.tensor(a, requires_grad=True)
+    (g,) = autojac.autograd.grad(autojac.linalg.vector_norm(x, 0.5, dim=1).sum(), x,
+                                 create_graph=True)
+    (h,) = autojac.autograd.grad((g * autojac.tensor(w)).sum(), x)
+    for row, weights, got in zip(a, w, h.numpy()):
+        nonzero = row != 0
+
+        def grad_of_rest(v: np.ndarray) -> np.ndarray:  # d ||v||_{1/2} / dv, v without zeros
+            return np.sign(v) * np.abs(v) ** -0.5 * np.sum(np.abs(v) ** 0.5)
+
+        expected = _fd_grad(lambda v: grad_of_rest(v) @ weights[nonzero], row[nonzero])
+        np.testing.assert_allclose(got[nonzero], expected, rtol=1e-6)
+        assert (got[~nonzero] == 0).all()

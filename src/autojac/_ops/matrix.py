@@ -350,8 +350,13 @@ def _pnorm_scale(ans: Tensor, x: Tensor, p: float, dims: tuple, keepdim: bool) -
 
     norm = unreduce(ans, x, dims, keepdim)
     safe = where(norm == 0, 1.0, norm)
-    scale = x / safe if p == 2 else x.sgn() * (x.abs() / safe) ** (p - 1)
-    return where((norm == 0) | (x == 0), 0.0, scale) if p < 1 else where(norm == 0, 0.0, scale)
+    if p == 2:
+        return where(norm == 0, 0.0, x / safe)
+    ratio = x.abs() / safe
+    if p >= 1:
+        return where(norm == 0, 0.0, x.sgn() * ratio ** (p - 1))
+    zero = x == 0  # (where the power would be infinite, and its derivative NaN for the row)
+    return where((norm == 0) | zero, 0.0, x.sgn() * where(zero, 1.0, ratio) ** (p - 1))
 
 
 def _pnorm_vjp(g: Tensor, ans: Tensor, x: Tensor, p: float, dims: tuple,
