@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 import autojac
@@ -95,12 +97,12 @@ def test_second_derivative_of_a_norm_below_1_at_zero_entries_stays_in_them():
     (g,) = autojac.autograd.grad(autojac.linalg.vector_norm(x, 0.5, dim=1).sum(), x,
                                  create_graph=True)
     (h,) = autojac.autograd.grad((g * autojac.tensor(w)).sum(), x)
+    def weighted_grad(v: np.ndarray, weights: np.ndarray) -> float:
+        """<d ||v||_{1/2} / dv, weights> for v without zeros."""
+        return np.sign(v) * np.abs(v) ** -0.5 * np.sum(np.abs(v) ** 0.5) @ weights
+
     for row, weights, got in zip(a, w, h.numpy()):
         nonzero = row != 0
-
-        def grad_of_rest(v: np.ndarray) -> np.ndarray:  # d ||v||_{1/2} / dv, v without zeros
-            return np.sign(v) * np.abs(v) ** -0.5 * np.sum(np.abs(v) ** 0.5)
-
-        expected = _fd_grad(lambda v: grad_of_rest(v) @ weights[nonzero], row[nonzero])
+        expected = _fd_grad(partial(weighted_grad, weights=weights[nonzero]), row[nonzero])
         np.testing.assert_allclose(got[nonzero], expected, rtol=1e-6)
         assert (got[~nonzero] == 0).all()
