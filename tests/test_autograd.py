@@ -259,6 +259,22 @@ def _(T):
     x[0] = 5.0
 
 
+# PyTorch writes x[index] = v through a view of x only where the index selects, adds a dim
+# or slices part of one; its error for a leaf says which
+for _name, _index in [
+    ("mask", lambda T, x: x > 0), ("list", lambda T, x: [0, 1]),
+    ("ellipsis", lambda T, x: Ellipsis), ("full_slice", lambda T, x: slice(None)),
+    ("clamped_slice", lambda T, x: slice(None, 10)), ("part_slice", lambda T, x: slice(0, 1)),
+    ("negative_start", lambda T, x: slice(-5, 10)), ("none", lambda T, x: None),
+    ("zero_dim_tensor", lambda T, x: T.tensor(1)), ("slice_then_list", lambda T, x: (
+        slice(None), [0])), ("list_then_slice", lambda T, x: ([0], slice(0, 1))),
+]:
+    @error_case(f"leaf_setitem_{_name}")
+    def _(T, index=_index):
+        x = T.ones(3, 2, requires_grad=True)
+        x[index(T, x)] = 5.0
+
+
 @error_case("leaf_view_inplace")
 def _(T):
     _x(T)[1:].mul_(2)

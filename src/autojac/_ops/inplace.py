@@ -118,7 +118,37 @@ def _inplace_method(name: str, fn: Any) -> None:
 
 
 def _setitem(self: Tensor, index: Any, value: Any) -> None:
-    inplace(self, lambda old, v: index_put(old, index, v), value, as_view=True)
+    inplace(self, lambda old, v: index_put(old, index, v), value,
+            as_view=_through_a_view(index, self._data.shape))
+
+
+def _through_a_view(index: Any, shape: tuple[int, ...]) -> bool:
+    """Whether PyTorch writes ``x[index] = v`` into a view of ``x`` (its error for a leaf
+    then says so): where the index holds an int, None or a bool, or a slice that is not
+    all of its dim (from 0, step 1; PyTorch does not wrap a negative start here)."""
+    items = index if isinstance(index, tuple) else (index,)
+
+    def dims_taken(item: Any) -> int:
+        if item is None or item is Ellipsis or isinstance(item, bool):
+            return 0
+        array = item._data if isinstance(item, Tensor) else item
+        is_mask = isinstance(array, np.ndarray) and array.dtype == np.bool_
+        return array.ndim if is_mask else 1
+
+    dim = 0
+    for item in items:
+        if item is Ellipsis:
+            dim += len(shape) - sum(map(dims_taken, items))
+            continue
+        if item is None or isinstance(item, (bool, int, np.integer)) or (
+                isinstance(item, Tensor) and item._data.ndim == 0):
+            return True
+        if isinstance(item, slice) and not (
+                item.start in (None, 0) and item.step in (None, 1)
+                and (item.stop is None or item.stop >= shape[dim])):
+            return True
+        dim += dims_taken(item)
+    return False
 
 
 # a filled tensor depends on none of what it held
