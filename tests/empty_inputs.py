@@ -10,18 +10,11 @@ import numpy as np
 
 from op_table import SAMPLES, Sample
 
-_CONV = ("PyTorch refuses kernels and channel counts of size 0 (and inputs without elements "
-         "along a spatial dim); autojac's convolution returns the empty or zero result")
-_MESSAGE = ("shapes that cannot go together: NumPy's ValueError or IndexError where PyTorch "
-            "raises a RuntimeError")
 # sample name -> why it is left out
 LEFT_OUT: dict[str, str] = {
-    **dict.fromkeys(("conv1d", "conv1d_stride_dil", "conv2d", "conv2d_groups",
-                     "conv2d_same_even_kernel"), _CONV),
-    **dict.fromkeys(("take_along_dim", "take_along_dim_wrapped", "index_select",
-                     "masked_select", "index_add", "einsum_mm", "einsum_batch_ellipsis",
-                     "einsum_three", "cross_entropy", "cross_entropy_smoothed_ignored",
-                     "cross_entropy_probs", "nll_loss"), _MESSAGE),
+    **dict.fromkeys(("einsum_mm", "einsum_batch_ellipsis", "einsum_three"),
+                    "sizes that do not go together: PyTorch and autojac report different "
+                    "operands first (and PyTorch a ValueError for three operands)"),
     "hstack": "PyTorch's cat skips a 1-D input without elements but still gives it an empty "
               "gradient; autojac gives it none",
 }

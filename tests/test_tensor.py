@@ -1602,6 +1602,31 @@ _ARGUMENT_ERRORS = {
     "tensordot_sizes": lambda T: T.tensordot(T.ones(2, 3), T.ones(4, 5), dims=1),
     "tensordot_pair_sizes": lambda T: T.tensordot(T.ones(2, 3), T.ones(4, 5), dims=([0], [1])),
 }
+_ARGUMENT_ERRORS.update({  # indices and shapes that do not go together
+    "take_along_dim_broadcast": lambda T: T.take_along_dim(T.ones(3, 4), T.tensor([[0], [1]]), 1),
+    "masked_select_broadcast": lambda T: T.masked_select(T.ones(3, 4), T.tensor([True, False])),
+    "index_add_source_shape": lambda T: T.ones(3, 4).index_add(0, T.tensor([0, 1]), T.ones(2, 3)),
+    "index_add_number_of_indices": lambda T: T.ones(3, 4).index_add(
+        0, T.tensor([0, 1, 2]), T.ones(2, 4)),
+    "index_add_out_of_range": lambda T: T.ones(3, 4).index_add(0, T.tensor([0, 5]), T.ones(2, 4)),
+    "index_add_negative_index": lambda T: T.ones(3, 4).index_add(
+        0, T.tensor([-1, 0]), T.ones(2, 4)),
+    "index_add_dim_of_source": lambda T: T.ones(3, 4).index_add(1, T.tensor([0]), T.ones(3)),
+    "index_add_index_matrix": lambda T: T.ones(3, 4).index_add(
+        0, T.tensor([[0, 1]]), T.ones(2, 4)),
+    "index_select_dim1_out_of_range": lambda T: T.index_select(T.ones(3, 4), 1, T.tensor([0, 7])),
+    "index_select_empty_dim": lambda T: T.index_select(T.ones(3, 0), 1, T.tensor([0])),
+    "einsum_output_repeated": lambda T: T.einsum("ij->ii", T.ones(2, 3)),
+    "einsum_output_not_in_inputs": lambda T: T.einsum("ij->ik", T.ones(2, 3)),
+    "diag_embed_same_dims": lambda T: T.diag_embed(T.ones(2, 3), dim1=1, dim2=-2),
+    "conv1d_kernel_of_zero": lambda T: T.nn.functional.conv1d(T.ones(1, 2, 5), T.ones(3, 2, 0)),
+    "conv2d_dilated_kernel_of_zero": lambda T: T.nn.functional.conv2d(
+        T.ones(1, 2, 5, 5), T.ones(3, 2, 0, 2), dilation=2),
+    "conv1d_weight_fewer_than_groups": lambda T: T.nn.functional.conv1d(
+        T.ones(1, 4, 9), T.ones(0, 2, 2), groups=2),
+    "conv2d_input_without_width": lambda T: T.nn.functional.conv2d(
+        T.ones(2, 2, 5, 0), T.ones(3, 2, 3, 2), T.ones(3), padding=1),
+})
 _ARGUMENT_ERRORS.update({
     "cross_entropy_target_dtype": lambda T: T.nn.functional.cross_entropy(T.ones(3, 4), T.ones(3)),
     "cross_entropy_target_out_of_range": lambda T: T.nn.functional.cross_entropy(

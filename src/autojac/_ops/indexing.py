@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, normalize_dim, scalar_type_name
-from ._registry import Op, apply, install, sum_to
+from ._registry import Op, apply, broadcast_error, install, sum_to
 
 
 def _to_index_array(i: Any) -> Any:
@@ -326,8 +326,15 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     if not is_index_dtype(idx.dtype):
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     shape = input._data.shape
-    size = shape[normalize_dim(dim, len(shape))] if shape else 1
-    if ((idx < 0) | (idx >= size)).any():  # (no counting from the end)
+    d = normalize_dim(dim, len(shape))
+    size = shape[d] if shape else 1
+    if size == 0 and idx.size:
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
+    outside = (idx < 0) | (idx >= size)  # (no counting from the end)
+    if outside.any():  # (PyTorch's kernel for dim 1 words it otherwise)
+        if d == 1:
+            raise RuntimeError("INDICES element is out of DATA bounds, "
+                               f"id={idx[outside].flat[0]} axis_dim={size}")
         raise IndexError("index out of range in self")
     return getitem(input, _dim_index(input._data.ndim, dim, idx.reshape(-1)))
 
@@ -339,6 +346,9 @@ def take(input: Tensor, index: Tensor) -> Tensor:
 
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     """The elements where ``mask`` (broadcast with ``input``) is True, as a 1-D tensor."""
+    error = broadcast_error([mask._data.shape, input._data.shape])  # (in PyTorch's order)
+    if error is not None:
+        raise error
     shape = np.broadcast_shapes(input._data.shape, mask._data.shape)
     x = input if input._data.shape == shape else input.expand(shape)
     return getitem(x, (np.broadcast_to(mask._data, shape),))
@@ -347,6 +357,22 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *,
               alpha: float = 1) -> Tensor:
     """``input`` with ``alpha * source`` added at ``index`` along ``dim`` (repeats add up)."""
+    _check_index_add(input, dim, index, source)
+    idx = normalize_index(_dim_index(input._data.ndim, dim, index), input._data.shape)
+    if input._data.dtype.kind in "biu":  # alpha in the tensors' dtype, truncated (PyTorch's)
+        alpha = input._data.dtype.type(alpha).item()
+    if alpha != 1:
+        source = source * alpha
+    return input + apply(INDEX_ADD, (source,), (idx, input._data.shape, source._data.ndim))
+
+
+def _check_index_add(input: Tensor, dim: int, index: Tensor, source: Tensor) -> None:
+    """PyTorch's checks of index_add's arguments, in its order."""
+    idx = index._data
+    if idx.ndim > 1:
+        raise IndexError(f"index_add_(): Index is supposed to be a vector, but got dim: "
+                         f"{idx.ndim} with type: {scalar_type_name(idx.dtype)} and size: "
+                         f"{list(idx.shape)}")
     if not is_index_dtype(index._data.dtype):
         raise RuntimeError("index_add_(): Expected dtype int32/int64 for index but got: "
                            f"{scalar_type_name(index._data.dtype)}")
@@ -354,12 +380,23 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *,
         raise RuntimeError(f"index_add_(): self ({scalar_type_name(input._data.dtype)}) and "
                            f"source ({scalar_type_name(source._data.dtype)}) must have the same "
                            "scalar type")
-    idx = normalize_index(_dim_index(input._data.ndim, dim, index), input._data.shape)
-    if input._data.dtype.kind in "biu":  # alpha in the tensors' dtype, truncated (PyTorch's)
-        alpha = input._data.dtype.type(alpha).item()
-    if alpha != 1:
-        source = source * alpha
-    return input + apply(INDEX_ADD, (source,), (idx, input._data.shape, source._data.ndim))
+    shape, src = input._data.shape, source._data.shape
+    d = normalize_dim(dim, len(shape))
+    if d != 0 and d >= len(src):
+        raise RuntimeError(f"index_add_(): Indexing dim {d} is out of bounds of the source "
+                           f"tensor with dim {len(src)}")
+    if idx.size != (src[d] if src else 1):
+        raise RuntimeError(f"index_add_(): Number of indices ({idx.size}) should be equal to "
+                           f"source.size(dim): ({src[d] if src else 1}), for dim: {d}")
+    if len(shape) != len(src) or shape[:d] + shape[d + 1:] != src[:d] + src[d + 1:]:
+        raise RuntimeError("source tensor shape must match self tensor shape, excluding the "
+                           f"specified dimension. Got self.shape = {list(shape)} "
+                           f"source.shape = {list(src)}")
+    size = shape[d] if shape else 1
+    outside = (idx < 0) | (idx >= size)  # (no counting from the end)
+    if outside.any():
+        raise RuntimeError(f"index {idx[outside].flat[0]} is out of bounds for dimension {d} "
+                           f"with size {size}")
 
 
 install("index_select", index_select)

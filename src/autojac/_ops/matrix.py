@@ -51,6 +51,14 @@ def _parse_einsum(equation: str, ndims: list[int]) -> tuple[list[str], str]:
         subs.append(t)
     if "->" in eq:
         out = rhs.replace("...", ell)
+        inputs = "".join(subs)
+        for k, c in enumerate(rhs.replace("...", "")):
+            if c in rhs.replace("...", "")[:k]:
+                raise RuntimeError(f"einsum(): output subscript {c} appears more than once in "
+                                   "the output")
+            if c not in inputs:
+                raise RuntimeError(f"einsum(): output subscript {c} does not appear in the "
+                                   "equation for any input operand")
     else:
         counts = {c: "".join(subs).count(c) for c in set("".join(subs))}
         out = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
@@ -241,6 +249,8 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
     out = _on_diagonal(zeros, input, offset)
     nd = out.ndim
     d1, d2 = normalize_dim(dim1, nd), normalize_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     return out if (d1, d2) == (nd - 2, nd - 1) else movedim(out, (-2, -1), (d1, d2))
 
 

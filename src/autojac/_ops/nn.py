@@ -425,6 +425,9 @@ def _check_conv(input: Tensor, weight: Tensor, bias: Tensor | None, stride: tupl
                            f"stride={list(stride)}")
     if len(x) == nd + 1:
         x = (1,) + x  # (as PyTorch words it)
+    if w[0] < groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at "
+                           f"dimension 0, but got weight of size {list(w)} instead")
     if w[0] % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
                            f"at dimension 0, but got weight of size [{list(w)}] instead")
@@ -442,6 +445,11 @@ def _check_conv(input: Tensor, weight: Tensor, bias: Tensor | None, stride: tupl
     if bias is not None and bias._data.dtype != input._data.dtype:
         raise RuntimeError(f"Input type ({cpp_type_name(input._data.dtype)}) and bias type "
                            f"({cpp_type_name(bias._data.dtype)}) should be the same")
+    if 0 in w[2:]:  # (PyTorch words it by kernel, as a 2-d one)
+        sizes = (1,) * (2 - nd) + tuple(w[2:])
+        raise RuntimeError("kernel size should be greater than zero, but got " + (
+            str(list(sizes)) if any(d != 1 for d in dilation)
+            else f"kernel_height: {sizes[0]} kernel_width: {sizes[1]}"))
     pads = (0,) * nd if isinstance(padding, str) else _tuple(padding, nd)
     padded = [s + 2 * p for s, p in zip(x[2:], pads)]
     spans = [d * (k - 1) + 1 for d, k in zip(dilation, w[2:])]
@@ -450,6 +458,9 @@ def _check_conv(input: Tensor, weight: Tensor, bias: Tensor | None, stride: tupl
             f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
             f"Kernel size: ({' x '.join(map(str, spans))}). Kernel size can't be greater than "
             "actual input size")
+    if 0 in x[2:]:
+        raise RuntimeError("Only zero batch or zero channel inputs are supported, but got input "
+                           f"shape: {list(x)}")
 
 
 def _conv(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,

@@ -13,7 +13,15 @@ import numpy as np
 
 from .._backend import strided_view
 from .._tensor import Tensor, _make, normalize_dim
-from ._registry import Op, PatternRule, apply, install, kernel_message, no_complex
+from ._registry import (
+    Op,
+    PatternRule,
+    apply,
+    broadcast_error,
+    install,
+    kernel_message,
+    no_complex,
+)
 from .indexing import is_index_dtype
 
 _MinMax = namedtuple("_MinMax", ["values", "indices"])
@@ -522,6 +530,11 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     if indices._data.dtype.kind in "iu":
         indices = _make(indices._data % input._data.shape[normalize_dim(dim, input.ndim)],
                         False, None)
+    d = normalize_dim(dim, input.ndim)
+    error = broadcast_error([tuple(1 if i == d else s for i, s in enumerate(t._data.shape))
+                             for t in (input, indices)])
+    if error is not None:
+        raise error
     shape = np.broadcast_shapes(
         tuple(
             s if i != normalize_dim(dim, input.ndim) else 1 for i, s in enumerate(input._data.shape)
