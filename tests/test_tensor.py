@@ -1602,6 +1602,15 @@ _ARGUMENT_ERRORS = {
     "tensordot_sizes": lambda T: T.tensordot(T.ones(2, 3), T.ones(4, 5), dims=1),
     "tensordot_pair_sizes": lambda T: T.tensordot(T.ones(2, 3), T.ones(4, 5), dims=([0], [1])),
 }
+_ARGUMENT_ERRORS.update({  # data and methods
+    "tensor_of_none": lambda T: T.tensor([1, None]),
+    "tensor_of_object": lambda T: T.tensor(object()),
+    "tensor_with_a_str_inside": lambda T: T.tensor([[1, 2], [3, "a"]]),
+    "detach_in_place_of_a_view": lambda T: (T.ones(3, requires_grad=True) * 1)[1:].detach_(),
+    "detach_in_place_of_a_plain_view": lambda T: T.ones(2, 3).t().detach_(),
+    "new_full_int_size": lambda T: T.ones(2).new_full(3, 1.0),
+    "new_zeros_negative_size": lambda T: T.ones(2).new_zeros(2, -1),
+})
 _ARGUMENT_ERRORS.update({  # indices and shapes that do not go together
     "take_along_dim_broadcast": lambda T: T.take_along_dim(T.ones(3, 4), T.tensor([[0], [1]]), 1),
     "masked_select_broadcast": lambda T: T.masked_select(T.ones(3, 4), T.tensor([True, False])),
@@ -1781,3 +1790,28 @@ def test_take_along_dim_takes_indices_modulo_the_size_of_the_dim():
     test_error_type_matches_pytorch,
     test_golden_error_is_pytorchs,
 ) = golden_error_tests(TENSOR_ERRORS, autojac)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "int32", "bool"])
+def test_new_tensors_take_the_dtype_of_the_tensor_they_are_made_from(dtype):
+    x = autojac.ones(2, dtype=getattr(autojac, dtype))
+    made = {
+        "new_zeros": (x.new_zeros(2, 3), np.zeros((2, 3))),
+        "new_ones": (x.new_ones((3,)), np.ones(3)),
+        "new_empty": (x.new_empty(0, 2), np.zeros((0, 2))),
+        "new_full": (x.new_full((2,), 1), np.full(2, 1)),
+        "new_tensor": (x.new_tensor([[0, 1]]), np.array([[0, 1]])),
+    }
+    for name, (t, expected) in made.items():
+        assert t.dtype == x.dtype, name
+        np.testing.assert_array_equal(t.numpy(), expected.astype(dtype), err_msg=name)
+        assert not t.requires_grad
+    t = x.new_zeros(2, dtype=autojac.float32, requires_grad=True)
+    assert (t.dtype, t.requires_grad, t.is_leaf) == (autojac.float32, True, True)
+
+
+def test_detach_in_place_works_on_tensors_that_are_not_views():
+    x = autojac.ones(3, requires_grad=True)
+    y = (x * 2).detach_()
+    assert (y.requires_grad, y.grad_fn) == (False, None)
+    assert x.detach().detach_().requires_grad is False  # (detach() is not a view op)

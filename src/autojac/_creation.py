@@ -67,13 +67,24 @@ def _infer_dtype(values: Any) -> np.dtype:
         return _dtypes.default_complex()
     if kind == "f":
         return _numpy_float(values) or _dtypes.default_float()
-    raise TypeError(f"new(): invalid data type '{type(_first_leaf(values)).__name__}'")
+    bad = _first_non_number(values)
+    if isinstance(bad, str):
+        raise TypeError("new(): invalid data type 'str'")
+    raise RuntimeError(f"Could not infer dtype of {type(bad).__name__}")
 
 
-def _first_leaf(values: Any) -> Any:
-    while isinstance(values, (list, tuple)) and values:
-        values = values[0]
-    return values
+_ALL_NUMBERS = object()
+
+
+def _first_non_number(values: Any) -> Any:
+    """The first leaf of nested data that is not a number (``_ALL_NUMBERS`` if none)."""
+    if isinstance(values, (list, tuple)):
+        for value in values:
+            found = _first_non_number(value)
+            if found is not _ALL_NUMBERS:
+                return found
+        return _ALL_NUMBERS
+    return _ALL_NUMBERS if isinstance(values, (bool, int, float, complex, np.number)) else values
 
 
 def _plain(data: Any, nested: bool = False) -> Any:
@@ -348,3 +359,50 @@ def is_tensor(obj: Any) -> bool:
 
 def numel(input: Tensor) -> int:
     return input._data.size
+
+
+# -- Tensor.new_*: a new tensor of the method's tensor's dtype (unless given)
+def _new(maker: Any, self: Tensor, size: tuple, dtype: Any, requires_grad: bool, *args: Any
+         ) -> Tensor:
+    return _finish(maker(_shape(size), *args, _np_dtype(dtype) or self._data.dtype),
+                   requires_grad)
+
+
+def new_zeros(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    """Zeros of ``size``, in this tensor's dtype.
+
+    >>> autojac.ones(2, dtype=autojac.float64).new_zeros(3)
+    tensor([0., 0., 0.], dtype=autojac.float64)
+    """
+    return _new(_backend.zeros, self, size, dtype, requires_grad)
+
+
+def new_ones(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """Ones of ``size``, in this tensor's dtype."""
+    return _new(_backend.ones, self, size, dtype, requires_grad)
+
+
+def new_empty(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    """An uninitialised tensor of ``size`` (zeros here), in this tensor's dtype."""
+    return _new(_backend.zeros, self, size, dtype, requires_grad)
+
+
+def new_full(self: Tensor, size: Sequence[int], fill_value: Any, *, dtype: Any = None,
+             device: Any = None, requires_grad: bool = False) -> Tensor:
+    """``fill_value`` everywhere in ``size``, in this tensor's dtype."""
+    if isinstance(size, int):
+        raise TypeError("new_full(): argument 'size' (position 1) must be tuple of ints, not int")
+    return _new(_backend.full, self, (size,), dtype, requires_grad, fill_value)
+
+
+def new_tensor(self: Tensor, data: Any, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    """A copy of ``data`` in this tensor's dtype (unless ``dtype`` is given)."""
+    return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+for _method in (new_zeros, new_ones, new_empty, new_full, new_tensor):
+    setattr(Tensor, _method.__name__, _method)

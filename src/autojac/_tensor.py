@@ -15,6 +15,14 @@ from ._autograd.tape_state import VALUE_READ, refuse
 from ._repr import format_tensor
 from ._size import Size
 
+_DETACH_VIEW = (
+    "Can't detach views in-place. Use detach() instead. If you are using "
+    "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set as True, "
+    "gradients are views of DDP buckets, and hence detach_() cannot be called on these "
+    "gradients. To fix this error, please refer to the Optimizer.zero_grad() function in "
+    "torch/optim/optimizer.py as the solution."
+)
+
 
 class Tensor:
     """A multi-dimensional array with PyTorch's autograd semantics.
@@ -287,7 +295,9 @@ class Tensor:
         return out
 
     def detach_(self) -> Tensor:
-        """Detach this tensor from the graph in place."""
+        """Detach this tensor from the graph in place (not a view: PyTorch's error)."""
+        if self._view is not None:
+            raise RuntimeError(_DETACH_VIEW)
         self.grad_fn = None
         self._rg = False
         self._fw = None
