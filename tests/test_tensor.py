@@ -1610,6 +1610,9 @@ _ARGUMENT_ERRORS.update({  # data and methods
     "detach_in_place_of_a_plain_view": lambda T: T.ones(2, 3).t().detach_(),
     "new_full_int_size": lambda T: T.ones(2).new_full(3, 1.0),
     "new_zeros_negative_size": lambda T: T.ones(2).new_zeros(2, -1),
+    "softmax_without_dim": lambda T: T.softmax(T.ones(2, 3)),
+    "softmax_method_without_dim": lambda T: T.ones(2, 3).softmax(),
+    "log_softmax_without_dim": lambda T: T.log_softmax(T.ones(2, 3)),
 })
 _ARGUMENT_ERRORS.update({  # indices and shapes that do not go together
     "take_along_dim_broadcast": lambda T: T.take_along_dim(T.ones(3, 4), T.tensor([[0], [1]]), 1),
@@ -1815,3 +1818,14 @@ def test_detach_in_place_works_on_tensors_that_are_not_views():
     y = (x * 2).detach_()
     assert (y.requires_grad, y.grad_fn) == (False, None)
     assert x.detach().detach_().requires_grad is False  # (detach() is not a view op)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_functional_softmax_takes_an_implicit_dim_with_pytorchs_warning(name):
+    """nn.functional's softmax picks dim 1 of a 2-D input (0 of 1-D and 3-D ones), warning
+    that this is deprecated, as PyTorch does; autojac.softmax and the method need a dim."""
+    x = autojac.tensor(np.arange(6.0).reshape(2, 3))
+    with pytest.warns(UserWarning, match=f"^Implicit dimension choice for {name} has been "
+                      "deprecated. Change the call to include dim=X as an argument.$"):
+        implicit = getattr(autojac.nn.functional, name)(x)
+    np.testing.assert_array_equal(implicit.numpy(), getattr(autojac, name)(x, 1).numpy())

@@ -4,6 +4,7 @@ activations, losses and convolutions of ``autojac.nn.functional`` composed from 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -82,18 +83,49 @@ def _no_complex_kernel(name: str, input: Tensor, dim: int) -> None:
                                            else f"{name}_kernel_impl"))
 
 
-def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
+def _dim_given(name: str, dim: Any) -> None:
+    """``autojac.softmax`` and the methods take no implicit dim (PyTorch's TypeError)."""
+    if dim is _NO_DIM:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
+
+
+def _implicit_dim(name: str, dim: int | None) -> None:
+    """``nn.functional``'s deprecated implicit dim: PyTorch's warning."""
+    if dim is None:
+        warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the "
+                      "call to include dim=X as an argument.", UserWarning, stacklevel=3)
+
+
+_NO_DIM = object()
+
+
+def softmax(input: Tensor, dim: Any = _NO_DIM, dtype: Any = None) -> Tensor:
     """``exp(x) / exp(x).sum(dim)``, computed stably."""
+    _dim_given("softmax", dim)
     input, d = _softmax_args("softmax", input, dim, dtype)
     _no_complex_kernel("softmax", input, d)
     return apply(SOFTMAX, (input,), (d,))
 
 
-def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
+def log_softmax(input: Tensor, dim: Any = _NO_DIM, dtype: Any = None) -> Tensor:
     """``x - logsumexp(x, dim)``, computed stably."""
+    _dim_given("log_softmax", dim)
     input, d = _softmax_args("log_softmax", input, dim, dtype)
     _no_complex_kernel("log_softmax", input, d)
     return apply(LOG_SOFTMAX, (input,), (d,))
+
+
+def functional_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
+    """``nn.functional.softmax``: ``dim`` may be left implicit (deprecated, as in PyTorch)."""
+    _implicit_dim("softmax", dim)
+    return softmax(input, dim, dtype)
+
+
+def functional_log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None
+                           ) -> Tensor:
+    """``nn.functional.log_softmax``: ``dim`` may be left implicit (deprecated)."""
+    _implicit_dim("log_softmax", dim)
+    return log_softmax(input, dim, dtype)
 
 
 install("softmax", softmax)

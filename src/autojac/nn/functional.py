@@ -14,16 +14,16 @@ from .._ops.nn import (
     l1_loss,
     leaky_relu,
     linear,
-    log_softmax,
     logsigmoid,
     mse_loss,
     nll_loss,
     normalize,
     relu,
     silu,
-    softmax,
     softplus,
 )
+from .._ops.nn import functional_log_softmax as log_softmax
+from .._ops.nn import functional_softmax as softmax
 
 __all__ = ["relu", "sigmoid", "tanh", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "conv1d", "conv2d", "cross_entropy", "dropout",
