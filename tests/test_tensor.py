@@ -1610,6 +1610,8 @@ _ARGUMENT_ERRORS.update({  # data and methods
     "detach_in_place_of_a_plain_view": lambda T: T.ones(2, 3).t().detach_(),
     "new_full_int_size": lambda T: T.ones(2).new_full(3, 1.0),
     "new_zeros_negative_size": lambda T: T.ones(2).new_zeros(2, -1),
+    "reshape_negative_size": lambda T: T.ones(6).reshape(3, -2),
+    "repeat_negative": lambda T: T.ones(2, 3).repeat(1, -2),
     "softmax_without_dim": lambda T: T.softmax(T.ones(2, 3)),
     "softmax_method_without_dim": lambda T: T.ones(2, 3).softmax(),
     "log_softmax_without_dim": lambda T: T.log_softmax(T.ones(2, 3)),

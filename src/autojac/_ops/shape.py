@@ -63,10 +63,11 @@ def _infer_shape(shape: tuple[int, ...], numel: int) -> tuple[int, ...]:
     if shape.count(-1) > 1:
         raise RuntimeError("only one dimension can be inferred")
     known = 1
-    for s in shape:
+    for i, s in enumerate(shape):
         if s != -1:
             if s < 0:
-                raise RuntimeError(f"invalid shape dimension {s}")
+                raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape "
+                                   f"{list(shape)}")
             known *= s
     if -1 in shape:
         if known == 0 and numel == 0:
@@ -602,10 +603,14 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
                            "of dimensions of tensor")
     shape = (1,) * (len(reps) - input._data.ndim) + input._data.shape
+    sizes = [r * s for r, s in zip(reps, shape)]
+    negative = next((n for n in sizes if n < 0), None)
+    if negative is not None:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {negative}: {sizes}")
     x = reshape(input, shape)
     inter = tuple(v for r, s in zip(reps, shape) for v in (1, s))
     expanded = expand(reshape(x, inter), tuple(v for r, s in zip(reps, shape) for v in (r, s)))
-    return reshape(expanded, tuple(r * s for r, s in zip(reps, shape)))
+    return reshape(expanded, tuple(sizes))
 
 
 def tile(input: Tensor, dims: Sequence[int] | int, *more: int) -> Tensor:
