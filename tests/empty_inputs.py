@@ -15,8 +15,6 @@ LEFT_OUT: dict[str, str] = {
     **dict.fromkeys(("einsum_mm", "einsum_batch_ellipsis", "einsum_three"),
                     "sizes that do not go together: PyTorch and autojac report different "
                     "operands first (and PyTorch a ValueError for three operands)"),
-    "hstack": "PyTorch's cat skips a 1-D input without elements but still gives it an empty "
-              "gradient; autojac gives it none",
 }
 
 

@@ -360,21 +360,27 @@ install("contiguous", contiguous)
 
 
 # -- cat / stack
-def _cat_vjp(g: Tensor, ans: Tensor, *inputs_and_dim: Any) -> list[Tensor]:
-    *inputs, dim = inputs_and_dim
+def _cat_forward(*arrays_and_params: Any) -> np.ndarray:
+    *arrays, dim, skipped = arrays_and_params
+    return np.concatenate([a for i, a in enumerate(arrays) if i not in skipped], axis=dim)
+
+
+def _cat_vjp(g: Tensor, ans: Tensor, *inputs_and_params: Any) -> list[Tensor]:
+    *inputs, dim, skipped = inputs_and_params
     out, start = [], 0
     tail = (slice(None),) * (-dim - 1)
-    for x in inputs:
-        n = x._data.shape[dim]
-        out.append(getitem(g, (Ellipsis, slice(start, start + n)) + tail))
+    for i, x in enumerate(inputs):
+        n = 0 if i in skipped else x._data.shape[dim]
+        part = getitem(g, (Ellipsis, slice(start, start + n)) + tail)
+        # a skipped input's gradient is as empty as it is (batch dims kept)
+        out.append(reshape(part, g.shape[:g.ndim - ans.ndim] + (0,)) if i in skipped else part)
         start += n
     return out
 
 
-CAT = Op(
-    "cat", lambda *a: np.concatenate(a[:-1], axis=a[-1]), vjp=_cat_vjp, jvp="linear", saves=False,
-    pattern="moves",
-)
+# params: the (negative) dim, and which inputs are skipped: PyTorch's cat leaves out 1-D
+# inputs without elements whatever the others' shapes, but types and differentiates them
+CAT = Op("cat", _cat_forward, vjp=_cat_vjp, jvp="linear", saves=False, pattern="moves")
 
 
 def _stack_vjp(g: Tensor, ans: Tensor, *inputs_and_dim: Any) -> list[Tensor]:
@@ -405,11 +411,13 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         raise TypeError("cat(): argument 'tensors' must be tuple of Tensors")
     if not tensors:
         raise ValueError("autojac.cat(): expected a non-empty list of Tensors")
-    # PyTorch skips legacy empty tensors of shape (0,), whatever the others' shapes
-    kept = [t for t in tensors if not isinstance(t, Tensor) or t._data.shape != (0,)]
-    kept = kept or list(tensors[:1])
+    skipped = tuple(i for i, t in enumerate(tensors)
+                    if isinstance(t, Tensor) and t._data.shape == (0,))
+    if len(skipped) == len(tensors):
+        skipped = skipped[1:]
+    first = next(t for i, t in enumerate(tensors) if i not in skipped)
     try:
-        return apply(CAT, _common_dtype(kept), (_neg_dim(dim, kept[0]._data.ndim),))
+        return apply(CAT, _common_dtype(tensors), (_neg_dim(dim, first._data.ndim), skipped))
     except (AttributeError, ValueError):  # not tensors, or shapes NumPy cannot join
         error = _cat_error(tensors, dim)
         if error is None:
