@@ -1612,6 +1612,13 @@ _ARGUMENT_ERRORS.update({  # data and methods
     "new_zeros_negative_size": lambda T: T.ones(2).new_zeros(2, -1),
     "reshape_negative_size": lambda T: T.ones(6).reshape(3, -2),
     "repeat_negative": lambda T: T.ones(2, 3).repeat(1, -2),
+    "tensor_of_bytes": lambda T: T.tensor([b"a"]),
+    "tensor_of_a_str_first": lambda T: T.tensor(["a", None]),
+    "hardtanh_unsigned_negative_limits": lambda T: T.nn.functional.hardtanh(
+        T.tensor([1, 2], dtype=T.uint8)),
+    "bool_matmul_shapes_first": lambda T: T.ones(2, 3, dtype=T.bool) @ T.ones(2, 2, dtype=T.bool),
+    "matrix_norm_empty_min_keepdim": lambda T: T.linalg.matrix_norm(T.ones(2, 0), -1,
+                                                                    keepdim=True),
     "softmax_without_dim": lambda T: T.softmax(T.ones(2, 3)),
     "softmax_method_without_dim": lambda T: T.ones(2, 3).softmax(),
     "log_softmax_without_dim": lambda T: T.log_softmax(T.ones(2, 3)),
@@ -1831,3 +1838,29 @@ def test_functional_softmax_takes_an_implicit_dim_with_pytorchs_warning(name):
                       "deprecated. Change the call to include dim=X as an argument.$"):
         implicit = getattr(autojac.nn.functional, name)(x)
     np.testing.assert_array_equal(implicit.numpy(), getattr(autojac, name)(x, 1).numpy())
+
+
+def test_detach_in_place_works_on_a_reshape_that_copied():
+    """Reshaping a non-contiguous tensor copies: no view, so detach_() is allowed, as in
+    PyTorch."""
+    x = autojac.ones(2, 3, 4, requires_grad=True)
+    for copy in (x.mT.reshape(-1) * 1, x.mT.flatten()):
+        assert copy.detach_().requires_grad is False
+
+
+def test_index_add_of_nothing_returns_the_input():
+    """Nothing to add, nor bounds to check, where self or source is empty (PyTorch's)."""
+    for x, index, source in [(autojac.zeros(0, 2), [0], autojac.ones(1, 2)),
+                             (autojac.zeros(3, 0), [5], autojac.ones(1, 0))]:
+        out = x.index_add(0, autojac.tensor(index), source)
+        assert out.shape == x.shape
+
+
+def test_max_of_all_keeps_an_infinite_gradient_where_it_wins():
+    """max()'s gradient selects the winners' share (PyTorch's masked fill): an inf or NaN
+    cotangent does not become NaN at the other entries; amax multiplies, as PyTorch."""
+    x = autojac.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (g,) = autojac.autograd.grad((x.max() - 3).sqrt(), x)
+    np.testing.assert_array_equal(g.numpy(), [0.0, 0.0, np.inf])
+    (g,) = autojac.autograd.grad((autojac.amax(x, 0) - 3).sqrt(), x)
+    assert np.isnan(g.numpy()[:2]).all()

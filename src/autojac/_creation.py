@@ -68,8 +68,13 @@ def _infer_dtype(values: Any) -> np.dtype:
     if kind == "f":
         return _numpy_float(values) or _dtypes.default_float()
     bad = _first_non_number(values)
-    if isinstance(bad, str):
-        raise TypeError("new(): invalid data type 'str'")
+    first = values
+    while isinstance(first, (list, tuple)) and first:
+        first = first[0]
+    if isinstance(bad, (str, bytes)):
+        if isinstance(bad, str) and bad is first and bad is not values:  # (read as a sequence)
+            raise ValueError(f"too many dimensions '{type(bad).__name__}'")
+        raise TypeError(f"new(): invalid data type '{type(bad).__name__}'")
     raise RuntimeError(f"Could not infer dtype of {type(bad).__name__}")
 
 

@@ -296,8 +296,10 @@ class Tensor:
 
     def detach_(self) -> Tensor:
         """Detach this tensor from the graph in place (not a view: PyTorch's error)."""
-        if self._view is not None:
-            raise RuntimeError(_DETACH_VIEW)
+        base = self._base
+        if self._view is not None and base is not None and np.may_share_memory(self._data,
+                                                                                base._data):
+            raise RuntimeError(_DETACH_VIEW)  # (a reshape that had to copy is no view)
         self.grad_fn = None
         self._rg = False
         self._fw = None

@@ -358,6 +358,8 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *,
               alpha: float = 1) -> Tensor:
     """``input`` with ``alpha * source`` added at ``index`` along ``dim`` (repeats add up)."""
     _check_index_add(input, dim, index, source)
+    if input._data.size == 0 or source._data.size == 0:  # nothing to add (nor bounds to check)
+        return input.clone()
     idx = normalize_index(_dim_index(input._data.ndim, dim, index), input._data.shape)
     if input._data.dtype.kind in "biu":  # alpha in the tensors' dtype, truncated (PyTorch's)
         alpha = input._data.dtype.type(alpha).item()
@@ -393,8 +395,8 @@ def _check_index_add(input: Tensor, dim: int, index: Tensor, source: Tensor) -> 
                            f"specified dimension. Got self.shape = {list(shape)} "
                            f"source.shape = {list(src)}")
     size = shape[d] if shape else 1
-    outside = (idx < 0) | (idx >= size)  # (no counting from the end)
-    if outside.any():
+    outside = (idx < 0) | (idx >= size)  # (no counting from the end; not checked when empty)
+    if outside.any() and input._data.size and source._data.size:
         raise RuntimeError(f"index {idx[outside].flat[0]} is out of bounds for dimension {d} "
                            f"with size {size}")
 

@@ -113,14 +113,14 @@ def _matmul_forward(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D"
         )
-    if a.dtype == np.bool_:  # (both, promoted) PyTorch's kernel, by how it folds the dims
-        no_kernel(a.dtype, "dot" if a.ndim == b.ndim == 1 else "addmv_impl_cpu" if b.ndim == 1
-                  else "addmm_impl_cpu_" if b.ndim == 2 else "bmm", "b")
     if a.shape[-1] != b.shape[-2 if b.ndim > 1 else -1]:
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({_rows(a)}x{a.shape[-1]} and "
             f"{b.shape[-2] if b.ndim > 1 else b.shape[0]}x{b.shape[-1] if b.ndim > 1 else 1})"
         )
+    if a.dtype == np.bool_:  # (both, promoted) PyTorch's kernel, by how it folds the dims
+        no_kernel(a.dtype, "dot" if a.ndim == b.ndim == 1 else "addmv_impl_cpu" if b.ndim == 1
+                  else "addmm_impl_cpu_" if b.ndim == 2 else "bmm", "b")
     if a.ndim > 2 and b.ndim == 2:  # a stack of matrices times one matrix: one GEMM
         return _product(a.reshape(_rows(a), a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[-1:])
     try:

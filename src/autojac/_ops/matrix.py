@@ -363,9 +363,11 @@ def _pnorm_scale(ans: Tensor, x: Tensor, p: float, dims: tuple, keepdim: bool) -
     if p == 2:
         return where(norm == 0, 0.0, x / safe)
     ratio = x.abs() / safe
-    if p >= 1:
+    if p >= 2:
         return where(norm == 0, 0.0, x.sgn() * ratio ** (p - 1))
-    zero = x == 0  # (where the power would be infinite, and its derivative NaN for the row)
+    # below 2 the power (below 1) or its derivative is infinite at zero entries, which
+    # would make the second derivative NaN over the row: it is taken of 1 there, and masked
+    zero = x == 0
     return where((norm == 0) | zero, 0.0, x.sgn() * where(zero, 1.0, ratio) ** (p - 1))
 
 
@@ -455,8 +457,9 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1),
         sum_dim, red_dim = (d0, d1) if ord in (1, -1) else (d1, d0)
         if A.shape[red_dim] == 0:
             if ord < 0:
-                raise IndexError(f"amin(): Expected reduction dim "
-                                 f"{red_dim - (red_dim > sum_dim)} to have non-zero size.")
+                shift = red_dim > sum_dim and not keepdim  # (where the summed dim went)
+                raise IndexError(f"amin(): Expected reduction dim {red_dim - shift} to have "
+                                 "non-zero size.")
             return _zero_norm(A, (d0, d1), keepdim)
         sums = A.abs().sum(sum_dim, keepdim=True)
         out = (amax if ord > 0 else amin)(sums, red_dim, keepdim=True)

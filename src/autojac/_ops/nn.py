@@ -204,6 +204,8 @@ def logsigmoid(input: Tensor) -> Tensor:
 def _hardtanh_forward(a: np.ndarray, lo: float, hi: float) -> np.ndarray:
     if a.dtype == np.bool_:
         raise RuntimeError("Bool inputs not supported for hardtanh")
+    if a.dtype.kind == "u" and (math.trunc(lo) < 0 or math.trunc(hi) < 0):  # (as cast)
+        raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
     no_complex(a, "clamp is not supported for complex types")
     return np.clip(a, lo, hi).astype(a.dtype, copy=False)
 

@@ -205,16 +205,31 @@ _TYPE_WORD = {
 # (amax's and amin's gradient is NaN there); of their tangents, only the inf-norm's does
 _NORM = "LinalgVectorNormBackward0"
 _NAN_PICKING = frozenset({"MaxBackward1", "MinBackward1", _NORM})
+# the nodes whose gradient selects the extreme elements' share (an inf or NaN cotangent
+# stays where it is) where the others, and every tangent, multiply by a 0/1 mask
+_SELECTING = frozenset({"MaxBackward1", "MinBackward1"})
 
 
-def _extreme_rule(ans: Tensor, x: Tensor, dims: tuple, keepdim: bool, nan_picks: bool
-                  ) -> Tensor:
-    """Even split of the (co)tangent among the tied extreme elements, as PyTorch."""
+def _extremes(ans: Tensor, x: Tensor, dims: tuple, keepdim: bool, nan_picks: bool) -> Tensor:
+    """Where ``x`` holds its extreme (the tied ones all; the NaNs with ``nan_picks``)."""
     extreme = unreduce(ans, x, dims, keepdim)
     mask = x == extreme
-    if nan_picks:
-        mask = mask | (x.isnan() & extreme.isnan())
-    return mask / mask.sum(dims, keepdim=True)
+    return mask | (x.isnan() & extreme.isnan()) if nan_picks else mask
+
+
+def _extreme_vjp(g: Tensor, ans: Tensor, x: Tensor, dims: tuple, keepdim: bool, name: str
+                 ) -> Tensor:
+    """The cotangent split evenly among the tied extreme elements, as PyTorch."""
+    mask = _extremes(ans, x, dims, keepdim, name in _NAN_PICKING)
+    share = unreduce(g, x, dims, keepdim) / mask.sum(dims, keepdim=True)
+    return where(mask, share, 0.0) if name in _SELECTING else share * mask
+
+
+def _extreme_jvp(t: Tensor, ans: Tensor, x: Tensor, dims: tuple, keepdim: bool, name: str
+                 ) -> Tensor:
+    """The mean of the tied extreme elements' tangents, as PyTorch."""
+    mask = _extremes(ans, x, dims, keepdim, name == _NORM)
+    return (t * mask).sum(dims, keepdim=keepdim) / mask.sum(dims, keepdim=keepdim)
 
 
 def _extreme_op(name: str, forward: Any) -> Op:
@@ -222,17 +237,8 @@ def _extreme_op(name: str, forward: Any) -> Op:
     return Op(
         name,
         lambda a, dims, keepdim, _: forward(a, axis=dims, keepdims=keepdim),
-        vjp=(
-            lambda g, ans, x, dims, keepdim, name: (
-                unreduce(g, x, dims, keepdim)
-                * _extreme_rule(ans, x, dims, keepdim, name in _NAN_PICKING)
-            ),
-        ),
-        jvp=(
-            lambda t, ans, x, dims, keepdim, name: (
-                t * _extreme_rule(ans, x, dims, keepdim, name == _NORM)
-            ).sum(dims, keepdim=keepdim),
-        ),
+        vjp=(_extreme_vjp,),
+        jvp=(_extreme_jvp,),
         node_name=lambda inputs, params: params[2],
         pattern=REDUCED,
     )
