@@ -73,6 +73,8 @@ log10 = unary("log10", np.log10, lambda g, ans, x: g / (x * _LN10))
 log1p = unary("log1p", np.log1p, lambda g, ans, x: g / (x + 1))
 sqrt = unary("sqrt", np.sqrt, lambda g, ans, x: g / (ans * 2))
 rsqrt = unary("rsqrt", lambda a: 1 / np.sqrt(a), lambda g, ans, x: g * (ans * ans * ans * -0.5))
+
+
 def _square_forward(a: np.ndarray) -> np.ndarray:
     return a.astype(np.int64) if a.dtype == np.bool_ else np.square(a)  # (PyTorch's dtype)
 
@@ -148,6 +150,8 @@ def _abs_forward(a: np.ndarray) -> np.ndarray:
 abs = unary("abs", _abs_forward, lambda g, ans, x: g * x.sgn(), to_float=False,
             jvp=lambda t, ans, x: (t.conj() * x.sgn()).real, complex_rule="own")
 _NO_COMPLEX_CLAMP = "clamp is not supported for complex types"
+
+
 def _relu_forward(a: np.ndarray) -> np.ndarray:
     if a.dtype == np.bool_:
         raise RuntimeError("Boolean inputs not supported for relu")
@@ -296,6 +300,8 @@ _MUL = Op(
     elementwise=True,
     promote=True,
 )
+
+
 def _div_tangent(tangents: list[Any], ans: Tensor, x: Any, y: Any) -> Tensor:
     """PyTorch's (t_x - t_y * (x / y)) / y, in one piece: at y = 0 the sum of the two
     inputs' parts would be inf - inf."""
