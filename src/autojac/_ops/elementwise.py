@@ -149,7 +149,7 @@ def _abs_forward(a: np.ndarray) -> np.ndarray:
 
 abs = unary("abs", _abs_forward, lambda g, ans, x: g * x.sgn(), to_float=False,
             jvp=lambda t, ans, x: (t.conj() * x.sgn()).real, complex_rule="own")
-_NO_COMPLEX_CLAMP = "clamp is not supported for complex types"
+NO_COMPLEX_CLAMP = "clamp is not supported for complex types"
 
 
 def _relu_forward(a: np.ndarray) -> np.ndarray:
@@ -158,7 +158,7 @@ def _relu_forward(a: np.ndarray) -> np.ndarray:
     return np.maximum(a, 0)
 
 
-relu = unary("relu", real_forward(_relu_forward, _NO_COMPLEX_CLAMP),
+relu = unary("relu", real_forward(_relu_forward, NO_COMPLEX_CLAMP),
              lambda g, ans, x: where(ans <= 0, 0.0, g), to_float=False)  # (NaN: g, as PyTorch)
 
 
@@ -696,7 +696,7 @@ def _clamp_forward(x: np.ndarray, lo: Any, hi: Any) -> np.ndarray:
     if lo is None and hi is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     for operand in (x, lo, hi):
-        no_complex(operand, _NO_COMPLEX_CLAMP)
+        no_complex(operand, NO_COMPLEX_CLAMP)
     if isinstance(lo, np.ndarray) and isinstance(hi, np.ndarray):  # (one bound: a maximum)
         no_kernel(x.dtype, "clamp_cpu", "b")
     out = x

@@ -375,9 +375,9 @@ def _check_index_add(input: Tensor, dim: int, index: Tensor, source: Tensor) -> 
         raise IndexError(f"index_add_(): Index is supposed to be a vector, but got dim: "
                          f"{idx.ndim} with type: {scalar_type_name(idx.dtype)} and size: "
                          f"{list(idx.shape)}")
-    if not is_index_dtype(index._data.dtype):
+    if not is_index_dtype(idx.dtype):
         raise RuntimeError("index_add_(): Expected dtype int32/int64 for index but got: "
-                           f"{scalar_type_name(index._data.dtype)}")
+                           f"{scalar_type_name(idx.dtype)}")
     if source._data.dtype != input._data.dtype:
         raise RuntimeError(f"index_add_(): self ({scalar_type_name(input._data.dtype)}) and "
                            f"source ({scalar_type_name(source._data.dtype)}) must have the same "

@@ -51,9 +51,9 @@ def _parse_einsum(equation: str, ndims: list[int]) -> tuple[list[str], str]:
         subs.append(t)
     if "->" in eq:
         out = rhs.replace("...", ell)
-        inputs = "".join(subs)
-        for k, c in enumerate(rhs.replace("...", "")):
-            if c in rhs.replace("...", "")[:k]:
+        inputs, letters = "".join(subs), rhs.replace("...", "")
+        for k, c in enumerate(letters):
+            if c in letters[:k]:
                 raise RuntimeError(f"einsum(): output subscript {c} appears more than once in "
                                    "the output")
             if c not in inputs:

@@ -21,7 +21,7 @@ from ._registry import (
     no_kernel,
     refuse_complex_autodiff,
 )
-from .elementwise import erf, logaddexp, where
+from .elementwise import NO_COMPLEX_CLAMP, erf, logaddexp, where
 from .indexing import getitem, index_put
 from .linalg import matmul
 from .reduction import ALONG
@@ -151,8 +151,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 
 
 def _elu_forward(a: np.ndarray, alpha: float) -> np.ndarray:
-    if a.dtype.kind != "f":
-        raise NotImplementedError(kernel_message("elu_cpu").format(type=scalar_type_name(a.dtype)))
+    no_kernel(a.dtype, "elu_cpu")
     out = a.copy()
     negative = ~(a > 0)
     out[negative] = alpha * np.expm1(a[negative])
@@ -206,7 +205,7 @@ def _hardtanh_forward(a: np.ndarray, lo: float, hi: float) -> np.ndarray:
         raise RuntimeError("Bool inputs not supported for hardtanh")
     if a.dtype.kind == "u" and (math.trunc(lo) < 0 or math.trunc(hi) < 0):  # (as cast)
         raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
-    no_complex(a, "clamp is not supported for complex types")
+    no_complex(a, NO_COMPLEX_CLAMP)
     return np.clip(a, lo, hi).astype(a.dtype, copy=False)
 
 

@@ -362,7 +362,9 @@ install("contiguous", contiguous)
 # -- cat / stack
 def _cat_forward(*arrays_and_params: Any) -> np.ndarray:
     *arrays, dim, skipped = arrays_and_params
-    return np.concatenate([a for i, a in enumerate(arrays) if i not in skipped], axis=dim)
+    if skipped:
+        arrays = [a for i, a in enumerate(arrays) if i not in skipped]
+    return np.concatenate(arrays, axis=dim)
 
 
 def _cat_vjp(g: Tensor, ans: Tensor, *inputs_and_params: Any) -> list[Tensor]:
