@@ -1041,6 +1041,24 @@ def test_non_leaf_inputs_create_graph(api):
     np.testing.assert_allclose(grads[1], grads[0], rtol=1e-10)
 
 
+def _gradient_of_cubes(x: Any) -> Any:
+    """d/dx sum(x^3) = 3 x^2, taken inside the function with respect to its own input."""
+    return autojac.autograd.grad((x * x * x).sum(), x, create_graph=True)[0]
+
+
+@pytest.mark.parametrize("vectorize", [False, True])
+def test_forward_mode_runs_func_on_inputs_that_require_grad(vectorize):
+    """PyTorch's forward mode calls ``func`` on the inputs as given: where the caller's input
+    requires grad, ``func`` may differentiate with respect to it (a Hessian as the
+    forward-mode Jacobian of a gradient); the result is detached as usual."""
+    x = autojac.tensor([1.5, -0.3, 2.0], dtype=autojac.float64, requires_grad=True)
+    jac = AF.jacobian(_gradient_of_cubes, x, vectorize=vectorize, strategy="forward-mode")
+    np.testing.assert_allclose(jac.numpy(), np.diag(6 * x.detach().numpy()), rtol=1e-14)
+    assert not jac.requires_grad and x.grad is None
+    with pytest.raises(RuntimeError, match="element 0 of tensors does not require grad"):
+        AF.jacobian(_gradient_of_cubes, x.detach(), vectorize=vectorize, strategy="forward-mode")
+
+
 def test_aliases_and_exports():
     assert autojac.jacobian is AF.jacobian
     assert autojac.hessian is AF.hessian

@@ -1322,6 +1322,30 @@ GRAD_FN_NAMES.update(
 )
 
 
+def _gradient(T, fn):
+    """The gradient of ``fn(x).sum()``, kept in the graph: PyTorch's backward kernels of
+    piecewise linear activations are nodes of their own there."""
+    x = T.tensor([-1.0, 0.5, 2.0], requires_grad=True)
+    return T.autograd.grad(fn(T, x).sum(), x, create_graph=True)[0]
+
+
+GRAD_FN_NAMES.update(
+    {
+        "relu": (lambda T: _x(T).relu(), "ReluBackward0", None),
+        "leaky_relu": (lambda T: T.nn.functional.leaky_relu(_x(T)), "LeakyReluBackward0", None),
+        "hardtanh": (lambda T: T.nn.functional.hardtanh(_x(T)), "HardtanhBackward0", None),
+        "gradient of relu": (lambda T: _gradient(T, lambda T, x: x.relu()),
+                             "ThresholdBackwardBackward0", None),
+        "gradient of leaky_relu": (
+            lambda T: _gradient(T, lambda T, x: T.nn.functional.leaky_relu(x, 0.2)),
+            "LeakyReluBackwardBackward0", None),
+        "gradient of hardtanh": (
+            lambda T: _gradient(T, lambda T, x: T.nn.functional.hardtanh(x)),
+            "HardtanhBackwardBackward0", None),
+    }
+)
+
+
 def _grad_fn_name(T, expr):
     return expr(T).grad_fn.name()
 

@@ -630,6 +630,12 @@ def _kept(params: tuple) -> tuple:
     return tuple(out)
 
 
+def zero_rule(g: Tensor, *_: Any) -> Tensor:
+    """The rule of a function whose derivative is zero: zeros like ``g``, outside the graph
+    (PyTorch's ``zeros_like(grad)``: 0 at an infinite or NaN ``g`` too)."""
+    return zeros_for((), g._data)
+
+
 def materialize(grads: tuple, ans: tuple) -> tuple:
     """The cotangents of a multi-output op with zeros in place of None."""
     k, present = next((k, x) for k, x in enumerate(grads) if x is not None)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
-from ._registry import Op, apply, install
+from ._registry import Op, apply, install, zero_rule
 from .elementwise import real_sign, where
 
 
@@ -56,7 +56,7 @@ def _sgn_rule(g: Tensor, ans: Tensor, x: Tensor) -> Tensor:
     """d(z/|z|) = (dz - sgn Re(conj(sgn) dz)) / |z|, a self-adjoint map (0 at z = 0);
     zero for real z."""
     if not x.is_complex():
-        return g * 0
+        return zero_rule(g)
     size = x.abs()
     return where(size == 0, 0.0, (g - ans * (ans.conj() * g).real) / size)
 
@@ -77,13 +77,13 @@ SGN = Op("sgn", _sgn_forward, vjp=(_sgn_rule,), jvp=(_sgn_rule,), pattern="point
 def _angle_vjp(g: Tensor, ans: Tensor, x: Tensor) -> Tensor:
     """d arg(z) = Im(dz / z), whose adjoint is g i z / |z|^2 (0 at z = 0; 0 for real z)."""
     if not x.is_complex():
-        return g * 0
+        return zero_rule(g)
     return where(x == 0, 0.0, g * x * 1j / (x * x.conj()).real)
 
 
 def _angle_jvp(t: Tensor, ans: Tensor, x: Tensor) -> Tensor:
     if not x.is_complex():
-        return t * 0
+        return zero_rule(t)
     return where(x == 0, 0.0, imag(t / where(x == 0, 1.0, x)))
 
 

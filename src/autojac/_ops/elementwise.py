@@ -27,15 +27,12 @@ from ._registry import (
     no_kernel,
     real_forward,
     refuse_complex_autodiff,
+    zero_rule,
 )
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
-
-
-def _zero(g: Tensor, *_: Any) -> Tensor:
-    return g * 0
 
 
 def unary(
@@ -158,8 +155,22 @@ def _relu_forward(a: np.ndarray) -> np.ndarray:
     return np.maximum(a, 0)
 
 
+def backward_kernel(name: str, forward: Callable[..., np.ndarray]) -> Op:
+    """PyTorch's backward of a piecewise linear function, ``forward(g, x, *params)``, as an
+    op: linear in ``g`` (its rules are itself) and of zero derivative in ``x``, so that, as
+    in PyTorch, a gradient stays connected to ``x`` and differentiates to 0 there."""
+
+    def again(g: Tensor, ans: Tensor, _: Tensor, x: Tensor, *params: Any) -> Tensor:
+        return apply(op, (g, x), params)
+
+    op = Op(name, forward, vjp=(again, zero_rule), jvp=(again, zero_rule), elementwise=True)
+    return op
+
+
+THRESHOLD_BACKWARD = backward_kernel(  # (g where the result is NaN, as PyTorch's)
+    "threshold_backward", lambda g, y: np.where(y <= 0, 0, g))
 relu = unary("relu", real_forward(_relu_forward, NO_COMPLEX_CLAMP),
-             lambda g, ans, x: where(ans <= 0, 0.0, g), to_float=False)  # (NaN: g, as PyTorch)
+             lambda g, ans, x: apply(THRESHOLD_BACKWARD, (g, ans)), to_float=False)
 
 
 def real_sign(a: np.ndarray) -> np.ndarray:
@@ -174,14 +185,14 @@ def _sign_forward(a: np.ndarray) -> np.ndarray:
     return a.copy() if a.dtype == np.bool_ else real_sign(a)
 
 
-sign = unary("sign", _sign_forward, _zero, to_float=False)
+sign = unary("sign", _sign_forward, zero_rule, to_float=False)
 
 
 def _rounding(name: str, forward: Callable[[np.ndarray], np.ndarray]) -> Callable[..., Any]:
     """floor, ceil or trunc: PyTorch's errors for complex and bool tensors."""
     no_bool = real_forward(forward, kernel_message(f"{name}_vml_cpu"), kinds="b")
     return unary(name, real_forward(no_bool, f"{name} is not supported for complex inputs"),
-                 _zero, to_float=False)
+                 zero_rule, to_float=False)
 
 
 floor = _rounding("floor", np.floor)
@@ -254,7 +265,7 @@ def _round_forward(a: np.ndarray, decimals: int) -> np.ndarray:
     return np.round(a, decimals)
 
 
-_ROUND = Op("round", _round_forward, vjp=(_zero,), jvp=(_zero,), pattern="pointwise")
+_ROUND = Op("round", _round_forward, vjp=(zero_rule,), jvp=(zero_rule,), pattern="pointwise")
 
 
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:
@@ -328,7 +339,7 @@ def _pow_base_rule(g: Tensor, ans: Tensor, x: Tensor, y: Any) -> Tensor:
         if y == 2 and type(y) in (int, float) and not _grad_state.enabled:  # x ** 1 is x
             # (differentiated, it is not; and x ** (1+0j) turns -0.0 into 0.0)
             return g * (y * x)
-        return g * 0 if y == 0 else g * (y * x ** (y - 1))
+        return zero_rule(g) if y == 0 else g * (y * x ** (y - 1))
     return g * where(y == 0, 0.0, y * x ** (y - 1))
 
 

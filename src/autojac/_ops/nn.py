@@ -21,7 +21,7 @@ from ._registry import (
     no_kernel,
     refuse_complex_autodiff,
 )
-from .elementwise import NO_COMPLEX_CLAMP, erf, logaddexp, where
+from .elementwise import NO_COMPLEX_CLAMP, backward_kernel, erf, logaddexp, where
 from .indexing import getitem, index_put
 from .linalg import matmul
 from .reduction import ALONG
@@ -143,11 +143,24 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
     return _in_place(Tensor.relu, input, inplace)
 
 
-def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    if input._data.dtype.kind != "f":
+def _leaky_relu_forward(a: np.ndarray, slope: float) -> np.ndarray:
+    if a.dtype.kind != "f":
         raise NotImplementedError(kernel_message("leaky_relu_cpu").format(
-            type=scalar_type_name(input._data.dtype)))
-    return _in_place(lambda x: where(x > 0, x, x * negative_slope), input, inplace)
+            type=scalar_type_name(a.dtype)))
+    return np.where(a > 0, a, a * slope)
+
+
+_LEAKY_RELU_BACKWARD = backward_kernel(  # (g * slope at NaN, as PyTorch's)
+    "leaky_relu_backward", lambda g, x, slope: np.where(x > 0, g, g * slope))
+LEAKY_RELU = Op("leaky_relu", _leaky_relu_forward,
+                vjp=(lambda g, ans, x, slope: apply(_LEAKY_RELU_BACKWARD, (g, x), (slope,)),),
+                jvp=(lambda t, ans, x, slope: apply(_LEAKY_RELU_BACKWARD, (t, x), (slope,)),),
+                pattern="pointwise")
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """``input`` where it is positive, else ``negative_slope * input``."""
+    return _in_place(lambda x: apply(LEAKY_RELU, (x,), (negative_slope,)), input, inplace)
 
 
 def _elu_forward(a: np.ndarray, alpha: float) -> np.ndarray:
@@ -209,9 +222,13 @@ def _hardtanh_forward(a: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return np.clip(a, lo, hi).astype(a.dtype, copy=False)
 
 
+_HARDTANH_BACKWARD = backward_kernel(  # g strictly inside (lo, hi), and at NaN
+    "hardtanh_backward", lambda g, x, lo, hi: np.where((x <= lo) | (x >= hi), 0, g))
+
+
 def _hardtanh_rule(g: Tensor, ans: Tensor, x: Tensor, lo: float, hi: float) -> Tensor:
-    """g strictly inside (lo, hi), and at NaN; 0 on the bounds (unlike clamp's)."""
-    return where((x <= lo) | (x >= hi), 0.0, g)
+    """0 on the bounds (unlike clamp's)."""
+    return apply(_HARDTANH_BACKWARD, (g, x), (lo, hi))
 
 
 HARDTANH = Op("hardtanh", _hardtanh_forward, vjp=(_hardtanh_rule,), jvp=(_hardtanh_rule,),

@@ -461,14 +461,18 @@ def _jacobian_forward(
     With ``create_graph`` or ``strict`` the inputs require grad as in reverse mode (so the
     results and the strict checks are those of the reverse-mode row loop), and each block
     seeds one input only, so that each block's dependence on each input is known exactly.
+    Otherwise an input requires grad as the caller's does, as PyTorch runs ``func`` on the
+    inputs as given: ``func`` may differentiate its outputs with respect to it.
     """
     track = create_graph or strict
     with grad_mode.enable_grad():
         fresh = _preprocess(inputs, create_graph, track)
+        if not track:
+            fresh = tuple(f.requires_grad_(t._rg) for f, t in zip(fresh, inputs))
     blocks = jb.column_blocks(fresh, block, per_input=track)
     columns = jb.Columns(fresh, create_graph, strict)
     outputs_tuple, outputs = False, ()
-    with grad_mode.set_grad_enabled(track):
+    with grad_mode.set_grad_enabled(track or any(t._rg for t in fresh)):
         for k, parts in enumerate(blocks or [[]]):
             with fwAD.dual_level():
                 duals = tuple(x if t is None else fwAD.make_batched_dual(x, t)
