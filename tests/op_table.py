@@ -118,6 +118,9 @@ for _name, _fn, _dom in [
     ("remainder", lambda lib, x, y: lib.remainder(x, y), ("real", "pos")),
 ]:
     SAMPLES += [Sample(_name, _fn, shapes, _dom) for shapes in _BROADCAST_PAIRS]
+for _mode in ("floor", "trunc"):  # (a zero derivative, as the rounding unaries')
+    SAMPLES += [Sample(f"div_{_mode}", lambda lib, x, y, m=_mode: lib.div(x, y, rounding_mode=m),
+                       shapes, ("away0", "away0")) for shapes in (((3, 4), (4,)), ((5,), ()))]
 
 SAMPLES += [
     Sample("add_scalar", lambda lib, x: 2.5 + x - 1, ((3,),)),

@@ -17,6 +17,7 @@ import pytest
 
 import autojac
 from _torch_compat import (
+    as_autojac_text,
     error_registry,
     golden_error_tests,
     import_torch,
@@ -325,6 +326,35 @@ def test_dtype_conversions():
     assert t.to(autojac.float64).dtype == autojac.float64
     assert t.to("cpu").dtype == autojac.float32
     assert autojac.tensor([1, 2]).float().dtype == autojac.float32
+
+
+@pytest.mark.parametrize("make", [
+    lambda T: T.zeros(size=(2, 3)),
+    lambda T: T.ones(size=[2, 3]),
+    lambda T: T.empty(size=T.Size([2, 3])),
+    lambda T: T.ones(1).new_zeros(size=(2, 3)),
+    lambda T: T.ones(1).new_ones(size=(2, 3)),
+    lambda T: T.ones(1).new_empty(size=(2, 3)),
+    lambda T: T.full(size=(2, 3), fill_value=1.0),
+])
+def test_size_as_keyword(make):
+    assert make(autojac).shape == (2, 3)
+
+
+def test_fill_values_as_the_dtype_stores_them():
+    """A negative int wraps around in an unsigned dtype (C's conversion, as PyTorch's), a
+    float is truncated in an integer one, and a complex number without imaginary part is
+    its real part."""
+    u8 = autojac.ones(2, dtype=autojac.uint8)
+    assert u8.fill_(-1).tolist() == [255, 255]
+    assert autojac.full((2,), -200, dtype=autojac.uint8).tolist() == [56, 56]
+    assert autojac.zeros(2, dtype=autojac.uint8).clamp(min=-200).tolist() == [56, 56]
+    assert autojac.ones(2, dtype=autojac.int64).fill_(2.7).tolist() == [2, 2]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert autojac.ones(2).new_full((2,), 3 + 0j).tolist() == [3.0, 3.0]
+    assert autojac.full((1,), 1e300, dtype=autojac.float16).isinf().all()
+    assert autojac.full((1,), 1 + 2j, dtype=autojac.bool).tolist() == [True]
 
 
 # ============================================================================================
@@ -1637,6 +1667,41 @@ _ARGUMENT_ERRORS.update({  # data and methods
     "reshape_negative_size": lambda T: T.ones(6).reshape(3, -2),
     "repeat_negative": lambda T: T.ones(2, 3).repeat(1, -2),
     "tensor_of_bytes": lambda T: T.tensor([b"a"]),
+    "tensor_of_none_as_float": lambda T: T.tensor([1, None], dtype=T.float32),
+    "tensor_of_none_as_int": lambda T: T.tensor([[1], [None]], dtype=T.int64),
+    "tensor_of_str_as_complex": lambda T: T.tensor([1, "a"], dtype=T.complex64),
+    "zeros_without_size": lambda T: T.zeros(),
+    "new_zeros_without_size": lambda T: T.ones(2).new_zeros(),
+    "ones_size_twice": lambda T: T.ones(2, size=(2,)),
+    "zeros_float_size": lambda T: T.zeros(2, 3.0),
+    "zeros_float_first_size": lambda T: T.zeros((2.5, 3)),
+    "zeros_two_sizes_float_first": lambda T: T.zeros(2.5, 3),
+    "empty_float_size": lambda T: T.empty(1.5),
+    "zeros_size_keyword_int": lambda T: T.zeros(size=3),
+    "new_ones_size_keyword_float": lambda T: T.ones(2).new_ones(size=(2, 2.5)),
+    "full_float_size": lambda T: T.full(2.5, 1.0),
+    "new_full_float_in_size": lambda T: T.ones(2).new_full((2, 2.5), 1.0),
+    "full_complex_as_float": lambda T: T.full((2,), 1 + 2j, dtype=T.float32),
+    "full_like_complex_as_double": lambda T: T.full_like(T.ones(2, dtype=T.float64), 1j),
+    "new_full_too_big_int": lambda T: T.ones(2, dtype=T.int64).new_full((1,), 2**70),
+    "fill_uint8_overflow": lambda T: T.ones(2, dtype=T.uint8).fill_(300),
+    "fill_int32_nan": lambda T: T.ones(2, dtype=T.int32).fill_(float("nan")),
+    "fill_float32_overflow": lambda T: T.ones(2).fill_(1e300),
+    "masked_fill_complex_as_float": lambda T: T.ones(2).masked_fill(T.tensor([True, False]), 1j),
+    "setitem_int8_overflow": lambda T: T.ones(2, dtype=T.int8).__setitem__(0, 200),
+    "clamp_uint8_bound_overflow": lambda T: T.ones(2, dtype=T.uint8).clamp(max=300),
+    "clamp_float32_bound_overflow": lambda T: T.ones(2).clamp(min=-1e300),
+    "sum_of_0d_dim_out_of_range": lambda T: T.tensor(5.0).sum(1),
+    "select_of_0d": lambda T: T.tensor(5.0).select(0, 0),
+    "narrow_of_0d": lambda T: T.tensor(5.0).narrow(0, 0, 1),
+    "chunk_of_0d": lambda T: T.tensor(5.0).chunk(1),
+    "split_of_0d": lambda T: T.tensor(5.0).split(1),
+    "unbind_of_0d": lambda T: T.tensor(5.0).unbind(),
+    "roll_of_0d_along_a_dim": lambda T: T.tensor(5.0).roll(1, -1),
+    "take_along_dim_of_0d": lambda T: T.take_along_dim(T.tensor(5.0), T.tensor(0), 0),
+    "index_select_of_0d_two_indices": lambda T: T.tensor(5.0).index_select(0, T.tensor([0, 0])),
+    "prod_of_0d_dim_out_of_range": lambda T: T.tensor(5.0).prod(1),
+    "amax_of_0d_dim_out_of_range": lambda T: T.tensor(5.0).amax((0, 1)),
     "tensor_of_a_str_first": lambda T: T.tensor(["a", None]),
     "hardtanh_unsigned_negative_limits": lambda T: T.nn.functional.hardtanh(
         T.tensor([1, 2], dtype=T.uint8)),
@@ -1888,3 +1953,67 @@ def test_max_of_all_keeps_an_infinite_gradient_where_it_wins():
     np.testing.assert_array_equal(g.numpy(), [0.0, 0.0, np.inf])
     (g,) = autojac.autograd.grad((autojac.amax(x, 0) - 3).sqrt(), x)
     assert np.isnan(g.numpy()[:2]).all()
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_max_along_a_dim_of_a_0d_tensor(name, keepdim):
+    """A 0-d tensor has one element along dim 0 (or -1): its value, at index 0, with the
+    gradient passed through."""
+    x = autojac.tensor(5.0, requires_grad=True)
+    values, indices = getattr(x, name)(-1, keepdim=keepdim)
+    assert values.shape == () and indices.shape == () and indices.dtype == autojac.int64
+    assert values.item() == 5.0 and indices.item() == 0
+    (g,) = autojac.autograd.grad(values * 3, x)
+    assert g.item() == 3.0
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x: x.cumsum(0), lambda x: x.cumprod(-1), lambda x: x.prod(0, keepdim=True),
+    lambda x: x.flip(0), lambda x: x.movedim(0, -1), lambda x: x.roll(1),
+    lambda x: x.index_select(0, autojac.tensor([0])), lambda x: x.sum(0), lambda x: x.amax(-1),
+    lambda x: x.softmax(0) * x, lambda x: x.logsumexp(0), lambda x: x.var(0, correction=0),
+    lambda x: x.std(-1, correction=0), lambda x: autojac.linalg.vector_norm(x, 3, dim=0),
+    lambda x: autojac.linalg.vector_norm(x, float("inf"), dim=0),
+])
+def test_ops_along_the_one_element_of_a_0d_tensor(fn):
+    """Dim 0 (or -1) of a 0-d tensor holds its one element: a 0-d result, differentiable
+    in both modes (the batched passes keep their batch dim apart from it)."""
+    x = autojac.tensor(2.0, dtype=autojac.float64, requires_grad=True)
+    out = fn(x)
+    assert out.shape == ()
+    (g,) = autojac.autograd.grad(out, x)
+    for vectorize, strategy in [(False, "reverse-mode"), (True, "reverse-mode"),
+                                (True, "forward-mode")]:
+        jac = autojac.autograd.functional.jacobian(fn, x.detach(), vectorize=vectorize,
+                                                   strategy=strategy)
+        assert jac.shape == () and jac.item() == pytest.approx(g.item(), rel=1e-12)
+    eps = 1e-6
+    finite = (fn(x.detach() + eps).item() - fn(x.detach() - eps).item()) / (2 * eps)
+    assert g.item() == pytest.approx(finite, rel=1e-6)
+
+
+def test_return_types_are_named_and_printed_as_pytorchs():
+    result = autojac.tensor([1.0, 3.0, 2.0]).max(0)
+    assert type(result) is autojac.return_types.max and isinstance(result, tuple)
+    assert repr(result) == "autojac.return_types.max(\nvalues=tensor(3.),\nindices=tensor(1))"
+    eye = autojac.eye(2)
+    for fn, name in [(autojac.tensor([1.0]).min, "min"), (lambda: autojac.slogdet(eye), "slogdet"),
+                     (lambda: autojac.linalg.slogdet(eye), "linalg_slogdet"),
+                     (lambda: autojac.linalg.eigh(eye), "linalg_eigh"),
+                     (lambda: autojac.linalg.svd(eye), "linalg_svd"),
+                     (lambda: autojac.linalg.qr(eye), "linalg_qr")]:
+        result = fn(0) if name == "min" else fn()
+        assert type(result).__name__ == name
+        assert repr(result).startswith(f"autojac.return_types.{name}(\n")
+
+
+@requires_torch
+def test_return_types_repr_is_pytorchs():
+    torch = import_torch()
+    for expr in (lambda T: T.tensor([1.0, 3.0, 2.0]).max(0),
+                 lambda T: T.tensor([[1.0, 3.0]]).min(1, keepdim=True),
+                 lambda T: T.linalg.slogdet(T.eye(2, dtype=T.float64) * 2),
+                 lambda T: T.slogdet(T.eye(2, dtype=T.float64) * 2),
+                 lambda T: T.linalg.qr(T.eye(2, dtype=T.float64) * 2)):
+        assert repr(expr(autojac)) == as_autojac_text(repr(expr(torch)))

@@ -40,14 +40,15 @@ from ._ops.matrix import (
 )
 from ._ops.nn import log_softmax, softmax
 from ._ops.complex_parts import angle, conj, conj_physical, imag, real, resolve_conj, sgn
-from ._ops.decomposition import det, inv, logdet, slogdet
+from ._ops.decomposition import det, inv, logdet
+from ._ops.decomposition import legacy_slogdet as slogdet
 from ._creation import (
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, is_tensor,
     linspace, manual_seed, numel, ones, ones_like, rand, rand_like, randint, randn, randn_like,
     tensor, zeros, zeros_like,
 )
 from ._autograd import api as _api
-from . import autograd, func, linalg, nn, sparse, testing
+from . import autograd, func, linalg, nn, return_types, sparse, testing
 from .autograd.functional import hessian, jacobian
 
 half, float, double = float16, float32, float64

@@ -89,7 +89,20 @@ def _first_non_number(values: Any) -> Any:
             if found is not _ALL_NUMBERS:
                 return found
         return _ALL_NUMBERS
-    return _ALL_NUMBERS if isinstance(values, (bool, int, float, complex, np.number)) else values
+    number = isinstance(values, (bool, int, float, complex, np.number, np.ndarray))
+    return _ALL_NUMBERS if number else values
+
+
+def _check_numbers(values: Any, dtype: np.dtype) -> None:
+    """PyTorch's errors for nested data that ``dtype`` cannot hold (where NumPy would make
+    NaN of a None, or parse a str)."""
+    _check_nesting(values)
+    bad = _first_non_number(values)
+    if bad is _ALL_NUMBERS:
+        return
+    if dtype.kind in "fc":
+        raise TypeError(f"must be real number, not {type(bad).__name__}")
+    raise TypeError(f"'{type(bad).__name__}' object cannot be interpreted as an integer")
 
 
 def _plain(data: Any, nested: bool = False) -> Any:
@@ -125,6 +138,8 @@ def tensor(
         arr = np.array(data, dtype=np_dtype)
     else:
         plain = _plain(data)
+        if np_dtype is not None:
+            _check_numbers(plain, np_dtype)
         arr = np.array(plain, dtype=np_dtype or _infer_dtype(plain))
     return _finish(arr, requires_grad)
 
@@ -148,16 +163,41 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     return _make(ndarray, False, None)
 
 
-def _shape(size: tuple) -> tuple[int, ...]:
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = tuple(size[0])
-    for s in size:
-        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
-            raise TypeError(
-                f"zeros(): argument 'size' must be tuple of ints, but found element of type "
-                f"{type(s).__name__} at pos 0"
-            )
-    shape = tuple(int(s) for s in size)
+def _is_size(s: Any) -> bool:
+    return isinstance(s, (int, np.integer)) and not isinstance(s, bool)
+
+
+def _shape(name: str, sizes: tuple, size: Any = None, *, one_sequence: bool = False
+           ) -> tuple[int, ...]:
+    """The shape given as ints or one sequence (``sizes``, positional), or as ``size=``,
+    with PyTorch's errors; ``one_sequence``: a single sequence only (``full``)."""
+    if size is not None:
+        if sizes:
+            raise TypeError(f"{name}() got multiple values for argument 'size'")
+        items, where = size, ""
+        if not isinstance(size, (tuple, list)) or (size and not _is_size(size[0])):
+            raise TypeError(f"{name}(): argument 'size' must be tuple of ints, not "
+                            f"{type(size).__name__}")
+    elif not sizes:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
+    else:
+        items, where = sizes, " (position 1)"
+        if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+            items = sizes[0]
+        elif len(sizes) == 1 and (one_sequence or not _is_size(sizes[0])):
+            raise TypeError(f"{name}(): argument 'size'{where} must be tuple of ints, not "
+                            f"{type(sizes[0]).__name__}")
+        elif not _is_size(sizes[0]):
+            raise TypeError(f"{name}() takes 1 positional argument but {len(sizes)} were given")
+    for k, s in enumerate(items):
+        if _is_size(s):
+            continue
+        if k == 0:
+            raise TypeError(f"{name}(): argument 'size'{where} must be tuple of ints, but found "
+                            f"element of type {type(s).__name__} at pos 0")
+        raise TypeError(f"{name}(): argument 'size' failed to unpack the object at pos {k + 1} "
+                        f'with error "type must be tuple of ints,but got {type(s).__name__}"')
+    shape = tuple(int(s) for s in items)
     negative = next((s for s in shape if s < 0), None)
     if negative is not None:
         raise RuntimeError(
@@ -169,23 +209,26 @@ def _float_or(dtype: Any) -> np.dtype:
     return _np_dtype(dtype) or _dtypes.default_float()
 
 
-def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
     """A tensor of zeros."""
     try:
-        shape = _shape(size)
+        shape = _shape("zeros", sizes, size)
     except RuntimeError:  # zeros words it its own way
         raise RuntimeError("zeros: Dimension size must be non-negative.") from None
     return _finish(_backend.zeros(shape, _float_or(dtype)), requires_grad)
 
 
-def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def ones(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
     """A tensor of ones."""
-    return _finish(_backend.ones(_shape(size), _float_or(dtype)), requires_grad)
+    return _finish(_backend.ones(_shape("ones", sizes, size), _float_or(dtype)), requires_grad)
 
 
-def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def empty(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
     """An uninitialised tensor (zeros here)."""
-    return _finish(_backend.zeros(_shape(size), _float_or(dtype)), requires_grad)
+    return _finish(_backend.zeros(_shape("empty", sizes, size), _float_or(dtype)), requires_grad)
 
 
 def full(
@@ -197,15 +240,16 @@ def full(
     requires_grad: bool = False,
 ) -> Tensor:
     """A tensor filled with ``fill_value`` (dtype inferred from it, as PyTorch)."""
-    if isinstance(size, int):
-        raise TypeError("full(): argument 'size' (position 1) must be tuple of ints, not int")
+    shape = _shape("full", (size,), one_sequence=True)
     np_dtype = _np_dtype(dtype) or _infer_dtype(fill_value)
-    return _finish(_backend.full(_shape((size,)), fill_value, np_dtype), requires_grad)
+    value = _dtypes.fill_value(fill_value, np_dtype)
+    return _finish(_backend.full(shape, value, np_dtype), requires_grad)
 
 
-def _like(maker: Any, input: Tensor, dtype: Any, requires_grad: bool, *args: Any) -> Tensor:
+def _like(maker: Any, input: Tensor, dtype: Any, requires_grad: bool, *fill: Any) -> Tensor:
     np_dtype = _np_dtype(dtype) or input._data.dtype
-    return _finish(maker(input._data.shape, *args, np_dtype), requires_grad)
+    fill = tuple(_dtypes.fill_value(v, np_dtype) for v in fill)
+    return _finish(maker(input._data.shape, *fill, np_dtype), requires_grad)
 
 
 def zeros_like(
@@ -261,7 +305,7 @@ def rand(
     requires_grad: bool = False,
 ) -> Tensor:
     """Uniform samples on [0, 1)."""
-    data = _backend.random.gen.random(_shape(size)).astype(_float_or(dtype))
+    data = _backend.random.gen.random(_shape("rand", size)).astype(_float_or(dtype))
     return _finish(data, requires_grad)
 
 
@@ -273,7 +317,7 @@ def randn(
     requires_grad: bool = False,
 ) -> Tensor:
     """Standard normal samples."""
-    data = _backend.random.gen.standard_normal(_shape(size)).astype(_float_or(dtype))
+    data = _backend.random.gen.standard_normal(_shape("randn", size)).astype(_float_or(dtype))
     return _finish(data, requires_grad)
 
 
@@ -367,40 +411,40 @@ def numel(input: Tensor) -> int:
 
 
 # -- Tensor.new_*: a new tensor of the method's tensor's dtype (unless given)
-def _new(maker: Any, self: Tensor, size: tuple, dtype: Any, requires_grad: bool, *args: Any
+def _new(maker: Any, self: Tensor, shape: tuple, dtype: Any, requires_grad: bool, *fill: Any
          ) -> Tensor:
-    return _finish(maker(_shape(size), *args, _np_dtype(dtype) or self._data.dtype),
-                   requires_grad)
+    np_dtype = _np_dtype(dtype) or self._data.dtype
+    fill = tuple(_dtypes.fill_value(v, np_dtype) for v in fill)
+    return _finish(maker(shape, *fill, np_dtype), requires_grad)
 
 
-def new_zeros(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
-              requires_grad: bool = False) -> Tensor:
+def new_zeros(self: Tensor, *sizes: Any, size: Any = None, dtype: Any = None,
+              device: Any = None, requires_grad: bool = False) -> Tensor:
     """Zeros of ``size``, in this tensor's dtype.
 
     >>> autojac.ones(2, dtype=autojac.float64).new_zeros(3)
     tensor([0., 0., 0.], dtype=autojac.float64)
     """
-    return _new(_backend.zeros, self, size, dtype, requires_grad)
+    return _new(_backend.zeros, self, _shape("new_zeros", sizes, size), dtype, requires_grad)
 
 
-def new_ones(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
-             requires_grad: bool = False) -> Tensor:
+def new_ones(self: Tensor, *sizes: Any, size: Any = None, dtype: Any = None,
+             device: Any = None, requires_grad: bool = False) -> Tensor:
     """Ones of ``size``, in this tensor's dtype."""
-    return _new(_backend.ones, self, size, dtype, requires_grad)
+    return _new(_backend.ones, self, _shape("new_ones", sizes, size), dtype, requires_grad)
 
 
-def new_empty(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
-              requires_grad: bool = False) -> Tensor:
+def new_empty(self: Tensor, *sizes: Any, size: Any = None, dtype: Any = None,
+              device: Any = None, requires_grad: bool = False) -> Tensor:
     """An uninitialised tensor of ``size`` (zeros here), in this tensor's dtype."""
-    return _new(_backend.zeros, self, size, dtype, requires_grad)
+    return _new(_backend.zeros, self, _shape("new_empty", sizes, size), dtype, requires_grad)
 
 
 def new_full(self: Tensor, size: Sequence[int], fill_value: Any, *, dtype: Any = None,
              device: Any = None, requires_grad: bool = False) -> Tensor:
     """``fill_value`` everywhere in ``size``, in this tensor's dtype."""
-    if isinstance(size, int):
-        raise TypeError("new_full(): argument 'size' (position 1) must be tuple of ints, not int")
-    return _new(_backend.full, self, (size,), dtype, requires_grad, fill_value)
+    shape = _shape("new_full", (size,), one_sequence=True)
+    return _new(_backend.full, self, shape, dtype, requires_grad, fill_value)
 
 
 def new_tensor(self: Tensor, data: Any, dtype: Any = None, device: Any = None,

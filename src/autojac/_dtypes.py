@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 
 _BOOL, _INT, _FLOAT, _COMPLEX = 0, 1, 2, 3
@@ -178,3 +181,38 @@ def result_type(*operands: object) -> np.dtype:
             d = _scalar_dtype(op)
             scal = d if scal is None else promote_types(scal, d)
     return _combine(dims, _combine(zero, scal))
+
+
+# the C type that PyTorch names when a number does not fit a dtype (float16's is checked
+# as a double, so only a complex number fails it)
+_CHECKED_AS = {"float16": "double", "float32": "float", "float64": "double", "int8": "int8_t",
+               "uint8": "uint8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t"}
+
+
+def fill_value(value: Any, d: np.dtype) -> Any:
+    """A Python number as a tensor of dtype ``d`` stores it, with PyTorch's errors where it
+    does not fit (``full``, ``fill_``, ``masked_fill``, setitem, clamp's bounds).
+
+    >>> fill_value(-1, np.dtype(np.uint8))
+    255
+    """
+    if not isinstance(value, (int, float, complex)) or isinstance(value, bool):
+        return value
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:
+        raise OverflowError("int too big to convert")
+    if d.kind in "bc":
+        return value
+    c_type = _CHECKED_AS[d.name]
+    if isinstance(value, complex):
+        if value.imag != 0:
+            raise RuntimeError(f"value cannot be converted to type {c_type} without overflow")
+        value = value.real
+    if d.kind == "f":
+        if d == np.float32 and math.isfinite(value) and abs(value) > np.finfo(d).max:
+            raise RuntimeError(f"value cannot be converted to type {c_type} without overflow")
+        return value
+    info = np.iinfo(d)
+    wraps = isinstance(value, int) and d.kind == "u"  # (C's wrap-around of a negative int)
+    if not (-info.max if wraps else info.min) <= value <= info.max:  # (NaN fails too)
+        raise RuntimeError(f"value cannot be converted to type {c_type} without overflow")
+    return value % (info.max + 1) if wraps else value

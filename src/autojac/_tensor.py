@@ -384,6 +384,11 @@ def _rebuild(data: np.ndarray, rg: bool) -> Tensor:
     return _make(data, rg, None)
 
 
+def no_dims_error(dim: int) -> IndexError:
+    """PyTorch's error for a dim of a 0-d tensor where an op wants a real dim."""
+    return IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+
+
 def normalize_dim(dim: int, ndim: int) -> int:
     """A dim in ``[-ndim, ndim)`` as a non-negative index, with PyTorch's IndexError."""
     n = max(ndim, 1)

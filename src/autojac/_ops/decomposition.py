@@ -4,23 +4,18 @@ qr, pinv, matrix_exp. All accept leading batch dims of matrices, as PyTorch."""
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from .. import return_types
 from .._tensor import Tensor, _make, scalar_type_name
 from ._registry import Op, apply, materialize, no_kernel
 from .elementwise import where
 from .linalg import _pad, _reduce_to
 from .matrix import diag_embed, diagonal, tril, triu
 from .shape import cat
-
-_SlogdetResult = namedtuple("slogdet", ["sign", "logabsdet"])
-_EighResult = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
-_SVDResult = namedtuple("svd", ["U", "S", "Vh"])
-_QRResult = namedtuple("qr", ["Q", "R"])
 
 
 class _LinAlgError(RuntimeError):
@@ -182,7 +177,12 @@ def slogdet(A: Tensor) -> tuple[Tensor, Tensor]:
         sign = det(A).sgn()
     else:
         sign = _make(np.asarray(np.linalg.slogdet(A._data)[0]), False, None)
-    return _SlogdetResult(sign, apply(LOGABSDET, (A,)))
+    return return_types.linalg_slogdet(sign, apply(LOGABSDET, (A,)))
+
+
+def legacy_slogdet(A: Tensor) -> tuple[Tensor, Tensor]:
+    """``autojac.slogdet``: ``linalg.slogdet``'s pair, named as PyTorch's ``torch.slogdet``."""
+    return return_types.slogdet(*slogdet(A))
 
 
 def logdet(A: Tensor) -> Tensor:
@@ -338,7 +338,7 @@ def eigh(A: Tensor, UPLO: str = "L") -> tuple[Tensor, Tensor]:
     if A._data.dtype.kind not in "fc":
         raise NotImplementedError(
             f'"linalg_eigh_cpu" not implemented for \'{scalar_type_name(A._data.dtype)}\'')
-    return _EighResult(*apply(EIGH, (A,), (UPLO,)))
+    return return_types.linalg_eigh(*apply(EIGH, (A,), (UPLO,)))
 
 
 def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
@@ -422,8 +422,8 @@ def svd(A: Tensor, full_matrices: bool = True) -> tuple[Tensor, Tensor, Tensor]:
             raise NotImplementedError(
                 "svd with full_matrices=True of a non-square matrix is not differentiable "
                 "(as in PyTorch); use full_matrices=False")
-        return _SVDResult(*(_make(a, False, None) for a in (U, S, Vh)))
-    return _SVDResult(*apply(SVD, (A,)))
+        return return_types.linalg_svd(*(_make(a, False, None) for a in (U, S, Vh)))
+    return return_types.linalg_svd(*apply(SVD, (A,)))
 
 
 def svdvals(A: Tensor) -> Tensor:
@@ -486,7 +486,7 @@ def qr(A: Tensor, mode: str = "reduced") -> tuple[Tensor, Tensor]:
     _check_matrices(A, "qr", square=False)
     if mode != "reduced" and A._rg:
         raise NotImplementedError("qr is differentiable in mode='reduced' only")
-    return _QRResult(*apply(QR, (A,), (mode,)))
+    return return_types.linalg_qr(*apply(QR, (A,), (mode,)))
 
 
 def _pinv_forward(a: np.ndarray, atol: float, rtol: float) -> np.ndarray:

@@ -451,13 +451,12 @@ def sub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
 
 
 def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
-    """True division (or ``floor``/``trunc`` rounding, not differentiable)."""
+    """True division, or rounded by ``rounding_mode`` (``"floor"``, ``"trunc"``: a zero
+    derivative)."""
     if rounding_mode is None:
         return apply(_DIV, (input, other))
-    if rounding_mode == "floor":
-        return floor_divide(input, other)
-    if rounding_mode == "trunc":
-        return apply(_TRUNC_DIVIDE, (input, other))
+    if rounding_mode in _ROUNDED_DIVISION:
+        return apply(_ROUNDED_DIVIDE, (input, other), (rounding_mode,))
     raise RuntimeError(
         "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
         f"'{rounding_mode}'"
@@ -488,13 +487,17 @@ def _integer_division(fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray
     return checked
 
 
-_FLOOR_DIVIDE = Op("floor_divide", real_forward(_integer_division(np.floor_divide),
-                                                kernel_message("div_floor_cpu")), promote=True)
-_TRUNC_DIVIDE = Op(
-    "trunc_divide",
-    lambda a, b: np.trunc(np.true_divide(a, b)).astype(np.result_type(a, b), copy=False),
-    promote=True,
-)
+_ROUNDED_DIVISION = {
+    "floor": real_forward(_integer_division(np.floor_divide), kernel_message("div_floor_cpu"),
+                          kinds="bc"),
+    "trunc": real_forward(_integer_division(lambda a, b: np.trunc(np.true_divide(a, b)).astype(
+        np.result_type(a, b), copy=False)), kernel_message("div_trunc_cpu"), kinds="bc"),
+}
+# floor_divide has no derivative (PyTorch's raises); div with a rounding mode has zero
+_FLOOR_DIVIDE = Op("floor_divide", _ROUNDED_DIVISION["floor"], promote=True)
+_ROUNDED_DIVIDE = Op("rounded_divide", lambda a, b, mode: _ROUNDED_DIVISION[mode](a, b),
+                     vjp=(zero_rule, zero_rule), jvp=(zero_rule, zero_rule), elementwise=True,
+                     promote=True, node_name="DivBackward2")
 floor_divide = _binary(_FLOOR_DIVIDE, "floor_divide", "__rfloordiv__")
 install("__floordiv__", floor_divide)
 
@@ -776,6 +779,8 @@ _CLAMP = Op(
 
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
     """Limit ``input`` to ``[min, max]``; the gradient passes where ``min <= x <= max``."""
+    min, max = (_dtypes.fill_value(b, _dtypes.result_type(input._data, b))
+                if isinstance(b, (int, float, complex)) else b for b in (min, max))
     return apply(_CLAMP, (input, min, max))
 
 
@@ -911,6 +916,7 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
             "masked_fill only supports a 0-dimensional value tensor, but got "
             f"tensor with {value._data.ndim} dimension(s)."
         )
+    value = _dtypes.fill_value(value, input._data.dtype)
     return where(mask, _of_dtype(value, input._data.dtype), input)  # (input's dtype, as PyTorch)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _dtypes
 from .._tensor import Tensor, normalize_dim, scalar_type_name
 from ._registry import Op, apply, broadcast_error, install, sum_to
 
@@ -295,7 +296,9 @@ def index_put(input: Tensor, index: Any, value: Any) -> Tensor:
     """Out-of-place ``input[index] = value`` (differentiable in both)."""
     idx = normalize_index(index, input._data.shape)
     v_ndim = value._data.ndim if isinstance(value, Tensor) else 0
-    if isinstance(value, Tensor):
+    if not isinstance(value, Tensor):
+        value = _dtypes.fill_value(value, input._data.dtype)
+    else:
         if value._data.dtype != input._data.dtype:
             value = value.to(input.dtype)
         region = _region_shape(input._data.shape, idx)
@@ -327,7 +330,12 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     shape = input._data.shape
     d = normalize_dim(dim, len(shape))
-    size = shape[d] if shape else 1
+    if not shape:
+        if idx.size != 1:
+            raise RuntimeError("index_select(): Index to scalar can have only 1 value, got "
+                               f"{idx.size} value(s)")
+        return index_select(input.reshape(1), 0, index.reshape(1)).reshape(())
+    size = shape[d]
     if size == 0 and idx.size:
         raise RuntimeError("index_select(): self indexing axis dim should be positive")
     outside = (idx < 0) | (idx >= size)  # (no counting from the end)

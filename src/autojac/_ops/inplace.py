@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _dtypes
 from .._autograd import forward_ad as fw
 from .._autograd import grad_mode, tape_state
 from .._autograd.graph import bump_version, note_reshape, reshapes
@@ -170,7 +171,7 @@ FILL = Op("fill", lambda a, value: np.full_like(a, value), vjp=(_zeros_like,),
 def _fill(old: Tensor, value: Any) -> Tensor:
     if isinstance(value, Tensor):
         return index_put(old, Ellipsis, value)
-    return apply(FILL, (old,), (value,))
+    return apply(FILL, (old,), (_dtypes.fill_value(value, old._data.dtype),))
 
 
 def _undo(name: str, redo: Any, t: Tensor, shape: tuple) -> Tensor:

@@ -14,7 +14,16 @@ from .._tensor import Tensor, _make, normalize_dim, scalar_type_name
 from ._registry import Op, PatternRule, apply, expand_to, install, no_kernel
 from .elementwise import where
 from .indexing import getitem, index_put
-from .reduction import AMAX, AMIN, REDUCED, accumulating, amax, amin, reduction_dims
+from .reduction import (
+    AMAX,
+    AMIN,
+    REDUCED,
+    accumulating,
+    amax,
+    amin,
+    contract,
+    reduction_dims,
+)
 from .shape import cat, movedim, reshape, stack
 
 # -- einsum: subscripts normalised to explicit letters, with room for batch letters
@@ -318,6 +327,9 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
          dtype: Any = None) -> Tensor:
     """Product over ``dim`` (all elements by default); bool/int inputs give int64."""
     input = accumulating(input, dtype)
+    if dim is not None and not input.ndim:  # (its one element)
+        normalize_dim(dim, 0)
+        dim = None
     x = input.reshape(-1) if dim is None else movedim(input, dim, -1)
     while x.shape[-1] > 1:
         if x.shape[-1] % 2:
@@ -335,6 +347,9 @@ def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Cumulative product along ``dim`` (a log-depth scan of multiplications); bool/int
     inputs give int64."""
     input = accumulating(input, dtype)
+    if not input.ndim:  # (along its one element)
+        normalize_dim(dim, 0)
+        return cumprod(input.reshape(1), 0).reshape(())
     x = movedim(input, dim, -1)
     n, step = x.shape[-1], 1
     while step < n:
@@ -380,8 +395,8 @@ def _pnorm_vjp(g: Tensor, ans: Tensor, x: Tensor, p: float, dims: tuple,
 
 PNORM = Op(
     "norm", _pnorm_forward, vjp=(_pnorm_vjp,),
-    jvp=(lambda t, ans, x, p, dims, keepdim: (t * _pnorm_scale(ans, x, p, dims, keepdim).conj())
-         .sum(dims, keepdim=keepdim).real,),
+    jvp=(lambda t, ans, x, p, dims, keepdim: contract(
+        t, _pnorm_scale(ans, x, p, dims, keepdim).conj(), dims, keepdim).real,),
     node_name="LinalgVectorNormBackward0",
     complex_rule="own",
     pattern=PatternRule(  # params (ord, dims, keepdim): a reduction over dims

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import builtins
 import functools
-from collections import namedtuple
 from typing import Any
 
 import numpy as np
 
+from .. import return_types
 from .._backend import strided_view
-from .._tensor import Tensor, _make, normalize_dim
+from .._tensor import Tensor, _make, no_dims_error, normalize_dim
 from ._registry import (
     Op,
     PatternRule,
@@ -24,8 +24,6 @@ from ._registry import (
 )
 from .indexing import is_index_dtype
 
-_MinMax = namedtuple("_MinMax", ["values", "indices"])
-
 
 def reduction_dims(dim: Any, ndim: int) -> tuple[int, ...]:
     """``dim`` (None, int or sequence) as sorted negative dims; None means all dims."""
@@ -35,7 +33,8 @@ def reduction_dims(dim: Any, ndim: int) -> tuple[int, ...]:
         return tuple(range(-ndim, 0))
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     n = builtins.max(ndim, 1)
-    return tuple(sorted(d - n for d in unique_dims(dims, ndim))) if ndim else ()
+    negative = tuple(sorted(d - n for d in unique_dims(dims, ndim)))  # (checked at 0-d too)
+    return negative if ndim else ()
 
 
 def unique_dims(dims: Any, ndim: int) -> set[int]:
@@ -117,6 +116,13 @@ UNREDUCE = Op(
     node_name="ExpandBackward0",
     pattern="moves",
 )
+
+
+def contract(t: Tensor, weights: Tensor, dims: tuple[int, ...], keepdim: bool) -> Tensor:
+    """``t * weights`` summed over a reduction's ``dims`` (the tangent of a reduction). A 0-d
+    input has none to sum, where ``sum(())`` would also sum a batch of tangents away."""
+    product = t * weights
+    return product.sum(dims, keepdim=keepdim) if dims else product
 
 
 def unreduce(g: Tensor, x: Tensor, dims: tuple[int, ...], keepdim: bool) -> Tensor:
@@ -229,7 +235,7 @@ def _extreme_jvp(t: Tensor, ans: Tensor, x: Tensor, dims: tuple, keepdim: bool, 
                  ) -> Tensor:
     """The mean of the tied extreme elements' tangents, as PyTorch."""
     mask = _extremes(ans, x, dims, keepdim, name == _NORM)
-    return (t * mask).sum(dims, keepdim=keepdim) / mask.sum(dims, keepdim=keepdim)
+    return contract(t, mask, dims, keepdim) / mask.sum(dims, keepdim=keepdim)
 
 
 def _extreme_op(name: str, forward: Any) -> Op:
@@ -315,12 +321,14 @@ def _minmax(extreme: Op, argfn: Any, input: Any, dim: Any, keepdim: bool) -> Any
         return (maximum if extreme is AMAX else minimum)(input, dim)
     ndim = input._data.ndim
     d = normalize_dim(dim, ndim) - builtins.max(ndim, 1)
+    if ndim == 0:  # (its one element, and index 0)
+        return _minmax(extreme, argfn, input.reshape(1), 0, False)
     idx = argfn(input, d, True)
     name = "MaxBackward0" if extreme is AMAX else "MinBackward0"
     values = apply(VALUES_AT, (input,), (idx._data, d, ndim, keepdim, name))
     if not keepdim:
         idx = _make(np.squeeze(idx._data, d), False, None)
-    return _MinMax(values, idx)
+    return (return_types.max if extreme is AMAX else return_types.min)(values, idx)
 
 
 def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
@@ -361,8 +369,8 @@ LOGSUMEXP = Op(
     "logsumexp", _logsumexp_forward,
     vjp=(lambda g, ans, x, dims, keepdim: unreduce(g, x, dims, keepdim)
          * _softmax_weights(ans, x, dims, keepdim),),
-    jvp=(lambda t, ans, x, dims, keepdim: (t * _softmax_weights(ans, x, dims, keepdim))
-         .sum(dims, keepdim=keepdim),),
+    jvp=(lambda t, ans, x, dims, keepdim: contract(t, _softmax_weights(ans, x, dims, keepdim),
+                                                   dims, keepdim),),
     to_float=True,
     pattern=REDUCED,
 )
@@ -382,8 +390,8 @@ VAR = Op(
     "var", lambda a, dims, c, keepdim: np.var(a, axis=dims, ddof=c, keepdims=keepdim),
     vjp=(lambda g, ans, x, dims, c, keepdim: unreduce(g, x, dims, keepdim)
          * (_centered_scale(x, dims, c) * 2),),
-    jvp=(lambda t, ans, x, dims, c, keepdim: (t * _centered_scale(x, dims, c).conj())
-         .sum(dims, keepdim=keepdim).real * 2,),
+    jvp=(lambda t, ans, x, dims, c, keepdim: contract(
+        t, _centered_scale(x, dims, c).conj(), dims, keepdim).real * 2,),
     pattern=MOMENTS,
     complex_rule="own",
 )
@@ -397,7 +405,7 @@ STD = Op(
     vjp=(lambda g, ans, x, dims, c, keepdim: unreduce(_over_std(g, ans), x, dims, keepdim)
          * _centered_scale(x, dims, c),),
     jvp=(lambda t, ans, x, dims, c, keepdim: _over_std(
-        (t * _centered_scale(x, dims, c).conj()).sum(dims, keepdim=keepdim).real, ans),),
+        contract(t, _centered_scale(x, dims, c).conj(), dims, keepdim).real, ans),),
     pattern=MOMENTS,
     complex_rule="own",
 )
@@ -533,10 +541,11 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     as PyTorch takes them."""
     if dim is None:
         return gather(input.reshape(-1), 0, indices.reshape(-1))
-    if indices._data.dtype.kind in "iu":
-        indices = _make(indices._data % input._data.shape[normalize_dim(dim, input.ndim)],
-                        False, None)
     d = normalize_dim(dim, input.ndim)
+    if not input.ndim:
+        raise no_dims_error(dim)
+    if indices._data.dtype.kind in "iu":
+        indices = _make(indices._data % input._data.shape[d], False, None)
     error = broadcast_error([tuple(1 if i == d else s for i, s in enumerate(t._data.shape))
                              for t in (input, indices)])
     if error is not None:
@@ -574,6 +583,8 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Cumulative sum along ``dim``; bool/int inputs give int64."""
     input = accumulating(input, dtype)
     d = normalize_dim(dim, input._data.ndim) - builtins.max(input._data.ndim, 1)
+    if input._data.ndim == 0:  # (along its one element)
+        return apply(CUMSUM, (input.reshape(1),), (d,)).reshape(())
     return apply(CUMSUM, (input,), (d,))
 
 

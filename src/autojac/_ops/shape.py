@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .._size import Size
-from .._tensor import Tensor, normalize_dim
+from .._tensor import Tensor, no_dims_error, normalize_dim
 from ._registry import BROADCAST_TO, Op, apply, expand_to, install, sum_to
 from .indexing import getitem
 from .reduction import unique_dims
@@ -256,7 +256,7 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
     order = [d for d in range(n) if d not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
-    return permute(input, order)
+    return permute(input, order if n else ())
 
 
 moveaxis = movedim
@@ -481,6 +481,8 @@ def vstack(tensors: Sequence[Tensor]) -> Tensor:
 # -- split / chunk / unbind / narrow / select
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """Slice ``length`` elements of dim ``dim`` from ``start``."""
+    if not input._data.ndim:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = normalize_dim(dim, input._data.ndim)
     size = input._data.shape[d]
     if not -size <= start <= size:
@@ -499,8 +501,10 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
 def select(input: Tensor, dim: int, index: int) -> Tensor:
     """Index ``index`` of dim ``dim``, removing that dim."""
     shape = input._data.shape
+    if not shape:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
     d = normalize_dim(dim, len(shape))
-    if shape and not -shape[d] <= index < shape[d]:
+    if not -shape[d] <= index < shape[d]:
         raise IndexError(f"select(): index {index} out of range for tensor of size "
                          f"{list(shape)} at dimension {d}")
     return getitem(input, (slice(None),) * d + (index,))
@@ -508,6 +512,7 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
 
 def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
     """Pieces of ``split_size`` (or the given sizes) along ``dim``."""
+    _at_least_1d("split", tensor)
     d = normalize_dim(dim, tensor._data.ndim)
     n = tensor._data.shape[d]
     if isinstance(split_size_or_sections, int):
@@ -539,14 +544,23 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Te
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    _at_least_1d("chunk", input)
     n = input._data.shape[normalize_dim(dim, input._data.ndim)]
     if n == 0:  # (PyTorch's: as many empty chunks as asked for)
         return split(input, [0] * chunks, dim)
     return split(input, -(-n // chunks), dim)
 
 
+def _at_least_1d(name: str, input: Tensor) -> None:
+    if not input._data.ndim:
+        raise RuntimeError(f"{name} expects at least a 1-dimensional tensor")
+
+
 def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
-    n = input._data.shape[normalize_dim(dim, input._data.ndim)]
+    d = normalize_dim(dim, input._data.ndim)
+    if not input._data.ndim:
+        raise no_dims_error(dim)
+    n = input._data.shape[d]
     return tuple(select(input, dim, i) for i in range(n))
 
 
@@ -576,7 +590,7 @@ def flip(input: Tensor, *dims: Any) -> Tensor:
     n = input._data.ndim
     dims = _sizes(dims)
     unique_dims(dims, n)  # (PyTorch's error for a dim given twice)
-    return apply(FLIP, (input,), (tuple(_neg_dim(d, n) for d in dims),))
+    return apply(FLIP, (input,), (tuple(_neg_dim(d, n) for d in dims) if n else (),))
 
 
 ROLL = Op(
@@ -596,6 +610,8 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     n = input._data.ndim
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if n == 0 and dims:
+        raise no_dims_error(dims[0])
     if len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
                            f"dims:{len(dims)}")
