@@ -430,8 +430,17 @@ def _binary(op: Op, name: str, reflected: str | None) -> Callable[[Any, Any], Te
 
 
 mul = _binary(_MUL, "mul", "__rmul__")
-pow = _binary(_POW, "pow", "__rpow__")
 multiply = mul
+
+
+def pow(input: Any, exponent: Any) -> Tensor:
+    """``input ** exponent`` with broadcasting and PyTorch's type promotion."""
+    return apply(_POW, (input, exponent))
+
+
+install("pow", pow)
+install("__pow__", pow)
+install("__rpow__", lambda self, other: apply(_POW, (other, self)))
 install("multiply", mul)
 
 

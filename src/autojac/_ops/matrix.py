@@ -504,14 +504,14 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
     return vector_norm(input, p, dim, keepdim, dtype=dtype)
 
 
-def linalg_norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *,
+def linalg_norm(input: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *,
                 dtype: Any = None) -> Tensor:
     """``linalg.norm``: 2-norm of the flattened input by default; matrix norms for 2 dims."""
     if dim is not None and not isinstance(dim, int) and len(dim) == 2 or (
-            dim is None and ord is not None and A.ndim == 2):
-        return matrix_norm(A, "fro" if ord is None else ord, dim or (-2, -1), keepdim,
+            dim is None and ord is not None and input.ndim == 2):
+        return matrix_norm(input, "fro" if ord is None else ord, dim or (-2, -1), keepdim,
                            dtype=dtype)
-    return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+    return vector_norm(input, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
 
 
 for _name, _fn in (("diagonal", diagonal), ("diag_embed", diag_embed), ("diag", diag),
