@@ -11,6 +11,7 @@ from .._size import Size
 from .._tensor import Tensor, _make
 from . import tape_state
 from .engine import run_backward
+from .float_errors import quiet_float_errors
 
 
 def _as_tuple(x: Any) -> tuple:
@@ -90,6 +91,7 @@ def _check_roots(outputs: tuple, grads: list) -> tuple[list, list]:
     return roots, root_grads
 
 
+@quiet_float_errors
 def backward(
     tensors: Any,
     grad_tensors: Any = None,
@@ -122,6 +124,7 @@ def backward(
     )
 
 
+@quiet_float_errors
 def grad(
     outputs: Any,
     inputs: Any,
@@ -204,6 +207,7 @@ def _fix_dtype(g: Any, t: Tensor) -> Any:
     return g
 
 
+@quiet_float_errors
 def tensor_backward(
     self: Tensor,
     gradient: Tensor | None = None,

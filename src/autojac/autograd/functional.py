@@ -18,6 +18,7 @@ from .._autograd import compressed, grad_mode, replay
 from .._autograd import jacobian_blocks as jb
 from .._autograd.api import conform_grad, refuse_complex_seed
 from .._autograd.engine import run_forward
+from .._autograd.float_errors import quiet_float_errors
 from .._autograd.structure import Structure, structure
 from .._tensor import Tensor, _make
 from . import forward_ad as fwAD
@@ -134,6 +135,7 @@ def _fill_in_zeros(
 
 
 # -- vjp / jvp / vhp / hvp
+@quiet_float_errors
 def vjp(
     func: Callable[..., Any],
     inputs: Any,
@@ -186,6 +188,7 @@ def _check_v_for_inputs(
     return None
 
 
+@quiet_float_errors
 def jvp(
     func: Callable[..., Any],
     inputs: Any,
@@ -283,6 +286,7 @@ _V_NONE_HVP = (
 )
 
 
+@quiet_float_errors
 def vhp(
     func: Callable[..., Any],
     inputs: Any,
@@ -315,6 +319,7 @@ def vhp(
     )
 
 
+@quiet_float_errors
 def hvp(
     func: Callable[..., Any],
     inputs: Any,
@@ -516,6 +521,7 @@ _MODES = {
 }
 
 
+@quiet_float_errors
 def jacobian(
     func: Callable[..., Any],
     inputs: Any,
@@ -593,6 +599,7 @@ def _hessian_rows(single_output: Callable[..., Tensor], inputs: tuple, block: in
     return jb.put_rows(outer, outer, passes, False, False)  # gradient i has input i's shape
 
 
+@quiet_float_errors
 def hessian(
     func: Callable[..., Any],
     inputs: Any,

@@ -20,6 +20,7 @@ from typing import Any
 from .._autograd import forward_ad as _fw_state
 from .._autograd import grad_mode
 from .._autograd.api import grad as _autograd_grad
+from .._autograd.float_errors import quiet_float_errors
 from .._autograd.jacobian_blocks import Columns, column_blocks, reverse_rows, seeds_for
 from .._tensor import Tensor
 from ..autograd import forward_ad as fwAD
@@ -152,6 +153,7 @@ def _jac(
     forward: bool,
     with_value: bool,
 ) -> Callable[..., Any]:
+    @quiet_float_errors
     def transformed(*args: Any) -> Any:
         nums = _argnums_tuple(argnums, len(args))
         _differentiated(args, nums, forward)
@@ -249,6 +251,7 @@ def grad_and_value(
 ) -> Callable[..., Any]:
     """``(gradient, value)`` of a scalar-valued ``func``."""
 
+    @quiet_float_errors
     def transformed(*args: Any) -> Any:
         nums = _argnums_tuple(argnums, len(args))
         _differentiated(args, nums, False)
@@ -291,6 +294,7 @@ def grad(
     return transformed
 
 
+@quiet_float_errors
 def vjp(func: Callable[..., Any], *primals: Tensor, has_aux: bool = False) -> Any:
     """``(func(*primals), vjp_fn)``; ``vjp_fn(cotangents)`` gives one gradient per primal."""
     _differentiated(primals, tuple(range(len(primals))), False)
@@ -322,6 +326,7 @@ def vjp(func: Callable[..., Any], *primals: Tensor, has_aux: bool = False) -> An
     return (value, vjp_fn, call.aux) if has_aux else (value, vjp_fn)
 
 
+@quiet_float_errors
 def jvp(
     func: Callable[..., Any],
     primals: tuple,
