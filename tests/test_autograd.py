@@ -544,9 +544,19 @@ def test_backward_inputs_restricts_accumulation():
 def test_backward_inputs_non_leaf_gets_grad():
     x, w = _v(1.0, 2.0), _v(3.0, 4.0)
     y = x * w
-    y.sum().backward(inputs=[y])
+    y.sum().backward(inputs=[y], retain_graph=True)
     assert x.grad is None and w.grad is None
-    assert y.grad.tolist() == [1.0, 1.0]
+    assert y.grad.tolist() == [1.0, 1.0] and y.retains_grad  # (from now on, as PyTorch)
+    y.sum().backward()
+    assert y.grad.tolist() == [2.0, 2.0] and x.grad.tolist() == [3.0, 4.0]
+
+
+def test_backward_inputs_that_retain_their_grad_get_it_once():
+    x = _v(1.0, 2.0)
+    y = x * 2
+    y.retain_grad()
+    (y * y).sum().backward(inputs=[y])
+    assert y.grad.tolist() == [4.0, 8.0]  # 2 y, not twice that
 
 
 def test_autograd_backward_multiple_roots():
@@ -648,7 +658,8 @@ def test_retain_grad_on_non_leaf():
     z = x * 5
     (y * 3 + z).sum().backward()
     assert y.grad.tolist() == [3.0, 3.0]
-    assert z.grad is None  # non-leaf without retain_grad
+    with pytest.warns(UserWarning, match="The .grad attribute of a Tensor that is not a leaf"):
+        assert z.grad is None  # non-leaf without retain_grad
     assert x.grad.tolist() == [2 * 3 * 1.0 + 5, 2 * 3 * 2.0 + 5]
     assert not y.grad.requires_grad
     x.retain_grad()  # no-op on a leaf

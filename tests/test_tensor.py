@@ -81,9 +81,24 @@ def test_tensor_values_shape_and_copy():
     assert t.tolist() == [[1.0, 2.0], [3.0, 4.0]]
     a[0, 0] = 100.0  # tensor() copies
     assert t[0, 0].item() == 1.0
-    t2 = autojac.tensor(t)
+    with pytest.warns(UserWarning, match=r"rather than autojac.tensor\(sourceTensor\)"):
+        t2 = autojac.tensor(t)  # (PyTorch's advice to copy with detach().clone())
     t2.add_(1)
     assert t.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    with pytest.warns(UserWarning, match=r"rather than tensor.new_tensor\(sourceTensor\)"):
+        assert t.new_tensor(t).tolist() == t.tolist()
+
+
+def test_reversing_dims_with_T_beyond_2d_warns_once():
+    from autojac._ops import shape
+
+    shape._T_WARNED[0] = False
+    with pytest.warns(UserWarning, match="The use of `x.T` on tensors of dimension other"):
+        assert autojac.ones(2, 3, 4).T.shape == (4, 3, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert autojac.ones(2, 3, 4).T.shape == (4, 3, 2)  # (once, as PyTorch's)
+        assert autojac.ones(2, 3).T.shape == (3, 2)
 
 
 def test_tensor_explicit_dtype_truncates_and_casts():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -132,6 +133,7 @@ def tensor(
     """
     np_dtype = _np_dtype(dtype)
     if isinstance(data, Tensor):
+        _copy_construct_warning("autojac.tensor")
         arr = np.array(data._data, dtype=np_dtype)
     elif isinstance(data, (np.ndarray, np.generic)):
         _dtypes.from_numpy_dtype(data.dtype)
@@ -142,6 +144,13 @@ def tensor(
             _check_numbers(plain, np_dtype)
         arr = np.array(plain, dtype=np_dtype or _infer_dtype(plain))
     return _finish(arr, requires_grad)
+
+
+def _copy_construct_warning(how: str) -> None:
+    warnings.warn("To copy construct from a tensor, it is recommended to use "
+                  "sourceTensor.detach().clone() or "
+                  f"sourceTensor.detach().clone().requires_grad_(True), rather than "
+                  f"{how}(sourceTensor).", UserWarning, stacklevel=3)
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
@@ -450,6 +459,9 @@ def new_full(self: Tensor, size: Sequence[int], fill_value: Any, *, dtype: Any =
 def new_tensor(self: Tensor, data: Any, dtype: Any = None, device: Any = None,
                requires_grad: bool = False) -> Tensor:
     """A copy of ``data`` in this tensor's dtype (unless ``dtype`` is given)."""
+    if isinstance(data, Tensor):
+        _copy_construct_warning("tensor.new_tensor")
+        data = data._data
     return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 

@@ -6,6 +6,7 @@ Operations are not defined here: each op's declaration installs its method on Te
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -225,6 +226,8 @@ class Tensor:
 
     @property
     def grad(self) -> Tensor | None:
+        if self.grad_fn is not None and not self._retains_grad:
+            warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
         return self._grad
 
     @grad.setter
@@ -387,6 +390,14 @@ def _rebuild(data: np.ndarray, rg: bool) -> Tensor:
 def no_dims_error(dim: int) -> IndexError:
     """PyTorch's error for a dim of a 0-d tensor where an op wants a real dim."""
     return IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+
+
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
+    "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
+    "instead. See github.com/pytorch/pytorch/pull/30531 for more information.")
 
 
 def normalize_dim(dim: int, ndim: int) -> int:

@@ -122,6 +122,9 @@ def backward(
         targets=inputs,
         accumulate=True,
     )
+    for t in inputs or ():  # (a non-leaf input retains its grad from now on, as in PyTorch)
+        if t.grad_fn is not None and not t._retains_grad:
+            t.retain_grad()
 
 
 @quiet_float_errors

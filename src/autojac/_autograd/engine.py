@@ -177,8 +177,9 @@ def run_backward(
                 _accumulate(leaf, _leaf_gradient(leaf, g, create_graph), create_graph)
         for t, g in retained:
             _accumulate(t, g, create_graph)
-        for t in targets or ():
-            if t.grad_fn is not None and captures[t.grad_fn, t._output_nr] is not None:
+        for t in targets or ():  # (one that retains its grad has it from `retained`)
+            if (t.grad_fn is not None and not t._retains_grad
+                    and captures[t.grad_fn, t._output_nr] is not None):
                 _accumulate(t, captures[t.grad_fn, t._output_nr], create_graph)
     return None
 

@@ -8,6 +8,7 @@ ops themselves ("linear").
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -270,7 +271,23 @@ for _name, _fn in (
     ("moveaxis", movedim),
 ):
     install(_name, _fn)
-install("T", property(lambda self: permute(self, tuple(range(self.ndim - 1, -1, -1)))))
+_T_WARNED = [False]
+
+
+def _reversed_dims(self: Tensor) -> Tensor:
+    """``x.T``: the dims reversed; deprecated beyond 2-D, with PyTorch's one warning."""
+    if self._data.ndim != 2 and not _T_WARNED[0]:
+        _T_WARNED[0] = True
+        warnings.warn(
+            "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+            "deprecated and it will throw an error in a future release. Consider `x.mT` to "
+            "transpose batches of matrices or "
+            "`x.permute(*autojac.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a "
+            "tensor.", UserWarning, stacklevel=2)
+    return permute(self, tuple(range(self._data.ndim - 1, -1, -1)))
+
+
+install("T", property(_reversed_dims))
 
 
 def _matrix_transpose(self: Tensor) -> Tensor:
