@@ -42,6 +42,11 @@ LEFT_OUT: dict[str, tuple[tuple[str, ...], str]] = {
                 "so a NaN after it adds nothing there, where the product rule's terms are NaN"),
     "einsum_three": (("nonfinite",), "inf * 0 terms: the sum's NaN or inf depends on the order "
                      "in which the contraction adds them"),
+    **{name: (("kinks", "ties", "zeros"), "which of tied elements topk selects is PyTorch's "
+              "kernel's choice (here the last ones; autojac's are the first, as a stable sort's)")
+       for name in ("topk", "topk_smallest")},
+    **{name: (tuple(GRIDS), "PyTorch has no forward-mode derivative of cdist to record")
+       for name in ("cdist", "cdist_p1_batched", "cdist_p3")},
 }
 
 

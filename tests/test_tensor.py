@@ -1716,6 +1716,24 @@ _ARGUMENT_ERRORS.update({  # data and methods
     "take_along_dim_of_0d": lambda T: T.take_along_dim(T.tensor(5.0), T.tensor(0), 0),
     "index_select_of_0d_two_indices": lambda T: T.tensor(5.0).index_select(0, T.tensor([0, 0])),
     "prod_of_0d_dim_out_of_range": lambda T: T.tensor(5.0).prod(1),
+    "sort_of_complex": lambda T: T.sort(T.tensor([1j])),
+    "argsort_dim_out_of_range": lambda T: T.argsort(T.ones(2, 3), dim=2),
+    "topk_of_complex": lambda T: T.topk(T.tensor([1j]), 1),
+    "topk_of_bool": lambda T: T.topk(T.tensor([True, False]), 1),
+    "topk_k_too_large": lambda T: T.ones(2, 3).topk(4),
+    "topk_k_negative": lambda T: T.ones(3).topk(-1),
+    "diff_of_0d": lambda T: T.diff(T.tensor(1.0)),
+    "diff_negative_order": lambda T: T.diff(T.ones(3), n=-1),
+    "diff_prepend_of_other_dims": lambda T: T.diff(T.ones(3), prepend=T.tensor(0.0)),
+    "cdist_of_1d": lambda T: T.cdist(T.ones(3), T.ones(2, 3)),
+    "cdist_columns": lambda T: T.cdist(T.ones(2, 3), T.ones(2, 4)),
+    "cdist_negative_p": lambda T: T.cdist(T.ones(2, 3), T.ones(2, 3), p=-1),
+    "cdist_of_int": lambda T: T.cdist(T.ones(2, 3, dtype=T.int64), T.ones(2, 3, dtype=T.int64)),
+    "isclose_of_two_dtypes": lambda T: T.isclose(T.ones(2), T.ones(2, dtype=T.float64)),
+    "isclose_with_a_number": lambda T: T.isclose(T.ones(2), 1.0),
+    "isclose_negative_rtol": lambda T: T.isclose(T.ones(2), T.ones(2), rtol=-1),
+    "isclose_of_two_shapes": lambda T: T.isclose(T.ones(2), T.ones(3)),
+    "allclose_of_two_dtypes": lambda T: T.allclose(T.ones(2), T.ones(2, dtype=T.float64)),
     "amax_of_0d_dim_out_of_range": lambda T: T.tensor(5.0).amax((0, 1)),
     "tensor_of_a_str_first": lambda T: T.tensor(["a", None]),
     "hardtanh_unsigned_negative_limits": lambda T: T.nn.functional.hardtanh(
@@ -2032,3 +2050,35 @@ def test_return_types_repr_is_pytorchs():
                  lambda T: T.slogdet(T.eye(2, dtype=T.float64) * 2),
                  lambda T: T.linalg.qr(T.eye(2, dtype=T.float64) * 2)):
         assert repr(expr(autojac)) == as_autojac_text(repr(expr(torch)))
+
+
+def test_closeness_and_equality():
+    """Values recorded from PyTorch 2.13 (NaN is close to NaN only with equal_nan, inf to
+    inf; equal() compares shapes and elements, across integer and float dtypes too)."""
+    a = autojac.tensor([1.0, float("nan"), float("inf"), 2.0])
+    b = autojac.tensor([1.0 + 1e-9, float("nan"), float("inf"), 2.1])
+    assert autojac.isclose(a, b).tolist() == [True, False, True, False]
+    assert a.isclose(b, equal_nan=True).tolist() == [True, True, True, False]
+    assert autojac.isclose(a, b, rtol=0.1).tolist() == [True, False, True, True]
+    assert not autojac.allclose(a, b) and autojac.allclose(a, b, rtol=0.1, equal_nan=True)
+    assert autojac.isclose(autojac.tensor([1, 2]), autojac.tensor([1, 3])).tolist() == [True,
+                                                                                      False]
+    assert autojac.equal(autojac.ones(2), autojac.ones(2, dtype=autojac.int64))
+    assert autojac.equal(autojac.ones(2), autojac.ones(2, dtype=autojac.float64))
+    assert not autojac.equal(autojac.ones(2), autojac.ones(3))
+    assert not autojac.tensor([float("nan")]).equal(autojac.tensor([float("nan")]))
+    assert autojac.argwhere(autojac.tensor([[0, 1], [1, 0]])).tolist() == [[0, 1], [1, 0]]
+    assert autojac.argwhere(autojac.tensor(3.0)).shape == (1, 0)
+
+
+def test_sort_is_stable_with_nan_above_every_number():
+    """Ties keep their order, descending too; NaN sorts last (first, descending): the
+    indices PyTorch 2.13 gives."""
+    x = autojac.tensor([[3.0, 1.0, float("nan"), 1.0, 2.0]])
+    assert autojac.sort(x).indices.tolist() == [[1, 3, 4, 0, 2]]
+    assert x.sort(descending=True).indices.tolist() == [[2, 0, 4, 1, 3]]
+    assert autojac.argsort(x, dim=1, descending=True).tolist() == [[2, 0, 4, 1, 3]]
+    assert autojac.topk(x, 3).indices.tolist() == [[2, 0, 4]]
+    assert autojac.topk(x, 2, largest=False).indices.tolist() == [[1, 3]]
+    assert repr(autojac.sort(autojac.tensor(5.0))) == (
+        "autojac.return_types.sort(\nvalues=tensor(5.),\nindices=tensor(0))")

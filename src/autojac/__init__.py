@@ -39,6 +39,9 @@ from ._ops.matrix import (
     tril, triu,
 )
 from ._ops.nn import log_softmax, softmax
+from ._ops.sorting import argsort, msort, sort, topk
+from ._ops.differences import cdist, diff, trapezoid
+from ._ops.closeness import allclose, argwhere, equal, isclose
 from ._ops.complex_parts import angle, conj, conj_physical, imag, real, resolve_conj, sgn
 from ._ops.decomposition import det, inv, logdet
 from ._ops.decomposition import legacy_slogdet as slogdet
