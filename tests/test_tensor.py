@@ -2082,3 +2082,13 @@ def test_sort_is_stable_with_nan_above_every_number():
     assert autojac.topk(x, 2, largest=False).indices.tolist() == [[1, 3]]
     assert repr(autojac.sort(autojac.tensor(5.0))) == (
         "autojac.return_types.sort(\nvalues=tensor(5.),\nindices=tensor(0))")
+
+
+def test_format_of_a_0d_tensor_is_its_numbers():
+    """PyTorch's ``__format__``: a 0-d tensor formats as its number, with or without a spec;
+    other tensors as their repr, and only without a spec."""
+    assert f"{autojac.tensor(2.5)}" == "2.5" and f"{autojac.tensor(2.5):.3f}" == "2.500"
+    assert f"{autojac.tensor(3)}" == "3"
+    assert f"{autojac.tensor([1.0, 2.0])}" == "tensor([1., 2.])"
+    with pytest.raises(TypeError, match="unsupported format string passed to Tensor.__format__"):
+        f"{autojac.tensor([1.0, 2.0]):.2f}"

@@ -328,9 +328,11 @@ class Tensor:
     __str__ = __repr__
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0 and spec:
+        """A 0-d tensor formats as its number (``f"{t}"`` too); others only without a
+        format spec, as PyTorch's."""
+        if self._data.ndim == 0:
             return format(self._data.item(), spec)
-        return repr(self)
+        return object.__format__(self, spec)
 
     def __reduce__(self):
         return (_rebuild, (self._data, self._rg))
