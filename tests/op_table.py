@@ -292,6 +292,12 @@ def _eye(lib: Any, n: int, like: Any) -> Any:
     return lib.eye(n, dtype=like.dtype)
 
 
+def _tall_eye(lib: Any, like: Any) -> Any:
+    """3 I over zeros, to keep a tall matrix well conditioned."""
+    rows, cols = like.shape
+    return lib.cat([3 * _eye(lib, cols, like), lib.zeros(rows - cols, cols, dtype=like.dtype)])
+
+
 def _sym(lib: Any, m: Any) -> Any:
     return (m + m.mH) / 2
 
@@ -489,6 +495,20 @@ SAMPLES += [
     Sample("pinv", lambda lib, a: lib.linalg.pinv(a), ((4, 3),)),
     Sample("matrix_exp", lambda lib, a: lib.linalg.matrix_exp(a), ((3, 3),), "small"),
     Sample("matrix_exp_batched", lambda lib, a: lib.linalg.matrix_exp(a), ((2, 2, 2),)),
+    # composed linear algebra
+    Sample("matrix_power", lambda lib, a: lib.linalg.matrix_power(a, 3), ((2, 3, 3),)),
+    Sample("matrix_power_negative",
+           lambda lib, a: (a + 3 * _eye(lib, 3, a)).matrix_power(-2), ((3, 3),)),
+    Sample("multi_dot", lambda lib, x, a, b: lib.linalg.multi_dot([x, a, b]),
+           ((3,), (3, 4), (4, 2))),
+    Sample("vecdot", lambda lib, x, y: lib.linalg.vecdot(x, y, dim=0), ((3, 4), (3, 1))),
+    Sample("solve_triangular",
+           lambda lib, a, b: lib.linalg.solve_triangular(a + 3 * _eye(lib, 3, a), b, upper=True),
+           ((3, 3), (3, 2))),
+    Sample("solve_triangular_unit_right", lambda lib, a, b: lib.linalg.solve_triangular(
+        a, b, upper=False, left=False, unitriangular=True), ((3, 3), (2, 3)), "small"),
+    Sample("lstsq", lambda lib, a, b: lib.linalg.lstsq(a + _tall_eye(lib, a), b).solution,
+           ((5, 3), (5, 2))),
 ]
 OP_NAMES = sorted({s.name for s in SAMPLES})
 

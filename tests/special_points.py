@@ -45,6 +45,8 @@ LEFT_OUT: dict[str, tuple[tuple[str, ...], str]] = {
     **{name: (("kinks", "ties", "zeros"), "which of tied elements topk selects is PyTorch's "
               "kernel's choice (here the last ones; autojac's are the first, as a stable sort's)")
        for name in ("topk", "topk_smallest")},
+    **{name: (("nonfinite",), "LAPACK's solution where the matrix holds NaN or infinities")
+       for name in ("solve_triangular", "solve_triangular_unit_right", "lstsq")},
     **{name: (tuple(GRIDS), "PyTorch has no forward-mode derivative of cdist to record")
        for name in ("cdist", "cdist_p1_batched", "cdist_p3")},
 }

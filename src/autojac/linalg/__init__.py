@@ -16,6 +16,7 @@ from .._ops.decomposition import (
     svdvals,
 )
 from .._ops.linalg import matmul
+from .._ops.linalg_composed import lstsq, matrix_power, multi_dot, solve_triangular, vecdot
 from .._ops.matrix import cross as _cross
 from .._ops.matrix import diagonal as _diagonal
 from .._ops.matrix import linalg_norm as norm
@@ -43,5 +44,6 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
     return _cross(input, other, dim)
 
 __all__ = ["LinAlgError", "cholesky", "det", "eigh", "eigvalsh", "inv", "matrix_exp", "pinv",
-           "qr", "slogdet", "solve", "svd", "svdvals", "matmul", "cross", "diagonal", "matrix_norm",
+           "qr", "slogdet", "solve", "svd", "svdvals", "lstsq", "matrix_power", "multi_dot",
+           "solve_triangular", "vecdot", "matmul", "cross", "diagonal", "matrix_norm",
            "vector_norm", "norm"]

@@ -1,0 +1,123 @@
+"""``autojac.linalg`` functions composed of other ops (so differentiable in both modes, to
+any order): matrix_power, multi_dot, vecdot, solve_triangular, lstsq."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import return_types
+from .._tensor import Tensor, _make, scalar_type_name
+from ._registry import install, kernel_message
+from .decomposition import inv, pinv, solve
+from .linalg import matmul
+from .matrix import tril, triu
+
+
+def _square_batches(name: str, A: Tensor) -> None:
+    if A._data.ndim < 2:
+        raise RuntimeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions.")
+    rows, cols = A._data.shape[-2:]
+    if rows != cols:
+        raise RuntimeError(f"linalg.{name}: A must be batches of square matrices, but they are "
+                           f"{rows} by {cols} matrices")
+
+
+def matrix_power(A: Tensor, n: int) -> Tensor:
+    """``A`` multiplied by itself ``n`` times (by squaring); the identity for ``n = 0``, the
+    inverse's power for ``n < 0``.
+
+    >>> import autojac as torch
+    >>> torch.linalg.matrix_power(torch.tensor([[1.0, 1.0], [0.0, 1.0]]), 3)
+    tensor([[1., 3.],
+            [0., 1.]])
+    """
+    _square_batches("matrix_power", A)
+    if n == 0:
+        eye = np.broadcast_to(np.eye(A._data.shape[-1], dtype=A._data.dtype), A._data.shape)
+        return _make(eye.copy(), False, None)
+    base, n = (inv(A), -n) if n < 0 else (A, n)
+    result = None
+    while n:
+        if n & 1:
+            result = base if result is None else matmul(result, base)
+        n >>= 1
+        if n:
+            base = matmul(base, base)
+    return result
+
+
+def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
+    """The product of a chain of matrices; the first may be a row vector and the last a
+    column vector (1-D), as in ``matmul``."""
+    tensors = list(tensors)
+    if len(tensors) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    for k, t in enumerate(tensors):
+        ends = {0: "the first tensor", len(tensors) - 1: "the last tensor"}
+        if k in ends and t._data.ndim not in (1, 2):
+            raise RuntimeError(f"multi_dot(): {ends[k]} must be 1D or 2D but got "
+                               f"{t._data.ndim}D")
+        if k not in ends and t._data.ndim != 2:
+            raise RuntimeError(f"multi_dot(): tensor {k} must be 2D but got {t._data.ndim}D")
+    out = tensors[0]
+    for t in tensors[1:]:
+        out = matmul(out, t)
+    return out
+
+
+def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
+    """The dot product along ``dim`` (of ``conj(x)`` and ``y``), broadcast over the rest."""
+    for t in (x, y):
+        if t._data.dtype.kind in "biu":
+            raise RuntimeError("linalg.vecdot: Expected a floating point or complex tensor as "
+                               f"input. Got {scalar_type_name(t._data.dtype)}")
+    return (x.conj() * y).sum(dim)
+
+
+def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
+                     unitriangular: bool = False) -> Tensor:
+    """``X`` with ``A X = B`` (``X A = B`` when ``left=False``) reading only the upper or
+    lower triangle of ``A`` (and ones on its diagonal with ``unitriangular``)."""
+    if B._data.ndim < 2:
+        raise RuntimeError("linalg.solve_triangular: The input tensor B must have at least 2 "
+                           "dimensions.")
+    for t in (A, B):
+        if t._data.dtype.kind in "biu" or t._data.dtype == np.float16:
+            raise NotImplementedError(kernel_message("triangular_solve_cpu").format(
+                type=scalar_type_name(t._data.dtype)))
+    part = triu if upper else tril
+    if unitriangular:
+        eye = _make(np.eye(A._data.shape[-1], dtype=A._data.dtype), False, None)
+        triangle = part(A, 1 if upper else -1) + eye
+    else:
+        triangle = part(A)
+    return solve(triangle, B, left=left)
+
+
+def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | None = None
+          ) -> Any:
+    """The least-squares solution of ``A X = B`` (the minimum-norm one where ``A`` is rank
+    deficient), as ``pinv(A) @ B``, whose derivative is PyTorch's; with its default driver's
+    other results: no residuals, the numerical rank, no singular values."""
+    if A._data.ndim < 2:
+        raise RuntimeError("autojac.linalg.lstsq: input must have at least 2 dimensions.")
+    if any(t._data.dtype.kind in "biu" or t._data.dtype == np.float16 for t in (A, B)):
+        raise RuntimeError("This function doesn't handle types other than float and double")
+    vector = B._data.ndim == A._data.ndim - 1
+    if A._data.shape[-2] != B._data.shape[-1 if vector else -2]:
+        raise RuntimeError("autojac.linalg.lstsq: input.size(-2) should match other.size(-2)")
+    rows, cols = A._data.shape[-2:]
+    tol = np.finfo(A._data.dtype).eps * max(rows, cols) if rcond is None else rcond
+    solution = matmul(pinv(A), B)
+    singular = np.linalg.svd(A._data, compute_uv=False)
+    rank = (singular > tol * singular[..., :1]).sum(-1) if singular.shape[-1] else \
+        np.zeros(singular.shape[:-1], np.int64)
+    empty = _make(np.zeros(0, dtype=A._data.real.dtype), False, None)
+    return return_types.linalg_lstsq(solution, empty, _make(np.asarray(rank, np.int64), False,
+                                                            None), empty)
+
+
+install("matrix_power", matrix_power)
