@@ -495,6 +495,16 @@ SAMPLES += [
     Sample("pinv", lambda lib, a: lib.linalg.pinv(a), ((4, 3),)),
     Sample("matrix_exp", lambda lib, a: lib.linalg.matrix_exp(a), ((3, 3),), "small"),
     Sample("matrix_exp_batched", lambda lib, a: lib.linalg.matrix_exp(a), ((2, 2, 2),)),
+    # padding
+    Sample("pad_constant", lambda lib, x: lib.nn.functional.pad(x, (1, 2, -1, 1), value=0.5),
+           ((2, 3, 4),)),
+    Sample("pad_reflect", lambda lib, x: lib.nn.functional.pad(x, (2, 1), mode="reflect"),
+           ((2, 3, 4),)),
+    Sample("pad_replicate", lambda lib, x: lib.nn.functional.pad(x, (1, 3, 2, 0),
+                                                                 mode="replicate"),
+           ((1, 2, 3, 4),)),
+    Sample("pad_circular", lambda lib, x: lib.nn.functional.pad(x, (3, 1), mode="circular"),
+           ((2, 4),)),
     # composed linear algebra
     Sample("matrix_power", lambda lib, a: lib.linalg.matrix_power(a, 3), ((2, 3, 3),)),
     Sample("matrix_power_negative",

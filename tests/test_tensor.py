@@ -1747,6 +1747,25 @@ _ARGUMENT_ERRORS.update({  # data and methods
     "lstsq_rows": lambda T: T.linalg.lstsq(T.ones(3, 2), T.ones(2, 1)),
     "lstsq_of_int": lambda T: T.linalg.lstsq(T.ones(3, 2, dtype=T.int64),
                                              T.ones(3, 1, dtype=T.int64)),
+    "pad_odd_length": lambda T: T.nn.functional.pad(T.ones(2, 3), (1,)),
+    "pad_too_long": lambda T: T.nn.functional.pad(T.ones(3), (1, 1, 1, 1)),
+    "pad_unknown_mode": lambda T: T.nn.functional.pad(T.ones(2, 3), (1, 1), mode="edge"),
+    "pad_reflect_with_a_value": lambda T: T.nn.functional.pad(T.ones(2, 3), (1, 1),
+                                                              mode="reflect", value=1.0),
+    "pad_reflect_of_1d": lambda T: T.nn.functional.pad(T.ones(3), (1, 1), mode="reflect"),
+    "pad_reflect_beyond_the_size": lambda T: T.nn.functional.pad(T.ones(1, 2, 3), (1, 1, 3, 3),
+                                                                 mode="reflect"),
+    "pad_circular_twice_around": lambda T: T.nn.functional.pad(T.ones(1, 2, 3), (4, 0),
+                                                               mode="circular"),
+    "pad_cropping_more_than_there_is": lambda T: T.nn.functional.pad(T.ones(2, 3), (-4, 0)),
+    "pad_reflect_of_bool": lambda T: T.nn.functional.pad(T.ones(2, 3, dtype=T.bool), (1, 1),
+                                                         mode="reflect"),
+    "pad_replicate_of_an_empty_dim": lambda T: T.nn.functional.pad(T.ones(1, 2, 0), (1, 1),
+                                                                   mode="replicate"),
+    "one_hot_of_float": lambda T: T.nn.functional.one_hot(T.tensor([0.0, 1.0])),
+    "one_hot_negative": lambda T: T.nn.functional.one_hot(T.tensor([-1, 0])),
+    "one_hot_too_few_classes": lambda T: T.nn.functional.one_hot(T.tensor([3]), 2),
+    "one_hot_of_nothing": lambda T: T.nn.functional.one_hot(T.zeros(0, dtype=T.int64)),
     "vecdot_of_int": lambda T: T.linalg.vecdot(T.ones(3, dtype=T.int64), T.ones(3, dtype=T.int64)),
     "amax_of_0d_dim_out_of_range": lambda T: T.tensor(5.0).amax((0, 1)),
     "tensor_of_a_str_first": lambda T: T.tensor(["a", None]),
@@ -2106,3 +2125,13 @@ def test_format_of_a_0d_tensor_is_its_numbers():
     assert f"{autojac.tensor([1.0, 2.0])}" == "tensor([1., 2.])"
     with pytest.raises(TypeError, match="unsupported format string passed to Tensor.__format__"):
         f"{autojac.tensor([1.0, 2.0]):.2f}"
+
+
+def test_one_hot():
+    """PyTorch's values: classes along a new last dim, int64."""
+    F = autojac.nn.functional
+    assert F.one_hot(autojac.tensor([0, 2])).tolist() == [[1, 0, 0], [0, 0, 1]]
+    out = F.one_hot(autojac.tensor([[1], [0]]), 3)
+    assert out.dtype == autojac.int64 and out.tolist() == [[[0, 1, 0]], [[1, 0, 0]]]
+    assert F.one_hot(autojac.zeros(0, dtype=autojac.int64), 3).shape == (0, 3)
+    assert F.one_hot(autojac.tensor(1), 3).tolist() == [0, 1, 0]

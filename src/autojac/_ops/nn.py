@@ -568,3 +568,124 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     """2-D convolution (cross-correlation) over ``(N, C, H, W)`` or ``(C, H, W)`` inputs."""
     return _conv(input, weight, bias, stride, padding, dilation, groups, 2)
 
+
+
+# -- padding
+_NON_CONSTANT_NDIMS = {2: (2, 3), 4: (3, 4), 6: (4, 5)}  # pad length: the inputs it pads
+_NON_CONSTANT_HELP = (
+    "Supported combinations for non-constant padding:\n"
+    "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+    "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+    "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+
+
+def _source_index(n: int, before: int, after: int, mode: str) -> np.ndarray:
+    """For each place of a dim padded by ``before`` and ``after``, the place of the ``n``
+    input elements it copies (replicate, circular or reflect)."""
+    i = np.arange(-before, n + after)
+    if mode == "replicate":
+        return np.clip(i, 0, n - 1)
+    if mode == "circular":
+        return i % n
+    return np.where(i < 0, -i, np.where(i >= n, 2 * (n - 1) - i, i))
+
+
+def _pad_dim(x: Tensor, dim: int, before: int, after: int, mode: str, value: Any,
+             check: Callable[[int, int, int], None]) -> Tensor:
+    """``x`` padded along the negative ``dim`` (negative amounts crop, first)."""
+    from .._creation import full
+    from .indexing import index_select
+    from .shape import cat, narrow
+
+    n = x._data.shape[dim]
+    start, stop = max(-before, 0), n - max(-after, 0)
+    if stop < start:  # (cropped by more than there is)
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start or stop != n:
+        x = narrow(x, dim, start, stop - start)
+    before, after, n = max(before, 0), max(after, 0), stop - start
+    if not before and not after:
+        return x
+    if mode == "constant":
+        sizes = list(x._data.shape)
+
+        def filled(amount: int) -> list[Tensor]:
+            sizes[dim] = amount
+            return [full(sizes, 0 if value is None else value, dtype=x.dtype)] if amount else []
+
+        return cat(filled(before) + [x] + filled(after), dim)
+    check(n, before, after)
+    index = _source_index(n, before, after, mode)
+    return index_select(x, dim, _make(index.astype(np.int64), False, None))
+
+
+def _check_kernel_padding(input: Tensor, mode: str, dims: int) -> None:
+    """PyTorch's errors of its reflection and replication kernels: no bool tensors, and no
+    empty dims but a batch."""
+    shape = input._data.shape
+    if 0 in shape[1 if len(shape) == dims + 2 else 0:]:  # (past a batch dim)
+        raise RuntimeError(f"Expected {dims + 1}D or {dims + 2}D (batch mode) tensor with "
+                           "possibly 0 batch size and other non-zero dimensions for input, but "
+                           f"got: {list(shape)}")
+    kernel = "reflection" if mode == "reflect" else "replication"
+    no_kernel(input._data.dtype, f"{kernel}_pad{dims}d", "b")
+
+
+def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = None
+        ) -> Tensor:
+    """``input`` padded on its last ``len(pad) // 2`` dims (``pad`` lists the amounts before
+    and after each, last dim first), with ``value`` or by copying its edge elements
+    (``"replicate"``), its other end (``"circular"``) or its mirror image (``"reflect"``).
+
+    >>> import autojac as torch
+    >>> torch.nn.functional.pad(torch.tensor([[1.0, 2.0, 3.0]]), (2, 1), mode="reflect")
+    tensor([[3., 2., 1., 2., 3., 2.]])
+    """
+    pad = tuple(pad)
+    ndim = input._data.ndim
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pad) // 2 > ndim:
+        raise RuntimeError("Padding length should be less than or equal to two times the input "
+                           f"dimension but got padding length {len(pad)} and input of dimension "
+                           f"{ndim}")
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if mode != "constant":
+        if value is not None and value != 0:
+            raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+        if ndim not in _NON_CONSTANT_NDIMS.get(len(pad), ()):
+            raise NotImplementedError(f"Padding size {len(pad)} is not supported for {ndim}D "
+                                      f"input tensor.\n{_NON_CONSTANT_HELP}")
+        if mode != "circular":
+            _check_kernel_padding(input, mode, len(pad) // 2)
+    x = input
+    for k in range(len(pad) // 2):
+        def check(n: int, before: int, after: int, dim: int = ndim - 1 - k) -> None:
+            if mode == "circular" and max(before, after) > n:
+                raise RuntimeError("Padding value causes wrapping around more than once.")
+            if mode == "reflect" and max(before, after) >= n:
+                raise RuntimeError(
+                    f"Argument #{len(pad) + 2}: Padding size should be less than the "
+                    f"corresponding input dimension, but got: padding ({before}, {after}) at "
+                    f"dimension {dim} of input {list(input._data.shape)}")
+
+        x = _pad_dim(x, -1 - k, pad[2 * k], pad[2 * k + 1], mode, value, check)
+    return x
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """An int64 tensor with a last dim of ``num_classes`` (one more than the largest class by
+    default), 1 at each element's class and 0 elsewhere (not differentiable)."""
+    classes = tensor._data
+    if classes.dtype != np.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes == -1:
+        if not classes.size:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(classes.max()) + 1
+    if classes.size and classes.min() < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if classes.size and classes.max() >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    return _make((classes[..., None] == np.arange(num_classes)).astype(np.int64), False, None)
