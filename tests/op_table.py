@@ -158,6 +158,10 @@ SAMPLES += [
     Sample("std_all", lambda lib, x: x.std(), ((3, 4),)),
     Sample("var_correction0", lambda lib, x: lib.var(x, dim=0, correction=0), ((3, 4),)),
     Sample("cumsum", lambda lib, x: lib.cumsum(x, dim=1), ((3, 4),)),
+    Sample("cummax", lambda lib, x: lib.cummax(x, 1).values, ((3, 4),)),
+    Sample("cummin", lambda lib, x: x.cummin(0)[0], ((3, 4),)),
+    Sample("nansum", lambda lib, x: lib.nansum(x, 1), ((3, 4),)),
+    Sample("nanmean", lambda lib, x: x.nanmean(), ((3, 4),)),
     # sorting and differences
     Sample("sort", lambda lib, x: lib.sort(x).values, ((3, 4),)),
     Sample("sort_descending", lambda lib, x: x.sort(0, descending=True)[0], ((3, 4),)),

@@ -95,7 +95,8 @@ NOT_REPLAYED = {
     "qr_square": _SEVERAL, "qr_wide": _SEVERAL, "svd_factors": _SEVERAL, "svd_values": _SEVERAL,
     "svd_wide": _SEVERAL,
     "index_mask": _INDEX, "max_dim": _INDEX, "min_dim_keepdim": _INDEX,
-    **dict.fromkeys(("sort", "sort_descending", "msort", "topk", "topk_smallest"), _INDEX),
+    **dict.fromkeys(("sort", "sort_descending", "msort", "topk", "topk_smallest", "cummax",
+                     "cummin"), _INDEX),
 }
 
 

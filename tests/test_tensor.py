@@ -1762,6 +1762,10 @@ _ARGUMENT_ERRORS.update({  # data and methods
                                                          mode="reflect"),
     "pad_replicate_of_an_empty_dim": lambda T: T.nn.functional.pad(T.ones(1, 2, 0), (1, 1),
                                                                    mode="replicate"),
+    "cummax_of_complex": lambda T: T.cummax(T.tensor([1j]), 0),
+    "cummin_dim_out_of_range": lambda T: T.cummin(T.ones(2), 1),
+    "nansum_of_complex": lambda T: T.nansum(T.tensor([1j])),
+    "nanmean_of_int": lambda T: T.nanmean(T.tensor([1, 2])),
     "one_hot_of_float": lambda T: T.nn.functional.one_hot(T.tensor([0.0, 1.0])),
     "one_hot_negative": lambda T: T.nn.functional.one_hot(T.tensor([-1, 0])),
     "one_hot_too_few_classes": lambda T: T.nn.functional.one_hot(T.tensor([3]), 2),
@@ -2135,3 +2139,15 @@ def test_one_hot():
     assert out.dtype == autojac.int64 and out.tolist() == [[[0, 1, 0]], [[1, 0, 0]]]
     assert F.one_hot(autojac.zeros(0, dtype=autojac.int64), 3).shape == (0, 3)
     assert F.one_hot(autojac.tensor(1), 3).tolist() == [0, 1, 0]
+
+
+def test_running_extremes_take_the_latest_tie_and_keep_a_nan():
+    """Indices recorded from PyTorch 2.13."""
+    x = autojac.tensor([[1.0, 3.0, 3.0, float("nan"), 2.0, float("nan"), 5.0]])
+    assert autojac.cummax(x, 1).indices.tolist() == [[0, 1, 2, 3, 3, 5, 5]]
+    assert x.cummin(1).indices.tolist() == [[0, 0, 0, 3, 3, 5, 5]]
+    y = autojac.tensor([[2.0, 1.0, 1.0, 3.0, 0.0, 0.0]])
+    assert autojac.cummax(y, 1).indices.tolist() == [[0, 0, 0, 3, 3, 3]]
+    assert autojac.cummin(y, 1).indices.tolist() == [[0, 1, 2, 2, 4, 5]]
+    assert autojac.nansum(x).item() == 14.0
+    assert autojac.nanmean(x).item() == pytest.approx(2.8, rel=1e-7)  # (float32)

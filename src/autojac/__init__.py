@@ -23,8 +23,8 @@ from . import _ops
 from ._ops.elementwise import *
 from ._ops.elementwise import abs, pow, round
 from ._ops.reduction import (
-    all, amax, amin, any, argmax, argmin, cumsum, gather, logsumexp, max, mean, min, scatter,
-    scatter_add, std, sum, take_along_dim, var,
+    all, amax, amin, any, argmax, argmin, cummax, cummin, cumsum, gather, logsumexp, max, mean,
+    min, nanmean, nansum, scatter, scatter_add, std, sum, take_along_dim, var,
 )
 from ._ops.indexing import index_add, index_select, masked_select, take
 from ._ops.shape import (

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import return_types
 from .._backend import strided_view
-from .._tensor import Tensor, _make, no_dims_error, normalize_dim
+from .._tensor import Tensor, _make, no_dims_error, normalize_dim, scalar_type_name
 from ._registry import (
     Op,
     PatternRule,
@@ -21,6 +21,7 @@ from ._registry import (
     install,
     kernel_message,
     no_complex,
+    no_kernel,
 )
 from .indexing import is_index_dtype
 
@@ -195,6 +196,26 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
         )
     dims = reduction_dims(dim, input._data.ndim)
     return apply(MEAN, (input,), (dims, keepdim, dim is not None))
+
+
+def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
+           ) -> Tensor:
+    """``sum`` with NaN counted as zero (and no gradient there)."""
+    if input._data.dtype.kind == "c":
+        raise RuntimeError("nansum on CPU does not support complex inputs")
+    if input._data.dtype.kind == "f":
+        input = where(input.isnan(), 0.0, input)
+    return sum(input, dim, keepdim, dtype=dtype)
+
+
+def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
+            ) -> Tensor:
+    """``mean`` of the elements that are not NaN (NaN where all are)."""
+    if input._data.dtype.kind not in "fc":
+        raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
+                           f"but got {scalar_type_name(input._data.dtype)}")
+    count = (~input.isnan()).sum(dim, keepdim)
+    return nansum(input, dim, keepdim, dtype=dtype) / count
 
 
 _TYPE_WORD = {
@@ -590,6 +611,35 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
 
 from .elementwise import maximum, minimum, where  # noqa: E402
 
+
+def _running_extreme(name: str, accumulate: Any, input: Tensor, dim: int) -> Any:
+    """``(values, indices)`` of the running maximum (minimum) along ``dim``: on ties the
+    latest index, and from a NaN on that NaN, as PyTorch's."""
+    a = input._data
+    no_kernel(a.dtype, f"{name}_cpu", "c")
+    if a.ndim == 0:  # (its one element)
+        normalize_dim(dim, 0)
+        values, indices = _running_extreme(name, accumulate, input.reshape(1), 0)
+        return getattr(return_types, name)(values.reshape(()), indices.reshape(()))
+    d = normalize_dim(dim, a.ndim) - a.ndim
+    running = accumulate(a, axis=d)
+    positions = np.arange(a.shape[d]).reshape((-1,) + (1,) * (-1 - d))
+    reached = (a == running) | (np.isnan(a) if a.dtype.kind == "f" else False)
+    order = np.maximum.accumulate(np.where(reached, positions, 0), axis=d)
+    values = apply(VALUES_AT, (input,), (order, d, a.ndim, True, name.title() + "Backward0"))
+    return getattr(return_types, name)(values, _make(order.astype(np.int64), False, None))
+
+
+def cummax(input: Tensor, dim: int) -> Any:
+    """``(values, indices)`` of the running maximum along ``dim``."""
+    return _running_extreme("cummax", np.maximum.accumulate, input, dim)
+
+
+def cummin(input: Tensor, dim: int) -> Any:
+    """``(values, indices)`` of the running minimum along ``dim``."""
+    return _running_extreme("cummin", np.minimum.accumulate, input, dim)
+
+
 for _name, _fn in (
     ("sum", sum),
     ("mean", mean),
@@ -607,6 +657,10 @@ for _name, _fn in (
     ("gather", gather),
     ("take_along_dim", take_along_dim),
     ("cumsum", cumsum),
+    ("cummax", cummax),
+    ("cummin", cummin),
+    ("nansum", nansum),
+    ("nanmean", nanmean),
 ):
     install(_name, _fn)
 
