@@ -327,6 +327,21 @@ SAMPLES += [
     Sample(
         "linear", lambda lib, x, w, b: lib.nn.functional.linear(x, w, b), ((2, 3), (4, 3), (4,))
     ),
+    Sample("relu6", lambda lib, x: lib.nn.functional.relu6(x * 4), ((3, 4),)),
+    Sample("softsign", lambda lib, x: lib.nn.functional.softsign(x), ((3, 4),), "away0"),
+    Sample("selu", lambda lib, x: lib.nn.functional.selu(x), ((3, 4),), "away0"),
+    Sample("celu", lambda lib, x: lib.nn.functional.celu(x, 0.5), ((3, 4),), "away0"),
+    Sample("mish", lambda lib, x: lib.nn.functional.mish(x), ((3, 4),)),
+    Sample("softmin", lambda lib, x: lib.nn.functional.softmin(x, 1), ((3, 4),)),
+    Sample("glu", lambda lib, x: lib.nn.functional.glu(x, 0), ((4, 3),)),
+    Sample("smooth_l1_loss", lambda lib, x, y: lib.nn.functional.smooth_l1_loss(
+        x, y, reduction="none", beta=0.7), ((3, 4), (3, 4))),
+    Sample("huber_loss", lambda lib, x, y: lib.nn.functional.huber_loss(x, y, delta=0.8),
+           ((3, 4), (3, 4))),
+    Sample("cosine_similarity", lambda lib, x, y: lib.nn.functional.cosine_similarity(x, y),
+           ((3, 4), (1, 4))),
+    Sample("layer_norm", lambda lib, x, w, b: lib.nn.functional.layer_norm(x, (4,), w, b),
+           ((3, 4), (4,), (4,))),
     Sample("mse_loss", lambda lib, x, y: lib.nn.functional.mse_loss(x, y), ((3, 4), (3, 4))),
     Sample(
         "l1_loss_sum",

@@ -36,8 +36,10 @@ LEFT_OUT: dict[str, tuple[tuple[str, ...], str]] = {
         "eigh_values", "eigh_vectors", "eigh_projector", "svd_values", "svd_factors",
         "svd_wide", "qr", "qr_square", "qr_wide", "matrix_norm_nuc", "matrix_norm_2", "matrix_exp",
         "matrix_exp_batched", "solve_matrix", "solve_vector", "pinv")},
-    "elu": (("nonfinite",), _LANES),
-    "hardtanh": (("nonfinite",), _LANES),
+    **{name: (("nonfinite",), _LANES) for name in ("elu", "hardtanh", "relu6", "selu", "celu")},
+    **{name: (("nonfinite",), "at a NaN difference the gradient is 0 (the sign of NaN, as in "
+              "abs's), where PyTorch's kernel gives NaN") for name in ("smooth_l1_loss",
+                                                                        "huber_loss")},
     "cumprod": (("nonfinite",), "PyTorch's cumprod treats the first zero of a row apart, "
                 "so a NaN after it adds nothing there, where the product rule's terms are NaN"),
     "einsum_three": (("nonfinite",), "inf * 0 terms: the sum's NaN or inf depends on the order "
@@ -58,8 +60,8 @@ _ZERO_NORM = ("PyTorch's second derivative of a norm at zero is NaN (0 * inf in 
 # second derivatives are compared at finite points only, and not for these samples
 SECOND_ORDER_GRIDS = ("kinks", "ties", "zeros")
 SECOND_ORDER_LEFT_OUT: dict[str, str] = {
-    **dict.fromkeys(("normalize", "vector_norm2", "matrix_norm_fro", "norm", "linalg_norm"),
-                    _ZERO_NORM),
+    **dict.fromkeys(("normalize", "vector_norm2", "matrix_norm_fro", "norm", "linalg_norm",
+                     "cosine_similarity"), _ZERO_NORM),
     "pow": "at a negative base the exponent's derivative, x^y log x, is NaN; PyTorch's mixed "
            "second derivative there is finite by the order of its terms",
 }

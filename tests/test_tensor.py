@@ -1766,6 +1766,18 @@ _ARGUMENT_ERRORS.update({  # data and methods
     "cummin_dim_out_of_range": lambda T: T.cummin(T.ones(2), 1),
     "nansum_of_complex": lambda T: T.nansum(T.tensor([1j])),
     "nanmean_of_int": lambda T: T.nanmean(T.tensor([1, 2])),
+    "glu_of_an_odd_dim": lambda T: T.nn.functional.glu(T.ones(3)),
+    "smooth_l1_loss_negative_beta": lambda T: T.nn.functional.smooth_l1_loss(
+        T.ones(2), T.ones(2), beta=-1.0),
+    "huber_loss_zero_delta": lambda T: T.nn.functional.huber_loss(T.ones(2), T.ones(2),
+                                                                  delta=0.0),
+    "cosine_similarity_of_two_sizes": lambda T: T.nn.functional.cosine_similarity(
+        T.ones(3), T.ones(4), dim=0),
+    "layer_norm_shape": lambda T: T.nn.functional.layer_norm(T.ones(2, 3), (2,)),
+    "layer_norm_weight_shape": lambda T: T.nn.functional.layer_norm(T.ones(2, 3), (3,),
+                                                                    T.ones(2)),
+    "layer_norm_bias_shape": lambda T: T.nn.functional.layer_norm(T.ones(2, 3), (2, 3),
+                                                                  T.ones(2, 3), T.ones(3)),
     "one_hot_of_float": lambda T: T.nn.functional.one_hot(T.tensor([0.0, 1.0])),
     "one_hot_negative": lambda T: T.nn.functional.one_hot(T.tensor([-1, 0])),
     "one_hot_too_few_classes": lambda T: T.nn.functional.one_hot(T.tensor([3]), 2),
