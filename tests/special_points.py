@@ -37,9 +37,8 @@ LEFT_OUT: dict[str, tuple[tuple[str, ...], str]] = {
         "svd_wide", "qr", "qr_square", "qr_wide", "matrix_norm_nuc", "matrix_norm_2", "matrix_exp",
         "matrix_exp_batched", "solve_matrix", "solve_vector", "pinv")},
     **{name: (("nonfinite",), _LANES) for name in ("elu", "hardtanh", "relu6", "selu", "celu")},
-    **{name: (("nonfinite",), "at a NaN difference the gradient is 0 (the sign of NaN, as in "
-              "abs's), where PyTorch's kernel gives NaN") for name in ("smooth_l1_loss",
-                                                                        "huber_loss")},
+    **{name: (("nonfinite",), "at a NaN difference the gradient is 0 (clamp's at NaN), where "
+              "PyTorch's kernel gives NaN") for name in ("smooth_l1_loss", "huber_loss")},
     "cumprod": (("nonfinite",), "PyTorch's cumprod treats the first zero of a row apart, "
                 "so a NaN after it adds nothing there, where the product rule's terms are NaN"),
     "einsum_three": (("nonfinite",), "inf * 0 terms: the sum's NaN or inf depends on the order "

@@ -1766,6 +1766,9 @@ _ARGUMENT_ERRORS.update({  # data and methods
     "cummin_dim_out_of_range": lambda T: T.cummin(T.ones(2), 1),
     "nansum_of_complex": lambda T: T.nansum(T.tensor([1j])),
     "nanmean_of_int": lambda T: T.nanmean(T.tensor([1, 2])),
+    "trapezoid_points_of_another_length": lambda T: T.trapezoid(T.ones(3), T.ones(2)),
+    "celu_zero_alpha": lambda T: T.nn.functional.celu(T.ones(2), 0.0),
+    "full_numpy_int_overflow": lambda T: T.full((1,), np.int64(300), dtype=T.int8),
     "glu_of_an_odd_dim": lambda T: T.nn.functional.glu(T.ones(3)),
     "smooth_l1_loss_negative_beta": lambda T: T.nn.functional.smooth_l1_loss(
         T.ones(2), T.ones(2), beta=-1.0),
@@ -2163,3 +2166,38 @@ def test_running_extremes_take_the_latest_tie_and_keep_a_nan():
     assert autojac.cummin(y, 1).indices.tolist() == [[0, 1, 2, 2, 4, 5]]
     assert autojac.nansum(x).item() == 14.0
     assert autojac.nanmean(x).item() == pytest.approx(2.8, rel=1e-7)  # (float32)
+
+
+def test_review_fixes_of_the_composed_ops():
+    """Values that PyTorch 2.13 gives (each checked against it when recorded), where the
+    first versions of these compositions differed."""
+    F = autojac.nn.functional
+    a = autojac.tensor([[2.0, 1.0], [0.0, 3.0]], dtype=autojac.float64, requires_grad=True)
+    power = autojac.linalg.matrix_power(a, 1)
+    assert power is not a and power._data is not a._data  # (a copy)
+    identity = autojac.linalg.matrix_power(a, 0)
+    assert identity.requires_grad and identity.tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    assert autojac.autograd.grad(identity.sum(), a)[0].tolist() == [[0.0, 0.0], [0.0, 0.0]]
+    nearly_singular = autojac.tensor([[1.0, 0.0], [0.0, 1e-9]], dtype=autojac.float64)
+    ones = autojac.ones(2, 1, dtype=autojac.float64)
+    kept = autojac.linalg.lstsq(nearly_singular, ones, rcond=1e-10).solution
+    np.testing.assert_allclose(kept.numpy(), [[1.0], [1e9]], rtol=1e-12)
+    dropped = autojac.linalg.lstsq(nearly_singular, ones, rcond=1e-8).solution
+    np.testing.assert_allclose(dropped.numpy(), [[1.0], [0.0]], rtol=1e-12)
+    x = autojac.tensor([-1.5, 0.0, 2.0], dtype=autojac.float64)
+    expected = [-0.5 * np.expm1(-1.5 / -0.5), 0.0, 2.0]  # alpha (e^(x / alpha) - 1), x <= 0
+    np.testing.assert_allclose(F.celu(x, -0.5).numpy(), expected, rtol=1e-15)
+    big = autojac.tensor([2**62])
+    assert not autojac.isclose(big, big + 1, rtol=0, atol=0).item()
+    row = autojac.arange(3.0).reshape(1, 3)
+    assert F.pad(row, (-1, 2), mode="reflect").tolist() == [[1.0, 2.0, 1.0, 0.0]]
+    assert F.pad(row, (2, -3), mode="replicate").tolist() == [[0.0, 0.0]]
+    assert autojac.div(autojac.tensor([2**62 + 1, -7, 7]), autojac.tensor([1, 2, -2]),
+                       rounding_mode="trunc").tolist() == [2**62 + 1, -3, -3]
+    similar = F.cosine_similarity(autojac.tensor([1.0, 2.0]),
+                                  autojac.tensor([[2.0, 1.0], [1.0, 0.0]]), dim=1)
+    np.testing.assert_allclose(similar.numpy(), [0.8, 1 / 5**0.5], rtol=1e-6)
+    tiny = autojac.tensor([1e-5, 0.0], dtype=autojac.float64, requires_grad=True)
+    other = autojac.tensor([1e-5, 1e-5], dtype=autojac.float64)
+    (g,) = autojac.autograd.grad(F.cosine_similarity(tiny, other, dim=0, eps=1e-4), tiny)
+    np.testing.assert_allclose(g.numpy(), [900.0, 1000.0], rtol=1e-9)  # (through the norm)

@@ -189,6 +189,9 @@ _CHECKED_AS = {"float16": "double", "float32": "float", "float64": "double", "in
                "uint8": "uint8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t"}
 
 
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 def fill_value(value: Any, d: np.dtype) -> Any:
     """A Python number as a tensor of dtype ``d`` stores it, with PyTorch's errors where it
     does not fit (``full``, ``fill_``, ``masked_fill``, setitem, clamp's bounds).
@@ -196,6 +199,8 @@ def fill_value(value: Any, d: np.dtype) -> Any:
     >>> fill_value(-1, np.dtype(np.uint8))
     255
     """
+    if isinstance(value, np.generic):  # (a NumPy scalar: as its Python number)
+        value = value.item()
     if not isinstance(value, (int, float, complex)) or isinstance(value, bool):
         return value
     if isinstance(value, int) and not -(2**63) <= value < 2**63:
@@ -208,7 +213,7 @@ def fill_value(value: Any, d: np.dtype) -> Any:
             raise RuntimeError(f"value cannot be converted to type {c_type} without overflow")
         value = value.real
     if d.kind == "f":
-        if d == np.float32 and math.isfinite(value) and abs(value) > np.finfo(d).max:
+        if d == np.float32 and math.isfinite(value) and abs(value) > _FLOAT32_MAX:
             raise RuntimeError(f"value cannot be converted to type {c_type} without overflow")
         return value
     info = np.iinfo(d)

@@ -210,7 +210,6 @@ def _fix_dtype(g: Any, t: Tensor) -> Any:
     return g
 
 
-@quiet_float_errors
 def tensor_backward(
     self: Tensor,
     gradient: Tensor | None = None,

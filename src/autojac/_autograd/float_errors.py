@@ -20,8 +20,8 @@ try:  # NumPy 2 keeps its error state in a context variable: setting it costs ~0
     from numpy._core._ufunc_config import _extobj_contextvar, _make_extobj
 
     _QUIET = _make_extobj(all="ignore")
-except ImportError:  # (a NumPy without it: the public context manager, ~2 us)
-    _extobj_contextvar = None
+except (ImportError, AttributeError, TypeError):  # (NumPy's internals changed: the public
+    _extobj_contextvar = None  # context manager instead, ~2 us)
 
 
 def quiet_float_errors(fn: F) -> F:

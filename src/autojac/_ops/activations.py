@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from .._tensor import Tensor, normalize_dim
-from ._registry import no_kernel
-from .nn import _implicit_dim, elu, hardtanh, softmax, softplus
+from ._registry import apply, no_kernel
+from .nn import ELU, _implicit_dim, elu, hardtanh, softmax, softplus
 from .shape import chunk
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -35,8 +35,8 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``max(0, x) + min(0, alpha (exp(x / alpha) - 1))``."""
     no_kernel(input._data.dtype, "elu_cpu")
     if alpha == 0:
-        raise RuntimeError("ZeroDivisionError")
-    out = elu(input / alpha, 1.0) * alpha
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    out = apply(ELU, (input,), (alpha, 1.0 / alpha))
     return input.copy_(out) if inplace else out
 
 

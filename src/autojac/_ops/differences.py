@@ -58,6 +58,8 @@ def trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, di
         ends = y.select(d, 0) + y.select(d, -1)
         return (y.sum(d) - ends * 0.5) * (1.0 if dx is None else dx)
     if x._data.ndim == 1:  # (the points along dim, for every other index)
+        if x._data.shape[0] != size:
+            raise RuntimeError("trapezoid: There must be one `x` value for each sample point")
         x = x.reshape((-1,) + (1,) * (y._data.ndim - 1 - d))
     steps = diff(x, dim=d - y._data.ndim)
     return (steps * (narrow(y, d, 1, size - 1) + narrow(y, d, 0, size - 1))).sum(d) / 2.0

@@ -496,11 +496,20 @@ def _integer_division(fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray
     return checked
 
 
+def _trunc_divide(a: Any, b: Any) -> np.ndarray:
+    """Division rounded toward zero (exactly for integers, whose quotient a float may not
+    hold)."""
+    if np.result_type(a, b).kind in "iu":
+        quotient = np.floor_divide(a, b)
+        return quotient + ((np.remainder(a, b) != 0) & ((np.sign(a) * np.sign(b)) < 0))
+    return np.trunc(np.true_divide(a, b)).astype(np.result_type(a, b), copy=False)
+
+
 _ROUNDED_DIVISION = {
     "floor": real_forward(_integer_division(np.floor_divide), kernel_message("div_floor_cpu"),
                           kinds="bc"),
-    "trunc": real_forward(_integer_division(lambda a, b: np.trunc(np.true_divide(a, b)).astype(
-        np.result_type(a, b), copy=False)), kernel_message("div_trunc_cpu"), kinds="bc"),
+    "trunc": real_forward(_integer_division(_trunc_divide), kernel_message("div_trunc_cpu"),
+                          kinds="bc"),
 }
 # floor_divide has no derivative (PyTorch's raises); div with a rounding mode has zero
 _FLOOR_DIVIDE = Op("floor_divide", _ROUNDED_DIVISION["floor"], promote=True)

@@ -10,8 +10,9 @@ import numpy as np
 
 from .. import return_types
 from .._tensor import Tensor, _make, scalar_type_name
-from ._registry import install, kernel_message
+from ._registry import apply, install, kernel_message
 from .decomposition import inv, pinv, solve
+from .inplace import FILL
 from .linalg import matmul
 from .matrix import tril, triu
 
@@ -35,9 +36,11 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
             [0., 1.]])
     """
     _square_batches("matrix_power", A)
-    if n == 0:
-        eye = np.broadcast_to(np.eye(A._data.shape[-1], dtype=A._data.dtype), A._data.shape)
-        return _make(eye.copy(), False, None)
+    if n == 0:  # (connected to A, with a zero derivative, as PyTorch's)
+        eye = _make(np.eye(A._data.shape[-1], dtype=A._data.dtype), False, None)
+        return apply(FILL, (A,), (0,)) + eye
+    if n == 1:
+        return A.clone()
     base, n = (inv(A), -n) if n < 0 else (A, n)
     result = None
     while n:
@@ -55,8 +58,8 @@ def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
     tensors = list(tensors)
     if len(tensors) < 2:
         raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    ends = {0: "the first tensor", len(tensors) - 1: "the last tensor"}
     for k, t in enumerate(tensors):
-        ends = {0: "the first tensor", len(tensors) - 1: "the last tensor"}
         if k in ends and t._data.ndim not in (1, 2):
             raise RuntimeError(f"multi_dot(): {ends[k]} must be 1D or 2D but got "
                                f"{t._data.ndim}D")
@@ -111,7 +114,7 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
         raise RuntimeError("autojac.linalg.lstsq: input.size(-2) should match other.size(-2)")
     rows, cols = A._data.shape[-2:]
     tol = np.finfo(A._data.dtype).eps * max(rows, cols) if rcond is None else rcond
-    solution = matmul(pinv(A), B)
+    solution = matmul(pinv(A, rtol=tol), B)
     singular = np.linalg.svd(A._data, compute_uv=False)
     rank = (singular > tol * singular[..., :1]).sum(-1) if singular.shape[-1] else \
         np.zeros(singular.shape[:-1], np.int64)

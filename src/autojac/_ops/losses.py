@@ -12,6 +12,7 @@ from ._registry import broadcast_error, no_kernel
 from .elementwise import where
 from .matrix import vector_norm
 from .nn import _legacy, _reduce
+from .shape import broadcast_tensors
 
 
 def _difference(kernel: str, input: Tensor, target: Tensor) -> Tensor:
@@ -22,6 +23,14 @@ def _difference(kernel: str, input: Tensor, target: Tensor) -> Tensor:
     return input - target
 
 
+def _quadratic_within(d: Tensor, threshold: float, scale: float, linear: Tensor) -> Tensor:
+    """``scale d^2`` where ``|d| < threshold``, else ``linear``. The square is of ``d``
+    clamped to the threshold, so neither branch is infinite (no ``inf * 0`` in the gradient),
+    and a NaN takes it, so that its gradient is NaN, as PyTorch's kernels give."""
+    inner = d.clamp(-threshold, threshold)
+    return where(d.abs() >= threshold, linear, inner * inner * scale)
+
+
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """``0.5 d^2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta`` (``|d|`` for
@@ -30,10 +39,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     d = _difference("smooth_l1_cpu", input, target)
     size = d.abs()
-    if beta == 0:
-        return _reduce(size, _legacy(size_average, reduce, reduction))
-    inner = d.clamp(-beta, beta)  # (finite on both branches: no inf * 0 in the gradient)
-    loss = where(size < beta, inner * inner * (0.5 / beta), size - 0.5 * beta)
+    loss = size if beta == 0 else _quadratic_within(d, beta, 0.5 / beta, size - 0.5 * beta)
     return _reduce(loss, _legacy(size_average, reduce, reduction))
 
 
@@ -43,15 +49,19 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     d = _difference("huber_cpu", input, target)
-    size = d.abs()
-    inner = d.clamp(-delta, delta)  # (finite on both branches: no inf * 0 in the gradient)
-    loss = where(size < delta, inner * inner * 0.5, (size - 0.5 * delta) * delta)
+    loss = _quadratic_within(d, delta, 0.5, (d.abs() - 0.5 * delta) * delta)
     return _reduce(loss if weight is None else loss * weight, reduction)
 
 
+def _at_least(norm: Tensor, eps: float) -> Tensor:
+    """``max(norm, eps)`` whose gradient is the norm's everywhere (PyTorch clamps without
+    recording it)."""
+    return norm + (norm.clamp(min=eps) - norm).detach()
+
+
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
-    """The dot product along ``dim`` of ``x1`` and ``x2``, each divided by its norm (at
-    least ``eps``)."""
+    """The dot product along ``dim`` of ``x1`` and ``x2`` (broadcast together first), each
+    divided by its norm (at least ``eps``)."""
     common = _dtypes.result_type(x1._data, x2._data)
     if common.kind != "f":
         raise RuntimeError("expected common dtype to be floating point, yet common dtype is "
@@ -59,8 +69,9 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     error = broadcast_error([x1._data.shape, x2._data.shape])
     if error is not None:
         raise error
-    unit1 = x1 / vector_norm(x1, dim=dim, keepdim=True).clamp(min=eps)
-    unit2 = x2 / vector_norm(x2, dim=dim, keepdim=True).clamp(min=eps)
+    x1, x2 = broadcast_tensors(x1, x2)
+    unit1 = x1 / _at_least(vector_norm(x1, dim=dim, keepdim=True), eps)
+    unit2 = x2 / _at_least(vector_norm(x2, dim=dim, keepdim=True), eps)
     return (unit1 * unit2).sum(dim)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .. import _backend, _dtypes
+from .._creation import full
 from .._tensor import Tensor, _make, cpp_type_name, normalize_dim, scalar_type_name
 from ._registry import (
     Op,
@@ -22,9 +23,10 @@ from ._registry import (
     refuse_complex_autodiff,
 )
 from .elementwise import NO_COMPLEX_CLAMP, backward_kernel, erf, logaddexp, where
-from .indexing import getitem, index_put
+from .indexing import getitem, index_put, index_select
 from .linalg import matmul
 from .reduction import ALONG
+from .shape import cat, narrow
 
 
 def _row_max(a: np.ndarray, dim: int) -> np.ndarray:
@@ -163,25 +165,27 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     return _in_place(lambda x: apply(LEAKY_RELU, (x,), (negative_slope,)), input, inplace)
 
 
-def _elu_forward(a: np.ndarray, alpha: float) -> np.ndarray:
+def _elu_forward(a: np.ndarray, alpha: float, input_scale: float) -> np.ndarray:
     no_kernel(a.dtype, "elu_cpu")
     out = a.copy()
     negative = ~(a > 0)
-    out[negative] = alpha * np.expm1(a[negative])
+    out[negative] = alpha * np.expm1(a[negative] * input_scale)
     return out
 
 
-def _elu_rule(g: Tensor, ans: Tensor, x: Tensor, alpha: float) -> Tensor:
-    """g alpha e^x where x <= 0, else g (at NaN too, as PyTorch's scalar kernel); written
-    so that its own derivative is PyTorch's: alpha e^x only where x < 0."""
-    return g * where(x <= 0, where(x < 0, x, 0.0).exp() * alpha, 1.0)
+def _elu_rule(g: Tensor, ans: Tensor, x: Tensor, alpha: float, input_scale: float) -> Tensor:
+    """g alpha s e^(s x) where x <= 0, else g (at NaN too, as PyTorch's scalar kernel);
+    written so that its own derivative is PyTorch's: nonzero only where x < 0."""
+    slope = (where(x < 0, x, 0.0) * input_scale).exp() * (alpha * input_scale)
+    return g * where(x <= 0, slope, 1.0)
 
 
+# PyTorch's elu kernel: alpha (e^(s x) - 1) for x <= 0 (s = input_scale: 1, or 1/alpha in celu)
 ELU = Op("elu", _elu_forward, vjp=(_elu_rule,), jvp=(_elu_rule,), pattern="pointwise")
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    return _in_place(lambda x: apply(ELU, (x,), (alpha,)), input, inplace)
+    return _in_place(lambda x: apply(ELU, (x,), (alpha, 1.0)), input, inplace)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -591,19 +595,16 @@ def _source_index(n: int, before: int, after: int, mode: str) -> np.ndarray:
 
 
 def _pad_dim(x: Tensor, dim: int, before: int, after: int, mode: str, value: Any,
-             check: Callable[[int, int, int], None]) -> Tensor:
-    """``x`` padded along the negative ``dim`` (negative amounts crop, first)."""
-    from .._creation import full
-    from .indexing import index_select
-    from .shape import cat, narrow
-
+             check: Callable[[int, int, int, int], None]) -> Tensor:
+    """``x`` padded along the negative ``dim`` (negative amounts crop)."""
     n = x._data.shape[dim]
-    start, stop = max(-before, 0), n - max(-after, 0)
-    if stop < start:  # (cropped by more than there is)
-        raise RuntimeError("narrow(): length must be non-negative.")
-    if start or stop != n:
-        x = narrow(x, dim, start, stop - start)
-    before, after, n = max(before, 0), max(after, 0), stop - start
+    if mode in ("constant", "circular"):  # (these crop first, then pad what is left)
+        start, stop = max(-before, 0), n - max(-after, 0)
+        if stop < start:  # (cropped by more than there is)
+            raise RuntimeError("narrow(): length must be non-negative.")
+        if start or stop != n:
+            x = narrow(x, dim, start, stop - start)
+        before, after, n = max(before, 0), max(after, 0), stop - start
     if not before and not after:
         return x
     if mode == "constant":
@@ -614,7 +615,7 @@ def _pad_dim(x: Tensor, dim: int, before: int, after: int, mode: str, value: Any
             return [full(sizes, 0 if value is None else value, dtype=x.dtype)] if amount else []
 
         return cat(filled(before) + [x] + filled(after), dim)
-    check(n, before, after)
+    check(n, before, after, x._data.ndim + dim)
     index = _source_index(n, before, after, mode)
     return index_select(x, dim, _make(index.astype(np.int64), False, None))
 
@@ -659,17 +660,17 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
                                       f"input tensor.\n{_NON_CONSTANT_HELP}")
         if mode != "circular":
             _check_kernel_padding(input, mode, len(pad) // 2)
+    def check(n: int, before: int, after: int, dim: int) -> None:
+        if mode == "circular" and max(before, after) > n:
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        if mode == "reflect" and max(before, after) >= n:
+            raise RuntimeError(
+                f"Argument #{len(pad) + 2}: Padding size should be less than the "
+                f"corresponding input dimension, but got: padding ({before}, {after}) at "
+                f"dimension {dim} of input {list(input._data.shape)}")
+
     x = input
     for k in range(len(pad) // 2):
-        def check(n: int, before: int, after: int, dim: int = ndim - 1 - k) -> None:
-            if mode == "circular" and max(before, after) > n:
-                raise RuntimeError("Padding value causes wrapping around more than once.")
-            if mode == "reflect" and max(before, after) >= n:
-                raise RuntimeError(
-                    f"Argument #{len(pad) + 2}: Padding size should be less than the "
-                    f"corresponding input dimension, but got: padding ({before}, {after}) at "
-                    f"dimension {dim} of input {list(input._data.shape)}")
-
         x = _pad_dim(x, -1 - k, pad[2 * k], pad[2 * k + 1], mode, value, check)
     return x
 

@@ -26,22 +26,32 @@ def _order(a: np.ndarray, dim: int, descending: bool) -> np.ndarray:
     return a.shape[dim] - 1 - np.flip(reversed_order, dim)
 
 
-def _sorted(name: str, input: Tensor, dim: int, descending: bool, k: int | None = None
-            ) -> tuple[Tensor, Tensor]:
-    """The first ``k`` (all: None) elements along ``dim`` in order, and their indices."""
+def _order_of(name: str, input: Tensor, dim: int, descending: bool, k: int | None = None
+              ) -> tuple[np.ndarray, int]:
+    """The first ``k`` (all: None) places of the sorting permutation along ``dim``, and the
+    dim as a negative one (a 0-d input is its one element, at 0)."""
     a = input._data
-    no_complex(a, f" {'Sort' if k is None else 'topk'} does not support complex dtypes on CPU",
-               RuntimeError)
-    if a.ndim == 0:  # (its one element)
-        normalize_dim(dim, 0)
-        values, indices = _sorted(name, input.reshape(1), 0, descending)
-        return values.reshape(()), indices.reshape(())
-    d = normalize_dim(dim, a.ndim) - a.ndim
+    no_complex(a, f" {'Sort' if name == 'sort' else name} does not support complex dtypes on "
+               "CPU", RuntimeError)
+    d = normalize_dim(dim, a.ndim) - max(a.ndim, 1)
+    if a.ndim == 0:
+        return np.zeros((), np.int64), d
     order = _order(a, d, descending)
     if k is not None:
         order = order[(Ellipsis, slice(0, k)) + (slice(None),) * (-1 - d)]
-    values = apply(VALUES_AT, (input,), (order, d, a.ndim, True, name))
-    return values, _make(order.astype(np.int64), False, None)
+    return order.astype(np.int64, copy=False), d
+
+
+def _sorted(name: str, input: Tensor, dim: int, descending: bool, k: int | None = None
+            ) -> tuple[Tensor, Tensor]:
+    """The first ``k`` (all: None) elements along ``dim`` in order, and their indices."""
+    order, d = _order_of(name, input, dim, descending, k)
+    if input._data.ndim == 0:
+        values = input.clone()
+    else:
+        node_name = f"{name.title()}Backward0"
+        values = apply(VALUES_AT, (input,), (order, d, input._data.ndim, True, node_name))
+    return values, _make(order, False, None)
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
@@ -51,13 +61,13 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     >>> torch.sort(torch.tensor([3.0, 1.0, 2.0])).indices
     tensor([1, 2, 0])
     """
-    return return_types.sort(*_sorted("SortBackward0", input, dim, descending))
+    return return_types.sort(*_sorted("sort", input, dim, descending))
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False
             ) -> Tensor:
-    """The indices that sort ``input`` along ``dim``."""
-    return sort(input, dim, descending, stable).indices
+    """The indices that sort ``input`` along ``dim`` (always stably)."""
+    return _make(_order_of("sort", input, dim, descending)[0], False, None)
 
 
 def msort(input: Tensor) -> Tensor:
@@ -74,7 +84,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     size = input._data.shape[normalize_dim(dim, input._data.ndim)] if input._data.ndim else 1
     if not 0 <= k <= size:
         raise RuntimeError("selected index k out of range")
-    return return_types.topk(*_sorted("TopkBackward0", input, dim, largest, k))
+    return return_types.topk(*_sorted("topk", input, dim, largest, k))
 
 
 for _name, _fn in (("sort", sort), ("argsort", argsort), ("msort", msort), ("topk", topk)):
