@@ -19,6 +19,7 @@ from .reduction import (
     AMIN,
     REDUCED,
     accumulating,
+    along_one_element,
     amax,
     amin,
     contract,
@@ -347,9 +348,8 @@ def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Cumulative product along ``dim`` (a log-depth scan of multiplications); bool/int
     inputs give int64."""
     input = accumulating(input, dtype)
-    if not input.ndim:  # (along its one element)
-        normalize_dim(dim, 0)
-        return cumprod(input.reshape(1), 0).reshape(())
+    if not input.ndim:
+        return along_one_element(cumprod, input, dim)
     x = movedim(input, dim, -1)
     n, step = x.shape[-1], 1
     while step < n:

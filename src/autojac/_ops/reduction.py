@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -117,6 +118,16 @@ UNREDUCE = Op(
     node_name="ExpandBackward0",
     pattern="moves",
 )
+
+
+def along_one_element(reduce: Callable[[Tensor, int], Any], input: Tensor, dim: int) -> Any:
+    """``reduce(input, dim)`` of a 0-d ``input``, along the one element it has at dim 0 (or
+    -1): run on it as a 1-d tensor, its result (or each of a tuple's) made 0-d again."""
+    normalize_dim(dim, 0)
+    out = reduce(input.reshape(1), 0)
+    if isinstance(out, tuple):
+        return type(out)(*(t if t._data.ndim == 0 else t.reshape(()) for t in out))
+    return out if out._data.ndim == 0 else out.reshape(())
 
 
 def contract(t: Tensor, weights: Tensor, dims: tuple[int, ...], keepdim: bool) -> Tensor:
@@ -342,8 +353,8 @@ def _minmax(extreme: Op, argfn: Any, input: Any, dim: Any, keepdim: bool) -> Any
         return (maximum if extreme is AMAX else minimum)(input, dim)
     ndim = input._data.ndim
     d = normalize_dim(dim, ndim) - builtins.max(ndim, 1)
-    if ndim == 0:  # (its one element, and index 0)
-        return _minmax(extreme, argfn, input.reshape(1), 0, False)
+    if ndim == 0:
+        return along_one_element(lambda x, d: _minmax(extreme, argfn, x, d, False), input, dim)
     idx = argfn(input, d, True)
     name = "MaxBackward0" if extreme is AMAX else "MinBackward0"
     values = apply(VALUES_AT, (input,), (idx._data, d, ndim, keepdim, name))
@@ -604,8 +615,8 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Cumulative sum along ``dim``; bool/int inputs give int64."""
     input = accumulating(input, dtype)
     d = normalize_dim(dim, input._data.ndim) - builtins.max(input._data.ndim, 1)
-    if input._data.ndim == 0:  # (along its one element)
-        return apply(CUMSUM, (input.reshape(1),), (d,)).reshape(())
+    if input._data.ndim == 0:
+        return along_one_element(cumsum, input, dim)
     return apply(CUMSUM, (input,), (d,))
 
 
@@ -617,10 +628,9 @@ def _running_extreme(name: str, accumulate: Any, input: Tensor, dim: int) -> Any
     latest index, and from a NaN on that NaN, as PyTorch's."""
     a = input._data
     no_kernel(a.dtype, f"{name}_cpu", "c")
-    if a.ndim == 0:  # (its one element)
-        normalize_dim(dim, 0)
-        values, indices = _running_extreme(name, accumulate, input.reshape(1), 0)
-        return getattr(return_types, name)(values.reshape(()), indices.reshape(()))
+    if a.ndim == 0:
+        return along_one_element(
+            lambda x, d: _running_extreme(name, accumulate, x, d), input, dim)
     d = normalize_dim(dim, a.ndim) - a.ndim
     running = accumulate(a, axis=d)
     positions = np.arange(a.shape[d]).reshape((-1,) + (1,) * (-1 - d))
