@@ -176,6 +176,8 @@ SAMPLES += [
     Sample("cdist", lambda lib, x, y: lib.cdist(x, y), ((3, 4), (2, 4))),
     Sample("cdist_p1_batched", lambda lib, x, y: lib.cdist(x, y, p=1), ((2, 3, 4), (2, 2, 4))),
     Sample("cdist_p3", lambda lib, x, y: lib.cdist(x, y, p=3.0), ((3, 4), (2, 4))),
+    Sample("cdist_p0", lambda lib, x, y: lib.cdist(x, y, p=0.0), ((3, 4), (2, 4))),
+    Sample("cdist_pinf", lambda lib, x, y: lib.cdist(x, y, p=float("inf")), ((3, 4), (2, 4))),
     # products
     Sample("matmul_mm", lambda lib, x, y: x @ y, ((3, 4), (4, 2))),
     Sample("matmul_mv", lambda lib, x, y: x @ y, ((3, 4), (4,))),
@@ -452,6 +454,8 @@ SAMPLES += [
         "vector_norm3_dim", lambda lib, a: lib.linalg.vector_norm(a, 3, dim=1), ((3, 4),), "away0"
     ),
     Sample("vector_norm_inf", lambda lib, a: lib.linalg.vector_norm(a, float("inf"), 0), ((3, 4),)),
+    Sample("vector_norm_0", lambda lib, a: lib.linalg.vector_norm(a, 0, 1, keepdim=True),
+           ((3, 4),)),
     Sample("matrix_norm_fro", lambda lib, a: lib.linalg.matrix_norm(a), ((2, 3, 4),)),
     Sample("matrix_norm_1", lambda lib, a: lib.linalg.matrix_norm(a, 1), ((3, 4),), "away0"),
     Sample("matrix_norm_nuc", lambda lib, a: lib.linalg.matrix_norm(a, "nuc"), ((3, 4),)),

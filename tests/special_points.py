@@ -49,7 +49,8 @@ LEFT_OUT: dict[str, tuple[tuple[str, ...], str]] = {
     **{name: (("nonfinite",), "LAPACK's solution where the matrix holds NaN or infinities")
        for name in ("solve_triangular", "solve_triangular_unit_right", "lstsq")},
     **{name: (tuple(GRIDS), "PyTorch has no forward-mode derivative of cdist to record")
-       for name in ("cdist", "cdist_p1_batched", "cdist_p3")},
+       for name in ("cdist", "cdist_p1_batched", "cdist_p3", "cdist_p0",
+                                                   "cdist_pinf")},
 }
 
 

@@ -50,8 +50,11 @@ def _value(sample: Sample, arrays: list[np.ndarray]) -> np.ndarray:
 
 
 def _grads(out: autojac.Tensor, xs: list, v: autojac.Tensor, **kw: object) -> list[np.ndarray]:
+    """The gradients as arrays, zeros where none flowed (a batch of them when batched)."""
     gs = autojac.autograd.grad(out, xs, v, allow_unused=True, **kw)
-    return [np.zeros(x.shape) if g is None else g._data for g, x in zip(gs, xs)]
+    batch = tuple(v.shape[: v.ndim - out.ndim]) if kw.get("is_grads_batched") else ()
+    return [np.zeros(batch + tuple(x.shape), x._data.dtype) if g is None else g._data
+            for g, x in zip(gs, xs)]
 
 
 def _tangent_out(sample: Sample, xs: list, ts: list) -> np.ndarray:

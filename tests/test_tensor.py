@@ -1745,6 +1745,7 @@ _ARGUMENT_ERRORS.update({  # data and methods
         T.eye(2, dtype=T.int64), T.ones(2, 1, dtype=T.int64), upper=True),
     "lstsq_of_a_vector": lambda T: T.linalg.lstsq(T.ones(3), T.ones(3)),
     "lstsq_rows": lambda T: T.linalg.lstsq(T.ones(3, 2), T.ones(2, 1)),
+    "lstsq_unknown_driver": lambda T: T.linalg.lstsq(T.ones(3, 2), T.ones(3, 1), driver="qr"),
     "lstsq_of_int": lambda T: T.linalg.lstsq(T.ones(3, 2, dtype=T.int64),
                                              T.ones(3, 1, dtype=T.int64)),
     "pad_odd_length": lambda T: T.nn.functional.pad(T.ones(2, 3), (1,)),
@@ -2121,6 +2122,104 @@ def test_closeness_and_equality():
     assert not autojac.tensor([float("nan")]).equal(autojac.tensor([float("nan")]))
     assert autojac.argwhere(autojac.tensor([[0, 1], [1, 0]])).tolist() == [[0, 1], [1, 0]]
     assert autojac.argwhere(autojac.tensor(3.0)).shape == (1, 0)
+
+
+def _lstsq_system(lib):
+    """A tall full-rank system, a tall rank-deficient one (its third column is the sum of
+    the first two), each with two right-hand sides."""
+    rng = np.random.default_rng(7)
+    full = rng.standard_normal((5, 3))
+    deficient = np.concatenate([full[:, :2], full[:, :1] + full[:, 1:2]], axis=1)
+    b = rng.standard_normal((5, 2))
+    return [(lib.tensor(a, dtype=lib.float64, requires_grad=True),
+             lib.tensor(b, dtype=lib.float64, requires_grad=True)) for a in (full, deficient)]
+
+
+@pytest.mark.parametrize("driver", [None, "gels", "gelsy", "gelsd", "gelss"])
+def test_lstsq_gives_what_each_driver_gives(driver):
+    """gelsy (the default) gives the rank; gels the residuals; gelsd and gelss all three and
+    the singular values, but residuals only where A has full rank."""
+    (a, b), (deficient, _) = _lstsq_system(autojac)
+    result = autojac.linalg.lstsq(a, b, driver=driver)
+    x = result.solution.detach().numpy()
+    np.testing.assert_allclose(x, np.linalg.lstsq(a.detach().numpy(), b.detach().numpy(),
+                                                  rcond=None)[0], rtol=1e-12)
+    squared = ((a.detach().numpy() @ x - b.detach().numpy()) ** 2).sum(0)
+    gives_residuals = driver in ("gels", "gelsd", "gelss")
+    assert result.residuals.shape == ((2,) if gives_residuals else (0,))
+    if gives_residuals:
+        np.testing.assert_allclose(result.residuals.detach().numpy(), squared, rtol=1e-12)
+    assert result.rank.dtype == autojac.int64
+    assert result.rank.tolist() == ([] if driver == "gels" else 3)
+    svd = np.linalg.svd(a.detach().numpy(), compute_uv=False)
+    expected_sv = svd if driver in ("gelsd", "gelss") else np.zeros(0)
+    np.testing.assert_allclose(result.singular_values.numpy(), expected_sv, rtol=1e-12)
+    if driver != "gels":  # (gels assumes full rank: LAPACK's numbers are meaningless)
+        deficient_result = autojac.linalg.lstsq(deficient, b, driver=driver)
+        assert deficient_result.rank.item() == 2 and deficient_result.residuals.shape == (0,)
+
+
+def test_lstsq_residuals_are_differentiable():
+    """d/dB sum ||A X - B||^2 = 2 (I - A A^+) B: minus the residual, doubled."""
+    (a, b), _ = _lstsq_system(autojac)
+    result = autojac.linalg.lstsq(a, b, driver="gelsd")
+    grad_b, = autojac.autograd.grad(result.residuals.sum(), b)
+    a_, b_ = a.detach().numpy(), b.detach().numpy()
+    np.testing.assert_allclose(grad_b.numpy(), 2 * (b_ - a_ @ np.linalg.pinv(a_) @ b_),
+                               rtol=1e-10, atol=1e-12)
+    assert autojac.autograd.gradcheck(
+        lambda a, b: autojac.linalg.lstsq(a, b, driver="gelss").residuals, (a, b))
+
+
+@requires_torch
+@pytest.mark.parametrize("driver", [None, "gels", "gelsy", "gelsd", "gelss"])
+def test_lstsq_results_are_pytorchs(driver):
+    torch = import_torch()
+    systems = zip(_lstsq_system(autojac), _lstsq_system(torch))
+    for (a, b), (ta, tb) in list(systems)[:1] if driver == "gels" else systems:  # full rank
+        ours, theirs = autojac.linalg.lstsq(a, b, driver=driver), \
+            torch.linalg.lstsq(ta, tb, driver=driver)
+        for name in ("solution", "residuals", "rank", "singular_values"):
+            mine, torchs = getattr(ours, name), getattr(theirs, name)
+            assert mine.shape == tuple(torchs.shape), name
+            np.testing.assert_allclose(mine.detach().numpy(), torchs.detach().numpy(),
+                                       rtol=1e-9, atol=1e-12, err_msg=name)
+        if theirs.residuals.numel():
+            mine = autojac.autograd.grad(ours.residuals.sum(), (a, b))
+            torchs = torch.autograd.grad(theirs.residuals.sum(), (ta, tb))
+            for m, t in zip(mine, torchs):
+                np.testing.assert_allclose(m.numpy(), t.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_zero_norm_counts_nonzeros_and_passes_no_gradient_back():
+    """PyTorch's 0-"norm" has no gradient formula: no gradient flows back to the input (an
+    unused one); cdist's with p=0 gives a zero gradient. NaN counts as a nonzero."""
+    x = autojac.tensor([1.0, 0.0, float("nan"), float("inf"), -2.0], requires_grad=True)
+    count = autojac.linalg.vector_norm(x, 0)
+    assert count.item() == 4.0 and count.grad_fn.name() == "LinalgVectorNormBackward0"
+    assert autojac.autograd.grad(count, x, allow_unused=True) == (None,)
+    with pytest.raises(RuntimeError, match="appears to not have been used in the graph"):
+        autojac.autograd.grad(autojac.linalg.vector_norm(x, 0), x)
+    assert autojac.linalg.vector_norm(autojac.tensor([1j, 0]), 0).dtype == autojac.float32
+    a = autojac.tensor([[0.0, 0.5]], requires_grad=True)
+    distance = autojac.cdist(a, autojac.tensor([[1.0, 0.5]]), p=0.0)
+    distance.sum().backward()
+    assert distance.tolist() == [[1.0]] and a.grad.tolist() == [[0.0, 0.0]]
+
+
+def test_cdist_inf_gives_each_tied_coordinate_the_whole_gradient():
+    """PyTorch's cdist kernel: sign(x1 - x2) where |x1 - x2| is the distance, not shared
+    among the ties as vector_norm's (and amax's) gradient is."""
+    a = autojac.tensor([[0.0, 0.0]], requires_grad=True)
+    b = autojac.tensor([[1.0, -1.0], [2.0, 0.0]], requires_grad=True)
+    distance = autojac.cdist(a, b, p=float("inf"))
+    grad_a, grad_b = autojac.autograd.grad(distance.sum(), (a, b))
+    assert distance.tolist() == [[1.0, 2.0]]
+    assert grad_a.tolist() == [[-2.0, 1.0]] and grad_b.tolist() == [[1.0, -1.0], [1.0, 0.0]]
+    assert autojac.autograd.grad(autojac.linalg.vector_norm(b[0], float("inf")), b)[0].tolist() \
+        == [[0.5, -0.5], [0.0, 0.0]]
+    assert autojac.cdist(autojac.ones(1, 0), autojac.ones(2, 0), p=float("inf")).tolist() == \
+        [[0.0, 0.0]]
 
 
 def test_sort_is_stable_with_nan_above_every_number():

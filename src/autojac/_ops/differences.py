@@ -7,9 +7,10 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor, _make, normalize_dim, scalar_type_name
-from ._registry import install, kernel_message
+from ._registry import apply, install, kernel_message
 from .elementwise import logical_xor
-from .matrix import vector_norm
+from .matrix import NONZERO_DISTANCE, vector_norm
+from .reduction import AMAX
 from .shape import cat, narrow
 
 
@@ -83,7 +84,14 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
                            f"{x1._data.shape[-1]} X2: {x2._data.shape[-1]}")
     if p < 0:
         raise RuntimeError("cdist only supports non-negative p values")
-    return vector_norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, dim=-1)
+    difference = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    if p == 0:  # (its gradient is 0, not none as vector_norm's)
+        return apply(NONZERO_DISTANCE, (difference,), ((-1,), False))
+    if p == float("inf"):  # (each tied coordinate gets the whole gradient, not a share)
+        if not difference.shape[-1]:
+            return difference.abs().sum(-1)  # no coordinates: 0 apart
+        return apply(AMAX, (difference.abs(),), ((-1,), False, "CdistBackward0"))
+    return vector_norm(difference, p, dim=-1)
 
 
 install("diff", diff)

@@ -100,11 +100,23 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
     return solve(triangle, B, left=left)
 
 
+_LSTSQ_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
+
+
 def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | None = None
           ) -> Any:
     """The least-squares solution of ``A X = B`` (the minimum-norm one where ``A`` is rank
-    deficient), as ``pinv(A) @ B``, whose derivative is PyTorch's; with its default driver's
-    other results: no residuals, the numerical rank, no singular values."""
+    deficient), as ``pinv(A) @ B``, whose derivative is PyTorch's, with the other results of
+    PyTorch's CPU ``driver`` (default ``gelsy``): the squared residuals of each column where
+    ``A`` has more rows than columns (``gels``; ``gelsd`` and ``gelss`` when every ``A`` has
+    full rank), the numerical rank (not ``gels``), the singular values (``gelsd``,
+    ``gelss``); empty where the driver gives none.
+
+    >>> import autojac as torch
+    >>> A = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
+    >>> torch.linalg.lstsq(A, torch.tensor([1.0, 2.0, 2.0]), driver="gelsd").residuals
+    tensor([4.])
+    """
     if A._data.ndim < 2:
         raise RuntimeError("autojac.linalg.lstsq: input must have at least 2 dimensions.")
     if any(t._data.dtype.kind in "biu" or t._data.dtype == np.float16 for t in (A, B)):
@@ -112,15 +124,30 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     vector = B._data.ndim == A._data.ndim - 1
     if A._data.shape[-2] != B._data.shape[-1 if vector else -2]:
         raise RuntimeError("autojac.linalg.lstsq: input.size(-2) should match other.size(-2)")
+    if driver is None:
+        driver = "gelsy"
+    elif driver not in _LSTSQ_DRIVERS:
+        raise RuntimeError("autojac.linalg.lstsq: parameter `driver` should be one of "
+                           f"({', '.join(_LSTSQ_DRIVERS)})")
     rows, cols = A._data.shape[-2:]
     tol = np.finfo(A._data.dtype).eps * max(rows, cols) if rcond is None else rcond
     solution = matmul(pinv(A, rtol=tol), B)
+    real = A._data.real.dtype
     singular = np.linalg.svd(A._data, compute_uv=False)
     rank = (singular > tol * singular[..., :1]).sum(-1) if singular.shape[-1] else \
         np.zeros(singular.shape[:-1], np.int64)
-    empty = _make(np.zeros(0, dtype=A._data.real.dtype), False, None)
-    return return_types.linalg_lstsq(solution, empty, _make(np.asarray(rank, np.int64), False,
-                                                            None), empty)
+    if rows > cols and (driver == "gels" or driver != "gelsy" and (rank == cols).all()):
+        columns = (solution.unsqueeze(-1), B.unsqueeze(-1)) if vector else (solution, B)
+        residuals = (matmul(A, columns[0]) - columns[1]).abs().square().sum(-2)
+    else:
+        residuals = _make(np.zeros(0, real), False, None)
+    return return_types.linalg_lstsq(
+        solution,
+        residuals,
+        _make(np.zeros(0, np.int64) if driver == "gels" else np.asarray(rank, np.int64),
+              False, None),
+        _make(singular if driver in ("gelsd", "gelss") else np.zeros(0, real), False, None),
+    )
 
 
 install("matrix_power", matrix_power)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .. import _dtypes
+from .._autograd.graph import zeros_for
 from .._tensor import Tensor, _make, normalize_dim, scalar_type_name
 from ._registry import Op, PatternRule, apply, expand_to, install, no_kernel
 from .elementwise import where
@@ -406,6 +407,35 @@ PNORM = Op(
 )
 
 
+def _batch(t: Tensor, ndim: int) -> tuple[int, ...]:
+    """The leading batch dims of the (co)tangent ``t`` of a tensor of ``ndim`` dims."""
+    return t._data.shape[: t._data.ndim - ndim]
+
+
+def _nonzero_count(node_name: str, gradient: bool) -> Op:
+    """The 0-"norm" over ``dims``, the count of nonzeros (NaN among them); its tangent is
+    zero, and so is its gradient if ``gradient`` (PyTorch's cdist), else none flows back,
+    as from an unused input (PyTorch's vector_norm has no gradient formula for it)."""
+    return Op(
+        "nonzero_count",
+        lambda a, dims, keepdim: (a != 0).sum(dims, dtype=a.real.dtype, keepdims=keepdim),
+        vjp=(lambda g, ans, x, dims, keepdim: zeros_for(
+            _batch(g, x._data.ndim - (0 if keepdim else len(dims))), x._data)
+            if gradient else None,),
+        jvp=(lambda t, ans, x, dims, keepdim: zeros_for(_batch(t, x._data.ndim), ans._data),),
+        node_name=node_name,
+        saves=False,
+        pattern=PatternRule(
+            lambda bits, dims, keepdim: REDUCED.forward(bits, dims, keepdim),
+            lambda bits, x, dims, keepdim: REDUCED.reverse(bits, x, dims, keepdim),
+        ),
+    )
+
+
+NONZERO_COUNT = _nonzero_count("LinalgVectorNormBackward0", gradient=False)
+NONZERO_DISTANCE = _nonzero_count("CdistBackward0", gradient=True)
+
+
 def _check_extreme_norm(x: Tensor, ord: float, dim: Any) -> None:
     """PyTorch's errors for an inf or -inf norm over no elements (it has no identity)."""
     shape = x._data.shape
@@ -438,7 +468,7 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
         return apply(AMAX if ord > 0 else AMIN, (x.abs(),),
                      (dims, keepdim, "LinalgVectorNormBackward0"))
     if ord == 0:
-        return (x != 0).sum(dims, keepdim=keepdim).to(x.dtype)
+        return apply(NONZERO_COUNT, (x,), (dims, keepdim))
     if ord == 1:
         return x.abs().sum(dims, keepdim=keepdim)
     return apply(PNORM, (x,), (float(ord), dims, keepdim))
