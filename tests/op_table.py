@@ -330,6 +330,9 @@ SAMPLES += [
         "linear", lambda lib, x, w, b: lib.nn.functional.linear(x, w, b), ((2, 3), (4, 3), (4,))
     ),
     Sample("relu6", lambda lib, x: lib.nn.functional.relu6(x * 4), ((3, 4),)),
+    Sample("hardsigmoid", lambda lib, x: lib.nn.functional.hardsigmoid(x * 4), ((3, 4),),
+           second_order=False),  # (PyTorch cannot differentiate its gradient)
+    Sample("hardswish", lambda lib, x: lib.nn.functional.hardswish(x * 4), ((3, 4),)),
     Sample("softsign", lambda lib, x: lib.nn.functional.softsign(x), ((3, 4),), "away0"),
     Sample("selu", lambda lib, x: lib.nn.functional.selu(x), ((3, 4),), "away0"),
     Sample("celu", lambda lib, x: lib.nn.functional.celu(x, 0.5), ((3, 4),), "away0"),

@@ -36,7 +36,8 @@ LEFT_OUT: dict[str, tuple[tuple[str, ...], str]] = {
         "eigh_values", "eigh_vectors", "eigh_projector", "svd_values", "svd_factors",
         "svd_wide", "qr", "qr_square", "qr_wide", "matrix_norm_nuc", "matrix_norm_2", "matrix_exp",
         "matrix_exp_batched", "solve_matrix", "solve_vector", "pinv")},
-    **{name: (("nonfinite",), _LANES) for name in ("elu", "hardtanh", "relu6", "selu", "celu")},
+    **{name: (("nonfinite",), _LANES) for name in ("elu", "hardtanh", "relu6", "selu", "celu",
+                                                     "hardswish")},
     **{name: (("nonfinite",), "at a NaN difference the gradient is 0 (clamp's at NaN), where "
               "PyTorch's kernel gives NaN") for name in ("smooth_l1_loss", "huber_loss")},
     "cumprod": (("nonfinite",), "PyTorch's cumprod treats the first zero of a row apart, "

@@ -187,6 +187,8 @@ def test_against_golden_torch_values(sample: Sample) -> None:
 def test_forward_over_reverse_equals_reverse_over_reverse(sample: Sample) -> None:
     """d/du <v, J(x)> along u, once by pushing a tangent through the backward pass and once
     by a second backward pass (float64, 1e-10)."""
+    if not sample.second_order:
+        pytest.skip("PyTorch has no second derivative of this op")
     arrays = sample.arrays(np.float64)
     rng = np.random.default_rng(7)
     us = [rng.standard_normal(a.shape) for a in arrays]

@@ -2222,6 +2222,26 @@ def test_cdist_inf_gives_each_tied_coordinate_the_whole_gradient():
         [[0.0, 0.0]]
 
 
+def test_hard_activations_differentiate_as_pytorchs_kernels():
+    """hardsigmoid's gradient is float32's 1/6 in every dtype and cannot be differentiated
+    again (PyTorch's errors, in both modes); hardswish's second derivative is 1/3 strictly
+    inside (-3, 3)."""
+    F = autojac.nn.functional
+    x = autojac.tensor([-3.0, -1.0, 0.5, 3.0], dtype=autojac.float64, requires_grad=True)
+    gradient, = autojac.autograd.grad(F.hardsigmoid(x).sum(), x, create_graph=True)
+    sixth = float(np.float32(1) / np.float32(6))
+    assert gradient.tolist() == [0.0, sixth, sixth, 0.0]
+    assert gradient.grad_fn.name() == "torch::autograd::NotImplemented"
+    with pytest.raises(RuntimeError, match="derivative for aten::hardsigmoid_backward is not"):
+        autojac.autograd.grad(gradient.sum(), x)
+    with pytest.raises(NotImplementedError, match="forward AD with aten::hardsigmoid_backward"):
+        autojac.autograd.functional.hessian(lambda x: F.hardsigmoid(x).sum(), x,
+                                            outer_jacobian_strategy="forward-mode")
+    hessian = autojac.autograd.functional.hessian(lambda x: F.hardswish(x).sum(), x)
+    assert hessian.diagonal().tolist() == [0.0, 1 / 3, 1 / 3, 0.0]
+    assert F.hardswish(x).tolist() == [-0.0, -1 / 3, 0.5 * 3.5 / 6, 3.0]
+
+
 def test_sort_is_stable_with_nan_above_every_number():
     """Ties keep their order, descending too; NaN sorts last (first, descending): the
     indices PyTorch 2.13 gives."""

@@ -155,15 +155,17 @@ def _relu_forward(a: np.ndarray) -> np.ndarray:
     return np.maximum(a, 0)
 
 
-def backward_kernel(name: str, forward: Callable[..., np.ndarray]) -> Op:
-    """PyTorch's backward of a piecewise linear function, ``forward(g, x, *params)``, as an
-    op: linear in ``g`` (its rules are itself) and of zero derivative in ``x``, so that, as
-    in PyTorch, a gradient stays connected to ``x`` and differentiates to 0 there."""
+def backward_kernel(name: str, forward: Callable[..., np.ndarray],
+                    input_rule: Callable[..., Tensor] = zero_rule) -> Op:
+    """PyTorch's backward of a function, ``forward(g, x, *params)``, as an op: linear in
+    ``g`` (its rules are itself) and, in ``x``, of the derivative ``input_rule(g, ans, gO,
+    x, *params)`` (zero by default: a piecewise linear function's), so that, as in PyTorch,
+    a gradient stays connected to ``x`` and differentiates there as PyTorch's."""
 
     def again(g: Tensor, ans: Tensor, _: Tensor, x: Tensor, *params: Any) -> Tensor:
         return apply(op, (g, x), params)
 
-    op = Op(name, forward, vjp=(again, zero_rule), jvp=(again, zero_rule), elementwise=True)
+    op = Op(name, forward, vjp=(again, input_rule), jvp=(again, input_rule), elementwise=True)
     return op
 
 
