@@ -36,10 +36,8 @@ LEFT_OUT: dict[str, tuple[tuple[str, ...], str]] = {
         "eigh_values", "eigh_vectors", "eigh_projector", "svd_values", "svd_factors",
         "svd_wide", "qr", "qr_square", "qr_wide", "matrix_norm_nuc", "matrix_norm_2", "matrix_exp",
         "matrix_exp_batched", "solve_matrix", "solve_vector", "pinv")},
-    **{name: (("nonfinite",), _LANES) for name in ("elu", "hardtanh", "relu6", "selu", "celu",
-                                                     "hardswish")},
-    **{name: (("nonfinite",), "at a NaN difference the gradient is 0 (clamp's at NaN), where "
-              "PyTorch's kernel gives NaN") for name in ("smooth_l1_loss", "huber_loss")},
+    **{name: (("nonfinite",), _LANES)
+       for name in ("elu", "hardtanh", "relu6", "selu", "celu", "hardswish")},
     "cumprod": (("nonfinite",), "PyTorch's cumprod treats the first zero of a row apart, "
                 "so a NaN after it adds nothing there, where the product rule's terms are NaN"),
     "einsum_three": (("nonfinite",), "inf * 0 terms: the sum's NaN or inf depends on the order "
@@ -50,8 +48,7 @@ LEFT_OUT: dict[str, tuple[tuple[str, ...], str]] = {
     **{name: (("nonfinite",), "LAPACK's solution where the matrix holds NaN or infinities")
        for name in ("solve_triangular", "solve_triangular_unit_right", "lstsq")},
     **{name: (tuple(GRIDS), "PyTorch has no forward-mode derivative of cdist to record")
-       for name in ("cdist", "cdist_p1_batched", "cdist_p3", "cdist_p0",
-                                                   "cdist_pinf")},
+       for name in ("cdist", "cdist_p1_batched", "cdist_p3", "cdist_p0", "cdist_pinf")},
 }
 
 

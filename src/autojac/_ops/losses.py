@@ -25,10 +25,12 @@ def _difference(kernel: str, input: Tensor, target: Tensor) -> Tensor:
 
 def _quadratic_within(d: Tensor, threshold: float, scale: float, linear: Tensor) -> Tensor:
     """``scale d^2`` where ``|d| < threshold``, else ``linear``. The square is of ``d``
-    clamped to the threshold, so neither branch is infinite (no ``inf * 0`` in the gradient),
-    and a NaN takes it, so that its gradient is NaN, as PyTorch's kernels give."""
-    inner = d.clamp(-threshold, threshold)
-    return where(d.abs() >= threshold, linear, inner * inner * scale)
+    within the threshold (0 beyond), so neither branch is infinite (no ``inf * 0`` in the
+    gradient), and of a NaN as it is, so that its gradient is NaN, as PyTorch's kernels
+    give."""
+    beyond = d.abs() >= threshold
+    inner = where(beyond, 0.0, d)
+    return where(beyond, linear, inner * inner * scale)
 
 
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
