@@ -666,6 +666,57 @@ def test_type_promotion_golden_is_pytorchs(label, expr, expected):
     assert _name(expr(torch).dtype) == expected
 
 
+def _u8(T):
+    return T.tensor([1, 200], dtype=T.uint8)
+
+
+def _i8(T):
+    return T.tensor([1, -100, 64], dtype=T.int8)
+
+
+# (label, expression, values) recorded from torch 2.13: a Python int operand of an integer
+# op wraps around into the op's dtype (PyTorch casts it), comparisons and bitwise ops too
+WRAPPED_GOLDEN = [
+    ("uint8 + 300", lambda T: _u8(T) + 300, [45, 244]),
+    ("uint8 + -1", lambda T: _u8(T) + (-1), [0, 199]),
+    ("300 - uint8", lambda T: 300 - _u8(T), [43, 100]),
+    ("uint8 + 2**63", lambda T: _u8(T) + 2**63, [1, 200]),
+    ("int8 * -200", lambda T: _i8(T) * -200, [56, 32, 0]),
+    ("int8 // 300", lambda T: _i8(T) // 300, [0, -3, 1]),
+    ("int8 % 300", lambda T: _i8(T) % 300, [1, 32, 20]),
+    ("int32 + 2**40", lambda T: T.tensor([1, 2], dtype=T.int32) + 2**40, [1, 2]),
+    ("int64 + 2**63", lambda T: T.tensor([1]) + 2**63, [-(2**63) + 1]),
+    ("uint8 < 300", lambda T: _u8(T) < 300, [True, False]),
+    ("uint8 != 256", lambda T: _u8(T) != 256, [True, True]),
+    ("uint8 & 300", lambda T: _u8(T) & 300, [0, 8]),
+    ("uint8 | -1", lambda T: _u8(T) | -1, [255, 255]),
+    ("5 ^ int8", lambda T: 5 ^ _i8(T), [4, -103, 69]),
+    ("uint8.add_(300)", lambda T: _u8(T).add_(300), [45, 244]),
+    ("where(uint8, -1)", lambda T: T.where(_u8(T) > 1, _u8(T), -1), [255, 200]),
+    ("int8 << 1", lambda T: _i8(T) << 1, [2, 56, -128]),
+    ("int8 << 8", lambda T: _i8(T) << 8, [0, 0, 0]),
+    ("int8 >> 9", lambda T: _i8(T) >> 9, [0, -1, 0]),
+    ("int8 >> -1", lambda T: _i8(T) >> -1, [0, -1, 0]),
+    ("1 << int8", lambda T: 1 << _i8(T), [2, 0, 0]),
+    ("uint8 >> 300", lambda T: _u8(T) >> 300, [0, 0]),
+    ("bool << 1", lambda T: T.tensor([True]) << 1, [2]),
+    ("int8 >> int64", lambda T: _i8(T) >> T.tensor([0, 7, 8]), [1, -1, 0]),
+]
+
+
+@pytest.mark.parametrize("label, expr, expected", WRAPPED_GOLDEN,
+                         ids=[c[0] for c in WRAPPED_GOLDEN])
+def test_python_ints_wrap_around_in_integer_ops(label, expr, expected):
+    assert expr(autojac).tolist() == expected
+
+
+@requires_torch
+@pytest.mark.parametrize("label, expr, expected", WRAPPED_GOLDEN,
+                         ids=[c[0] for c in WRAPPED_GOLDEN])
+def test_python_ints_wrap_around_as_in_pytorch(label, expr, expected):
+    assert expr(import_torch()).tolist() == expected
+
+
 def test_integer_division_and_remainder_values():
     assert (autojac.tensor([7, -7]) // 2).tolist() == [3, -4]
     assert (autojac.tensor([7, -7]) % 3).tolist() == [1, 2]
@@ -1745,6 +1796,10 @@ _ARGUMENT_ERRORS.update({  # data and methods
         T.eye(2, dtype=T.int64), T.ones(2, 1, dtype=T.int64), upper=True),
     "lstsq_of_a_vector": lambda T: T.linalg.lstsq(T.ones(3), T.ones(3)),
     "lstsq_rows": lambda T: T.linalg.lstsq(T.ones(3, 2), T.ones(2, 1)),
+    "where_scalar_beyond_uint8": lambda T: T.where(T.ones(2, dtype=T.bool),
+                                                   T.ones(2, dtype=T.uint8), 300),
+    "lshift_of_float": lambda T: T.ones(2) << 1,
+    "add_int_too_big": lambda T: T.ones(2, dtype=T.int64) + 2**64,
     "lstsq_unknown_driver": lambda T: T.linalg.lstsq(T.ones(3, 2), T.ones(3, 1), driver="qr"),
     "lstsq_of_int": lambda T: T.linalg.lstsq(T.ones(3, 2, dtype=T.int64),
                                              T.ones(3, 1, dtype=T.int64)),

@@ -192,6 +192,21 @@ _CHECKED_AS = {"float16": "double", "float32": "float", "float64": "double", "in
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
+def wrapped(value: int, d: np.dtype) -> int:
+    """A Python int operand of an op computed in the integer dtype ``d``, as PyTorch casts
+    it: modulo 2**bits (an error beyond what int64 and uint64 hold).
+
+    >>> wrapped(300, np.dtype(np.uint8))
+    44
+    """
+    info = np.iinfo(d)
+    if info.min <= value <= info.max:
+        return value
+    if not -(2**63) <= value < 2**64:
+        raise OverflowError("int too big to convert")
+    return (value - info.min) % (1 << info.bits) + info.min
+
+
 def fill_value(value: Any, d: np.dtype) -> Any:
     """A Python number as a tensor of dtype ``d`` stores it, with PyTorch's errors where it
     does not fit (``full``, ``fill_``, ``masked_fill``, setitem, clamp's bounds).

@@ -402,8 +402,10 @@ def _prepare(op: Op, datas: list[Any]) -> list[Any]:
                 break
     if target is None:
         return datas
+    wraps = target.kind in "iu"  # (a Python int beyond the dtype wraps around, as PyTorch's)
     return [
-        d.astype(target) if isinstance(d, np.ndarray) and d.dtype != target else d for d in datas
+        d.astype(target) if isinstance(d, np.ndarray) and d.dtype != target
+        else _dtypes.wrapped(d, target) if wraps and type(d) is int else d for d in datas
     ]
 
 

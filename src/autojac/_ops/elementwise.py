@@ -717,10 +717,11 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
 
 
 def _of_dtype(value: Any, dtype: np.dtype) -> Tensor:
-    """A tensor (or a Python scalar) as a tensor of ``dtype``."""
+    """A tensor (or a Python scalar, with PyTorch's error where it does not fit) as a tensor
+    of ``dtype``."""
     if isinstance(value, Tensor):
         return value if value._data.dtype == dtype else value.to(dtype)
-    return _make(np.asarray(value, dtype=dtype), False, None)
+    return _make(np.asarray(_dtypes.fill_value(value, dtype), dtype=dtype), False, None)
 
 
 install("where", lambda self, condition, other: where(condition, self, other))
@@ -849,7 +850,9 @@ install("nan_to_num", nan_to_num)
 def _predicate(
     name: str, forward: Callable[..., np.ndarray], dunder: str | None = None, arity: int = 2
 ) -> Callable[..., Tensor]:
-    op = Op(name, forward, elementwise=True)
+    # binary ones compute in PyTorch's promoted dtype (a Python int wraps around in an
+    # integer one: uint8 < 300 compares with 44, as PyTorch's)
+    op = Op(name, forward, elementwise=True, promote=arity == 2)
     if arity == 1:
 
         def fn(input: Tensor) -> Tensor:
@@ -902,12 +905,31 @@ def _invert_forward(a: np.ndarray) -> np.ndarray:
     return np.invert(a)
 
 
+def _shift(shift: Callable[..., np.ndarray], fills: bool) -> Callable[..., np.ndarray]:
+    """``shift`` (NumPy's), and as PyTorch's by a negative amount or by the width or more:
+    0, or for a right shift (``fills``) of a negative number -1."""
+    def shifted(a: Any, amount: Any) -> np.ndarray:
+        out = shift(a, amount)
+        bits = out.dtype.itemsize * 8
+        beyond = (np.asarray(amount) < 0) | (np.asarray(amount) >= bits)
+        if not beyond.any():
+            return out
+        fill = shift(a, bits - 1) if fills and out.dtype.kind == "i" else 0
+        return np.where(beyond, fill, out).astype(out.dtype, copy=False)
+    return shifted
+
+
 bitwise_and = _predicate("bitwise_and", _integral("bitwise_and", np.bitwise_and), "__and__")
 bitwise_or = _predicate("bitwise_or", _integral("bitwise_or", np.bitwise_or), "__or__")
 bitwise_xor = _predicate("bitwise_xor", _integral("bitwise_xor", np.bitwise_xor), "__xor__")
+bitwise_left_shift = _predicate(
+    "bitwise_left_shift", _integral("lshift", _shift(np.left_shift, False)), "__lshift__")
+bitwise_right_shift = _predicate(
+    "bitwise_right_shift", _integral("rshift", _shift(np.right_shift, True)), "__rshift__")
 bitwise_not = _predicate("bitwise_not", _invert_forward, "__invert__", arity=1)
-install("__rand__", lambda self, other: bitwise_and(other, self))
-install("__ror__", lambda self, other: bitwise_or(other, self))
+for _name, _fn in (("__rand__", bitwise_and), ("__ror__", bitwise_or), ("__rxor__", bitwise_xor),
+                   ("__rlshift__", bitwise_left_shift), ("__rrshift__", bitwise_right_shift)):
+    install(_name, lambda self, other, _fn=_fn: _fn(other, self))
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
