@@ -488,8 +488,17 @@ def expect_from(
     forward_dtypes: Callable[[], Run] | None,
     create_graph: bool,
     vectorize: bool = False,
+    history: Callable[[], Any] | None = None,
 ) -> Expect:
     """Turn PyTorch's runs into an expectation (see the module docstring).
+
+    Without ``create_graph`` or ``strict``, a forward-mode result keeps a history, as
+    PyTorch's, where ``history`` (the caller's inputs require grad, in grad mode), and is
+    detached elsewhere (PyTorch's forward-outer Hessian of inputs that do not require grad
+    has a history only to copies it made inside). Which blocks require grad is autojac's
+    rule (PyTorch's follows its per-op formulas: x * 3 requires grad, x + 1 not): those of
+    an output whose tangents depend on an input, by PyTorch's row loop with
+    ``create_graph=True`` (``history_rows``: the output's blocks in that loop).
 
     ``equivalent`` is the same call as PyTorch's reverse-mode row loop. PyTorch's vectorized
     reverse mode with ``create_graph=True`` computes all blocks of one input as a single tensor
@@ -503,23 +512,37 @@ def expect_from(
         if ref.error is not None:
             return Expect(error=ref.error, ref=ref, beyond=True)
         tree = describe(ref.result)
-        if forward and forward_dtypes is not None:
-            fwd = forward_dtypes()
-            if fwd.error is None:  # forward mode keeps the output's dtype
-                tree = tree_zip(
-                    lambda a, b: replace(a, dtype=b.dtype, data=a.data.astype(b.dtype)),
-                    tree,
-                    describe(fwd.result),
-                )
-        return Expect(tree=tree if create_graph else detached(tree), ref=ref, beyond=True)
+        fwd = forward_dtypes() if forward and forward_dtypes is not None else None
+        if fwd is not None and fwd.error is None:  # forward mode keeps the output's dtype
+            tree = tree_zip(
+                lambda a, b: replace(a, dtype=b.dtype, data=a.data.astype(b.dtype)),
+                tree,
+                describe(fwd.result),
+            )
+        if forward and not create_graph:
+            tree = _forward_history(tree, history)
+        elif not create_graph:
+            tree = detached(tree)
+        return Expect(tree=tree, ref=ref, beyond=True)
     if primary.error is not None:
         return Expect(error=primary.error, ref=primary)
     tree = describe(primary.result)
     if vectorize and create_graph and not forward:
         loop = equivalent()
         tree = tree_zip(lambda a, b: replace(a, rg=b.rg), tree, describe(loop.result))
-    # beyond: forward-mode results are detached unless create_graph (PyTorch keeps history)
-    return Expect(tree=detached(tree) if forward else tree, ref=primary)
+    if forward and not create_graph:
+        tree = _forward_history(tree, history)
+    return Expect(tree=tree, ref=primary)
+
+
+def _forward_history(tree: Any, history: Callable[[], Any] | None) -> Any:
+    """A forward-mode result's tree: detached, or requiring grad per output as the rows
+    ``history()`` gives (pairs of a row of the tree's blocks and of the loop's)."""
+    if history is None:
+        return detached(tree)
+    rows, rebuild = history()(tree)
+    return rebuild([tuple(replace(b, rg=any(x.rg for x in loop)) for b in mine)
+                    for mine, loop in rows])
 
 
 # (strict, create_graph, caller's inputs require grad): requires_grad of the caller's inputs
@@ -621,7 +644,27 @@ def jacobian_expectation(
         lambda: run(torch, "jacobian", case, dtype, vectorize=True, strategy=FWD, **common),
         cg,
         vec,
+        (lambda: _output_rows(run(torch, "jacobian", case, dtype, create_graph=True, **common),
+                              wrap)) if rg and not no_grad and not strict else None,
     )
+
+
+def _output_rows(loop: Run, wrap: str) -> Callable[[Any], tuple]:
+    """For a Jacobian's tree: its rows of blocks (one per output) paired with ``loop``'s,
+    and the function that rebuilds the tree from new rows."""
+    theirs = describe(loop.result)
+
+    def split(tree: Any) -> tuple:
+        if wrap == "bare":  # one block per output: a leaf, or a tuple of them
+            if isinstance(tree, tuple):
+                return [((b,), (t,)) for b, t in zip(tree, theirs)], \
+                    lambda rows: tuple(r[0] for r in rows)
+            return [((tree,), (theirs,))], lambda rows: rows[0][0]
+        if tree and isinstance(tree[0], tuple):  # outputs and inputs both tuples
+            return list(zip(tree, theirs)), tuple
+        return [(tree, theirs)], lambda rows: rows[0]  # one output, a tuple of inputs
+
+    return split
 
 
 @needs_torch
@@ -719,6 +762,8 @@ def hessian_expectation(
         ),
         cg,
         vec,
+        (lambda: _output_rows(run(torch, "hessian", case, dtype, create_graph=True, **common),
+                              wrap)) if rg and not no_grad and not strict else None,
     )
 
 
@@ -1050,11 +1095,17 @@ def _gradient_of_cubes(x: Any) -> Any:
 def test_forward_mode_runs_func_on_inputs_that_require_grad(vectorize):
     """PyTorch's forward mode calls ``func`` on the inputs as given: where the caller's input
     requires grad, ``func`` may differentiate with respect to it (a Hessian as the
-    forward-mode Jacobian of a gradient); the result is detached as usual."""
+    forward-mode Jacobian of a gradient), and the result keeps its history from it (third
+    derivatives: d/dx sum(6 x) = 6); in no_grad, it has none."""
     x = autojac.tensor([1.5, -0.3, 2.0], dtype=autojac.float64, requires_grad=True)
     jac = AF.jacobian(_gradient_of_cubes, x, vectorize=vectorize, strategy="forward-mode")
-    np.testing.assert_allclose(jac.numpy(), np.diag(6 * x.detach().numpy()), rtol=1e-14)
-    assert not jac.requires_grad and x.grad is None
+    np.testing.assert_allclose(jac.detach().numpy(), np.diag(6 * x.detach().numpy()),
+                               rtol=1e-14)
+    assert jac.requires_grad and x.grad is None
+    assert autojac.autograd.grad(jac.sum(), x)[0].tolist() == [6.0, 6.0, 6.0]
+    with autojac.no_grad():
+        square = AF.jacobian(lambda x: x * x, x, vectorize=vectorize, strategy="forward-mode")
+    assert not square.requires_grad
     with pytest.raises(RuntimeError, match="element 0 of tensors does not require grad"):
         AF.jacobian(_gradient_of_cubes, x.detach(), vectorize=vectorize, strategy="forward-mode")
 
@@ -1234,10 +1285,7 @@ def regenerate_golden() -> None:
                 "message": normalize_message(ref.error[1]),
             }
         else:
-            tree = describe(ref.result)
-            if kwargs.get("strategy") == FWD:
-                tree = detached(tree)
-            rec["result"] = _to_json(tree)
+            rec["result"] = _to_json(describe(ref.result))
         records.append(rec)
     GOLDEN.parent.mkdir(parents=True, exist_ok=True)
     lines = ",\n".join("  " + json.dumps(r) for r in records)

@@ -368,17 +368,20 @@ def seeds_for(inputs: tuple, parts: list[tuple]) -> list[Tensor | None]:
 
 class Columns:
     """J[i][j] collected from the outputs' tangents, one block of basis columns at a time
-    (so only one block of tangents is alive at once)."""
+    (so only one block of tangents is alive at once); ``differentiable``: whether the
+    result keeps the tangents' history (``create_graph`` by default)."""
 
-    def __init__(self, inputs: tuple, create_graph: bool, strict: bool) -> None:
+    def __init__(self, inputs: tuple, create_graph: bool, strict: bool,
+                 differentiable: bool | None = None) -> None:
         self.inputs, self.create_graph, self.strict = inputs, create_graph, strict
+        self.differentiable = create_graph if differentiable is None else differentiable
         self.blocks: list[list[Block]] | None = None
         self.reached: list[list[bool]] = []
         self.constant: list[list[bool]] = []
 
     def _start(self, outputs: tuple) -> None:
         self.blocks = [
-            [Block(o, x, o._data.dtype, False, self.create_graph) for x in self.inputs]
+            [Block(o, x, o._data.dtype, False, self.differentiable) for x in self.inputs]
             for o in outputs
         ]
         self.reached = [[False] * len(self.inputs) for _ in outputs]

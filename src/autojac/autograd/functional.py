@@ -464,20 +464,26 @@ def _jacobian_forward(
     """Columns of JVPs with dual inputs: one call of ``func`` per block of basis columns.
 
     With ``create_graph`` or ``strict`` the inputs require grad as in reverse mode (so the
-    results and the strict checks are those of the reverse-mode row loop), and each block
-    seeds one input only, so that each block's dependence on each input is known exactly.
-    Otherwise an input requires grad as the caller's does, as PyTorch runs ``func`` on the
-    inputs as given: ``func`` may differentiate its outputs with respect to it.
+    results and the strict checks are those of the reverse-mode row loop). Otherwise
+    ``func`` runs on the inputs as given and in the caller's grad mode, as PyTorch's: it may
+    differentiate its outputs with respect to an input that requires grad, and the Jacobian
+    keeps its history from such an input (PyTorch's way to differentiate a forward-mode
+    Jacobian, which refuses ``create_graph``): an output's blocks, from one pass over all
+    inputs, require grad where its tangents depend on such an input's values (PyTorch's,
+    by its per-op formulas, may require grad where they are constant too).
     """
     track = create_graph or strict
-    with grad_mode.enable_grad():
-        fresh = _preprocess(inputs, create_graph, track)
-        if not track:
-            fresh = tuple(f.requires_grad_(t._rg) for f, t in zip(fresh, inputs))
+    keeps_history = create_graph or not strict and grad_mode.state.enabled and any(
+        t._rg for t in inputs)
+    if track:
+        with grad_mode.enable_grad():
+            fresh = _preprocess(inputs, keeps_history, True)
+    else:
+        fresh = inputs
     blocks = jb.column_blocks(fresh, block, per_input=track)
-    columns = jb.Columns(fresh, create_graph, strict)
+    columns = jb.Columns(fresh, create_graph, strict, differentiable=keeps_history)
     outputs_tuple, outputs = False, ()
-    with grad_mode.set_grad_enabled(track or any(t._rg for t in fresh)):
+    with grad_mode.set_grad_enabled(track or grad_mode.state.enabled):
         for k, parts in enumerate(blocks or [[]]):
             with fwAD.dual_level():
                 duals = tuple(x if t is None else fwAD.make_batched_dual(x, t)
