@@ -94,3 +94,15 @@ def test_backward_is_quiet_and_the_callers_error_state_is_kept():
     assert np.geterr() == before
     with np.errstate(divide="raise"), pytest.raises(FloatingPointError):
         autojac.log(autojac.zeros(1))  # an eager op: the caller's NumPy error state
+
+
+def test_casts_beyond_the_target_dtype_are_silent_as_pytorchs():
+    """A cast whose values do not fit gives inf (or the C conversion's integer) without
+    NumPy's RuntimeWarning: PyTorch's .to() warns of nothing (its values: 2.13's)."""
+    wide = autojac.tensor([1e300, float("nan"), 300.7, -1.5], dtype=autojac.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        narrow = wide.to(autojac.float32)
+        small = wide[2:].to(autojac.uint8)
+    assert narrow[0].item() == np.inf and np.isnan(narrow[1].item())
+    assert small.tolist() == [44, 255]

@@ -1796,6 +1796,13 @@ _ARGUMENT_ERRORS.update({  # data and methods
         T.eye(2, dtype=T.int64), T.ones(2, 1, dtype=T.int64), upper=True),
     "lstsq_of_a_vector": lambda T: T.linalg.lstsq(T.ones(3), T.ones(3)),
     "lstsq_rows": lambda T: T.linalg.lstsq(T.ones(3, 2), T.ones(2, 1)),
+    "fill_of_a_1d_tensor": lambda T: T.zeros(3, dtype=T.int8).fill_(T.tensor([1])),
+    "masked_fill_tensor_beyond_int8": lambda T: T.zeros(3, dtype=T.int8).masked_fill(
+        T.tensor([True, False, True]), T.tensor(300)),
+    "masked_fill_complex_tensor_into_float": lambda T: T.zeros(2).masked_fill(
+        T.tensor([True, False]), T.tensor(1j)),
+    "full_like_tensor_beyond_int8": lambda T: T.full_like(T.zeros(3, dtype=T.int8),
+                                                          T.tensor(300)),
     "where_scalar_beyond_uint8": lambda T: T.where(T.ones(2, dtype=T.bool),
                                                    T.ones(2, dtype=T.uint8), 300),
     "lshift_of_float": lambda T: T.ones(2) << 1,

@@ -250,14 +250,20 @@ def full(
 ) -> Tensor:
     """A tensor filled with ``fill_value`` (dtype inferred from it, as PyTorch)."""
     shape = _shape("full", (size,), one_sequence=True)
+    fill_value = _number(fill_value)
     np_dtype = _np_dtype(dtype) or _infer_dtype(fill_value)
     value = _dtypes.fill_value(fill_value, np_dtype)
     return _finish(_backend.full(shape, value, np_dtype), requires_grad)
 
 
+def _number(value: Any) -> Any:
+    """A fill value given as a 0-d tensor as its Python number, as PyTorch reads it."""
+    return value.item() if isinstance(value, Tensor) and not value._data.ndim else value
+
+
 def _like(maker: Any, input: Tensor, dtype: Any, requires_grad: bool, *fill: Any) -> Tensor:
     np_dtype = _np_dtype(dtype) or input._data.dtype
-    fill = tuple(_dtypes.fill_value(v, np_dtype) for v in fill)
+    fill = tuple(_dtypes.fill_value(_number(v), np_dtype) for v in fill)
     return _finish(maker(input._data.shape, *fill, np_dtype), requires_grad)
 
 
@@ -423,7 +429,7 @@ def numel(input: Tensor) -> int:
 def _new(maker: Any, self: Tensor, shape: tuple, dtype: Any, requires_grad: bool, *fill: Any
          ) -> Tensor:
     np_dtype = _np_dtype(dtype) or self._data.dtype
-    fill = tuple(_dtypes.fill_value(v, np_dtype) for v in fill)
+    fill = tuple(_dtypes.fill_value(_number(v), np_dtype) for v in fill)
     return _finish(maker(shape, *fill, np_dtype), requires_grad)
 
 

@@ -24,7 +24,10 @@ def _cast(a: np.ndarray, dtype: np.dtype) -> np.ndarray:
         warnings.warn("Casting complex values to real discards the imaginary part", UserWarning,
                       stacklevel=4)
         a = a.real
-    return a.astype(dtype)
+    if np.can_cast(a.dtype, dtype):
+        return a.astype(dtype)
+    with np.errstate(over="ignore", invalid="ignore"):  # (inf, or C's value: silent, as PyTorch)
+        return a.astype(dtype)
 
 
 TO_COPY = Op(

@@ -958,7 +958,10 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
             "masked_fill only supports a 0-dimensional value tensor, but got "
             f"tensor with {value._data.ndim} dimension(s)."
         )
-    value = _dtypes.fill_value(value, input._data.dtype)
+    if isinstance(value, Tensor):  # (kept: differentiable; its number checked as PyTorch's)
+        _dtypes.fill_value(value.item(), input._data.dtype)
+    else:
+        value = _dtypes.fill_value(value, input._data.dtype)
     return where(mask, _of_dtype(value, input._data.dtype), input)  # (input's dtype, as PyTorch)
 
 

@@ -170,6 +170,9 @@ FILL = Op("fill", lambda a, value: np.full_like(a, value), vjp=(_zeros_like,),
 
 def _fill(old: Tensor, value: Any) -> Tensor:
     if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor "
+                               f"with {value._data.ndim} dimensions.")
         return index_put(old, Ellipsis, value)
     return apply(FILL, (old,), (_dtypes.fill_value(value, old._data.dtype),))
 
