@@ -1792,6 +1792,14 @@ _ARGUMENT_ERRORS.update({  # data and methods
     "multi_dot_first_3d": lambda T: T.linalg.multi_dot([T.ones(2, 3, 3), T.ones(3)]),
     "solve_triangular_vector": lambda T: T.linalg.solve_triangular(T.eye(2), T.ones(2),
                                                                    upper=True),
+    "solve_triangular_a_1d": lambda T: T.linalg.solve_triangular(T.ones(2), T.ones(2, 1),
+                                                                 upper=True),
+    "solve_triangular_not_square": lambda T: T.linalg.solve_triangular(
+        T.ones(2, 3), T.ones(2, 1), upper=True),
+    "solve_triangular_incompatible_right": lambda T: T.linalg.solve_triangular(
+        T.eye(2), T.ones(3, 1), upper=True, left=False),
+    "solve_triangular_batches": lambda T: T.linalg.solve_triangular(
+        T.eye(2).expand(3, 2, 2), T.ones(4, 2, 1), upper=True),
     "solve_triangular_of_int": lambda T: T.linalg.solve_triangular(
         T.eye(2, dtype=T.int64), T.ones(2, 1, dtype=T.int64), upper=True),
     "lstsq_of_a_vector": lambda T: T.linalg.lstsq(T.ones(3), T.ones(3)),
@@ -2302,6 +2310,26 @@ def test_hard_activations_differentiate_as_pytorchs_kernels():
     hessian = autojac.autograd.functional.hessian(lambda x: F.hardswish(x).sum(), x)
     assert hessian.diagonal().tolist() == [0.0, 1 / 3, 1 / 3, 0.0]
     assert F.hardswish(x).tolist() == [-0.0, -1 / 3, 0.5 * 3.5 / 6, 3.0]
+
+
+def test_solve_triangular_of_a_singular_triangle_gives_inf_and_nan_as_pytorchs():
+    """PyTorch's triangular solve does not check the diagonal: substitution divides by its
+    zeros (values and gradients recorded from PyTorch 2.13); the result has A's dtype."""
+    lower = autojac.tensor([[1.0, 0.0], [1.0, 0.0]], dtype=autojac.float64, requires_grad=True)
+    b = autojac.ones(2, 1, dtype=autojac.float64, requires_grad=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = autojac.linalg.solve_triangular(lower, b, upper=False)
+        grads = autojac.autograd.grad(x.sum(), (lower, b))
+        upper = autojac.tensor([[0.0, 1.0], [0.0, 2.0]], dtype=autojac.float64)
+        ones = autojac.ones(2, 2, dtype=autojac.float64)
+        right = autojac.linalg.solve_triangular(upper, ones, upper=True, left=False)
+    assert str(x.tolist()) == "[[1.0], [nan]]"
+    assert x.grad_fn.name() == "LinalgSolveTriangularBackward0"
+    assert str([g.tolist() for g in grads]) == "[[[inf, 0.0], [-inf, nan]], [[-inf], [inf]]]"
+    assert str(right.tolist()) == "[[inf, -inf], [inf, -inf]]"
+    mixed = autojac.linalg.solve_triangular(autojac.eye(2), autojac.ones(2, 1, dtype=autojac.int64),
+                                            upper=True)
+    assert mixed.dtype == autojac.float32 and mixed.tolist() == [[1.0], [1.0]]
 
 
 def test_sort_is_stable_with_nan_above_every_number():

@@ -201,31 +201,57 @@ def _solve_forward(a: np.ndarray, b: np.ndarray) -> np.ndarray:
                             "the input matrix is singular.") from None
 
 
+def _solve_triangle(a: np.ndarray, b: np.ndarray, upper: bool) -> np.ndarray:
+    """``X`` with ``A X = B`` for a triangular ``A`` (upper or lower): LAPACK's solve, or,
+    where a diagonal element is 0, substitution row by row, whose divisions by 0 give inf
+    and NaN as PyTorch's triangular solve does (it does not check)."""
+    if (np.diagonal(a, axis1=-2, axis2=-1) != 0).all():
+        return np.linalg.solve(a, b)
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = np.broadcast_to(a, batch + a.shape[-2:])
+    b = np.broadcast_to(b, batch + b.shape[-2:])
+    x = np.zeros(b.shape, np.result_type(a, b))
+    n = a.shape[-1]
+    for i in range(n - 1, -1, -1) if upper else range(n):
+        known = slice(i + 1, n) if upper else slice(0, i)
+        rest = b[..., i, :] - np.einsum("...j,...jk->...k", a[..., i, known], x[..., known, :])
+        x[..., i, :] = rest / a[..., i, i, None]
+    return x
+
+
 def _solve_out_ndim(A: Tensor, B: Tensor) -> int:
     return max(A.ndim, B.ndim)
 
 
-def _solve_grad_b(g: Tensor, ans: Tensor, A: Tensor, B: Tensor) -> Tensor:
-    return _reduce_to(apply(SOLVE, (A.mT, g)), B.shape, _solve_out_ndim(A, B))
+def _solver(name: str, forward: Callable[..., np.ndarray], node_name: str,
+            transposed: Callable[..., tuple]) -> Op:
+    """An op for ``A X = B`` by ``forward(a, b, *params)``, whose rules solve with the same
+    op again: ``transposed(*params)`` gives the params for ``A``'s transpose."""
+
+    def grad_a(g: Tensor, ans: Tensor, A: Tensor, B: Tensor, *params: Any) -> Tensor:
+        gB = apply(op, (A.mT, g), transposed(*params))
+        return _reduce_to(-(gB @ ans.mT), A.shape, _solve_out_ndim(A, B))
+
+    def grad_b(g: Tensor, ans: Tensor, A: Tensor, B: Tensor, *params: Any) -> Tensor:
+        return _reduce_to(apply(op, (A.mT, g), transposed(*params)), B.shape,
+                          _solve_out_ndim(A, B))
+
+    def tangent_a(t: Tensor, ans: Tensor, A: Tensor, B: Tensor, *params: Any) -> Tensor:
+        """d(A^-1 B) along dA: -A^-1 dA X."""
+        return -apply(op, (A, _pad(t, A.shape, _solve_out_ndim(A, B)) @ ans), params)
+
+    def tangent_b(t: Tensor, ans: Tensor, A: Tensor, B: Tensor, *params: Any) -> Tensor:
+        return apply(op, (A, _pad(t, B.shape, _solve_out_ndim(A, B))), params)
+
+    op = Op(name, forward, vjp=(grad_a, grad_b), jvp=(tangent_a, tangent_b), promote=True,
+            node_name=node_name)
+    return op
 
 
-def _solve_grad_a(g: Tensor, ans: Tensor, A: Tensor, B: Tensor) -> Tensor:
-    gB = apply(SOLVE, (A.mT, g))
-    return _reduce_to(-(gB @ ans.mT), A.shape, _solve_out_ndim(A, B))
-
-
-def _solve_tangent_a(t: Tensor, ans: Tensor, A: Tensor, B: Tensor) -> Tensor:
-    """d(A^-1 B) along dA: -A^-1 dA X."""
-    return -apply(SOLVE, (A, _pad(t, A.shape, _solve_out_ndim(A, B)) @ ans))
-
-
-def _solve_tangent_b(t: Tensor, ans: Tensor, A: Tensor, B: Tensor) -> Tensor:
-    return apply(SOLVE, (A, _pad(t, B.shape, _solve_out_ndim(A, B))))
-
-
-SOLVE = Op("linalg_solve", _solve_forward, vjp=(_solve_grad_a, _solve_grad_b),
-           jvp=(_solve_tangent_a, _solve_tangent_b), promote=True,
-           node_name="LinalgSolveExBackward0")
+SOLVE = _solver("linalg_solve", _solve_forward, "LinalgSolveExBackward0", lambda: ())
+# (the rules' triangle is the transposed one: upper for lower)
+TRIANGULAR_SOLVE = _solver("linalg_solve_triangular", _solve_triangle,
+                           "LinalgSolveTriangularBackward0", lambda upper: (not upper,))
 
 
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:

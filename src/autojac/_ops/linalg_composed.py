@@ -10,8 +10,8 @@ import numpy as np
 
 from .. import return_types
 from .._tensor import Tensor, _make, scalar_type_name
-from ._registry import apply, install, kernel_message
-from .decomposition import inv, pinv, solve
+from ._registry import apply, broadcast_error, install, kernel_message
+from .decomposition import TRIANGULAR_SOLVE, inv, pinv
 from .inplace import FILL
 from .linalg import matmul
 from .matrix import tril, triu
@@ -83,21 +83,40 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
 def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
                      unitriangular: bool = False) -> Tensor:
     """``X`` with ``A X = B`` (``X A = B`` when ``left=False``) reading only the upper or
-    lower triangle of ``A`` (and ones on its diagonal with ``unitriangular``)."""
+    lower triangle of ``A`` (and ones on its diagonal with ``unitriangular``), in ``A``'s
+    dtype; a zero on the diagonal gives inf and NaN, as PyTorch's (no error).
+
+    >>> import autojac as torch
+    >>> A = torch.tensor([[2.0, 1.0], [0.0, 4.0]])
+    >>> torch.linalg.solve_triangular(A, torch.tensor([[3.0], [4.0]]), upper=True)
+    tensor([[1.],
+            [1.]])
+    """
     if B._data.ndim < 2:
         raise RuntimeError("linalg.solve_triangular: The input tensor B must have at least 2 "
                            "dimensions.")
-    for t in (A, B):
-        if t._data.dtype.kind in "biu" or t._data.dtype == np.float16:
-            raise NotImplementedError(kernel_message("triangular_solve_cpu").format(
-                type=scalar_type_name(t._data.dtype)))
+    _square_batches("solve_triangular", A)
+    if A._data.dtype.kind in "biu" or A._data.dtype == np.float16:
+        raise NotImplementedError(kernel_message("triangular_solve_cpu").format(
+            type=scalar_type_name(A._data.dtype)))
+    n, (rows, cols) = A._data.shape[-1], B._data.shape[-2:]
+    if (rows if left else cols) != n:
+        raise RuntimeError("linalg.solve_triangular: Incompatible shapes of A and B for the "
+                           f"equation {'AX' if left else 'XA'} = B ({n}x{n} and {rows}x{cols})")
+    error = broadcast_error([B._data.shape[:-2], A._data.shape[:-2]])
+    if error is not None:
+        raise error
+    if B._data.dtype != A._data.dtype:
+        B = B.to(A.dtype)
     part = triu if upper else tril
     if unitriangular:
-        eye = _make(np.eye(A._data.shape[-1], dtype=A._data.dtype), False, None)
+        eye = _make(np.eye(n, dtype=A._data.dtype), False, None)
         triangle = part(A, 1 if upper else -1) + eye
     else:
         triangle = part(A)
-    return solve(triangle, B, left=left)
+    if not left:  # X A = B: A^T X^T = B^T, whose triangle is the other one
+        return apply(TRIANGULAR_SOLVE, (triangle.mT, B.mT), (not upper,)).mT
+    return apply(TRIANGULAR_SOLVE, (triangle, B), (upper,))
 
 
 _LSTSQ_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
