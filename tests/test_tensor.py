@@ -643,6 +643,11 @@ PROMOTION_GOLDEN = [  # (label, expression, dtype) recorded from torch 2.13
     ("bool sum", lambda T: T.tensor([True, True]).sum(), "int64"),
     ("int64 == python float", lambda T: T.tensor([1, 2]) == 1.5, "bool"),
     (
+        "where float32, 0-d float64",
+        lambda T: T.where(T.tensor([True]), T.ones(1), T.tensor(2.0, dtype=T.float64)),
+        "float32",
+    ),
+    (
         "float32 requiring grad * python float",
         lambda T: T.ones(2, requires_grad=True) * 2.5,
         "float32",
@@ -701,7 +706,21 @@ WRAPPED_GOLDEN = [
     ("uint8 >> 300", lambda T: _u8(T) >> 300, [0, 0]),
     ("bool << 1", lambda T: T.tensor([True]) << 1, [2]),
     ("int8 >> int64", lambda T: _i8(T) >> T.tensor([0, 7, 8]), [1, -1, 0]),
+    ("300 ** uint8", lambda T: 300 ** _u8(T), [44, 0]),
+    ("uint8.add_(int64 tensor)", lambda T: _u8(T).add_(T.tensor([300, 2])), [45, 202]),
 ]
+
+
+def test_augmented_assignments_write_in_place():
+    """``a op= b`` changes ``a`` itself (PyTorch's in-place methods), in its own dtype."""
+    for expression, expected in (("a <<= T.tensor([1, 2])", [2, 8]), ("a >>= 1", [0, 1]),
+                                 ("a &= 3", [1, 2]), ("a |= 4", [5, 6]), ("a ^= 3", [2, 1]),
+                                 ("a //= 2", [0, 1]), ("a %= 2", [1, 0]), ("a **= 2", [1, 4])):
+        alias = autojac.tensor([1, 2], dtype=autojac.uint8)
+        scope = {"T": autojac, "a": alias}
+        exec(expression, scope)
+        assert scope["a"] is alias and alias.dtype == autojac.uint8, expression
+        assert alias.tolist() == expected, expression
 
 
 @pytest.mark.parametrize("label, expr, expected", WRAPPED_GOLDEN,
@@ -1804,6 +1823,24 @@ _ARGUMENT_ERRORS.update({  # data and methods
         T.eye(2, dtype=T.int64), T.ones(2, 1, dtype=T.int64), upper=True),
     "lstsq_of_a_vector": lambda T: T.linalg.lstsq(T.ones(3), T.ones(3)),
     "lstsq_rows": lambda T: T.linalg.lstsq(T.ones(3, 2), T.ones(2, 1)),
+    "pow_int_exponent_beyond_uint8": lambda T: T.tensor([4], dtype=T.uint8) ** 300,
+    "pow_negative_int_exponent_of_uint8": lambda T: T.tensor([4], dtype=T.uint8) ** -1,
+    "pow_exponent_beyond_int64": lambda T: T.tensor([4], dtype=T.uint8) ** 2**70,
+    "add_alpha_beyond_uint8": lambda T: T.add(T.tensor([4], dtype=T.uint8), 1, alpha=300),
+    "add_float_alpha_to_ints": lambda T: T.add(T.tensor([4], dtype=T.uint8), 1, alpha=2.5),
+    "sub_alpha_beyond_uint8": lambda T: T.sub(T.tensor([4], dtype=T.uint8),
+                                              T.tensor([1], dtype=T.uint8), alpha=300),
+    "lshift_of_bools": lambda T: T.tensor([True]) << T.tensor([True]),
+    "rshift_of_bool_by_bool": lambda T: T.tensor([True]) >> True,
+    "tensor_int_beyond_uint8": lambda T: T.tensor([-1, 300], dtype=T.uint8),
+    "tensor_float_beyond_uint8": lambda T: T.tensor([1.5, 300.0], dtype=T.uint8),
+    "tensor_nan_into_int32": lambda T: T.tensor([float("nan")], dtype=T.int32),
+    "tensor_int_beyond_int64": lambda T: T.tensor([2**63], dtype=T.int64),
+    "where_float_beyond_float32": lambda T: T.where(T.tensor([True]), T.ones(1), 1e300),
+    "lstsq_driver_not_str": lambda T: T.linalg.lstsq(T.eye(3, 2), T.ones(3, 1), driver=3),
+    "lstsq_dtypes_differ": lambda T: T.linalg.lstsq(T.eye(3, 2),
+                                                    T.ones(3, 1, dtype=T.float64)),
+    "lstsq_b_with_more_dims": lambda T: T.linalg.lstsq(T.eye(3, 2), T.ones(2, 3, 1)),
     "fill_of_a_1d_tensor": lambda T: T.zeros(3, dtype=T.int8).fill_(T.tensor([1])),
     "masked_fill_tensor_beyond_int8": lambda T: T.zeros(3, dtype=T.int8).masked_fill(
         T.tensor([True, False, True]), T.tensor(300)),
@@ -2275,6 +2312,8 @@ def test_zero_norm_counts_nonzeros_and_passes_no_gradient_back():
     distance = autojac.cdist(a, autojac.tensor([[1.0, 0.5]]), p=0.0)
     distance.sum().backward()
     assert distance.tolist() == [[1.0]] and a.grad.tolist() == [[0.0, 0.0]]
+    nan = autojac.tensor([[0.0, float("nan")]])  # (cdist's kernel: min(ceil(|d|), 1))
+    assert np.isnan(autojac.cdist(nan, autojac.tensor([[1.0, 0.5]]), p=0.0).item())
 
 
 def test_cdist_inf_gives_each_tied_coordinate_the_whole_gradient():
@@ -2330,6 +2369,41 @@ def test_solve_triangular_of_a_singular_triangle_gives_inf_and_nan_as_pytorchs()
     mixed = autojac.linalg.solve_triangular(autojac.eye(2), autojac.ones(2, 1, dtype=autojac.int64),
                                             upper=True)
     assert mixed.dtype == autojac.float32 and mixed.tolist() == [[1.0], [1.0]]
+
+
+def test_robust_losses_differentiate_as_pytorchs_kernels_at_nan():
+    """smooth_l1/huber: NaN gradient at a NaN difference, but a 0 second derivative there
+    and on the threshold (PyTorch's double backward; values recorded from 2.13)."""
+    F = autojac.nn.functional
+    x = autojac.tensor([float("nan"), 1.0, 0.3, 0.7, -0.7, 5.0], dtype=autojac.float64,
+                       requires_grad=True)
+    zero = autojac.zeros(6, dtype=autojac.float64)
+    for loss, kw, first, second in (
+        (F.smooth_l1_loss, {"beta": 0.7}, [1.0, 0.3 / 0.7, 1.0, -1.0, 1.0], 1 / 0.7),
+        (F.huber_loss, {"delta": 0.7}, [0.7, 0.3, 0.7, -0.7, 0.7], 1.0),
+    ):
+        g, = autojac.autograd.grad(loss(x, zero, reduction="none", **kw).sum(), x,
+                                   create_graph=True)
+        h, = autojac.autograd.grad(g.sum(), x)
+        assert np.isnan(g[0].item())
+        np.testing.assert_allclose(g[1:].detach().numpy(), first, rtol=1e-15)
+        np.testing.assert_allclose(h.numpy(), [0, 0, second, 0, 0, 0], rtol=1e-15)
+
+
+def test_lstsq_takes_pytorchs_forms():
+    """Drivers in any case, a batch of vectors, and empty residuals connected to A with no
+    gradient flowing back (as PyTorch's)."""
+    A = autojac.tensor(np.random.default_rng(3).standard_normal((2, 3, 2)), requires_grad=True)
+    b = autojac.tensor(np.random.default_rng(4).standard_normal((2, 3)))
+    result = autojac.linalg.lstsq(A, b, driver="GELSD")
+    assert result.solution.shape == (2, 2) and result.singular_values.shape == (2, 2)
+    expected = [np.linalg.lstsq(a, v, rcond=None)[0] for a, v in zip(A.detach().numpy(),
+                                                                     b.numpy())]
+    np.testing.assert_allclose(result.solution.detach().numpy(), expected, rtol=1e-10)
+    empty = autojac.linalg.lstsq(A, b).residuals
+    assert empty.shape == (0,) and empty.requires_grad
+    assert empty.grad_fn.name() == "LinalgLstsqBackward0"
+    assert autojac.autograd.grad(empty.sum(), A, allow_unused=True) == (None,)
 
 
 def test_sort_is_stable_with_nan_above_every_number():

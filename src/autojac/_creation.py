@@ -140,10 +140,27 @@ def tensor(
         arr = np.array(data, dtype=np_dtype)
     else:
         plain = _plain(data)
-        if np_dtype is not None:
+        if np_dtype is None:
+            arr = np.array(plain, dtype=_infer_dtype(plain))
+        else:
             _check_numbers(plain, np_dtype)
-        arr = np.array(plain, dtype=np_dtype or _infer_dtype(plain))
+            if np_dtype.kind in "iu":
+                _check_range(plain, np_dtype)
+            with np.errstate(over="ignore"):  # (a float beyond float32's range: inf, silently)
+                arr = np.array(plain, dtype=np_dtype)
     return _finish(arr, requires_grad)
+
+
+def _check_range(values: Any, dtype: np.dtype) -> None:
+    """PyTorch's errors for numbers that the integer ``dtype`` cannot hold (NaN too)."""
+    numbers = np.asarray(values)
+    if numbers.dtype.kind in "uO" or numbers.size and numbers.dtype.kind == "i" and (
+            numbers.min() < -(2**63)):
+        raise ValueError("Overflow when unpacking long long")
+    info = np.iinfo(dtype)
+    if numbers.size and numbers.dtype.kind in "if" and not (
+            (numbers >= info.min) & (numbers <= info.max)).all():
+        raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
 
 
 def _copy_construct_warning(how: str) -> None:

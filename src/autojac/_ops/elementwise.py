@@ -437,6 +437,10 @@ multiply = mul
 
 def pow(input: Any, exponent: Any) -> Tensor:
     """``input ** exponent`` with broadcasting and PyTorch's type promotion."""
+    if type(exponent) is int and isinstance(input, Tensor) and input._data.dtype.kind in "iu":
+        if exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        _dtypes.fill_value(exponent, input._data.dtype)  # (checked, where an operand wraps)
     return apply(_POW, (input, exponent))
 
 
@@ -446,19 +450,29 @@ install("__rpow__", lambda self, other: apply(_POW, (other, self)))
 install("multiply", mul)
 
 
+def _times_alpha(input: Any, other: Any, alpha: Any) -> Any:
+    """``alpha * other``, with PyTorch's checks of ``alpha`` for an integer result."""
+    if alpha == 1:
+        return other
+    result = _dtypes.result_type(*[t._data if isinstance(t, Tensor) else t
+                                   for t in (input, other)])
+    if result.kind in "iu":
+        if isinstance(alpha, float):
+            raise RuntimeError("For integral input tensors, argument alpha must not be a "
+                               "floating point number.")
+        _dtypes.fill_value(alpha, result)
+    return other * alpha
+
+
 def add(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
     """``input + alpha * other`` with broadcasting."""
-    if alpha != 1:
-        other = other * alpha
-    return apply(_ADD, (input, other))
+    return apply(_ADD, (input, _times_alpha(input, other, alpha)))
 
 
 def sub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
     """``input - alpha * other`` with broadcasting."""
     _check_sub(input, other)
-    if alpha != 1:
-        other = other * alpha
-    return apply(_SUB, (input, other))
+    return apply(_SUB, (input, _times_alpha(input, other, alpha)))
 
 
 def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
@@ -713,6 +727,13 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
             target = _dtypes.result_type(
                 *[v._data if isinstance(v, Tensor) else v for v in (input, other)])
             input, other = (_of_dtype(v, target) for v in (input, other))
+        else:  # a floating tensor keeps its dtype: PyTorch's error for a number beyond it
+            scalar = other if tensor is input else input
+            if type(scalar) in (int, float):
+                _dtypes.fill_value(scalar, tensor._data.dtype)
+    elif input._data.dtype != other._data.dtype:  # (PyTorch's promotion: a 0-d tensor's
+        target = _dtypes.result_type(input._data, other._data)  # dtype may not count)
+        input, other = (_of_dtype(v, target) for v in (input, other))
     return apply(_WHERE, (condition, input, other))
 
 
@@ -886,11 +907,13 @@ logical_not = _predicate("logical_not", np.logical_not, arity=1)
 isnan = _predicate("isnan", np.isnan, arity=1)
 isinf = _predicate("isinf", np.isinf, arity=1)
 isfinite = _predicate("isfinite", np.isfinite, arity=1)
-def _integral(name: str, fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
-    """``fn`` with PyTorch's error for operands that promote to a floating dtype."""
+def _integral(name: str, fn: Callable[..., np.ndarray], refused: str = ""
+              ) -> Callable[..., np.ndarray]:
+    """``fn`` with PyTorch's error for operands that promote to a floating dtype (or to one
+    of the kinds ``refused``)."""
     def checked(*arrays: Any) -> np.ndarray:
         dtype = np.result_type(*arrays)
-        if dtype.kind in "fc":
+        if dtype.kind in "fc" or dtype.kind in refused:
             raise NotImplementedError(
                 f'"{name}_cpu" not implemented for \'{scalar_type_name(dtype)}\'')
         return fn(*arrays)
@@ -923,9 +946,9 @@ bitwise_and = _predicate("bitwise_and", _integral("bitwise_and", np.bitwise_and)
 bitwise_or = _predicate("bitwise_or", _integral("bitwise_or", np.bitwise_or), "__or__")
 bitwise_xor = _predicate("bitwise_xor", _integral("bitwise_xor", np.bitwise_xor), "__xor__")
 bitwise_left_shift = _predicate(
-    "bitwise_left_shift", _integral("lshift", _shift(np.left_shift, False)), "__lshift__")
+    "bitwise_left_shift", _integral("lshift", _shift(np.left_shift, False), "b"), "__lshift__")
 bitwise_right_shift = _predicate(
-    "bitwise_right_shift", _integral("rshift", _shift(np.right_shift, True)), "__rshift__")
+    "bitwise_right_shift", _integral("rshift", _shift(np.right_shift, True), "b"), "__rshift__")
 bitwise_not = _predicate("bitwise_not", _invert_forward, "__invert__", arity=1)
 for _name, _fn in (("__rand__", bitwise_and), ("__ror__", bitwise_or), ("__rxor__", bitwise_xor),
                    ("__rlshift__", bitwise_left_shift), ("__rrshift__", bitwise_right_shift)):

@@ -61,7 +61,9 @@ def _check_result(out: Tensor, t: Tensor) -> None:
         raise RuntimeError(f"output with shape {list(t._data.shape)} doesn't match the "
                            f"broadcast shape {list(out._data.shape)}")
     src, dst = out._data.dtype, t._data.dtype
-    if src != dst and not np.can_cast(src, dst, casting="same_kind"):
+    # PyTorch's canCast: not complex to real, floating to integral, nor anything to bool
+    if src != dst and (src.kind == "c" and dst.kind != "c" or src.kind == "f" and dst.kind in "iub"
+                       or src.kind != "b" and dst.kind == "b"):
         raise RuntimeError(f"result type {scalar_type_name(src)} can't be cast to the desired "
                            f"output type {scalar_type_name(dst)}")
 
@@ -221,14 +223,18 @@ install("__setitem__", _setitem)
 for _name in ("add", "sub", "mul", "div", "pow", "clamp", "clip", "exp", "log", "sqrt", "neg",
               "abs", "relu", "sigmoid", "tanh", "sin", "cos", "floor", "ceil", "round", "sign",
               "reciprocal", "remainder", "masked_fill", "lerp", "square", "clamp_min",
-              "clamp_max", "index_add", "scatter", "scatter_add"):
+              "clamp_max", "index_add", "scatter", "scatter_add", "floor_divide", "bitwise_and",
+              "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift"):
     _inplace_method(_name + "_", getattr(Tensor, _name))
 for _name in ("t", "transpose", "unsqueeze", "squeeze", "swapaxes", "swapdims"):
     _reshaping_method(_name + "_", getattr(Tensor, _name))
-install("__iadd__", Tensor.add_)
-install("__isub__", Tensor.sub_)
-install("__imul__", Tensor.mul_)
-install("__itruediv__", Tensor.div_)
+for _dunder, _method in (
+    ("iadd", "add_"), ("isub", "sub_"), ("imul", "mul_"), ("itruediv", "div_"),
+    ("ifloordiv", "floor_divide_"), ("imod", "remainder_"), ("ipow", "pow_"),
+    ("iand", "bitwise_and_"), ("ior", "bitwise_or_"), ("ixor", "bitwise_xor_"),
+    ("ilshift", "bitwise_left_shift_"), ("irshift", "bitwise_right_shift_"),
+):
+    install(f"__{_dunder}__", getattr(Tensor, _method))
 install("zero_", lambda self: inplace(self, _fill, 0))
 install("fill_", lambda self, value: inplace(self, _fill, value))
 install("copy_", lambda self, src, non_blocking=False: inplace(

@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 
 from .. import return_types
+from .._autograd.graph import zeros_for
 from .._tensor import Tensor, _make, scalar_type_name
-from ._registry import apply, broadcast_error, install, kernel_message
+from ._registry import Op, apply, broadcast_error, install, kernel_message
 from .decomposition import TRIANGULAR_SOLVE, inv, pinv
 from .inplace import FILL
 from .linalg import matmul
@@ -120,48 +121,76 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
 
 
 _LSTSQ_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
+# the empty residuals of a driver that gives none: connected to A and B, as PyTorch's, but no
+# gradient flows back through them
+_NO_RESIDUALS = Op(
+    "linalg_lstsq_residuals",
+    lambda a, b: np.zeros(0, a.real.dtype),
+    vjp=(lambda g, ans, a, b: None,) * 2,
+    jvp=(lambda t, ans, a, b: zeros_for(t._data.shape[: t._data.ndim - a._data.ndim], ans._data),
+         lambda t, ans, a, b: zeros_for(t._data.shape[: t._data.ndim - b._data.ndim], ans._data)),
+    node_name="LinalgLstsqBackward0",
+)
+
+
+def _lstsq_driver(driver: Any) -> str:
+    """The driver's name (any case; ``gelsy`` by default), with PyTorch's errors."""
+    if driver is None:
+        return "gelsy"
+    if not isinstance(driver, str):
+        raise TypeError(f"linalg_lstsq(): argument 'driver' must be str, not "
+                        f"{type(driver).__name__}")
+    if driver.lower() not in _LSTSQ_DRIVERS:
+        raise RuntimeError("autojac.linalg.lstsq: parameter `driver` should be one of "
+                           f"({', '.join(_LSTSQ_DRIVERS)})")
+    return driver.lower()
 
 
 def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | None = None
           ) -> Any:
     """The least-squares solution of ``A X = B`` (the minimum-norm one where ``A`` is rank
     deficient), as ``pinv(A) @ B``, whose derivative is PyTorch's, with the other results of
-    PyTorch's CPU ``driver`` (default ``gelsy``): the squared residuals of each column where
-    ``A`` has more rows than columns (``gels``; ``gelsd`` and ``gelss`` when every ``A`` has
-    full rank), the numerical rank (not ``gels``), the singular values (``gelsd``,
-    ``gelss``); empty where the driver gives none.
+    PyTorch's CPU ``driver`` (default ``gelsy``; ``gels``, which assumes full rank, ignores
+    ``rcond``): the squared residuals of each column where ``A`` has more rows
+    than columns (``gels``; ``gelsd`` and ``gelss`` when every ``A`` has full rank), the
+    numerical rank (not ``gels``), the singular values (``gelsd``, ``gelss``); empty where
+    the driver gives none. ``B`` may be a (batch of) vector(s).
 
     >>> import autojac as torch
     >>> A = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
     >>> torch.linalg.lstsq(A, torch.tensor([1.0, 2.0, 2.0]), driver="gelsd").residuals
     tensor([4.])
     """
+    driver = _lstsq_driver(driver)
     if A._data.ndim < 2:
         raise RuntimeError("autojac.linalg.lstsq: input must have at least 2 dimensions.")
     if any(t._data.dtype.kind in "biu" or t._data.dtype == np.float16 for t in (A, B)):
         raise RuntimeError("This function doesn't handle types other than float and double")
+    if A._data.dtype != B._data.dtype:
+        raise RuntimeError("autojac.linalg.lstsq: Expected input and other to have the same "
+                           f"dtype, but got input's dtype {scalar_type_name(A._data.dtype)} "
+                           f"and other's dtype {scalar_type_name(B._data.dtype)}")
+    if not 0 <= A._data.ndim - B._data.ndim <= 1:
+        raise RuntimeError("autojac.linalg.lstsq: input.dim() must be greater or equal to "
+                           "other.dim() and (input.dim() - other.dim()) <= 1")
     vector = B._data.ndim == A._data.ndim - 1
     if A._data.shape[-2] != B._data.shape[-1 if vector else -2]:
         raise RuntimeError("autojac.linalg.lstsq: input.size(-2) should match other.size(-2)")
-    if driver is None:
-        driver = "gelsy"
-    elif driver not in _LSTSQ_DRIVERS:
-        raise RuntimeError("autojac.linalg.lstsq: parameter `driver` should be one of "
-                           f"({', '.join(_LSTSQ_DRIVERS)})")
+    columns = B.unsqueeze(-1) if vector else B
     rows, cols = A._data.shape[-2:]
-    tol = np.finfo(A._data.dtype).eps * max(rows, cols) if rcond is None else rcond
-    solution = matmul(pinv(A, rtol=tol), B)
+    eps_tol = np.finfo(A._data.dtype).eps * max(rows, cols)
+    tol = eps_tol if rcond is None or driver == "gels" else rcond
+    solution = matmul(pinv(A, rtol=tol), columns)
     real = A._data.real.dtype
     singular = np.linalg.svd(A._data, compute_uv=False)
     rank = (singular > tol * singular[..., :1]).sum(-1) if singular.shape[-1] else \
         np.zeros(singular.shape[:-1], np.int64)
     if rows > cols and (driver == "gels" or driver != "gelsy" and (rank == cols).all()):
-        columns = (solution.unsqueeze(-1), B.unsqueeze(-1)) if vector else (solution, B)
-        residuals = (matmul(A, columns[0]) - columns[1]).abs().square().sum(-2)
+        residuals = (matmul(A, solution) - columns).abs().square().sum(-2)
     else:
-        residuals = _make(np.zeros(0, real), False, None)
+        residuals = apply(_NO_RESIDUALS, (A, B))
     return return_types.linalg_lstsq(
-        solution,
+        solution.squeeze(-1) if vector else solution,
         residuals,
         _make(np.zeros(0, np.int64) if driver == "gels" else np.asarray(rank, np.int64),
               False, None),

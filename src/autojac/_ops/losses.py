@@ -1,15 +1,17 @@
-"""Robust regression losses and similarity of ``nn.functional``, composed of ops:
-smooth_l1_loss, huber_loss, cosine_similarity, layer_norm."""
+"""Robust regression losses (ops with PyTorch's backward kernels) and similarity of
+``nn.functional``: smooth_l1_loss, huber_loss; cosine_similarity, layer_norm (composed)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from .. import _dtypes
 from .._tensor import Tensor, scalar_type_name
-from ._registry import broadcast_error, no_kernel
-from .elementwise import where
+from ._registry import Op, apply, broadcast_error, no_kernel
+from .elementwise import backward_kernel, where
 from .matrix import vector_norm
 from .nn import _legacy, _reduce
 from .shape import broadcast_tensors
@@ -23,14 +25,36 @@ def _difference(kernel: str, input: Tensor, target: Tensor) -> Tensor:
     return input - target
 
 
-def _quadratic_within(d: Tensor, threshold: float, scale: float, linear: Tensor) -> Tensor:
-    """``scale d^2`` where ``|d| < threshold``, else ``linear``. The square is of ``d``
-    within the threshold (0 beyond), so neither branch is infinite (no ``inf * 0`` in the
-    gradient), and of a NaN as it is, so that its gradient is NaN, as PyTorch's kernels
-    give."""
-    beyond = d.abs() >= threshold
-    inner = where(beyond, 0.0, d)
-    return where(beyond, linear, inner * inner * scale)
+def _robust_loss(name: str, value: Any, slope: Any, curvature: Any) -> Op:
+    """A loss of the difference ``d`` that is quadratic within a threshold and linear
+    beyond (params: the threshold): ``value(d, t)``, and PyTorch's backward kernel
+    ``g * slope(d, t)`` (NaN at a NaN ``d``) as an op whose derivative in ``d`` is
+    ``curvature``'s, 0 at NaN (PyTorch's double backward)."""
+    backward = backward_kernel(
+        f"{name}_backward", lambda g, d, t: g * slope(d, t),
+        lambda gg, ans, grad_output, d, t: where(d.abs() < t, gg * grad_output * curvature(t),
+                                                 0.0))
+    return Op(
+        name,
+        value,
+        vjp=(lambda g, ans, d, t: apply(backward, (g, d), (t,)),),
+        jvp=(lambda t_, ans, d, t: apply(backward, (t_, d), (t,)),),
+        elementwise=True,
+    )
+
+
+_SMOOTH_L1 = _robust_loss(  # (0.5 d^2 / beta within beta, |d| - beta / 2 beyond)
+    "smooth_l1_loss",
+    lambda d, beta: np.where(np.abs(d) < beta, 0.5 * d * d / beta, np.abs(d) - 0.5 * beta),
+    lambda d, beta: np.where(d < -beta, -1, np.where(d > beta, 1, d / beta)),
+    lambda beta: 1 / beta,
+)
+_HUBER = _robust_loss(  # (0.5 d^2 within delta, delta (|d| - delta / 2) beyond)
+    "huber_loss",
+    lambda d, delta: np.where(np.abs(d) < delta, 0.5 * d * d, delta * (np.abs(d) - 0.5 * delta)),
+    lambda d, delta: np.where(d <= -delta, -delta, np.where(d >= delta, delta, d)),
+    lambda delta: 1,
+)
 
 
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
@@ -40,8 +64,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     d = _difference("smooth_l1_cpu", input, target)
-    size = d.abs()
-    loss = size if beta == 0 else _quadratic_within(d, beta, 0.5 / beta, size - 0.5 * beta)
+    loss = d.abs() if beta == 0 else apply(_SMOOTH_L1, (d,), (float(beta),))
     return _reduce(loss, _legacy(size_average, reduce, reduction))
 
 
@@ -51,7 +74,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     d = _difference("huber_cpu", input, target)
-    loss = _quadratic_within(d, delta, 0.5, (d.abs() - 0.5 * delta) * delta)
+    loss = apply(_HUBER, (d,), (float(delta),))
     return _reduce(loss if weight is None else loss * weight, reduction)
 
 

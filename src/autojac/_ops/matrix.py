@@ -412,13 +412,14 @@ def _batch(t: Tensor, ndim: int) -> tuple[int, ...]:
     return t._data.shape[: t._data.ndim - ndim]
 
 
-def _nonzero_count(node_name: str, gradient: bool) -> Op:
-    """The 0-"norm" over ``dims``, the count of nonzeros (NaN among them); its tangent is
-    zero, and so is its gradient if ``gradient`` (PyTorch's cdist), else none flows back,
-    as from an unused input (PyTorch's vector_norm has no gradient formula for it)."""
+def _nonzero_count(node_name: str, nonzero: Any, gradient: bool) -> Op:
+    """The 0-"norm" over ``dims``, the sum of ``nonzero(a)`` (1 where an element is not 0);
+    its tangent is zero, and so is its gradient if ``gradient`` (PyTorch's cdist), else
+    none flows back, as from an unused input (PyTorch's vector_norm has no gradient formula
+    for it)."""
     return Op(
         "nonzero_count",
-        lambda a, dims, keepdim: (a != 0).sum(dims, dtype=a.real.dtype, keepdims=keepdim),
+        lambda a, dims, keepdim: nonzero(a).sum(dims, dtype=a.real.dtype, keepdims=keepdim),
         vjp=(lambda g, ans, x, dims, keepdim: zeros_for(
             _batch(g, x._data.ndim - (0 if keepdim else len(dims))), x._data)
             if gradient else None,),
@@ -432,8 +433,10 @@ def _nonzero_count(node_name: str, gradient: bool) -> Op:
     )
 
 
-NONZERO_COUNT = _nonzero_count("LinalgVectorNormBackward0", gradient=False)
-NONZERO_DISTANCE = _nonzero_count("CdistBackward0", gradient=True)
+NONZERO_COUNT = _nonzero_count(  # (NaN counts as a nonzero)
+    "LinalgVectorNormBackward0", lambda a: a != 0, gradient=False)
+NONZERO_DISTANCE = _nonzero_count(  # (min(ceil(|a|), 1), as PyTorch's kernel: NaN stays)
+    "CdistBackward0", lambda a: np.minimum(np.ceil(np.abs(a)), 1), gradient=True)
 
 
 def _check_extreme_norm(x: Tensor, ord: float, dim: Any) -> None:
