@@ -437,7 +437,7 @@ multiply = mul
 
 def pow(input: Any, exponent: Any) -> Tensor:
     """``input ** exponent`` with broadcasting and PyTorch's type promotion."""
-    if type(exponent) is int and isinstance(input, Tensor) and input._data.dtype.kind in "iu":
+    if type(exponent) is int and type(input) is Tensor and input._data.dtype.kind in "iu":
         if exponent < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         _dtypes.fill_value(exponent, input._data.dtype)  # (checked, where an operand wraps)
@@ -451,9 +451,8 @@ install("multiply", mul)
 
 
 def _times_alpha(input: Any, other: Any, alpha: Any) -> Any:
-    """``alpha * other``, with PyTorch's checks of ``alpha`` for an integer result."""
-    if alpha == 1:
-        return other
+    """``alpha * other`` (``alpha`` not 1), with PyTorch's checks of ``alpha`` for an
+    integer result."""
     result = _dtypes.result_type(*[t._data if isinstance(t, Tensor) else t
                                    for t in (input, other)])
     if result.kind in "iu":
@@ -466,13 +465,17 @@ def _times_alpha(input: Any, other: Any, alpha: Any) -> Any:
 
 def add(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
     """``input + alpha * other`` with broadcasting."""
-    return apply(_ADD, (input, _times_alpha(input, other, alpha)))
+    if alpha != 1:
+        other = _times_alpha(input, other, alpha)
+    return apply(_ADD, (input, other))
 
 
 def sub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
     """``input - alpha * other`` with broadcasting."""
     _check_sub(input, other)
-    return apply(_SUB, (input, _times_alpha(input, other, alpha)))
+    if alpha != 1:
+        other = _times_alpha(input, other, alpha)
+    return apply(_SUB, (input, other))
 
 
 def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
@@ -727,9 +730,9 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
             target = _dtypes.result_type(
                 *[v._data if isinstance(v, Tensor) else v for v in (input, other)])
             input, other = (_of_dtype(v, target) for v in (input, other))
-        else:  # a floating tensor keeps its dtype: PyTorch's error for a number beyond it
-            scalar = other if tensor is input else input
-            if type(scalar) in (int, float):
+        elif tensor._data.dtype == np.float32:  # (keeps its dtype: PyTorch's error for a
+            scalar = other if tensor is input else input  # float beyond float32's range)
+            if type(scalar) is float:
                 _dtypes.fill_value(scalar, tensor._data.dtype)
     elif input._data.dtype != other._data.dtype:  # (PyTorch's promotion: a 0-d tensor's
         target = _dtypes.result_type(input._data, other._data)  # dtype may not count)
