@@ -38,17 +38,46 @@ def _numpy_float(values: Any) -> np.dtype | None:
     return None
 
 
-def _check_nesting(values: Any, dim: int = 0) -> None:
-    """PyTorch's error for ragged nested sequences."""
+def _check_nesting(values: Any, kind: str | None = None, dim: int = 0, data: Any = None
+                   ) -> None:
+    """PyTorch's errors for ragged nested sequences: the first element at each depth sets
+    what the others must be (a sequence where it is a number: the error of a number of
+    ``kind``, the dtype's, by default that of all the ``data``)."""
     if not isinstance(values, (list, tuple)) or not values:
         return
+    data = values if data is None else data
     lengths = [len(v) if isinstance(v, (list, tuple)) else None for v in values]
     first = lengths[0]
-    for n in lengths[1:]:
+    for v, n in zip(values[1:], lengths[1:]):
+        if first is None and n is not None:
+            raise _not_a_number(v, kind or _scalar_kind(data))
+        if first is not None and n is None:
+            raise TypeError("not a sequence")
         if n != first:
             raise ValueError(f"expected sequence of length {first} at dim {dim + 1} (got {n})")
     for v in values:
-        _check_nesting(v, dim + 1)
+        _check_nesting(v, kind, dim + 1, data)
+
+
+def _scalar_kind(values: Any) -> str:
+    """"c", "f" or "i": whether nested data holds a complex number, else a float."""
+    flat = []
+    stack = [values]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (list, tuple)):
+            stack.extend(v)
+        else:
+            flat.append(v)
+    return "c" if any(isinstance(v, complex) for v in flat) else \
+        "f" if any(isinstance(v, float) for v in flat) else "i"
+
+
+def _not_a_number(bad: Any, kind: str) -> TypeError:
+    """PyTorch's error for ``bad`` where a number of the dtype kind ``kind`` must be."""
+    if kind in "fc":
+        return TypeError(f"must be real number, not {type(bad).__name__}")
+    return TypeError(f"'{type(bad).__name__}' object cannot be interpreted as an integer")
 
 
 def _infer_dtype(values: Any) -> np.dtype:
@@ -97,13 +126,10 @@ def _first_non_number(values: Any) -> Any:
 def _check_numbers(values: Any, dtype: np.dtype) -> None:
     """PyTorch's errors for nested data that ``dtype`` cannot hold (where NumPy would make
     NaN of a None, or parse a str)."""
-    _check_nesting(values)
+    _check_nesting(values, dtype.kind)
     bad = _first_non_number(values)
-    if bad is _ALL_NUMBERS:
-        return
-    if dtype.kind in "fc":
-        raise TypeError(f"must be real number, not {type(bad).__name__}")
-    raise TypeError(f"'{type(bad).__name__}' object cannot be interpreted as an integer")
+    if bad is not _ALL_NUMBERS:
+        raise _not_a_number(bad, dtype.kind)
 
 
 def _plain(data: Any, nested: bool = False) -> Any:
@@ -154,8 +180,7 @@ def tensor(
 def _check_range(values: Any, dtype: np.dtype) -> None:
     """PyTorch's errors for numbers that the integer ``dtype`` cannot hold (NaN too)."""
     numbers = np.asarray(values)
-    if numbers.dtype.kind in "uO" or numbers.size and numbers.dtype.kind == "i" and (
-            numbers.min() < -(2**63)):
+    if numbers.dtype.kind in "uO":  # (ints beyond int64's range)
         raise ValueError("Overflow when unpacking long long")
     info = np.iinfo(dtype)
     if numbers.size and numbers.dtype.kind in "if" and not (

@@ -645,7 +645,8 @@ def materialize(grads: tuple, ans: tuple) -> tuple:
     return tuple(x if x is not None else zeros_for(batch, a._data) for x, a in zip(grads, ans))
 
 
-def _batch_of(t: Tensor, primal: Any) -> tuple[int, ...]:
+def batch_of(t: Tensor, primal: Any) -> tuple[int, ...]:
+    """The leading batch dims of the (co)tangent ``t`` of ``primal``."""
     return t._data.shape[: t._data.ndim - np.ndim(primal._data)]
 
 
@@ -698,7 +699,7 @@ def _tangent_by_rules(
     rules = op.jvp
     if rules == "linear":
         present = next(i for i, t in enumerate(tangents) if t is not None)
-        batch = _batch_of(tangents[present], inputs[present])
+        batch = batch_of(tangents[present], inputs[present])
         filled = [
             t
             if t is not None

@@ -11,7 +11,7 @@ import numpy as np
 from .. import return_types
 from .._autograd.graph import zeros_for
 from .._tensor import Tensor, _make, scalar_type_name
-from ._registry import Op, apply, broadcast_error, install, kernel_message
+from ._registry import Op, apply, batch_of, broadcast_error, install, kernel_message
 from .decomposition import TRIANGULAR_SOLVE, inv, pinv
 from .inplace import FILL
 from .linalg import matmul
@@ -127,8 +127,8 @@ _NO_RESIDUALS = Op(
     "linalg_lstsq_residuals",
     lambda a, b: np.zeros(0, a.real.dtype),
     vjp=(lambda g, ans, a, b: None,) * 2,
-    jvp=(lambda t, ans, a, b: zeros_for(t._data.shape[: t._data.ndim - a._data.ndim], ans._data),
-         lambda t, ans, a, b: zeros_for(t._data.shape[: t._data.ndim - b._data.ndim], ans._data)),
+    jvp=(lambda t, ans, a, b: zeros_for(batch_of(t, a), ans._data),
+         lambda t, ans, a, b: zeros_for(batch_of(t, b), ans._data)),
     node_name="LinalgLstsqBackward0",
 )
 

@@ -26,19 +26,20 @@ def _difference(kernel: str, input: Tensor, target: Tensor) -> Tensor:
 
 
 def _robust_loss(name: str, value: Any, slope: Any, curvature: Any) -> Op:
-    """A loss of the difference ``d`` that is quadratic within a threshold and linear
-    beyond (params: the threshold): ``value(d, t)``, and PyTorch's backward kernel
-    ``g * slope(d, t)`` (NaN at a NaN ``d``) as an op whose derivative in ``d`` is
-    ``curvature``'s, 0 at NaN (PyTorch's double backward)."""
+    """A loss of the difference ``d`` that is quadratic within a threshold ``limit`` (its
+    param) and linear beyond: ``value(d, limit)``, and PyTorch's backward kernel
+    ``g * slope(d, limit)`` (NaN at a NaN ``d``) as an op whose derivative in ``d`` is
+    ``curvature(limit)`` strictly within the threshold, 0 elsewhere and at NaN (PyTorch's
+    double backward)."""
     backward = backward_kernel(
-        f"{name}_backward", lambda g, d, t: g * slope(d, t),
-        lambda gg, ans, grad_output, d, t: where(d.abs() < t, gg * grad_output * curvature(t),
-                                                 0.0))
+        f"{name}_backward", lambda g, d, limit: g * slope(d, limit),
+        lambda gg, ans, grad_output, d, limit: where(
+            d.abs() < limit, gg * grad_output * curvature(limit), 0.0))
     return Op(
         name,
         value,
-        vjp=(lambda g, ans, d, t: apply(backward, (g, d), (t,)),),
-        jvp=(lambda t_, ans, d, t: apply(backward, (t_, d), (t,)),),
+        vjp=(lambda g, ans, d, limit: apply(backward, (g, d), (limit,)),),
+        jvp=(lambda t, ans, d, limit: apply(backward, (t, d), (limit,)),),
         elementwise=True,
     )
 

@@ -12,7 +12,7 @@ import numpy as np
 from .. import _dtypes
 from .._autograd.graph import zeros_for
 from .._tensor import Tensor, _make, normalize_dim, scalar_type_name
-from ._registry import Op, PatternRule, apply, expand_to, install, no_kernel
+from ._registry import Op, PatternRule, apply, batch_of, expand_to, install, no_kernel
 from .elementwise import where
 from .indexing import getitem, index_put
 from .reduction import (
@@ -407,11 +407,6 @@ PNORM = Op(
 )
 
 
-def _batch(t: Tensor, ndim: int) -> tuple[int, ...]:
-    """The leading batch dims of the (co)tangent ``t`` of a tensor of ``ndim`` dims."""
-    return t._data.shape[: t._data.ndim - ndim]
-
-
 def _nonzero_count(node_name: str, nonzero: Any, gradient: bool) -> Op:
     """The 0-"norm" over ``dims``, the sum of ``nonzero(a)`` (1 where an element is not 0);
     its tangent is zero, and so is its gradient if ``gradient`` (PyTorch's cdist), else
@@ -420,12 +415,10 @@ def _nonzero_count(node_name: str, nonzero: Any, gradient: bool) -> Op:
     return Op(
         "nonzero_count",
         lambda a, dims, keepdim: nonzero(a).sum(dims, dtype=a.real.dtype, keepdims=keepdim),
-        vjp=(lambda g, ans, x, dims, keepdim: zeros_for(
-            _batch(g, x._data.ndim - (0 if keepdim else len(dims))), x._data)
-            if gradient else None,),
-        jvp=(lambda t, ans, x, dims, keepdim: zeros_for(_batch(t, x._data.ndim), ans._data),),
+        vjp=(lambda g, ans, x, dims, keepdim: zeros_for(batch_of(g, ans), x._data)
+             if gradient else None,),
+        jvp=(lambda t, ans, x, dims, keepdim: zeros_for(batch_of(t, x), ans._data),),
         node_name=node_name,
-        saves=False,
         pattern=PatternRule(
             lambda bits, dims, keepdim: REDUCED.forward(bits, dims, keepdim),
             lambda bits, x, dims, keepdim: REDUCED.reverse(bits, x, dims, keepdim),
