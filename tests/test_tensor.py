@@ -2333,6 +2333,17 @@ def test_cdist_inf_gives_each_tied_coordinate_the_whole_gradient():
         == [[0.5, -0.5], [0.0, 0.0]]
     assert autojac.cdist(autojac.ones(1, 0), autojac.ones(2, 0), p=float("inf")).tolist() == \
         [[0.0, 0.0]]
+    # its kernel skips NaN in the maximum, and its gradient is NaN where a difference is NaN
+    # or both it and the distance are infinite (values recorded from PyTorch 2.13)
+    points = autojac.tensor([[0.0, 0.0], [3.0, -2.0]])
+    for row, distances, gradient in (([float("nan"), 1.0], "[[1.0, 3.0]]", "[[nan, 2.0]]"),
+                                     ([float("nan")] * 2, "[[0.0, 0.0]]", "[[nan, nan]]"),
+                                     ([float("inf"), 1.0], "[[inf, inf]]", "[[nan, 0.0]]")):
+        x = autojac.tensor([row], requires_grad=True)
+        with np.errstate(invalid="ignore"):
+            distance = autojac.cdist(x, points, p=float("inf"))
+            grad, = autojac.autograd.grad(distance.sum(), x)
+        assert str(distance.tolist()) == distances and str(grad.tolist()) == gradient
 
 
 def test_hard_activations_differentiate_as_pytorchs_kernels():

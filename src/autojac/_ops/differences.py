@@ -1,5 +1,6 @@
 """Differences along a dim and what is built on them: diff, trapezoid, and cdist (pairwise
-distances). Composed of differentiable ops, so every derivative order comes with them.
+distances). Composed of differentiable ops, so every derivative order comes with them, but
+for cdist's p=0 and p=inf distances, ops with PyTorch's kernels' conventions.
 """
 
 from __future__ import annotations
@@ -7,10 +8,10 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor, _make, normalize_dim, scalar_type_name
-from ._registry import apply, install, kernel_message
+from ._registry import Op, PatternRule, apply, install, kernel_message
 from .elementwise import logical_xor
 from .matrix import NONZERO_DISTANCE, vector_norm
-from .reduction import AMAX
+from .reduction import REDUCED
 from .shape import cat, narrow
 
 
@@ -66,6 +67,27 @@ def trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, di
     return (steps * (narrow(y, d, 1, size - 1) + narrow(y, d, 0, size - 1))).sum(d) / 2.0
 
 
+def _nearest_coordinates(ans: Tensor, d: Tensor) -> Tensor:
+    """d(max |d|)/dd as PyTorch's cdist kernel takes it: ``sign(d)`` where ``|d|`` is the
+    distance (every tied coordinate), 0 elsewhere, NaN where either is NaN or both are
+    infinite (``1 - min(1, ceil(||d| - distance|))``)."""
+    gap = (d.abs() - ans.unsqueeze(-1)).abs()
+    return d.sign() * (1 - gap.ceil().clamp(max=1))
+
+
+# the p=inf distance over the last dim: the largest |d|, NaN skipped (0 if all are NaN), as
+# PyTorch's kernel
+_INF_DISTANCE = Op(
+    "cdist_inf",
+    lambda d: np.fmax.reduce(np.abs(d), axis=-1, initial=0),
+    vjp=(lambda g, ans, d: g.unsqueeze(-1) * _nearest_coordinates(ans, d),),
+    jvp=(lambda t, ans, d: (t * _nearest_coordinates(ans, d)).sum(-1),),
+    node_name="CdistBackward0",
+    pattern=PatternRule(lambda bits: REDUCED.forward(bits, (-1,), False),
+                        lambda bits, x: REDUCED.reverse(bits, x, (-1,), False)),
+)
+
+
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
           compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
     """The ``p``-norm distance between each row of ``x1`` and each row of ``x2`` (batched
@@ -87,10 +109,8 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
     difference = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     if p == 0:  # (its gradient is 0, not none as vector_norm's)
         return apply(NONZERO_DISTANCE, (difference,), ((-1,), False))
-    if p == float("inf"):  # (each tied coordinate gets the whole gradient, not a share)
-        if not difference.shape[-1]:
-            return difference.abs().sum(-1)  # no coordinates: 0 apart
-        return apply(AMAX, (difference.abs(),), ((-1,), False, "CdistBackward0"))
+    if p == float("inf"):
+        return apply(_INF_DISTANCE, (difference,))
     return vector_norm(difference, p, dim=-1)
 
 

@@ -246,9 +246,6 @@ _NAN_PICKING = frozenset({"MaxBackward1", "MinBackward1", _NORM})
 # the nodes whose gradient selects the extreme elements' share (an inf or NaN cotangent
 # stays where it is) where the others, and every tangent, multiply by a 0/1 mask
 _SELECTING = frozenset({"MaxBackward1", "MinBackward1"})
-# the nodes whose gradient gives each tied extreme element the whole cotangent (PyTorch's
-# cdist with p=inf), where the others split it; their tangent is the tied ones' sum
-_UNSPLIT = frozenset({"CdistBackward0"})
 
 
 def _extremes(ans: Tensor, x: Tensor, dims: tuple, keepdim: bool, nan_picks: bool) -> Tensor:
@@ -262,9 +259,7 @@ def _extreme_vjp(g: Tensor, ans: Tensor, x: Tensor, dims: tuple, keepdim: bool, 
                  ) -> Tensor:
     """The cotangent split evenly among the tied extreme elements, as PyTorch."""
     mask = _extremes(ans, x, dims, keepdim, name in _NAN_PICKING)
-    share = unreduce(g, x, dims, keepdim)
-    if name not in _UNSPLIT:
-        share = share / mask.sum(dims, keepdim=True)
+    share = unreduce(g, x, dims, keepdim) / mask.sum(dims, keepdim=True)
     return where(mask, share, 0.0) if name in _SELECTING else share * mask
 
 
@@ -272,8 +267,7 @@ def _extreme_jvp(t: Tensor, ans: Tensor, x: Tensor, dims: tuple, keepdim: bool, 
                  ) -> Tensor:
     """The mean of the tied extreme elements' tangents, as PyTorch."""
     mask = _extremes(ans, x, dims, keepdim, name == _NORM)
-    tied = contract(t, mask, dims, keepdim)
-    return tied if name in _UNSPLIT else tied / mask.sum(dims, keepdim=keepdim)
+    return contract(t, mask, dims, keepdim) / mask.sum(dims, keepdim=keepdim)
 
 
 def _extreme_op(name: str, forward: Any) -> Op:
