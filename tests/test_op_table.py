@@ -204,6 +204,10 @@ def test_forward_over_reverse_equals_reverse_over_reverse(sample: Sample) -> Non
     with fwAD.dual_level():
         duals = [fwAD.make_dual(x, autojac.tensor(u)) for x, u in zip(xs, us)]
         out = sample.fn(autojac, *duals)
+        if "no_forward_over_reverse" in sample.tags:  # PyTorch's error, where it has no rule
+            with pytest.raises(NotImplementedError, match="Trying to use forward AD with"):
+                autojac.autograd.grad(out, duals, v, allow_unused=True)
+            return
         fr = autojac.autograd.grad(out, duals, v, allow_unused=True, materialize_grads=True)
         fr = [np.zeros(a.shape) if g._fw is None else g._fw._data for g, a in zip(fr, arrays)]
     for a, b in zip(fr, rr):

@@ -708,6 +708,10 @@ WRAPPED_GOLDEN = [
     ("int8 >> int64", lambda T: _i8(T) >> T.tensor([0, 7, 8]), [1, -1, 0]),
     ("300 ** uint8", lambda T: 300 ** _u8(T), [44, 0]),
     ("uint8.add_(int64 tensor)", lambda T: _u8(T).add_(T.tensor([300, 2])), [45, 202]),
+    ("tensor([-1, -255], uint8)", lambda T: T.tensor([-1, -255], dtype=T.uint8), [255, 1]),
+    ("uint8 ** numpy int", lambda T: T.tensor([2], dtype=T.uint8) ** np.int64(3), [8]),
+    ("bool + bool, alpha 2", lambda T: T.add(T.tensor([True]), T.tensor([True]), alpha=2),
+     [True]),
 ]
 
 
@@ -1845,6 +1849,20 @@ _ARGUMENT_ERRORS.update({  # data and methods
     "lstsq_dtypes_differ": lambda T: T.linalg.lstsq(T.eye(3, 2),
                                                     T.ones(3, 1, dtype=T.float64)),
     "lstsq_b_with_more_dims": lambda T: T.linalg.lstsq(T.eye(3, 2), T.ones(2, 3, 1)),
+    "pow_numpy_int_exponent_beyond_int8": lambda T: T.tensor([2], dtype=T.int8)
+    ** np.int64(200),
+    "add_float_alpha_one_to_ints": lambda T: T.add(T.tensor([1]), T.tensor([1]), alpha=1.0),
+    "add_complex_alpha_to_floats": lambda T: T.add(T.ones(1), T.ones(1), alpha=2j),
+    "add_complex_alpha_to_ints": lambda T: T.add(T.tensor([1]), T.tensor([1]), alpha=2j),
+    "add_alpha_beyond_float32": lambda T: T.add(T.ones(1), T.ones(1), alpha=1e300),
+    "lstsq_broadcast_vectors": lambda T: T.linalg.lstsq(T.ones(1, 4, 3) + T.eye(4, 3),
+                                                        T.ones(2, 4)),
+    "lstsq_vector_of_another_length": lambda T: T.linalg.lstsq(T.ones(3, 2), T.ones(4)),
+    "where_float_beyond_complex64": lambda T: T.where(T.tensor([True]),
+                                                      T.ones(1, dtype=T.complex64), 1e300),
+    "where_complex_beyond_float32": lambda T: T.where(T.tensor([True]), T.ones(1), 1e300j),
+    "where_int_beyond_int64": lambda T: T.where(T.tensor([True]), T.ones(1), 2**70),
+    "full_beyond_complex64": lambda T: T.full((1,), 1e300, dtype=T.complex64),
     "fill_of_a_1d_tensor": lambda T: T.zeros(3, dtype=T.int8).fill_(T.tensor([1])),
     "masked_fill_tensor_beyond_int8": lambda T: T.zeros(3, dtype=T.int8).masked_fill(
         T.tensor([True, False, True]), T.tensor(300)),
@@ -2419,6 +2437,28 @@ def test_lstsq_takes_pytorchs_forms():
     assert empty.shape == (0,) and empty.requires_grad
     assert empty.grad_fn.name() == "LinalgLstsqBackward0"
     assert autojac.autograd.grad(empty.sum(), A, allow_unused=True) == (None,)
+
+
+def test_pointwise_losses_warn_of_a_target_that_broadcasts():
+    F = autojac.nn.functional
+    for loss in (F.mse_loss, F.l1_loss, F.smooth_l1_loss, F.huber_loss):
+        with pytest.warns(UserWarning, match=r"Using a target size \(autojac.Size\(\[3\]\)\) "
+                          r"that is different to the input size"):
+            loss(autojac.ones(3, 1), autojac.ones(3))
+
+
+def test_huber_backward_has_no_forward_mode_derivative():
+    """PyTorch's huber_loss_backward has no tangent rule (its error; smooth_l1's has one)."""
+    F = autojac.nn.functional
+    x = autojac.tensor([0.2, 1.5], dtype=autojac.float64)
+    zero = autojac.zeros(2, dtype=autojac.float64)
+    with pytest.raises(NotImplementedError, match="forward AD with huber_loss_backward"):
+        autojac.autograd.functional.hessian(lambda a: F.huber_loss(a, zero, reduction="sum"),
+                                            x, outer_jacobian_strategy="forward-mode")
+    forward_over_reverse = autojac.autograd.functional.hessian(
+        lambda a: F.smooth_l1_loss(a, zero, reduction="sum"), x,
+        outer_jacobian_strategy="forward-mode")
+    assert forward_over_reverse.tolist() == [[1.0, 0.0], [0.0, 0.0]]
 
 
 def test_sort_is_stable_with_nan_above_every_number():

@@ -186,7 +186,8 @@ def result_type(*operands: object) -> np.dtype:
 # the C type that PyTorch names when a number does not fit a dtype (float16's is checked
 # as a double, so only a complex number fails it)
 _CHECKED_AS = {"float16": "double", "float32": "float", "float64": "double", "int8": "int8_t",
-               "uint8": "uint8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t"}
+               "uint8": "uint8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
+               "complex64": "c10::complex<float>"}
 
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -220,9 +221,14 @@ def fill_value(value: Any, d: np.dtype) -> Any:
         return value
     if isinstance(value, int) and not -(2**63) <= value < 2**63:
         raise OverflowError("int too big to convert")
-    if d.kind in "bc":
+    if d.kind == "b" or d == np.complex128:
         return value
     c_type = _CHECKED_AS[d.name]
+    if d == np.complex64:
+        parts = (value.real, value.imag) if isinstance(value, complex) else (value,)
+        if any(math.isfinite(p) and abs(p) > _FLOAT32_MAX for p in parts):
+            raise RuntimeError(f"value cannot be converted to type {c_type} without overflow")
+        return value
     if isinstance(value, complex):
         if value.imag != 0:
             raise RuntimeError(f"value cannot be converted to type {c_type} without overflow")

@@ -10,7 +10,7 @@ import numpy as np
 
 from .._tensor import Tensor, normalize_dim
 from ._registry import Op, apply, no_kernel
-from .elementwise import backward_kernel, where
+from .elementwise import backward_kernel, no_derivative, where
 from .nn import ELU, _implicit_dim, _in_place, elu, hardtanh, softmax, softplus
 from .shape import chunk
 
@@ -71,20 +71,13 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     return first * second.sigmoid()
 
 
-def _no_derivative(error: Exception) -> Any:
-    """The rule of an op that PyTorch cannot differentiate: its error, when a pass needs it."""
-    def rule(*_: Any) -> Any:
-        raise error
-    return rule
-
-
 _ONE_SIXTH = 0.1666666716337204  # PyTorch's 1.0f / 6.0f: float32's sixth in every dtype
 _HARDSIGMOID_BACKWARD = Op(  # (PyTorch has no derivative for its backward)
     "hardsigmoid_backward",
     lambda g, x: np.where((x > -3) & (x < 3), g * _ONE_SIXTH, 0),
-    vjp=(_no_derivative(RuntimeError(
+    vjp=(no_derivative(RuntimeError(
         "derivative for aten::hardsigmoid_backward is not implemented")),) * 2,
-    jvp=(_no_derivative(NotImplementedError(
+    jvp=(no_derivative(NotImplementedError(
         "Trying to use forward AD with aten::hardsigmoid_backward that does not support it.")),
          ) * 2,
     node_name="torch::autograd::NotImplemented",

@@ -155,17 +155,27 @@ def _relu_forward(a: np.ndarray) -> np.ndarray:
     return np.maximum(a, 0)
 
 
+def no_derivative(error: Exception) -> Callable[..., Any]:
+    """The rule of an op that PyTorch cannot differentiate: its error, when a pass needs it."""
+    def rule(*_: Any) -> Any:
+        raise error
+    return rule
+
+
 def backward_kernel(name: str, forward: Callable[..., np.ndarray],
-                    input_rule: Callable[..., Tensor] = zero_rule) -> Op:
+                    input_rule: Callable[..., Tensor] = zero_rule,
+                    tangent_rule: Callable[..., Any] | None = None) -> Op:
     """PyTorch's backward of a function, ``forward(g, x, *params)``, as an op: linear in
     ``g`` (its rules are itself) and, in ``x``, of the derivative ``input_rule(g, ans, gO,
     x, *params)`` (zero by default: a piecewise linear function's), so that, as in PyTorch,
-    a gradient stays connected to ``x`` and differentiates there as PyTorch's."""
+    a gradient stays connected to ``x`` and differentiates there as PyTorch's;
+    ``tangent_rule``, if given, replaces both rules in forward mode (PyTorch's error)."""
 
     def again(g: Tensor, ans: Tensor, _: Tensor, x: Tensor, *params: Any) -> Tensor:
         return apply(op, (g, x), params)
 
-    op = Op(name, forward, vjp=(again, input_rule), jvp=(again, input_rule), elementwise=True)
+    tangents = (again, input_rule) if tangent_rule is None else (tangent_rule,) * 2
+    op = Op(name, forward, vjp=(again, input_rule), jvp=tangents, elementwise=True)
     return op
 
 
@@ -437,7 +447,9 @@ multiply = mul
 
 def pow(input: Any, exponent: Any) -> Tensor:
     """``input ** exponent`` with broadcasting and PyTorch's type promotion."""
-    if type(exponent) is int and type(input) is Tensor and input._data.dtype.kind in "iu":
+    if (type(exponent) is int or isinstance(exponent, np.integer)) and type(input) is Tensor \
+            and input._data.dtype.kind in "iu":
+        exponent = int(exponent)
         if exponent < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         _dtypes.fill_value(exponent, input._data.dtype)  # (checked, where an operand wraps)
@@ -451,21 +463,24 @@ install("multiply", mul)
 
 
 def _times_alpha(input: Any, other: Any, alpha: Any) -> Any:
-    """``alpha * other`` (``alpha`` not 1), with PyTorch's checks of ``alpha`` for an
-    integer result."""
+    """``alpha * other`` (``alpha`` other than the int 1), with PyTorch's checks of
+    ``alpha`` against the result's dtype (a bool result takes it as a bool)."""
     result = _dtypes.result_type(*[t._data if isinstance(t, Tensor) else t
                                    for t in (input, other)])
-    if result.kind in "iu":
-        if isinstance(alpha, float):
-            raise RuntimeError("For integral input tensors, argument alpha must not be a "
-                               "floating point number.")
-        _dtypes.fill_value(alpha, result)
-    return other * alpha
+    if isinstance(alpha, (float, complex)) and result.kind in "biu":
+        raise RuntimeError("For integral input tensors, argument alpha must not be a "
+                           "floating point number.")
+    if isinstance(alpha, complex) and result.kind != "c":
+        raise RuntimeError("For non-complex input tensors, argument alpha must not be a "
+                           "complex number.")
+    if result.kind == "b":
+        return other * bool(alpha)
+    return other * _dtypes.fill_value(alpha, result)
 
 
 def add(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
     """``input + alpha * other`` with broadcasting."""
-    if alpha != 1:
+    if alpha != 1 or type(alpha) is not int:
         other = _times_alpha(input, other, alpha)
     return apply(_ADD, (input, other))
 
@@ -473,7 +488,7 @@ def add(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
 def sub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
     """``input - alpha * other`` with broadcasting."""
     _check_sub(input, other)
-    if alpha != 1:
+    if alpha != 1 or type(alpha) is not int:
         other = _times_alpha(input, other, alpha)
     return apply(_SUB, (input, other))
 
@@ -730,14 +745,22 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
             target = _dtypes.result_type(
                 *[v._data if isinstance(v, Tensor) else v for v in (input, other)])
             input, other = (_of_dtype(v, target) for v in (input, other))
-        elif tensor._data.dtype == np.float32:  # (keeps its dtype: PyTorch's error for a
-            scalar = other if tensor is input else input  # float beyond float32's range)
-            if type(scalar) is float:
-                _dtypes.fill_value(scalar, tensor._data.dtype)
+        else:  # (it keeps its precision: PyTorch's error for a number beyond it)
+            scalar = other if tensor is input else input
+            _check_where_scalar(scalar, tensor._data.dtype)
     elif input._data.dtype != other._data.dtype:  # (PyTorch's promotion: a 0-d tensor's
         target = _dtypes.result_type(input._data, other._data)  # dtype may not count)
         input, other = (_of_dtype(v, target) for v in (input, other))
     return apply(_WHERE, (condition, input, other))
+
+
+def _check_where_scalar(scalar: Any, dtype: np.dtype) -> None:
+    """PyTorch's error for a Python number beside a floating tensor of ``dtype`` that the
+    result (complex64 for a complex number beside float32) cannot hold."""
+    kind = type(scalar)
+    if kind is int and not -(2**63) <= scalar < 2**64 or kind in (float, complex) and \
+            dtype in (np.float32, np.complex64):
+        _dtypes.fill_value(scalar, np.dtype(np.complex64) if kind is complex else dtype)
 
 
 def _of_dtype(value: Any, dtype: np.dtype) -> Tensor:

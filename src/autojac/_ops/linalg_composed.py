@@ -173,9 +173,10 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     if not 0 <= A._data.ndim - B._data.ndim <= 1:
         raise RuntimeError("autojac.linalg.lstsq: input.dim() must be greater or equal to "
                            "other.dim() and (input.dim() - other.dim()) <= 1")
-    vector = B._data.ndim == A._data.ndim - 1
+    vector = B._data.ndim == 1 or B._data.shape == A._data.shape[:-1]
     if A._data.shape[-2] != B._data.shape[-1 if vector else -2]:
-        raise RuntimeError("autojac.linalg.lstsq: input.size(-2) should match other.size(-2)")
+        raise RuntimeError("autojac.linalg.lstsq: input.size(-2) should match "
+                           f"other.size({-1 if vector else -2})")
     columns = B.unsqueeze(-1) if vector else B
     rows, cols = A._data.shape[-2:]
     eps_tol = np.finfo(A._data.dtype).eps * max(rows, cols)

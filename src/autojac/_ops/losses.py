@@ -11,13 +11,14 @@ import numpy as np
 from .. import _dtypes
 from .._tensor import Tensor, scalar_type_name
 from ._registry import Op, apply, broadcast_error, no_kernel
-from .elementwise import backward_kernel, where
+from .elementwise import backward_kernel, no_derivative, where
 from .matrix import vector_norm
-from .nn import _legacy, _reduce
+from .nn import _legacy, _reduce, warn_if_sizes_differ
 from .shape import broadcast_tensors
 
 
 def _difference(kernel: str, input: Tensor, target: Tensor) -> Tensor:
+    warn_if_sizes_differ(input, target)
     no_kernel(_dtypes.result_type(input._data, target._data), kernel)
     error = broadcast_error([input._data.shape, target._data.shape])
     if error is not None:
@@ -25,16 +26,20 @@ def _difference(kernel: str, input: Tensor, target: Tensor) -> Tensor:
     return input - target
 
 
-def _robust_loss(name: str, value: Any, slope: Any, curvature: Any) -> Op:
+def _robust_loss(name: str, value: Any, slope: Any, curvature: Any,
+                 forward_ad: bool = True) -> Op:
     """A loss of the difference ``d`` that is quadratic within a threshold ``limit`` (its
     param) and linear beyond: ``value(d, limit)``, and PyTorch's backward kernel
     ``g * slope(d, limit)`` (NaN at a NaN ``d``) as an op whose derivative in ``d`` is
     ``curvature(limit)`` strictly within the threshold, 0 elsewhere and at NaN (PyTorch's
-    double backward)."""
+    double backward; without ``forward_ad``, PyTorch's error for the backward's tangent)."""
     backward = backward_kernel(
         f"{name}_backward", lambda g, d, limit: g * slope(d, limit),
         lambda gg, ans, grad_output, d, limit: where(
-            d.abs() < limit, gg * grad_output * curvature(limit), 0.0))
+            d.abs() < limit, gg * grad_output * curvature(limit), 0.0),
+        None if forward_ad else no_derivative(NotImplementedError(
+            f"Trying to use forward AD with {name}_backward that does not support it because "
+            "it has not been implemented yet.")))
     return Op(
         name,
         value,
@@ -55,6 +60,7 @@ _HUBER = _robust_loss(  # (0.5 d^2 within delta, delta (|d| - delta / 2) beyond)
     lambda d, delta: np.where(np.abs(d) < delta, 0.5 * d * d, delta * (np.abs(d) - 0.5 * delta)),
     lambda d, delta: np.where(d <= -delta, -delta, np.where(d >= delta, delta, d)),
     lambda delta: 1,
+    forward_ad=False,
 )
 
 

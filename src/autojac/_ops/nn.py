@@ -297,8 +297,18 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
+def warn_if_sizes_differ(input: Tensor, target: Tensor) -> None:
+    """PyTorch's warning for a pointwise loss whose target broadcasts against the input."""
+    if target._data.shape != input._data.shape:
+        warnings.warn(f"Using a target size ({target.size()}) that is different to the input "
+                      f"size ({input.size()}). This will likely lead to incorrect results due "
+                      "to broadcasting. Please ensure they have the same size.", UserWarning,
+                      stacklevel=3)
+
+
 def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
              reduction: str = "mean") -> Tensor:
+    warn_if_sizes_differ(input, target)
     no_kernel(_dtypes.result_type(input._data, target._data), "mse_cpu")
     diff = input - target
     return _reduce(diff * diff, _legacy(size_average, reduce, reduction))
@@ -306,6 +316,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
 
 def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
             reduction: str = "mean") -> Tensor:
+    warn_if_sizes_differ(input, target)
     return _reduce((input - target).abs(), _legacy(size_average, reduce, reduction))
 
 
