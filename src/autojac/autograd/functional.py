@@ -477,7 +477,7 @@ def _jacobian_forward(
         t._rg for t in inputs)
     if track:
         with grad_mode.enable_grad():
-            fresh = _preprocess(inputs, keeps_history, True)
+            fresh = _preprocess(inputs, create_graph, True)
     else:
         fresh = inputs
     blocks = jb.column_blocks(fresh, block, per_input=track)
