@@ -1863,6 +1863,10 @@ _ARGUMENT_ERRORS.update({  # data and methods
     "where_complex_beyond_float32": lambda T: T.where(T.tensor([True]), T.ones(1), 1e300j),
     "where_int_beyond_int64": lambda T: T.where(T.tensor([True]), T.ones(1), 2**70),
     "full_beyond_complex64": lambda T: T.full((1,), 1e300, dtype=T.complex64),
+    "floor_divide_backward": lambda T: (T.tensor([1.5], requires_grad=True) // 2)
+    .sum().backward(),
+    "floor_divide_forward_mode": lambda T: T.autograd.functional.jacobian(
+        lambda x: x // 2, T.tensor([1.5]), strategy="forward-mode", vectorize=True),
     "fill_of_a_1d_tensor": lambda T: T.zeros(3, dtype=T.int8).fill_(T.tensor([1])),
     "masked_fill_tensor_beyond_int8": lambda T: T.zeros(3, dtype=T.int8).masked_fill(
         T.tensor([True, False, True]), T.tensor(300)),

@@ -545,19 +545,35 @@ _ROUNDED_DIVISION = {
     "trunc": real_forward(_integer_division(_trunc_divide), kernel_message("div_trunc_cpu"),
                           kinds="bc"),
 }
-# floor_divide has no derivative (PyTorch's raises); div with a rounding mode has zero
-_FLOOR_DIVIDE = Op("floor_divide", _ROUNDED_DIVISION["floor"], promote=True)
+# floor_divide has no derivative (PyTorch's errors, in both modes, once a pass needs one);
+# div with a rounding mode has a zero derivative
+_FLOOR_DIVIDE = Op(
+    "floor_divide",
+    _ROUNDED_DIVISION["floor"],
+    vjp=(no_derivative(RuntimeError("derivative for aten::floor_divide is not implemented")),)
+    * 2,
+    jvp=(no_derivative(NotImplementedError(
+        "Trying to use forward AD with aten::floor_divide that does not support it.")),) * 2,
+    elementwise=True,
+    promote=True,
+    node_name="torch::autograd::NotImplemented",
+)
 _ROUNDED_DIVIDE = Op("rounded_divide", lambda a, b, mode: _ROUNDED_DIVISION[mode](a, b),
                      vjp=(zero_rule, zero_rule), jvp=(zero_rule, zero_rule), elementwise=True,
                      promote=True, node_name="DivBackward2")
 floor_divide = _binary(_FLOOR_DIVIDE, "floor_divide", "__rfloordiv__")
 install("__floordiv__", floor_divide)
 
+
+def _floor_quotient(x: Any, y: Any) -> Tensor:
+    """``div(x, y, rounding_mode="floor")``, as remainder's rule takes it (zero derivative)."""
+    return apply(_ROUNDED_DIVIDE, (x, y), ("floor",))
+
 _REMAINDER = Op(
     "remainder",
     real_forward(_integer_division(np.remainder), kernel_message("remainder_cpu"), kinds="bc"),
-    vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -g * floor_divide(x, y)),
-    jvp=(lambda t, ans, x, y: t, lambda t, ans, x, y: -t * floor_divide(x, y)),
+    vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -g * _floor_quotient(x, y)),
+    jvp=(lambda t, ans, x, y: t, lambda t, ans, x, y: -t * _floor_quotient(x, y)),
     elementwise=True,
     promote=True,
     node_name=lambda inputs, params: (
