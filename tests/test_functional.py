@@ -496,9 +496,10 @@ def expect_from(
     PyTorch's, where ``history`` (the caller's inputs require grad, in grad mode), and is
     detached elsewhere (PyTorch's forward-outer Hessian of inputs that do not require grad
     has a history only to copies it made inside). Which blocks require grad is autojac's
-    rule (PyTorch's follows its per-op formulas: x * 3 requires grad, x + 1 not): those of
-    an output whose tangents depend on an input, by PyTorch's row loop with
-    ``create_graph=True`` (``history_rows``: the output's blocks in that loop).
+    rule (PyTorch's follows its per-op formulas: x * 3 requires grad, x + 1 not): all those
+    of an output whose tangents depend on an input, by PyTorch's row loop with
+    ``create_graph=True`` (``history()`` pairs each output's blocks with that loop's, see
+    ``_output_rows``).
 
     ``equivalent`` is the same call as PyTorch's reverse-mode row loop. PyTorch's vectorized
     reverse mode with ``create_graph=True`` computes all blocks of one input as a single tensor
