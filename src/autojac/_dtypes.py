@@ -185,9 +185,11 @@ def result_type(*operands: object) -> np.dtype:
 
 # the C type that PyTorch names when a number does not fit a dtype (float16's is checked
 # as a double, so only a complex number fails it)
-_CHECKED_AS = {"float16": "double", "float32": "float", "float64": "double", "int8": "int8_t",
-               "uint8": "uint8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
-               "complex64": "c10::complex<float>"}
+_CHECKED_AS = {np.dtype(name): c_type for name, c_type in (
+    ("float16", "double"), ("float32", "float"), ("float64", "double"), ("int8", "int8_t"),
+    ("uint8", "uint8_t"), ("int16", "int16_t"), ("int32", "int"), ("int64", "int64_t"),
+    ("complex64", "c10::complex<float>"))}
+_FLOAT32, _COMPLEX64 = np.dtype(np.float32), np.dtype(np.complex64)
 
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -200,12 +202,16 @@ def wrapped(value: int, d: np.dtype) -> int:
     >>> wrapped(300, np.dtype(np.uint8))
     44
     """
-    info = np.iinfo(d)
-    if info.min <= value <= info.max:
+    low, high = _INT_RANGES[d]
+    if low <= value <= high:
         return value
     if not -(2**63) <= value < 2**64:
         raise OverflowError("int too big to convert")
-    return (value - info.min) % (1 << info.bits) + info.min
+    return (value - low) % (high - low + 1) + low
+
+
+_INT_RANGES = {np.dtype(t): (int(np.iinfo(t).min), int(np.iinfo(t).max))
+               for t in (np.uint8, np.int8, np.int16, np.int32, np.int64)}
 
 
 def fill_value(value: Any, d: np.dtype) -> Any:
@@ -221,10 +227,10 @@ def fill_value(value: Any, d: np.dtype) -> Any:
         return value
     if isinstance(value, int) and not -(2**63) <= value < 2**63:
         raise OverflowError("int too big to convert")
-    if d.kind == "b" or d == np.complex128:
+    c_type = _CHECKED_AS.get(d)
+    if c_type is None:  # (bool, complex128: every number fits)
         return value
-    c_type = _CHECKED_AS[d.name]
-    if d == np.complex64:
+    if d == _COMPLEX64:
         parts = (value.real, value.imag) if isinstance(value, complex) else (value,)
         if any(math.isfinite(p) and abs(p) > _FLOAT32_MAX for p in parts):
             raise RuntimeError(f"value cannot be converted to type {c_type} without overflow")
@@ -234,11 +240,11 @@ def fill_value(value: Any, d: np.dtype) -> Any:
             raise RuntimeError(f"value cannot be converted to type {c_type} without overflow")
         value = value.real
     if d.kind == "f":
-        if d == np.float32 and math.isfinite(value) and abs(value) > _FLOAT32_MAX:
+        if d == _FLOAT32 and math.isfinite(value) and abs(value) > _FLOAT32_MAX:
             raise RuntimeError(f"value cannot be converted to type {c_type} without overflow")
         return value
-    info = np.iinfo(d)
+    low, high = _INT_RANGES[d]
     wraps = isinstance(value, int) and d.kind == "u"  # (C's wrap-around of a negative int)
-    if not (-info.max if wraps else info.min) <= value <= info.max:  # (NaN fails too)
+    if not (-high if wraps else low) <= value <= high:  # (NaN fails too)
         raise RuntimeError(f"value cannot be converted to type {c_type} without overflow")
-    return value % (info.max + 1) if wraps else value
+    return value % (high + 1) if wraps else value

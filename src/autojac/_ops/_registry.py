@@ -392,7 +392,7 @@ def _prepare(op: Op, datas: list[Any]) -> list[Any]:
     """Cast the inputs' arrays to the op's computation dtype (PyTorch's promotion)."""
     target = None
     if op.promote:
-        target = _dtypes.result_type(*datas)
+        target = _same_integer_dtype(datas) or _dtypes.result_type(*datas)
         if op.to_float and target.kind in "biu":
             target = _dtypes.default_float()
     elif op.to_float:
@@ -407,6 +407,21 @@ def _prepare(op: Op, datas: list[Any]) -> list[Any]:
         d.astype(target) if isinstance(d, np.ndarray) and d.dtype != target
         else _dtypes.wrapped(d, target) if wraps and type(d) is int else d for d in datas
     ]
+
+
+def _same_integer_dtype(datas: list[Any]) -> np.dtype | None:
+    """The one integer dtype of arrays whose other operands are Python ints (PyTorch's
+    promotion keeps it), else None: the common case, without the general rules."""
+    dtype = None
+    for d in datas:
+        if type(d) is np.ndarray:
+            if dtype is None:
+                dtype = d.dtype
+            elif d.dtype != dtype:
+                return None
+        elif type(d) is not int:
+            return None
+    return dtype if dtype is not None and dtype.kind in "iu" else None
 
 
 _PLAIN_SCALARS = frozenset({int, float, bool, complex, type(None)})

@@ -774,9 +774,15 @@ def _check_where_scalar(scalar: Any, dtype: np.dtype) -> None:
     """PyTorch's error for a Python number beside a floating tensor of ``dtype`` that the
     result (complex64 for a complex number beside float32) cannot hold."""
     kind = type(scalar)
+    if kind is float and -_FLOAT32_MAX <= scalar <= _FLOAT32_MAX:
+        return  # (fits every floating dtype: the common case)
     if kind is int and not -(2**63) <= scalar < 2**64 or kind in (float, complex) and \
-            dtype in (np.float32, np.complex64):
-        _dtypes.fill_value(scalar, np.dtype(np.complex64) if kind is complex else dtype)
+            dtype in _SINGLE_PRECISION:
+        _dtypes.fill_value(scalar, _SINGLE_PRECISION[1] if kind is complex else dtype)
+
+
+_SINGLE_PRECISION = (np.dtype(np.float32), np.dtype(np.complex64))
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def _of_dtype(value: Any, dtype: np.dtype) -> Tensor:
