@@ -171,25 +171,27 @@ def tensor(
         else:
             _check_numbers(plain, np_dtype)
             if np_dtype.kind in "iu":
-                _check_range(plain, np_dtype)
-                arr = np.array(plain).astype(np_dtype)  # (negative ints wrap into unsigned)
+                arr = _as_integers(plain, np_dtype)
             else:
                 with np.errstate(over="ignore"):  # (a float beyond float32's: inf, silently)
                     arr = np.array(plain, dtype=np_dtype)
     return _finish(arr, requires_grad)
 
 
-def _check_range(values: Any, dtype: np.dtype) -> None:
-    """PyTorch's errors for numbers that the integer ``dtype`` cannot hold (NaN too; a
-    negative int down to minus the maximum of an unsigned one wraps around)."""
+def _as_integers(values: Any, dtype: np.dtype) -> np.ndarray:
+    """Nested numbers as an array of the integer ``dtype``, with PyTorch's errors for those
+    it cannot hold (NaN too; a negative int down to minus the maximum of an unsigned dtype
+    wraps around)."""
     numbers = np.asarray(values)
     if numbers.dtype.kind in "uO":  # (ints beyond int64's range)
         raise ValueError("Overflow when unpacking long long")
-    info = np.iinfo(dtype)
-    low = -info.max if dtype.kind == "u" and numbers.dtype.kind in "ib" else info.min
+    low, high = _dtypes.INT_RANGES[dtype]
+    if dtype.kind == "u" and numbers.dtype.kind in "ib":
+        low = -high
     if numbers.size and numbers.dtype.kind in "if" and not (
-            (numbers >= low) & (numbers <= info.max)).all():
+            (numbers >= low) & (numbers <= high)).all():
         raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
+    return numbers.astype(dtype)
 
 
 def _copy_construct_warning(how: str) -> None:

@@ -202,7 +202,7 @@ def wrapped(value: int, d: np.dtype) -> int:
     >>> wrapped(300, np.dtype(np.uint8))
     44
     """
-    low, high = _INT_RANGES[d]
+    low, high = INT_RANGES[d]
     if low <= value <= high:
         return value
     if not -(2**63) <= value < 2**64:
@@ -210,8 +210,9 @@ def wrapped(value: int, d: np.dtype) -> int:
     return (value - low) % (high - low + 1) + low
 
 
-_INT_RANGES = {np.dtype(t): (int(np.iinfo(t).min), int(np.iinfo(t).max))
-               for t in (np.uint8, np.int8, np.int16, np.int32, np.int64)}
+# each integer dtype's (least, greatest) value (np.iinfo costs microseconds per call)
+INT_RANGES = {np.dtype(t): (int(np.iinfo(t).min), int(np.iinfo(t).max))
+              for t in (np.uint8, np.int8, np.int16, np.int32, np.int64)}
 
 
 def fill_value(value: Any, d: np.dtype) -> Any:
@@ -243,7 +244,7 @@ def fill_value(value: Any, d: np.dtype) -> Any:
         if d == _FLOAT32 and math.isfinite(value) and abs(value) > _FLOAT32_MAX:
             raise RuntimeError(f"value cannot be converted to type {c_type} without overflow")
         return value
-    low, high = _INT_RANGES[d]
+    low, high = INT_RANGES[d]
     wraps = isinstance(value, int) and d.kind == "u"  # (C's wrap-around of a negative int)
     if not (-high if wraps else low) <= value <= high:  # (NaN fails too)
         raise RuntimeError(f"value cannot be converted to type {c_type} without overflow")

@@ -982,7 +982,8 @@ def _shift(shift: Callable[..., np.ndarray], fills: bool) -> Callable[..., np.nd
     def shifted(a: Any, amount: Any) -> np.ndarray:
         out = shift(a, amount)
         bits = out.dtype.itemsize * 8
-        beyond = (np.asarray(amount) < 0) | (np.asarray(amount) >= bits)
+        amount = np.asarray(amount)
+        beyond = (amount < 0) | (amount >= bits)
         if not beyond.any():
             return out
         fill = shift(a, bits - 1) if fills and out.dtype.kind == "i" else 0
