@@ -73,7 +73,7 @@ def strided_view(a: np.ndarray, shape: tuple[int, ...], strides: tuple[int, ...]
     """A read-only view of the C-contiguous ``a`` with ``shape`` and ``strides`` (known to
     stay inside it)."""
     out = np.ndarray(shape, a.dtype, a, 0, strides)
-    out.flags.writeable = False
+    out.setflags(write=False)  # (cheaper than assigning through .flags)
     return out
 
 

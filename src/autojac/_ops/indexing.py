@@ -76,8 +76,11 @@ def _list_as_tuple(index: Any) -> bool:
 def normalize_index(index: Any, shape: tuple[int, ...]) -> tuple[Any, ...]:
     """A tuple of ints, slices, None and integer arrays (or 0-d masks), with no Ellipsis and
     no other masks."""
-    if type(index) is tuple and _unit_steps(index, len(shape)):
-        return index  # (``x[:, None]``: nothing to check or convert)
+    if type(index) is tuple:
+        if _unit_steps(index, len(shape)):
+            return index  # (``x[:, None]``: nothing to check or convert)
+    elif type(index) is slice and shape and _unit_steps((index,), 1):
+        return (index,)  # (``x[1:]``)
     items = tuple(index) if isinstance(index, tuple) or _list_as_tuple(index) else (index,)
     items = [_to_index_array(i) for i in items]
     consumed = sum(
@@ -149,7 +152,10 @@ def _unit_steps(index: tuple, ndim: int) -> bool:
 
 
 def _has_advanced(idx: tuple) -> bool:
-    return any(isinstance(i, np.ndarray) for i in idx)
+    for i in idx:
+        if isinstance(i, np.ndarray):
+            return True
+    return False
 
 
 def _batch_last(a: np.ndarray, nb: int) -> np.ndarray:
