@@ -2368,6 +2368,22 @@ def test_cdist_inf_gives_each_tied_coordinate_the_whole_gradient():
         assert str(distance.tolist()) == distances and str(grad.tolist()) == gradient
 
 
+def test_cdist_one_gradient_is_nan_at_a_nan_coordinate():
+    """PyTorch's cdist kernel takes p=1's gradient as sign(x1 - x2) computed from ceil and
+    floor, which keeps NaN (vector_norm's, sgn, gives 0 there); elsewhere it is the sign,
+    0 where the coordinates agree (values recorded from PyTorch 2.13)."""
+    x1 = autojac.tensor([[0.0, float("nan"), 1.0], [2.0, 1.0, 0.5]], dtype=autojac.float64,
+                        requires_grad=True)
+    x2 = autojac.tensor([[1.0, 2.0, 1.0]], dtype=autojac.float64, requires_grad=True)
+    distance = autojac.cdist(x1, x2, p=1)
+    grad1, grad2 = autojac.autograd.grad(distance.sum(), (x1, x2))
+    assert str(distance.tolist()) == "[[nan], [2.5]]" and distance.grad_fn.name() == \
+        "CdistBackward0"
+    assert str(grad1.tolist()) == "[[-1.0, nan, 0.0], [1.0, -1.0, -1.0]]"
+    assert str(grad2.abs().tolist()) == "[[0.0, nan, 1.0]]"  # (ours: -0.0 where PyTorch's 0.0)
+    assert autojac.autograd.grad(autojac.linalg.vector_norm(x1[0], 1), x1)[0][0, 1].item() == 0
+
+
 def test_hard_activations_differentiate_as_pytorchs_kernels():
     """hardsigmoid's gradient is float32's 1/6 in every dtype and cannot be differentiated
     again (PyTorch's errors, in both modes); hardswish's second derivative is 1/3 strictly
@@ -2425,6 +2441,14 @@ def test_robust_losses_differentiate_as_pytorchs_kernels_at_nan():
         assert np.isnan(g[0].item())
         np.testing.assert_allclose(g[1:].detach().numpy(), first, rtol=1e-15)
         np.testing.assert_allclose(h.numpy(), [0, 0, second, 0, 0, 0], rtol=1e-15)
+    # forward over reverse: PyTorch's tangent formula also runs the backward kernel on the
+    # gradient's tangent (zeros), which is NaN at a NaN difference, whatever the direction
+    forward_over_reverse = autojac.autograd.functional.hessian(
+        lambda a: F.smooth_l1_loss(a, zero, reduction="sum", beta=0.7), x.detach(),
+        outer_jacobian_strategy="forward-mode")
+    expected = np.diag([0, 0, 1 / 0.7, 0, 0, 0])
+    expected[0] = np.nan
+    np.testing.assert_array_equal(forward_over_reverse.numpy(), expected)
 
 
 def test_lstsq_takes_pytorchs_forms():

@@ -1,6 +1,6 @@
 """Differences along a dim and what is built on them: diff, trapezoid, and cdist (pairwise
 distances). Composed of differentiable ops, so every derivative order comes with them, but
-for cdist's p=0 and p=inf distances, ops with PyTorch's kernels' conventions.
+for cdist's p=0, p=1 and p=inf distances, ops with PyTorch's kernels' conventions.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import numpy as np
 
 from .._tensor import Tensor, _make, normalize_dim, scalar_type_name
 from ._registry import Op, PatternRule, apply, install, kernel_message
-from .elementwise import logical_xor
+from .elementwise import logical_xor, where
 from .matrix import NONZERO_DISTANCE, vector_norm
 from .reduction import REDUCED
 from .shape import cat, narrow
@@ -75,6 +75,25 @@ def _nearest_coordinates(ans: Tensor, d: Tensor) -> Tensor:
     return d.sign() * (1 - gap.ceil().clamp(max=1))
 
 
+def _signs(d: Tensor) -> Tensor:
+    """sign(d) as PyTorch's cdist kernel computes it (from ceil and floor): NaN stays NaN."""
+    return where(d.isnan(), d, d.sign())
+
+
+_LAST_DIM_REDUCED = PatternRule(lambda bits: REDUCED.forward(bits, (-1,), False),
+                                lambda bits, x: REDUCED.reverse(bits, x, (-1,), False))
+
+# the p=1 distance over the last dim, with PyTorch's kernel's gradient: NaN at a NaN
+# coordinate (vector_norm's gradient, sgn, is 0 there)
+_ONE_DISTANCE = Op(
+    "cdist_one",
+    lambda d: np.add.reduce(np.abs(d), axis=-1),
+    vjp=(lambda g, ans, d: g.unsqueeze(-1) * _signs(d),),
+    jvp=(lambda t, ans, d: (t * _signs(d)).sum(-1),),
+    node_name="CdistBackward0",
+    pattern=_LAST_DIM_REDUCED,
+)
+
 # the p=inf distance over the last dim: the largest |d|, NaN skipped (0 if all are NaN), as
 # PyTorch's kernel
 _INF_DISTANCE = Op(
@@ -83,8 +102,7 @@ _INF_DISTANCE = Op(
     vjp=(lambda g, ans, d: g.unsqueeze(-1) * _nearest_coordinates(ans, d),),
     jvp=(lambda t, ans, d: (t * _nearest_coordinates(ans, d)).sum(-1),),
     node_name="CdistBackward0",
-    pattern=PatternRule(lambda bits: REDUCED.forward(bits, (-1,), False),
-                        lambda bits, x: REDUCED.reverse(bits, x, (-1,), False)),
+    pattern=_LAST_DIM_REDUCED,
 )
 
 
@@ -109,6 +127,8 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
     difference = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     if p == 0:  # (its gradient is 0, not none as vector_norm's)
         return apply(NONZERO_DISTANCE, (difference,), ((-1,), False))
+    if p == 1:
+        return apply(_ONE_DISTANCE, (difference,))
     if p == float("inf"):
         return apply(_INF_DISTANCE, (difference,))
     return vector_norm(difference, p, dim=-1)

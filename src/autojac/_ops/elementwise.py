@@ -164,17 +164,21 @@ def no_derivative(error: Exception) -> Callable[..., Any]:
 
 def backward_kernel(name: str, forward: Callable[..., np.ndarray],
                     input_rule: Callable[..., Tensor] = zero_rule,
-                    tangent_rule: Callable[..., Any] | None = None) -> Op:
+                    tangent_rule: Callable[..., Tensor] | Exception | None = None) -> Op:
     """PyTorch's backward of a function, ``forward(g, x, *params)``, as an op: linear in
     ``g`` (its rules are itself) and, in ``x``, of the derivative ``input_rule(g, ans, gO,
     x, *params)`` (zero by default: a piecewise linear function's), so that, as in PyTorch,
     a gradient stays connected to ``x`` and differentiates there as PyTorch's;
-    ``tangent_rule``, if given, replaces both rules in forward mode (PyTorch's error)."""
+    ``tangent_rule``: the derivative in ``x`` in forward mode where it is not
+    ``input_rule``, or the error PyTorch raises for any tangent (it has no formula)."""
 
     def again(g: Tensor, ans: Tensor, _: Tensor, x: Tensor, *params: Any) -> Tensor:
         return apply(op, (g, x), params)
 
-    tangents = (again, input_rule) if tangent_rule is None else (tangent_rule,) * 2
+    if isinstance(tangent_rule, Exception):
+        tangents = (no_derivative(tangent_rule),) * 2
+    else:
+        tangents = (again, tangent_rule or input_rule)
     op = Op(name, forward, vjp=(again, input_rule), jvp=tangents, elementwise=True)
     return op
 

@@ -11,7 +11,7 @@ import numpy as np
 from .. import _dtypes
 from .._tensor import Tensor, scalar_type_name
 from ._registry import Op, apply, broadcast_error, no_kernel
-from .elementwise import backward_kernel, no_derivative, where
+from .elementwise import backward_kernel, where
 from .matrix import vector_norm
 from .nn import _legacy, _reduce, warn_if_sizes_differ
 from .shape import broadcast_tensors
@@ -32,14 +32,19 @@ def _robust_loss(name: str, value: Any, slope: Any, curvature: Any,
     param) and linear beyond: ``value(d, limit)``, and PyTorch's backward kernel
     ``g * slope(d, limit)`` (NaN at a NaN ``d``) as an op whose derivative in ``d`` is
     ``curvature(limit)`` strictly within the threshold, 0 elsewhere and at NaN (PyTorch's
-    double backward; without ``forward_ad``, PyTorch's error for the backward's tangent)."""
+    double backward). Its tangent is NaN at a NaN ``d``: PyTorch's forward-mode formula
+    also runs the kernel on the tangent of ``g``, zeros if it has none; without
+    ``forward_ad``, PyTorch's error instead."""
+
+    def within(gg: Tensor, ans: Tensor, grad_output: Tensor, d: Tensor, limit: float) -> Tensor:
+        return where(d.abs() < limit, gg * grad_output * curvature(limit), 0.0)
+
     backward = backward_kernel(
-        f"{name}_backward", lambda g, d, limit: g * slope(d, limit),
-        lambda gg, ans, grad_output, d, limit: where(
-            d.abs() < limit, gg * grad_output * curvature(limit), 0.0),
-        None if forward_ad else no_derivative(NotImplementedError(
-            f"Trying to use forward AD with {name}_backward that does not support it because "
-            "it has not been implemented yet.")))
+        f"{name}_backward", lambda g, d, limit: g * slope(d, limit), within,
+        (lambda t, ans, grad_output, d, limit: where(
+            d.isnan(), d, within(t, ans, grad_output, d, limit))) if forward_ad
+        else NotImplementedError(f"Trying to use forward AD with {name}_backward that does "
+                                 "not support it because it has not been implemented yet."))
     return Op(
         name,
         value,
