@@ -342,6 +342,40 @@ def _(T):
     y.sum().backward()
 
 
+@error_case("no_grad_view_written_in_grad_mode")
+def _(T):
+    x = T.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    with T.no_grad():
+        row = x[0]
+    row.add_(1)
+
+
+@error_case("view_of_a_no_grad_view_written_in_grad_mode")
+def _(T):
+    x = T.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    with T.no_grad():
+        row = x[0]
+    row[0:1].mul_(2)
+
+
+@error_case("no_grad_view_assigned_to_in_grad_mode")
+def _(T):
+    x = T.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    with T.no_grad():
+        row = x[0]
+    row[0] = 5.0
+
+
+@error_case("no_grad_view_used_after_its_base_changed")
+def _(T):
+    x = T.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    b = x * 1
+    with T.no_grad():
+        row = b[0]
+    b.mul_(2)
+    row * 2
+
+
 @error_case("version_leaf_modified_through_detach")
 def _(T):
     a = T.tensor([1.0, 2.0], requires_grad=True)
@@ -1486,6 +1520,43 @@ def test_view_of_a_base_that_starts_to_require_grad_in_place():
     assert y.requires_grad
     (y * autojac.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
     assert w.grad.tolist() == [4.0, 6.0, 0.0]
+
+
+def test_view_made_under_no_grad_follows_its_base_outside_the_graph():
+    """PyTorch's views made in no_grad mode of a tensor that requires grad: they require
+    grad (as their base does, later changes included) and are leaves; ops on them are
+    recorded, but no gradient reaches them or their base; in no_grad mode they may be
+    written and used (facts checked against PyTorch 2.13)."""
+    x = autojac.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    with autojac.no_grad():
+        views = [x[0], x.t(), x.view(4), x.unsqueeze(0), x.diagonal(), x.split(1)[0],
+                 x[0].expand(3, 2), x.permute(1, 0)]
+        copies = [x * 2, x.detach(), x.mT.reshape(-1)]  # (a reshape that copied: no view)
+    assert all(v.requires_grad and v.is_leaf and v.grad_fn is None for v in views)
+    assert not any(c.requires_grad for c in copies)
+    row = views[0]
+    assert repr(row) == "tensor([1., 2.], requires_grad=True)"
+    y = (row * x).sum()
+    assert y.requires_grad
+    assert autojac.autograd.grad(y, x)[0].tolist() == [[1.0, 2.0], [1.0, 2.0]]
+    lone = (row * 3).sum()
+    lone.backward()  # (nothing to accumulate into)
+    assert x.grad is None and row.grad is None
+    with pytest.raises(RuntimeError, match="appears to not have been used in the graph"):
+        autojac.autograd.grad((row * 3).sum(), row)
+    tail = row[0:1]  # a view of it in grad mode: recorded, not a leaf
+    assert tail.requires_grad and not tail.is_leaf and tail.grad_fn.name() == "SliceBackward0"
+    with autojac.no_grad():
+        row.mul_(2)  # (written outside grad mode: allowed)
+    assert x.tolist() == [[2.0, 4.0], [3.0, 4.0]]
+    with autojac.no_grad():
+        assert not (row * 2).requires_grad
+    later = autojac.ones(3)
+    part = later[0:2]
+    later.requires_grad_()
+    assert part.requires_grad and (part * 2).requires_grad
+    later.requires_grad_(False)
+    assert not part.requires_grad
 
 
 def test_view_of_a_base_changed_under_no_grad_keeps_its_history():

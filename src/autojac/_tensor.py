@@ -138,7 +138,7 @@ class Tensor:
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
         """The underlying ndarray (shared memory), as ``torch.Tensor.numpy``."""
-        if self._rg and not force:
+        if not force and self.requires_grad:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. "
                 "Use tensor.detach().numpy() instead."
@@ -264,7 +264,7 @@ class Tensor:
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after backward."""
         if self.grad_fn is None:
-            if not self._rg:
+            if not self.requires_grad:
                 raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
             return
         if not self._retains_grad:
@@ -294,15 +294,16 @@ class Tensor:
         """A tensor sharing this one's memory, outside the graph and without a tangent."""
         out = _make(self._data, False, None)
         out._vc = self._vc
-        out._base = self
         return out
 
     def detach_(self) -> Tensor:
         """Detach this tensor from the graph in place (not a view: PyTorch's error)."""
         base = self._base
-        if self._view is not None and base is not None and np.may_share_memory(self._data,
-                                                                                base._data):
-            raise RuntimeError(_DETACH_VIEW)  # (a reshape that had to copy is no view)
+        if self._view is not None and base is not None:
+            if np.may_share_memory(self._data, base._data):
+                raise RuntimeError(_DETACH_VIEW)
+            self._view = self._base = None  # (a reshape that had to copy is no view)
+            self._vc = [self._vc[0]]
         self.grad_fn = None
         self._rg = False
         self._fw = None
@@ -318,7 +319,7 @@ class Tensor:
             suffixes.append(f"dtype={_dtypes.from_numpy_dtype(d)!r}")
         if self.grad_fn is not None:
             suffixes.append(f"grad_fn=<{self.grad_fn.name()}>")
-        elif self._rg:
+        elif self.requires_grad:
             suffixes.append("requires_grad=True")
         if self._fw is not None:
             tangent = self._fw

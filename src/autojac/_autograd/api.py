@@ -104,7 +104,7 @@ def backward(
         inputs = _as_tuple(inputs.values() if isinstance(inputs, dict) else inputs)
         if not inputs:
             raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
-        if not all(t._rg for t in inputs):  # (each would retain its grad)
+        if not all(t.requires_grad for t in inputs):  # (each would retain its grad)
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
     outputs = _as_tuple(tensors)
     grads = _as_tuple(grad_tensors) if grad_tensors is not None else (None,) * len(outputs)
@@ -175,7 +175,7 @@ def grad(
     made = _make_grads(outputs, grads, is_grads_batched)
     roots, root_grads = _check_roots(outputs, made)
     for t in inputs:
-        if not t._rg:
+        if not t.requires_grad:  # (a view outside the graph follows its base)
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     result = run_backward(
         roots,

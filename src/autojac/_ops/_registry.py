@@ -452,8 +452,8 @@ def apply(op: Op, inputs: Sequence[Any], params: tuple = ()) -> Any:
                 refresh_view(t)
             d = t._data
             datas.append(d)
-            if t._rg:
-                requires = True
+            if t._rg or t._view is not None and t.grad_fn is None and t._base._rg:
+                requires = True  # (a view outside the graph of one in it: as PyTorch's)
             if t._fw is not None:
                 dual = True
             dtype = d.dtype
@@ -500,9 +500,15 @@ def apply(op: Op, inputs: Sequence[Any], params: tuple = ()) -> Any:
         tape.record(op, inputs, datas, params, result)
     if op.view and (op.view is True or op.view(*params)):
         parent = inputs[0]
-        result._vc = parent._vc
-        result._base = parent._base if parent._base is not None else parent
-        result._view = (parent, op, params, parent._vc[0], _reshapes[0])
+        base = parent._base if parent._base is not None else parent
+        # outside the graph of its base (made in no_grad mode of a tensor that requires
+        # grad, or a view of such a view), unless it copied (a reshape may): no view then
+        untracked = (parent._view is not None and parent._view[5]
+                     or not _grad_state.enabled and base._rg)
+        if not untracked or np.may_share_memory(out, parent._data):
+            result._vc = parent._vc
+            result._base = base
+            result._view = (parent, op, params, parent._vc[0], _reshapes[0], untracked)
     if not differentiable:
         return result
     if requires and _grad_state.enabled:
@@ -591,24 +597,40 @@ def view_parent(t: Tensor) -> Tensor | None:
     return as_recorded((parent,), t._view[4])[0]
 
 
+# PyTorch's errors for a view made in no_grad mode of a tensor that requires grad, which
+# stays outside the graph: written in place, or used in grad mode after its memory was
+NO_GRAD_VIEW_ADVICE = (
+    "Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify "
+    "your code by moving both the view and the inplace either both inside the no_grad block "
+    "(if you don't want the inplace to be tracked) or both outside (if you want the inplace "
+    "to be tracked).")
+_NO_GRAD_VIEW_CHANGED = (
+    "A view was created in no_grad mode and its base or another view of its base has been "
+    "modified inplace with grad mode enabled. " + NO_GRAD_VIEW_ADVICE)
+
+
 def refresh_view(t: Tensor) -> None:
     """Derive view ``t``'s history and tangent again from its parent's, after the memory
     they share changed in place (PyTorch regenerates a view's grad_fn the same way). Outside
     grad mode only the tangent is; the history is left for later. ``t._view`` is ``(parent,
-    op, params, version, reshapes)``: the memory's version when the history was derived, and
-    ``graph.reshapes`` then (a parent reshaped in place since is taken as it was)."""
+    op, params, version, reshapes, made_without_grad)``: the memory's version when the
+    history was derived, ``graph.reshapes`` then (a parent reshaped in place since is taken
+    as it was), and whether it is (a view of) a view made in no_grad mode of a tensor that
+    requires grad, which has no history to derive (PyTorch's error in grad mode)."""
     if not (_grad_state.enabled or _fw_state.active):
         return
     stale = []  # t and its stale ancestors, refreshed from the base's side without recursion
     v = t
     while v._view is not None and v._view[3] != v._vc[0]:
+        if v._view[5] and _grad_state.enabled:
+            raise RuntimeError(_NO_GRAD_VIEW_CHANGED)
         parent = view_parent(v)
         if parent is None:
             break
         stale.append((v, v._view, parent))
         v = parent
-    for v, (_, op, params, _, count), parent in reversed(stale):
-        v._view = (v._view[0], op, params, v._vc[0], count)
+    for v, (_, op, params, _, count, made_without_grad), parent in reversed(stale):
+        v._view = (v._view[0], op, params, v._vc[0], count, made_without_grad)
         fresh = apply(op, (parent,), params)
         if fresh.grad_fn is None and fresh._fw is None:
             continue  # nothing to derive: the view keeps its own state (a leaf, say)
@@ -622,8 +644,14 @@ def refresh_view(t: Tensor) -> None:
 
 
 def _requires_grad(self: Tensor) -> bool:
-    current((self,))
-    return self._rg
+    """Its own flag or its history's; for a view outside the graph, its base's (PyTorch's
+    rule, which follows the base: ``base.requires_grad_()`` later turns it on)."""
+    view = self._view
+    if view is None:
+        return self._rg
+    if not view[5]:  # (one made in no_grad mode has no history to derive)
+        current((self,))
+    return self._rg or self.grad_fn is None and self._base._rg
 
 
 def current(tensors: Sequence[Any]) -> None:

@@ -20,8 +20,17 @@ from .._autograd import forward_ad as fw
 from .._autograd import grad_mode, tape_state
 from .._autograd.graph import bump_version, note_reshape, reshapes
 from .._tensor import Tensor, _make, scalar_type_name
-from ._registry import Op, PatternRule, adopt, apply, current, install, view_parent
-from .indexing import index_put
+from ._registry import (
+    NO_GRAD_VIEW_ADVICE,
+    Op,
+    PatternRule,
+    adopt,
+    apply,
+    current,
+    install,
+    view_parent,
+)
+from .indexing import GETITEM, index_put, normalize_index
 
 _OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a "
             "single memory location. Please clone() the tensor before performing the operation.")
@@ -55,6 +64,26 @@ def _check_leaf(t: Tensor, root: Tensor, is_view: bool) -> None:
             "a leaf Variable that requires grad is being used in an in-place operation.")
 
 
+def _outside_its_base_graph(t: Tensor) -> bool:
+    """Whether ``t`` is a view made in no_grad mode of a tensor that requires grad, or a
+    view of one, written in grad mode (PyTorch forbids it)."""
+    return grad_mode.state.enabled and t._view is not None and t._view[5]
+
+
+def _check_no_grad_view(t: Tensor, through: str | None = None) -> None:
+    """PyTorch's error for writing in grad mode into a view made in no_grad mode of a tensor
+    that requires grad, or into a view of one (``through``: the node of the view written,
+    when that is a view taken for the write, as ``x[i] = v``)."""
+    if not _outside_its_base_graph(t):
+        return
+    node = through or (t.grad_fn.name() if t.grad_fn is not None else None)
+    start = "A view was created in no_grad mode" if node is None else (
+        f"Output {t._output_nr if through is None else 0} of {node.removesuffix('Backward0')} "
+        "is a view of a view which was created in no_grad mode")
+    raise RuntimeError(f"{start} and is being modified inplace with grad mode enabled. "
+                       + NO_GRAD_VIEW_ADVICE)
+
+
 def _check_result(out: Tensor, t: Tensor) -> None:
     """PyTorch's errors for a result that ``t`` cannot hold: a broadcast shape or a dtype."""
     if out._data.shape != t._data.shape:
@@ -76,6 +105,7 @@ def inplace(self: Tensor, compute: Any, *args: Any, as_view: bool = False) -> Te
     """
     if not self._data.flags.writeable:
         raise RuntimeError(_OVERLAP)
+    _check_no_grad_view(self)
     tape_state.refuse(tape_state.IN_PLACE)
     current((self,))  # a view whose base changed since: its history first
     chain = _view_chain(self)
@@ -107,7 +137,7 @@ def inplace(self: Tensor, compute: Any, *args: Any, as_view: bool = False) -> Te
     adopt(root, new)
     for view, parent, op, params in reversed(chain):  # re-derive the views from the root
         adopt(view, apply(op, (parent,), params))
-        view._view = (view._view[0], op, params, root._vc[0], view._view[4])
+        view._view = (view._view[0], op, params, root._vc[0], *view._view[4:])
     return self
 
 
@@ -121,8 +151,11 @@ def _inplace_method(name: str, fn: Any) -> None:
 
 
 def _setitem(self: Tensor, index: Any, value: Any) -> None:
-    inplace(self, lambda old, v: index_put(old, index, v), value,
-            as_view=_through_a_view(index, self._data.shape))
+    as_view = _through_a_view(index, self._data.shape)
+    if as_view and _outside_its_base_graph(self):  # (written through the view self[index])
+        _check_no_grad_view(self, GETITEM.node_name(
+            (self,), (normalize_index(index, self._data.shape), self._data.ndim)))
+    inplace(self, lambda old, v: index_put(old, index, v), value, as_view=as_view)
 
 
 def _through_a_view(index: Any, shape: tuple[int, ...]) -> bool:
@@ -192,6 +225,7 @@ def _reshaping_method(name: str, fn: Any) -> None:
     and a new version (as in PyTorch), so that nodes which saved its old value see it;
     the nodes that read it so far keep its old state (``graph.note_reshape``)."""
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        _check_no_grad_view(self)
         tape_state.refuse(tape_state.IN_PLACE)
         current((self,))
         recording = grad_mode.state.enabled and self._rg
@@ -206,11 +240,12 @@ def _reshaping_method(name: str, fn: Any) -> None:
         self._data = out._data
         bump_version(self)
         if self._view is not None:  # still a view of its base, through the new shape
-            self._view = (*out._view[:3], self._vc[0], reshapes[0])
+            self._view = (*out._view[:3], self._vc[0], reshapes[0], out._view[5])
         else:  # the old state becomes a view of the new one: views taken of it follow it
             undo = _undo(name, lambda t: fn(t, *args, **kwargs), _make(self._data, False, None),
                          before._data.shape)
-            before._view = (weakref.ref(self), *undo._view[1:3], self._vc[0], reshapes[0])
+            before._view = (weakref.ref(self), *undo._view[1:3], self._vc[0], reshapes[0],
+                            False)
         if out.grad_fn is not None or out._fw is not None:
             adopt(self, out)
         return self
