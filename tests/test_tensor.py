@@ -2000,6 +2000,14 @@ _ARGUMENT_ERRORS.update({
     "abs_of_bool": lambda T: T.abs(T.tensor([True])),
     "fmod_integer_by_zero": lambda T: T.fmod(T.tensor([1]), 0),
     "bitwise_and_of_floats": lambda T: T.ones(2) & T.ones(2),
+    # in place, the promoted dtype is refused before the integral kernel would be
+    "inplace_bitwise_and_with_a_float_tensor": lambda T: T.tensor([1, 2]).bitwise_and_(
+        T.ones(2)),
+    "inplace_or_with_a_float": lambda T: T.tensor([1, 2]).__ior__(1.5),
+    "inplace_lshift_by_a_float_scalar_tensor": lambda T: T.tensor([1, 2]).__ilshift__(
+        T.tensor(1.0)),
+    "inplace_xor_with_a_numpy_float": lambda T: T.tensor([1, 2]).__ixor__(np.float64(1.5)),
+    "inplace_bitwise_and_of_floats": lambda T: T.ones(2).bitwise_and_(T.tensor([1, 2])),
     "invert_of_floats": lambda T: ~T.ones(2),
     "masked_fill_double_mask": lambda T: T.ones(2).masked_fill(T.ones(2, dtype=T.float64), 0.0),
     "flip_dim_twice": lambda T: T.ones(2, 3).flip([0, -2]),

@@ -89,8 +89,12 @@ def _check_result(out: Tensor, t: Tensor) -> None:
     if out._data.shape != t._data.shape:
         raise RuntimeError(f"output with shape {list(t._data.shape)} doesn't match the "
                            f"broadcast shape {list(out._data.shape)}")
-    src, dst = out._data.dtype, t._data.dtype
-    # PyTorch's canCast: not complex to real, floating to integral, nor anything to bool
+    _check_cast(out._data.dtype, t._data.dtype)
+
+
+def _check_cast(src: np.dtype, dst: np.dtype) -> None:
+    """PyTorch's error where its canCast refuses a result of dtype ``src`` into ``dst``: not
+    complex to real, floating to integral, nor anything to bool."""
     if src != dst and (src.kind == "c" and dst.kind != "c" or src.kind == "f" and dst.kind in "iub"
                        or src.kind != "b" and dst.kind == "b"):
         raise RuntimeError(f"result type {scalar_type_name(src)} can't be cast to the desired "
@@ -141,13 +145,35 @@ def inplace(self: Tensor, compute: Any, *args: Any, as_view: bool = False) -> Te
     return self
 
 
-def _inplace_method(name: str, fn: Any) -> None:
+def _inplace_method(name: str, fn: Any, cast_first: bool = False) -> None:
+    """``name``, writing ``fn``'s result in place; ``cast_first``: PyTorch refuses a promoted
+    dtype that the tensor cannot hold before the kernel runs (whose own error, for a dtype
+    it lacks, would come first otherwise)."""
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        promoted = _promoted(self, args) if cast_first else None
+        if promoted is not None:
+            _check_cast(promoted, self._data.dtype)
         return inplace(self, lambda old, *a: fn(old, *a, **kwargs), *args)
 
     method.__name__ = name
     method.__doc__ = f"In-place ``{name[:-1]}``."
     install(name, method)
+
+
+def _promoted(self: Tensor, args: tuple) -> np.dtype | None:
+    """PyTorch's result dtype of ``self`` with ``args`` (tensors and numbers; None for
+    anything else, which the op refuses itself)."""
+    operands: list[Any] = [self._data]
+    for a in args:
+        if isinstance(a, Tensor):
+            operands.append(a._data)
+        elif isinstance(a, np.generic):
+            operands.append(a.item())
+        elif type(a) in (int, float, bool, complex):
+            operands.append(a)
+        else:
+            return None
+    return _dtypes.result_type(*operands)
 
 
 def _setitem(self: Tensor, index: Any, value: Any) -> None:
@@ -258,9 +284,11 @@ install("__setitem__", _setitem)
 for _name in ("add", "sub", "mul", "div", "pow", "clamp", "clip", "exp", "log", "sqrt", "neg",
               "abs", "relu", "sigmoid", "tanh", "sin", "cos", "floor", "ceil", "round", "sign",
               "reciprocal", "remainder", "masked_fill", "lerp", "square", "clamp_min",
-              "clamp_max", "index_add", "scatter", "scatter_add", "floor_divide", "bitwise_and",
-              "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift"):
+              "clamp_max", "index_add", "scatter", "scatter_add", "floor_divide"):
     _inplace_method(_name + "_", getattr(Tensor, _name))
+for _name in ("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
+              "bitwise_right_shift"):  # (integral kernels)
+    _inplace_method(_name + "_", getattr(Tensor, _name), cast_first=True)
 for _name in ("t", "transpose", "unsqueeze", "squeeze", "swapaxes", "swapdims"):
     _reshaping_method(_name + "_", getattr(Tensor, _name))
 for _dunder, _method in (
