@@ -9,7 +9,9 @@ when it is installed.
 
 from __future__ import annotations
 
+import copy
 import math
+import pickle
 import threading
 
 import numpy as np
@@ -374,6 +376,55 @@ def _(T):
         row = b[0]
     b.mul_(2)
     row * 2
+
+
+@error_case("no_grad_view_of_a_plain_tensor_written_with_one_that_requires_grad")
+def _(T):
+    base = T.zeros(3)
+    with T.no_grad():
+        tail = base[1:]
+    tail.add_(T.ones(2, requires_grad=True))
+
+
+@error_case("no_grad_view_used_after_its_base_started_to_require_grad_in_place")
+def _(T):
+    base = T.zeros(3)
+    with T.no_grad():
+        tail = base[1:]
+    base.add_(T.ones(3, requires_grad=True))
+    tail * 1
+
+
+@error_case("view_of_a_no_grad_view_used_after_its_base_changed")
+def _(T):
+    x = T.ones(2, 3, requires_grad=True) * 1
+    with T.no_grad():
+        row = x[1]
+    head = row[0:2]
+    x.mul_(2)
+    head * 2
+
+
+@error_case("no_grad_view_squeezed_and_written")
+def _(T):
+    x = T.ones(1, 3, requires_grad=True)
+    with T.no_grad():
+        view = x[...]
+    view.squeeze(0).mul_(2)
+
+
+@error_case("no_grad_expanded_view_written")
+def _(T):
+    x = T.ones(2, 3, requires_grad=True)
+    with T.no_grad():
+        wide = x.expand(2, 2, 3)
+    wide.mul_(2)
+
+
+@error_case("empty_view_detached_in_place")
+def _(T):
+    x = T.ones(2, 3, requires_grad=True)
+    x.narrow(0, 0, 0).detach_()
 
 
 @error_case("version_leaf_modified_through_detach")
@@ -1557,6 +1608,43 @@ def test_view_made_under_no_grad_follows_its_base_outside_the_graph():
     assert part.requires_grad and (part * 2).requires_grad
     later.requires_grad_(False)
     assert not part.requires_grad
+
+
+def test_views_outside_the_graph_count_as_requiring_grad_everywhere():
+    """Empty views are views; a reshape that copied is none (its gradient is the copy's);
+    an op written in place with, a custom Function, func transforms, copies and hooks take
+    a view made under no_grad as requiring grad (facts checked against PyTorch 2.13)."""
+    x = autojac.ones(2, 3, requires_grad=True)
+    with autojac.no_grad():
+        empty = x[:0]
+    assert empty.requires_grad and empty._base is x
+    a = autojac.ones(2, 3, requires_grad=True)
+    b = a * 1
+    copied = b.t().reshape(6)
+    b.mul_(2)  # (the copy keeps its values, and the gradient its own)
+    (copied * copied).sum().backward()
+    assert copied._base is None and a.grad.tolist() == [[2.0] * 3] * 2
+    q = autojac.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    with autojac.no_grad():
+        row = q[1:]
+    target = autojac.zeros(1, 3)
+    target.add_(row)
+    assert target.requires_grad and target.grad_fn.name() == "AddBackward0"
+
+    class Twice(autojac.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            ctx.seen = ctx.needs_input_grad
+            return t * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    assert Twice.apply(row).requires_grad
+    assert autojac.func.grad(lambda t: (t * t).sum())(row).requires_grad
+    assert copy.deepcopy(row).requires_grad and pickle.loads(pickle.dumps(row)).requires_grad
+    assert row.register_hook(lambda g: g) is not None
 
 
 def test_view_of_a_base_changed_under_no_grad_keeps_its_history():

@@ -300,9 +300,9 @@ class Tensor:
         """Detach this tensor from the graph in place (not a view: PyTorch's error)."""
         base = self._base
         if self._view is not None and base is not None:
-            if np.may_share_memory(self._data, base._data):
+            if self._data.size == 0 or np.may_share_memory(self._data, base._data):
                 raise RuntimeError(_DETACH_VIEW)
-            self._view = self._base = None  # (a reshape that had to copy is no view)
+            self._view = self._base = None  # (its memory is its own now: no view)
             self._vc = [self._vc[0]]
         self.grad_fn = None
         self._rg = False
@@ -336,7 +336,7 @@ class Tensor:
         return object.__format__(self, spec)
 
     def __reduce__(self):
-        return (_rebuild, (self._data, self._rg))
+        return (_rebuild, (self._data, self.requires_grad))
 
 
 Tensor.__module__ = "autojac"  # its public name, as types print it: <class 'autojac.Tensor'>

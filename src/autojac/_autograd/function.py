@@ -166,7 +166,7 @@ class Function:
     @classmethod
     def apply(cls, *args: Any) -> Any:
         ctx = FunctionCtx()
-        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         record = grad_mode.state.enabled and any(ctx.needs_input_grad)
         with grad_mode.no_grad():
             raw = cls.forward(ctx, *args)

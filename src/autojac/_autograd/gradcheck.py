@@ -90,7 +90,7 @@ def _differentiable(inputs: Any) -> tuple:
     """``inputs`` as a tuple, with PyTorch's error when none requires grad (a check that
     could not fail)."""
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
-    if not any(isinstance(x, Tensor) and x._rg for x in inputs):
+    if not any(isinstance(x, Tensor) and x.requires_grad for x in inputs):
         raise ValueError("gradcheck expects at least one input tensor to require gradient, "
                          "but none of them have requires_grad=True.")
     return inputs
@@ -118,7 +118,7 @@ def gradcheck(
     inputs = _differentiable(inputs)
     outputs = _outputs(func, inputs)
     for i, x in enumerate(inputs):
-        if not (isinstance(x, Tensor) and x._rg):
+        if not (isinstance(x, Tensor) and x.requires_grad):
             continue
         numerical = _numerical(func, inputs, i, eps)
         checks = []
@@ -162,7 +162,7 @@ def gradgradcheck(
     else:
         grad_outputs = (grad_outputs,) if isinstance(grad_outputs, Tensor) else tuple(grad_outputs)
     n = len(inputs)
-    diff = [k for k, x in enumerate(inputs) if isinstance(x, Tensor) and x._rg]
+    diff = [k for k, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
 
     def vjp_fn(*args: Any) -> tuple:
         xs, gs = args[:n], args[n:]

@@ -35,7 +35,7 @@ class RemovableHandle:
 
 def register(t: Any, hook: Callable[..., Any]) -> RemovableHandle:
     """Add ``hook`` to the hooks of ``t`` (a tensor that requires grad)."""
-    if not t._rg:
+    if not t.requires_grad:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     hooks = getattr(t, "_hooks", None)
     if hooks is None:

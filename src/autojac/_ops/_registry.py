@@ -500,15 +500,15 @@ def apply(op: Op, inputs: Sequence[Any], params: tuple = ()) -> Any:
         tape.record(op, inputs, datas, params, result)
     if op.view and (op.view is True or op.view(*params)):
         parent = inputs[0]
-        base = parent._base if parent._base is not None else parent
-        # outside the graph of its base (made in no_grad mode of a tensor that requires
-        # grad, or a view of such a view), unless it copied (a reshape may): no view then
-        untracked = (parent._view is not None and parent._view[5]
-                     or not _grad_state.enabled and base._rg)
-        if not untracked or np.may_share_memory(out, parent._data):
+        data = parent._data
+        # (a reshape may have to copy: no view then, as in PyTorch)
+        if out.size == 0 or (out.base if out.base is not None else out) is (
+                data.base if data.base is not None else data):
             result._vc = parent._vc
-            result._base = base
-            result._view = (parent, op, params, parent._vc[0], _reshapes[0], untracked)
+            result._base = parent._base if parent._base is not None else parent
+            result._view = (parent, op, params, parent._vc[0], _reshapes[0],
+                            not _grad_state.enabled or parent._view is not None
+                            and parent._view[5])
     if not differentiable:
         return result
     if requires and _grad_state.enabled:
@@ -597,16 +597,22 @@ def view_parent(t: Tensor) -> Tensor | None:
     return as_recorded((parent,), t._view[4])[0]
 
 
-# PyTorch's errors for a view made in no_grad mode of a tensor that requires grad, which
-# stays outside the graph: written in place, or used in grad mode after its memory was
+# PyTorch's errors for a view made in no_grad mode, which stays outside the graph of its
+# base: written in place in grad mode, or used in grad mode after its memory was written
 NO_GRAD_VIEW_ADVICE = (
     "Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify "
     "your code by moving both the view and the inplace either both inside the no_grad block "
     "(if you don't want the inplace to be tracked) or both outside (if you want the inplace "
     "to be tracked).")
-_NO_GRAD_VIEW_CHANGED = (
-    "A view was created in no_grad mode and its base or another view of its base has been "
-    "modified inplace with grad mode enabled. " + NO_GRAD_VIEW_ADVICE)
+
+
+def no_grad_view_error(happened: str, node: str | None, output_nr: int = 0) -> RuntimeError:
+    """PyTorch's error for a view made in no_grad mode (``node`` None), or output
+    ``output_nr`` of ``node``, a view of one, that ``happened``."""
+    start = "A view was created in no_grad mode" if node is None else (
+        f"Output {output_nr} of {node.replace('Backward0', '').replace('Backward', '')} is a "
+        "view of a view which was created in no_grad mode")
+    return RuntimeError(f"{start} and {happened} with grad mode enabled. {NO_GRAD_VIEW_ADVICE}")
 
 
 def refresh_view(t: Tensor) -> None:
@@ -615,15 +621,17 @@ def refresh_view(t: Tensor) -> None:
     grad mode only the tangent is; the history is left for later. ``t._view`` is ``(parent,
     op, params, version, reshapes, made_without_grad)``: the memory's version when the
     history was derived, ``graph.reshapes`` then (a parent reshaped in place since is taken
-    as it was), and whether it is (a view of) a view made in no_grad mode of a tensor that
-    requires grad, which has no history to derive (PyTorch's error in grad mode)."""
+    as it was), and whether it is (a view of) a view made in no_grad mode, which has no
+    history to derive from a base that requires grad (PyTorch's error in grad mode)."""
     if not (_grad_state.enabled or _fw_state.active):
         return
     stale = []  # t and its stale ancestors, refreshed from the base's side without recursion
     v = t
     while v._view is not None and v._view[3] != v._vc[0]:
-        if v._view[5] and _grad_state.enabled:
-            raise RuntimeError(_NO_GRAD_VIEW_CHANGED)
+        if v._view[5] and _grad_state.enabled and v._base._rg:
+            raise no_grad_view_error(
+                "its base or another view of its base has been modified inplace",
+                None if v.grad_fn is None else v.grad_fn.name(), v._output_nr)
         parent = view_parent(v)
         if parent is None:
             break

@@ -21,13 +21,13 @@ from .._autograd import grad_mode, tape_state
 from .._autograd.graph import bump_version, note_reshape, reshapes
 from .._tensor import Tensor, _make, scalar_type_name
 from ._registry import (
-    NO_GRAD_VIEW_ADVICE,
     Op,
     PatternRule,
     adopt,
     apply,
     current,
     install,
+    no_grad_view_error,
     view_parent,
 )
 from .indexing import GETITEM, index_put, normalize_index
@@ -64,24 +64,18 @@ def _check_leaf(t: Tensor, root: Tensor, is_view: bool) -> None:
             "a leaf Variable that requires grad is being used in an in-place operation.")
 
 
-def _outside_its_base_graph(t: Tensor) -> bool:
-    """Whether ``t`` is a view made in no_grad mode of a tensor that requires grad, or a
-    view of one, written in grad mode (PyTorch forbids it)."""
-    return grad_mode.state.enabled and t._view is not None and t._view[5]
-
-
-def _check_no_grad_view(t: Tensor, through: str | None = None) -> None:
-    """PyTorch's error for writing in grad mode into a view made in no_grad mode of a tensor
-    that requires grad, or into a view of one (``through``: the node of the view written,
-    when that is a view taken for the write, as ``x[i] = v``)."""
-    if not _outside_its_base_graph(t):
+def _check_no_grad_view(t: Tensor, operands: tuple, through: str | None = None) -> None:
+    """PyTorch's error for a write in grad mode, that autograd would record, into a view
+    made in no_grad mode or a view of one (``through``: the node of the view written, when
+    that is a view taken for the write, as ``x[i] = v``)."""
+    if not (grad_mode.state.enabled and t._view is not None and t._view[5] and (
+            t.requires_grad or any(isinstance(a, Tensor) and a.requires_grad
+                                   for a in operands))):
         return
-    node = through or (t.grad_fn.name() if t.grad_fn is not None else None)
-    start = "A view was created in no_grad mode" if node is None else (
-        f"Output {t._output_nr if through is None else 0} of {node.removesuffix('Backward0')} "
-        "is a view of a view which was created in no_grad mode")
-    raise RuntimeError(f"{start} and is being modified inplace with grad mode enabled. "
-                       + NO_GRAD_VIEW_ADVICE)
+    if through is not None:
+        raise no_grad_view_error("is being modified inplace", through)
+    raise no_grad_view_error("is being modified inplace",
+                             None if t.grad_fn is None else t.grad_fn.name(), t._output_nr)
 
 
 def _check_result(out: Tensor, t: Tensor) -> None:
@@ -107,16 +101,16 @@ def inplace(self: Tensor, compute: Any, *args: Any, as_view: bool = False) -> Te
     ``as_view`` treats ``self`` as a view of its own memory (``x[i] = v`` on a leaf is an
     in-place update of the view ``x[i]`` in PyTorch, with that error wording).
     """
+    _check_no_grad_view(self, args)
     if not self._data.flags.writeable:
         raise RuntimeError(_OVERLAP)
-    _check_no_grad_view(self)
     tape_state.refuse(tape_state.IN_PLACE)
     current((self,))  # a view whose base changed since: its history first
     chain = _view_chain(self)
     root = chain[-1][1] if chain else self
     tensor_args = [a for a in args if isinstance(a, Tensor)]
     recording = grad_mode.state.enabled and (
-        self._rg or root._rg or any(a._rg for a in tensor_args))
+        self._rg or root._rg or any(a.requires_grad for a in tensor_args))
     dual = fw.state.active and (
         self._fw is not None or root._fw is not None or
         any(a._fw is not None for a in tensor_args))
@@ -178,8 +172,8 @@ def _promoted(self: Tensor, args: tuple) -> np.dtype | None:
 
 def _setitem(self: Tensor, index: Any, value: Any) -> None:
     as_view = _through_a_view(index, self._data.shape)
-    if as_view and _outside_its_base_graph(self):  # (written through the view self[index])
-        _check_no_grad_view(self, GETITEM.node_name(
+    if as_view and self._view is not None and self._view[5]:  # (through the view self[index])
+        _check_no_grad_view(self, (value,), GETITEM.node_name(
             (self,), (normalize_index(index, self._data.shape), self._data.ndim)))
     inplace(self, lambda old, v: index_put(old, index, v), value, as_view=as_view)
 
@@ -251,7 +245,7 @@ def _reshaping_method(name: str, fn: Any) -> None:
     and a new version (as in PyTorch), so that nodes which saved its old value see it;
     the nodes that read it so far keep its old state (``graph.note_reshape``)."""
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        _check_no_grad_view(self)
+        _check_no_grad_view(self, ())
         tape_state.refuse(tape_state.IN_PLACE)
         current((self,))
         recording = grad_mode.state.enabled and self._rg

@@ -45,7 +45,7 @@ def _preprocess(inputs: tuple, create_graph: bool, need_graph: bool) -> tuple:
     """Fresh tensor objects: graph-connected views when differentiable results are wanted."""
     out = []
     for t in inputs:
-        if create_graph and t._rg:
+        if create_graph and t.requires_grad:
             out.append(t.view_as(t))
         else:
             out.append(t.detach().requires_grad_(need_graph))
@@ -474,7 +474,7 @@ def _jacobian_forward(
     """
     track = create_graph or strict
     keeps_history = create_graph or not strict and grad_mode.state.enabled and any(
-        t._rg for t in inputs)
+        t.requires_grad for t in inputs)
     if track:
         with grad_mode.enable_grad():
             fresh = _preprocess(inputs, create_graph, True)

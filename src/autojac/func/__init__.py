@@ -78,12 +78,12 @@ def _all_real(tensors: tuple, api: str, what: str) -> None:
 
 def _nested(args: tuple) -> bool:
     """Whether the results must stay differentiable (an outer transform is watching)."""
-    return any(isinstance(a, Tensor) and (a._rg or a._fw is not None) for a in args)
+    return any(isinstance(a, Tensor) and (a.requires_grad or a._fw is not None) for a in args)
 
 
 def _fresh(x: Tensor) -> Tensor:
     """A new tensor object for ``x`` that requires grad, keeping its graph and tangent."""
-    if x._rg:
+    if x.requires_grad:
         return x.view_as(x)
     out = x.detach().requires_grad_(True)
     if x._fw is not None:
