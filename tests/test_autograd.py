@@ -378,19 +378,21 @@ def _(T):
     row * 2
 
 
-@error_case("no_grad_view_of_a_plain_tensor_written_with_one_that_requires_grad")
-def _(T):
+def _plain_base_and_no_grad_tail(T):
     base = T.zeros(3)
     with T.no_grad():
-        tail = base[1:]
+        return base, base[1:]
+
+
+@error_case("no_grad_view_of_a_plain_tensor_written_with_one_that_requires_grad")
+def _(T):
+    _, tail = _plain_base_and_no_grad_tail(T)
     tail.add_(T.ones(2, requires_grad=True))
 
 
 @error_case("no_grad_view_used_after_its_base_started_to_require_grad_in_place")
 def _(T):
-    base = T.zeros(3)
-    with T.no_grad():
-        tail = base[1:]
+    base, tail = _plain_base_and_no_grad_tail(T)
     base.add_(T.ones(3, requires_grad=True))
     tail * 1
 
