@@ -1803,6 +1803,11 @@ _ARGUMENT_ERRORS.update({  # data and methods
     "cdist_columns": lambda T: T.cdist(T.ones(2, 3), T.ones(2, 4)),
     "cdist_negative_p": lambda T: T.cdist(T.ones(2, 3), T.ones(2, 3), p=-1),
     "cdist_of_int": lambda T: T.cdist(T.ones(2, 3, dtype=T.int64), T.ones(2, 3, dtype=T.int64)),
+    "cdist_of_two_dtypes": lambda T: T.cdist(T.ones(2, 3), T.ones(2, 3, dtype=T.float64), p=1),
+    "cdist_of_two_dtypes_double_first": lambda T: T.cdist(
+        T.ones(1, 2, 3, dtype=T.float64), T.ones(2, 2, 3), p=float("inf")),
+    "cdist_of_two_dtypes_batches_first": lambda T: T.cdist(
+        T.ones(2, 2, 3), T.ones(3, 2, 3, dtype=T.float64)),
     "isclose_of_two_dtypes": lambda T: T.isclose(T.ones(2), T.ones(2, dtype=T.float64)),
     "isclose_with_a_number": lambda T: T.isclose(T.ones(2), 1.0),
     "isclose_negative_rtol": lambda T: T.isclose(T.ones(2), T.ones(2), rtol=-1),
@@ -2374,6 +2379,16 @@ def test_cdist_inf_gives_each_tied_coordinate_the_whole_gradient():
             distance = autojac.cdist(x, points, p=float("inf"))
             grad, = autojac.autograd.grad(distance.sum(), x)
         assert str(distance.tolist()) == distances and str(grad.tolist()) == gradient
+
+
+def test_cdist_of_empty_inputs_of_two_dtypes_has_the_first_ones():
+    """PyTorch's kernel refuses two dtypes only when it runs: an empty result has X1's."""
+    for x1, x2, shape in ((autojac.ones(0, 3), autojac.ones(2, 3, dtype=autojac.float64),
+                           (0, 2)),
+                          (autojac.ones(2, 0, dtype=autojac.float64), autojac.ones(2, 0),
+                           (2, 2))):
+        distance = autojac.cdist(x1, x2)
+        assert distance.dtype == x1.dtype and distance.shape == shape
 
 
 def test_cdist_one_gradient_is_nan_at_a_nan_coordinate():

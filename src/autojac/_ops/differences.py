@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor, _make, normalize_dim, scalar_type_name
-from ._registry import Op, PatternRule, apply, install, kernel_message
+from ._registry import Op, PatternRule, apply, broadcast_error, install, kernel_message
 from .elementwise import logical_xor, where
 from .matrix import NONZERO_DISTANCE, vector_norm
 from .reduction import REDUCED
@@ -124,6 +124,13 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
                            f"{x1._data.shape[-1]} X2: {x2._data.shape[-1]}")
     if p < 0:
         raise RuntimeError("cdist only supports non-negative p values")
+    a, b = x1._data, x2._data
+    if a.dtype != b.dtype:  # PyTorch's kernel refuses them after the batch dims, when it runs
+        if a.size and b.size:
+            raise broadcast_error([a.shape[:-2], b.shape[:-2]]) or RuntimeError(
+                f"expected scalar type {scalar_type_name(a.dtype)} but found "
+                f"{scalar_type_name(b.dtype)}")
+        x2 = x2.to(x1.dtype)  # (an empty result, in X1's dtype)
     difference = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     if p == 0:  # (its gradient is 0, not none as vector_norm's)
         return apply(NONZERO_DISTANCE, (difference,), ((-1,), False))
