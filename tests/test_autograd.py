@@ -1729,6 +1729,24 @@ def test_integer_indexing_to_a_scalar_is_a_view():
     assert s.item() == 6.0 and x.grad.tolist() == [0.0, 0.0, 2.0]
 
 
+def test_a_bool_index_is_a_mask_and_a_numpy_integer_an_int():
+    """x[True] and x[False] index with a 0-d mask (PyTorch's IndexBackward0, a copy);
+    x[np.int64(0)] selects as x[0] does (facts checked against PyTorch 2.13)."""
+    x = autojac.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    for index, shape, node in ((True, (1, 2, 2), "IndexBackward0"),
+                               (False, (0, 2, 2), "IndexBackward0"),
+                               ((0, True), (1, 2), "IndexBackward0"),
+                               (np.int64(1), (2,), "SelectBackward0")):
+        picked = x[index]
+        assert picked.shape == shape and picked.grad_fn.name() == node
+    assert x[np.int64(1)].tolist() == [3.0, 4.0]
+    assert autojac.autograd.grad(x[True].sum(), x)[0].tolist() == [[1.0, 1.0], [1.0, 1.0]]
+    y = autojac.ones(2)
+    y[True] = 5.0
+    y[False] = 7.0
+    assert y.tolist() == [5.0, 5.0]
+
+
 def test_diagonal_is_a_view():
     x = autojac.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
     b = x * 1

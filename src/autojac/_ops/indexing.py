@@ -22,6 +22,10 @@ from ._registry import Op, apply, broadcast_error, install, sum_to
 def _to_index_array(i: Any) -> Any:
     if type(i) is slice:
         return _int_bounds(i)
+    if type(i) is bool:  # (a 0-d mask, advanced indexing in PyTorch: IndexBackward0)
+        return np.array(i)
+    if isinstance(i, np.integer):
+        return int(i)
     if isinstance(i, float):
         raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
                          "Variables are valid indices (got float)")
