@@ -452,8 +452,8 @@ def apply(op: Op, inputs: Sequence[Any], params: tuple = ()) -> Any:
                 refresh_view(t)
             d = t._data
             datas.append(d)
-            if t._rg or t._view is not None and t.grad_fn is None and t._base._rg:
-                requires = True  # (a view outside the graph of one in it: as PyTorch's)
+            if t._rg or t._view is not None and _follows_its_base(t):
+                requires = True
             if t._fw is not None:
                 dual = True
             dtype = d.dtype
@@ -652,14 +652,19 @@ def refresh_view(t: Tensor) -> None:
 
 
 def _requires_grad(self: Tensor) -> bool:
-    """Its own flag or its history's; for a view outside the graph, its base's (PyTorch's
-    rule, which follows the base: ``base.requires_grad_()`` later turns it on)."""
+    """Its own flag or its history's; for a view outside the graph, its base's."""
     view = self._view
     if view is None:
         return self._rg
     if not view[5]:  # (one made in no_grad mode has no history to derive)
         current((self,))
-    return self._rg or self.grad_fn is None and self._base._rg
+    return self._rg or _follows_its_base(self)
+
+
+def _follows_its_base(view: Tensor) -> bool:
+    """Whether a view with no history of its own requires grad as its base does (PyTorch's
+    rule, which follows the base: ``base.requires_grad_()`` later turns it on)."""
+    return view.grad_fn is None and view._base._rg
 
 
 def current(tensors: Sequence[Any]) -> None:

@@ -11,6 +11,7 @@ re-derived from it.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -64,7 +65,8 @@ def _check_leaf(t: Tensor, root: Tensor, is_view: bool) -> None:
             "a leaf Variable that requires grad is being used in an in-place operation.")
 
 
-def _check_no_grad_view(t: Tensor, operands: tuple, through: str | None = None) -> None:
+def _check_no_grad_view(t: Tensor, operands: tuple,
+                        through: Callable[[], str] | None = None) -> None:
     """PyTorch's error for a write in grad mode, that autograd would record, into a view
     made in no_grad mode or a view of one (``through``: the node of the view written, when
     that is a view taken for the write, as ``x[i] = v``)."""
@@ -73,7 +75,7 @@ def _check_no_grad_view(t: Tensor, operands: tuple, through: str | None = None) 
                                    for a in operands))):
         return
     if through is not None:
-        raise no_grad_view_error("is being modified inplace", through)
+        raise no_grad_view_error("is being modified inplace", through())
     raise no_grad_view_error("is being modified inplace",
                              None if t.grad_fn is None else t.grad_fn.name(), t._output_nr)
 
@@ -172,8 +174,8 @@ def _promoted(self: Tensor, args: tuple) -> np.dtype | None:
 
 def _setitem(self: Tensor, index: Any, value: Any) -> None:
     as_view = _through_a_view(index, self._data.shape)
-    if as_view and self._view is not None and self._view[5]:  # (through the view self[index])
-        _check_no_grad_view(self, (value,), GETITEM.node_name(
+    if as_view:  # (written through the view self[index])
+        _check_no_grad_view(self, (value,), lambda: GETITEM.node_name(
             (self,), (normalize_index(index, self._data.shape), self._data.ndim)))
     inplace(self, lambda old, v: index_put(old, index, v), value, as_view=as_view)
 
