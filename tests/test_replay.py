@@ -261,7 +261,32 @@ def test_the_benchmark_workloads_are_replayed(name: str, call, runs) -> None:
     _twice(call)
     before = len(runs)
     _assert_same(call(), expected)
-    assert len(runs) > before, f"{name}: its backward pass was not replayed"
+    assert len(runs) == before + 1, f"{name}: not replayed as one program"
+
+
+def _overflowing_product(v: autojac.Tensor) -> autojac.Tensor:
+    """Coloured (diagonal, 400 by 400); where exp overflows, PyTorch's rows meet 0 * inf
+    in the structural zeros, so the Jacobian there is the rows' (NaN), not the colours'."""
+    return v.exp() * v
+
+
+@pytest.mark.parametrize("taped_finite", [True, False], ids=["taped_finite", "taped_overflow"])
+def test_a_replayed_coloured_jacobian_gives_way_where_its_entries_turn(taped_finite, runs
+                                                                       ) -> None:
+    """The colouring branches on whether its entries are finite: a replay that finds the
+    other answer runs the Jacobian eagerly, and later calls are replayed again."""
+    finite = autojac.tensor(np.linspace(-1.0, 1.0, 400))
+    overflow = finite.clone()
+    overflow[7] = 1000.0
+    taped, other = (finite, overflow) if taped_finite else (overflow, finite)
+    with np.errstate(over="ignore", invalid="ignore"):
+        expected = [_eager(jacobian, _overflowing_product, x) for x in (taped, other)]
+        assert np.isnan(expected[0 if not taped_finite else 1]._data).any()
+        _twice(jacobian, _overflowing_product, taped)
+        for x, want in ((taped, expected[0]), (other, expected[1]), (taped, expected[0])):
+            before = len(runs)
+            _assert_same(jacobian(_overflowing_product, x), want)
+            assert len(runs) == before + 1
 
 
 def test_a_coloured_jacobian_walks_its_graph_once(runs, monkeypatch) -> None:
@@ -393,7 +418,9 @@ def test_the_passes_of_a_refused_jacobian_are_neither_taped_nor_replayed(runs) -
     expected = _eager(jacobian, f, x)
     for _ in range(4):
         _assert_same(jacobian(f, x), expected)
-    assert list(replay._programs.values()) == ["refused"]  # (the passes left no entries)
+    # the Jacobian and its rows, refused; their passes left no entries
+    assert [(key[0], v) for key, v in replay._programs.items()] == [
+        (("reverse-mode", None, None), "refused"), ("jacobian rows", "refused")]
     assert not runs
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import autojac
-from autojac._autograd import compressed
+from autojac._autograd import compressed, replay
 from autojac._autograd.structure import structure
 from autojac.autograd.functional import jacobian
 
@@ -292,6 +292,7 @@ def test_plans_are_reused_for_graphs_of_the_same_structure_only(monkeypatch) -> 
         return original(*args, **kwargs)
 
     monkeypatch.setattr(compressed, "pattern", counted)
+    monkeypatch.setattr(replay, "_programs", {})  # (a replayed Jacobian traces nothing)
     compressed._plans.clear()
 
     def permuted_squares(index: np.ndarray):  # noqa: ANN202

@@ -9,14 +9,16 @@ colours is used; every entry is then read off the compressed product at its own 
 from __future__ import annotations
 
 import functools
+import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from .._tensor import _make
-from . import replay
-from .jacobian_blocks import numel
+from .._tensor import Tensor, _make
+from . import replay, tape_state
+from .jacobian_blocks import numel, zeros
 from .sparsity import dependency_bitsets, influence_bitsets, nonzeros, pattern_key
 from .structure import Structure
 
@@ -196,13 +198,24 @@ def _seed_arrays(tensors: tuple, starts: np.ndarray, colours: np.ndarray, count:
     return seeds
 
 
-def _flat(products: list, tensors: tuple, count: int) -> np.ndarray:
-    """The compressed products side by side: ``(count, joint numel)``."""
-    parts = [
-        np.zeros((count, t._data.size)) if p is None else p._data.reshape(count, -1)
-        for p, t in zip(products, tensors)
-    ]
-    return np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
+def _entries(products: list, tensors: tuple, count: int, read: np.ndarray) -> Tensor:
+    """The entries at the flat positions ``read`` of the compressed ``products`` (one per
+    tensor of ``tensors``, None: zeros) side by side, ``(count, joint numel)``."""
+    present = tuple(p for p in products if p is not None)
+    layout = tuple((t._data.size, p is not None) for p, t in zip(products, tensors))
+    entries = _make(_gathered(*[p._data for p in present], layout, count, read), False, None)
+    tape_state.derived(entries, _gathered, present, layout, count, read)
+    return entries
+
+
+def _gathered(*args: Any) -> np.ndarray:
+    """``_entries`` on arrays: ``(*present products, layout, count, read)``."""
+    *arrays, layout, count, read = args
+    given = iter(arrays)
+    parts = [next(given).reshape(count, -1) if present else np.zeros((count, size))
+             for size, present in layout]
+    products = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
+    return products.reshape(-1)[read]  # a flat gather: faster than pairs of indices
 
 
 @dataclass
@@ -218,7 +231,7 @@ class Reuse:
 
 def values(outputs: tuple, inputs: tuple, pat: Pattern, by_rows: bool,
            colours: np.ndarray, reuse: Reuse | None = None, graph: Structure | None = None
-           ) -> np.ndarray:
+           ) -> Tensor:
     """The Jacobian's entries at ``pat``'s nonzeros, from compressed VJPs (``by_rows``)
     or JVPs over the recorded graph; ``reuse`` keeps their set-up for the next call;
     ``graph``: the structure of the graph from ``inputs`` to ``outputs``, if known."""
@@ -227,12 +240,12 @@ def values(outputs: tuple, inputs: tuple, pat: Pattern, by_rows: bool,
         reuse.count = _count(colours)
     count = reuse.count
     if count == 0:
-        return np.zeros(0)
+        return zeros((0,), np.dtype(np.float64))
     seeded, starts = (outputs, pat.row_starts) if by_rows else (inputs, pat.col_starts)
     dtypes = tuple(t._data.dtype for t in seeded)
     if dtypes not in reuse.seeds:
         reuse.seeds[dtypes] = _seed_arrays(seeded, starts, colours, count)
-    seeds = [_make(a, False, None) for a in reuse.seeds[dtypes]]
+    seeds = [_constant(a) for a in reuse.seeds[dtypes]]
     if reuse.read is None:
         colour_of, place = (colours[pat.rows], pat.cols) if by_rows else (colours[pat.cols],
                                                                           pat.rows)
@@ -241,10 +254,15 @@ def values(outputs: tuple, inputs: tuple, pat: Pattern, by_rows: bool,
         live = [(o, s) for o, s in zip(outputs, seeds) if o._rg]
         grads = replay.gradients([o for o, _ in live], [s for _, s in live], list(inputs),
                                  None if graph is None else graph.for_ends([o for o, _ in live]))
-        products = _flat(grads, inputs, count)
-    else:
-        products = _flat(replay.tangents(outputs, inputs, seeds, graph), outputs, count)
-    return products.reshape(-1)[reuse.read]  # a flat gather: faster than pairs of indices
+        return _entries(grads, inputs, count, reuse.read)
+    return _entries(replay.tangents(outputs, inputs, seeds, graph), outputs, count, reuse.read)
+
+
+def _constant(seed: np.ndarray) -> Tensor:
+    """A kept (read-only) seed as a tensor that a taped computation keeps as it is."""
+    t = _make(seed, False, None)
+    tape_state.made(t, np.copy, seed)
+    return t
 
 
 def plan(pat: Pattern, most: int | None = None) -> tuple[bool, np.ndarray] | None:
@@ -263,19 +281,30 @@ def plan(pat: Pattern, most: int | None = None) -> tuple[bool, np.ndarray] | Non
     return by_rows, colours
 
 
-def dense_blocks(outputs: tuple, inputs: tuple, pat: Pattern, entries: np.ndarray) -> tuple:
+def dense_blocks(outputs: tuple, inputs: tuple, pat: Pattern, entries: Tensor) -> tuple:
     """J[i][j] as dense tensors (each in input j's dtype) holding ``entries`` at ``pat``."""
-    flat = [[np.zeros(o._data.size * x._data.size, dtype=x._data.dtype) for x in inputs]
-            for o in outputs]
-    for i, j, positions, which in pat.blocks:
-        flat[i][j][positions] = entries[which]
+    placed = {(i, j): (positions, which) for i, j, positions, which in pat.blocks}
     jac = []
     for i, o in enumerate(outputs):
         row = []
         for j, x in enumerate(inputs):
-            row.append(_make(flat[i][j].reshape(o._data.shape + x._data.shape), False, None))
+            shape, dtype = o._data.shape + x._data.shape, x._data.dtype
+            if (i, j) not in placed:
+                row.append(zeros(shape, dtype))
+                continue
+            block = _make(_placed(entries._data, shape, dtype, *placed[i, j]), False, None)
+            tape_state.derived(block, _placed, (entries,), shape, dtype, *placed[i, j])
+            row.append(block)
         jac.append(tuple(row))
     return tuple(jac)
+
+
+def _placed(entries: np.ndarray, shape: tuple, dtype: np.dtype, positions: np.ndarray,
+            which: np.ndarray | slice) -> np.ndarray:
+    """A dense block of ``shape`` holding ``entries[which]`` at its flat ``positions``."""
+    flat = np.zeros(math.prod(shape), dtype=dtype)
+    flat[positions] = entries[which]
+    return flat.reshape(shape)
 
 
 def worth_trying(outputs: tuple, inputs: tuple) -> bool:
@@ -318,6 +347,10 @@ def _planned(outputs: tuple, inputs: tuple, graph: Structure | None) -> list:
     return groups
 
 
+def _all_finite(a: np.ndarray) -> bool:
+    return bool(np.isfinite(a).all())
+
+
 def sparse_jacobian(outputs: tuple, inputs: tuple, graph: Structure | None) -> tuple | None:
     """Each output's row of dense Jacobian blocks computed by colouring, None for an
     output where that does not pay (a dense pattern) or could differ from the row-by-row
@@ -328,7 +361,7 @@ def sparse_jacobian(outputs: tuple, inputs: tuple, graph: Structure | None) -> t
         group = tuple(outputs[i] for i in which)
         entries = values(group, inputs, pat, by_rows, colours, reuse,
                          None if graph is None else graph.for_ends(group))
-        if np.isfinite(entries).all():
+        if tape_state.checked(entries, _all_finite):
             for i, row in zip(which, dense_blocks(group, inputs, pat, entries)):
                 rows[i] = row
     return None if all(r is None for r in rows) else tuple(rows)

@@ -7,6 +7,7 @@ errors that a block can reveal.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -148,7 +149,7 @@ def spans(n: int, size: int) -> list[tuple[int, int]]:
 
 class Block:
     """One Jacobian block J[i][j], filled a block of rows (reverse mode) or of columns
-    (forward mode) at a time: taken whole from the one pass that gives all its rows, or
+    (forward mode) at a time: taken whole from the one pass that gives all of them, or
     written into one preallocated array, or, when the result must be differentiable,
     joined from tensors at the end."""
 
@@ -161,7 +162,7 @@ class Block:
         self.dtype, self.by_rows = dtype, by_rows
         self.pieces: list[Tensor] | None = [] if differentiable else None
         self.array: np.ndarray | None = None  # allocated on the first partial block
-        self.whole: Tensor | None = None  # all the rows, from one pass
+        self.whole: Tensor | None = None  # all the rows (or columns), from one pass
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -179,6 +180,10 @@ class Block:
         if t is None:
             return
         out_numel = self.out.size
+        if not self.by_rows and lo == 0 and hi == self.x.size:  # (a transposed copy)
+            self.whole = _make(_whole_columns(t._data, self.dtype, self.shape), False, None)
+            tape_state.derived(self.whole, _whole_columns, (t,), self.dtype, self.shape)
+            return
         if self.by_rows and lo == 0 and hi == out_numel:  # made now: a view's base dies
             alone = taken is None or id(t._data) not in taken
             self.whole = _make(_whole(t._data, self.dtype, self.shape, alone), False, None)
@@ -229,6 +234,12 @@ def _whole(rows: np.ndarray, dtype: np.dtype, shape: tuple[int, ...], alone: boo
     return np.array(rows.reshape(shape), dtype=dtype, order="C")
 
 
+def _whole_columns(columns: np.ndarray, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
+    """A Jacobian block of ``shape`` and ``dtype`` from all its ``columns`` (the leading
+    dim): a fresh C-contiguous array."""
+    return np.array(columns.reshape(columns.shape[0], -1).T, dtype=dtype, order="C").reshape(shape)
+
+
 def independent(i: int, j: int) -> RuntimeError:
     return RuntimeError(
         f"Output {i} of the user-provided function is independent of input {j}. "
@@ -260,10 +271,14 @@ def reverse_rows(
     flat = replay.computation("jacobian rows", outputs, inputs,
                               lambda: [b for row in passes() for b in row], nested=False,
                               graph=graph)
-    n = len(inputs)
-    if len(outputs) == 1:
+    return rows_of(flat, len(outputs), len(inputs))
+
+
+def rows_of(flat: list[Any], n_outputs: int, n_inputs: int) -> tuple:
+    """J[i][j] from its blocks listed row by row."""
+    if n_outputs == 1:
         return (tuple(flat),)
-    return tuple([tuple(flat[i * n:(i + 1) * n]) for i in range(len(outputs))])
+    return tuple([tuple(flat[i * n_inputs:(i + 1) * n_inputs]) for i in range(n_outputs)])
 
 
 def _single_passes(outputs: tuple, rows_per_pass: int) -> bool:
@@ -351,10 +366,18 @@ def column_blocks(inputs: tuple, block: int | None, per_input: bool) -> list[lis
 
 
 def block_seed(x: Tensor, lo: int, hi: int, col0: int, rows: int) -> Tensor:
-    n = x.numel()
-    seed = np.zeros((rows, n), dtype=x._data.dtype)
+    """Basis tangents ``lo:hi`` of ``x``, from row ``col0`` of a block of ``rows``."""
+    args = (x._data.shape, x._data.dtype, lo, hi, col0, rows)
+    t = _make(_block_seed(*args), False, None)
+    tape_state.made(t, _block_seed, *args)
+    return t
+
+
+def _block_seed(shape: tuple[int, ...], dtype: np.dtype, lo: int, hi: int, col0: int, rows: int
+                ) -> np.ndarray:
+    seed = np.zeros((rows, math.prod(shape)), dtype=dtype)
     seed[np.arange(col0, col0 + hi - lo), np.arange(lo, hi)] = 1
-    return _make(seed.reshape((rows,) + x._data.shape), False, None)
+    return seed.reshape((rows,) + shape)
 
 
 def seeds_for(inputs: tuple, parts: list[tuple]) -> list[Tensor | None]:

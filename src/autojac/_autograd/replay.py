@@ -15,10 +15,12 @@ The key holds everything the rules' Python may branch on: the graph's ``structur
 the leaves and constants, which of them are one tensor, where the ends and targets sit),
 the scalar operands, the seeds' shapes and dtypes, and the default dtype. A structure is never
 replayed when its taped pass read a tensor's values in Python (``bool(t)``, ``t.item()``:
-its control flow may depend on them), wrote into a tensor in place, used an array that
-is not in the graph (computed from values outside an op) or an op with several outputs,
-or when the graph holds a node that is not an op. The saved tensors are checked for
-changes in place before every replay, as the eager pass checks them.
+its control flow may depend on them) other than through ``tape_state.checked`` (a test
+that the replay repeats, running eagerly where it answers otherwise), wrote into a
+tensor in place, used an array that is not in the graph (computed from values outside an
+op) or an op with several outputs, or when the graph holds a node that is not an op. The
+saved tensors are checked for changes in place before every replay, as the eager pass
+checks them.
 """
 
 from __future__ import annotations
@@ -94,10 +96,13 @@ def _replayed(what: Hashable, ends: Sequence[Tensor], seeds: Sequence[Any],
             key += tuple([None if t is None else (t._data.shape, t._data.dtype) for t in seeds])
         program = _programs.get(key)
         if type(program) is Program:
-            return program.run(graph.nodes, seeds)
-        if program is _SEEN_ONCE:
+            try:
+                return program.run(graph.nodes, seeds)
+            except Diverged:  # a test its taped run branched on came out otherwise
+                pass
+        elif program is _SEEN_ONCE:
             return _taped(key, graph, seeds, eager)
-        if program is None:
+        elif program is None:
             _remember(key, _SEEN_ONCE)
     if nested:
         return eager()
@@ -126,6 +131,26 @@ def _remember(key: tuple, program: Any) -> None:
     while len(_programs) >= MAX_PROGRAMS:  # the oldest first (threads may race here)
         _programs.pop(next(iter(_programs), None), None)
     _programs[key] = program
+
+
+class Diverged(Exception):
+    """A replayed computation met a test (``tape_state.checked``) whose answer differs from
+    its taped run's: it runs eagerly instead."""
+
+
+_NOTHING = np.empty(0)  # what a replayed test gives (no value reads it)
+
+
+def _test(test: Callable[[np.ndarray], Any], answer: bool) -> Callable[[np.ndarray], np.ndarray]:
+    """A replay's step for ``tape_state.checked``: ``Diverged`` unless ``test`` answers
+    ``answer``."""
+
+    def check(a: np.ndarray) -> np.ndarray:
+        if bool(test(a)) is not answer:
+            raise Diverged
+        return _NOTHING
+
+    return check
 
 
 class Tape:
@@ -216,6 +241,16 @@ class Tape:
         if None in args:
             return self.refuse(f"{fn.__name__} made a tensor from one not in the graph")
         self.values[id(t)] = (self._call(fn, args, params), weakref.ref(t))
+
+    def guard(self, t: Tensor, test: Callable[[np.ndarray], Any], answer: bool) -> None:
+        """The computation branched on ``test(t's array)``, which gave ``answer``."""
+        if self.refusal is not None:
+            return
+        v = self.value(t)
+        if v is None:
+            return self.refuse(f"a computation branched on {test.__name__} of a tensor not in "
+                               "the graph")
+        self._call(_test(test, answer), [v], ())
 
     def _new_value(self, source: tuple) -> int:
         self.sources.append(source)

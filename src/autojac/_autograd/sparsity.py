@@ -195,10 +195,14 @@ def _zeros_key(node: Any) -> tuple:
 
 
 def pattern_key(graph: Structure) -> tuple:
-    """A key of everything the dependency pattern depends on: the graph's structure and,
-    for the ops whose pattern reads them, where their operands are zero."""
-    return graph.parts, tuple(_zeros_key(n) for n in graph.nodes
-                              if isinstance(n.op.pattern, ZerosPatternRule))
+    """A key of everything the dependency pattern depends on: the graph's structure and
+    ``zeros_key``."""
+    return graph.parts, zeros_key(graph)
+
+
+def zeros_key(graph: Structure) -> tuple:
+    """Where the operands are zero of the ops whose pattern reads that."""
+    return tuple(_zeros_key(n) for n in graph.nodes if isinstance(n.op.pattern, ZerosPatternRule))
 
 
 # Above this many nonzero words, their lowest set bits are peeled off all at once (up to

@@ -40,5 +40,15 @@ def derived(t: Any, fn: Any, sources: tuple, *params: Any) -> None:
         tape.derived(t, fn, sources, params)
 
 
+def checked(t: Any, test: Any) -> bool:
+    """``test(t's array)``, a bool the computation branches on: a replay of the pass being
+    taped (if any) tests the same and gives way to an eager run where the answer differs."""
+    answer = bool(test(t._data))
+    tape = state.tape
+    if tape is not None:
+        tape.guard(t, test, answer)
+    return answer
+
+
 VALUE_READ = "a rule read a tensor's values in Python (it may branch on them)"
 IN_PLACE = "a rule wrote into a tensor in place"

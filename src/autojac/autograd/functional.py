@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .._autograd import compressed, grad_mode, replay
+from .._autograd import compressed, grad_mode, replay, sparsity
 from .._autograd import jacobian_blocks as jb
 from .._autograd.api import conform_grad, refuse_complex_seed
 from .._autograd.engine import run_forward
@@ -406,18 +406,37 @@ def _jacobian_reverse(
 
         if strict or create_graph:
             return outputs_tuple, dense(outputs)
-        return outputs_tuple, _with_sparse(outputs, inputs, block, dense)
+        return outputs_tuple, _by_graph("reverse-mode", outputs, inputs, block, dense)
+
+
+def _by_graph(mode: str, outputs: tuple, inputs: tuple, block: int | None,
+              dense: Callable[[tuple, Structure | None], tuple]) -> tuple:
+    """J's rows, by colouring where it pays (``_with_sparse``) and from ``dense(outputs,
+    their graph's structure)`` for the rest; without ``chunk_size``, all of it replayed as
+    one computation (``mode`` names the ``dense``) when a graph of the same structure was
+    met before."""
+    if block not in (None, _UNCHUNKED):  # (never coloured)
+        return dense(outputs, None)
+    sparse = compressed.worth_trying(outputs, inputs)
+    graph = structure(outputs, inputs)  # (walked once for the colouring and the rest)
+    if graph is None:
+        return _with_sparse(outputs, inputs, sparse, dense, graph)
+    flat = replay.computation(
+        # (a pattern may depend on where operands are zero: see sparsity.pattern_key)
+        (mode, block, sparsity.zeros_key(graph) if sparse else None), outputs, inputs,
+        lambda: [b for row in _with_sparse(outputs, inputs, sparse, dense, graph) for b in row],
+        graph=graph)
+    return jb.rows_of(flat, len(outputs), len(inputs))
 
 
 def _with_sparse(
-    outputs: tuple, inputs: tuple, block: int | None,
-    dense: Callable[[tuple, Structure | None], tuple],
+    outputs: tuple, inputs: tuple, sparse: bool,
+    dense: Callable[[tuple, Structure | None], tuple], graph: Structure | None,
 ) -> tuple:
-    """J's rows: by colouring for the outputs where it pays (never with ``chunk_size``),
+    """J's rows: by colouring for the outputs where it pays (if ``sparse``: worth trying),
     from ``dense(outputs, their graph's structure if known)`` for the others."""
-    if block not in (None, _UNCHUNKED) or not compressed.worth_trying(outputs, inputs):
-        return dense(outputs, None)
-    graph = structure(outputs, inputs)  # (walked once for the colouring and the rest)
+    if not sparse:
+        return dense(outputs, graph)
     coloured = compressed.sparse_jacobian(outputs, inputs, graph)
     if coloured is None:
         return dense(outputs, graph)
@@ -517,7 +536,7 @@ def _jacobian_auto(
 
     if strict or create_graph:
         return outputs_tuple, dense(outputs)
-    return outputs_tuple, _with_sparse(outputs, inputs, block, dense)
+    return outputs_tuple, _by_graph("auto", outputs, inputs, block, dense)
 
 
 _MODES = {

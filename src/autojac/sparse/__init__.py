@@ -92,4 +92,4 @@ def jacobian(func: Callable[..., Any], inputs: Any) -> Any:
         chosen = (False, np.arange(pat.shape[1]))
     entries = compressed.values(outputs, inputs, pat, *chosen)
     dtype = np.result_type(*(x._data.dtype for x in inputs))
-    return _csr(pat, entries.astype(dtype, copy=False))
+    return _csr(pat, entries._data.astype(dtype, copy=False))
