@@ -8,6 +8,7 @@ and on the seeds.
 from __future__ import annotations
 
 import hashlib
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,7 +17,6 @@ import numpy as np
 from .._ops._registry import OpNode
 from .._tensor import Tensor
 from . import hooks
-from .engine import in_post_order
 from .graph import reshapes
 
 
@@ -62,8 +62,11 @@ def _place(parts: list[Any], dtypes: list[Any], ends: Sequence[Tensor],
 def structure(ends: Sequence[Tensor], targets: Sequence[Tensor]) -> Structure | None:
     """The structure of the graph that leads to ``ends``, with ``targets`` (the tensors
     whose gradients, or whose tangents, a pass takes) in it; None when a node is not an op
-    or has params that cannot be keyed. The nodes are numbered in ``post_order``'s order,
-    one walk numbering and keying them."""
+    or has params that cannot be keyed. The nodes are numbered in the order they were
+    recorded."""
+    nodes = _recorded(ends)
+    if nodes is None:
+        return None
     leaf = {}  # id(target) -> which target, for the targets that are leaves
     for j, t in enumerate(targets):
         if t.grad_fn is None:
@@ -76,17 +79,13 @@ def structure(ends: Sequence[Tensor], targets: Sequence[Tensor]) -> Structure | 
     parts: list[Any] = []
     dtypes, scalars = [], []
     number: dict[Any, int] = {}  # node -> its position
-    nodes: list[Any] = []
     plain = True
     stale = reshapes[0]  # (see post_order)
     try:
-        for node in in_post_order([t.grad_fn for t in ends]):
-            if type(node) is not OpNode:
-                return None
+        for k, node in enumerate(nodes):
             if stale:
                 node.see_inputs_as_recorded()
-            number[node] = len(nodes)
-            nodes.append(node)
+            number[node] = k
             op = node.op
             ans = node.ans
             if op.n_out != 1 or node.freed:
@@ -117,6 +116,35 @@ def structure(ends: Sequence[Tensor], targets: Sequence[Tensor]) -> Structure | 
     walk = (number, targets, leaf, len(parts), len(dtypes))
     _place(parts, dtypes, ends, targets, number, leaf)
     return Structure(tuple(parts), tuple(dtypes), tuple(scalars), nodes, plain, walk)
+
+
+def _recorded(ends: Sequence[Tensor]) -> list[OpNode] | None:
+    """The nodes that lead to ``ends`` in the order they were recorded (each after the
+    nodes it reads from); None if one is not an op's."""
+    order = []
+    seen = set()
+    for t in ends:
+        node = t.grad_fn
+        if node is not None and node not in seen:
+            seen.add(node)
+            order.append(node)
+    for node in order:  # (breadth first: the list grows as it is read)
+        if type(node) is not OpNode:
+            return None
+        for edge in node.edges:
+            if edge is not None:
+                nxt = edge[0]
+                if type(nxt) is OpNode:
+                    if nxt not in seen:
+                        seen.add(nxt)
+                        order.append(nxt)
+                elif not isinstance(nxt, Tensor):  # (a leaf's edge holds the leaf)
+                    return None
+    order.sort(key=_recorded_at)
+    return order
+
+
+_recorded_at = operator.attrgetter("seq")
 
 
 class _Kind:

@@ -44,6 +44,7 @@ pattern: which input elements each output element depends on, for sparsity detec
 from __future__ import annotations
 
 import dis
+import itertools
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
@@ -255,9 +256,10 @@ class OpNode(Node):
 
     # versions: each input's version when recorded (None: not a tensor), so backward can
     # tell an input changed in place since; None for ops that do not save their inputs.
-    # reshapes, writes: graph.reshapes and graph.writes when recorded
+    # reshapes, writes: graph.reshapes and graph.writes when recorded; seq: its place in
+    # the order nodes were recorded (after every node it reads from)
     __slots__ = ("op", "inputs", "params", "ans", "ans_fw", "versions", "ans_version",
-                 "reshapes", "writes")
+                 "reshapes", "writes", "seq")
 
     def see_inputs_as_recorded(self) -> None:
         if self.reshapes != _reshapes[0]:
@@ -537,9 +539,13 @@ def broadcast_error(shapes: Sequence[tuple[int, ...]]) -> RuntimeError | None:
     return None
 
 
+_next_seq = itertools.count().__next__
+
+
 def _record(op: Op, inputs: Sequence[Any], params: tuple, out: Any, results: tuple) -> None:
     """Attach a new OpNode as the grad_fn of the (floating) results."""
     node = OpNode.__new__(OpNode)
+    node.seq = _next_seq()
     node.op = op
     node.inputs = inputs = tuple(inputs)
     node.reshapes = _reshapes[0]
