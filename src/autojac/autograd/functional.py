@@ -614,12 +614,18 @@ def _hessian_rows(single_output: Callable[..., Tensor], inputs: tuple, block: in
     def rows() -> list[Any]:
         with grad_mode.enable_grad():
             (gradient,) = jb.reverse_rows((out,), inner, True, False, None)
-            return [g for *_, grads in jb.row_passes(gradient, outer, False, spans)
-                    for g in grads]
+            passes = jb.row_passes(gradient, outer, False, spans)
+            if whole:
+                return [b for row in jb.put_rows(outer, outer, passes, False, False) for b in row]
+            return [g for *_, grads in passes for g in grads]
 
     spans = jb.row_spans(outer, outer, block)  # the gradient mirrors the inputs
+    # (one pass per gradient: its blocks are taken whole within the computation)
+    whole = len(spans) == len(outer)
     flat = replay.computation(("hessian rows", block), (out,), outer, rows)
     n = len(outer)
+    if whole:
+        return jb.rows_of(flat, n, n)
     passes = [(*span, flat[k * n:(k + 1) * n]) for k, span in enumerate(spans)]
     return jb.put_rows(outer, outer, passes, False, False)  # gradient i has input i's shape
 
