@@ -419,8 +419,8 @@ def _by_graph(mode: str, outputs: tuple, inputs: tuple, block: int | None,
         return dense(outputs, None)
     sparse = compressed.worth_trying(outputs, inputs)
     graph = structure(outputs, inputs)  # (walked once for the colouring and the rest)
-    if graph is None:
-        return _with_sparse(outputs, inputs, sparse, dense, graph)
+    if graph is None:  # (a node that is not an op's: nothing to replay)
+        return _with_sparse(outputs, inputs, sparse, dense, None)
     flat = replay.computation(
         # (a pattern may depend on where operands are zero: see sparsity.pattern_key)
         (mode, block, sparsity.zeros_key(graph) if sparse else None), outputs, inputs,
