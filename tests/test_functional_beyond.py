@@ -27,6 +27,7 @@ import pytest
 
 import autojac
 import autojac.autograd.functional as AF
+from _torch_compat import import_torch
 from autojac.autograd import forward_ad as fwAD
 
 REV, FWD = "reverse-mode", "forward-mode"
@@ -565,6 +566,47 @@ def test_columns_over_the_graph_follow_the_edges_recorded_when_each_op_ran(strat
 
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         AF.jacobian(multiplied, x, strategy=strategy)
+
+
+# outputs larger than the inputs (so columns may give the rows' values), with a derivative
+# that is infinite or NaN at x[1] = 0 or NaN: PyTorch's rows meet 0 * inf there where columns
+# do not
+NON_FINITE_DERIVATIVES = {
+    # sqrt'(0) = inf on an element no output reads: every row NaN in column 1
+    "dropped": (lambda lib, x: x.sqrt()[0] * lib.ones(5, dtype=x.dtype), 0.0),
+    # relu'(0) = 0 after sqrt'(0) = inf: the rows give NaN, the columns 0
+    "masked": (lambda lib, x: x.sqrt().relu().repeat(3), 0.0),
+    # a NaN input: the rows give column 1 NaN, the columns row 1
+    "nan": (lambda lib, x: (x * x).repeat(3), math.nan),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NON_FINITE_DERIVATIVES))
+def test_columns_give_way_to_rows_where_a_derivative_is_not_finite(name):
+    """The default call pushes columns for a function with more outputs than inputs. Where
+    a derivative is infinite or NaN its result must still be PyTorch's rows, also when its
+    computation is replayed from a call where every derivative was finite, and back."""
+    f, special = NON_FINITE_DERIVATIVES[name]
+    finite, singular = np.array([4.0, 2.25]), np.array([4.0, special])
+    with np.errstate(all="ignore"):
+        for values in (finite, finite, singular, singular, finite, singular):
+            x = autojac.tensor(values)
+            rows = AF.jacobian(lambda v: f(autojac, v), x, vectorize=True, chunk_size=1)
+            assert np.isnan(rows.numpy()).any() == (values is singular)
+            got = AF.jacobian(lambda v: f(autojac, v), x)
+            assert got.dtype == rows.dtype
+            np.testing.assert_array_equal(got.numpy(), rows.numpy())
+
+
+@pytest.mark.parametrize("name", sorted(NON_FINITE_DERIVATIVES))
+def test_rows_at_non_finite_derivatives_are_pytorchs(name):
+    torch = import_torch()
+    f, special = NON_FINITE_DERIVATIVES[name]
+    values = np.array([4.0, special])
+    with np.errstate(all="ignore"):
+        got = AF.jacobian(lambda v: f(autojac, v), autojac.tensor(values))
+    expected = torch.autograd.functional.jacobian(lambda v: f(torch, v), torch.tensor(values))
+    np.testing.assert_array_equal(got.numpy(), expected.numpy())
 
 
 def _auto_params() -> list:

@@ -18,7 +18,7 @@ import numpy as np
 
 from .._tensor import Tensor, _make
 from . import replay, tape_state
-from .jacobian_blocks import numel, zeros
+from .jacobian_blocks import NonFinite, finite_columns, numel, zeros
 from .sparsity import dependency_bitsets, influence_bitsets, nonzeros, pattern_key
 from .structure import Structure
 
@@ -230,11 +230,13 @@ class Reuse:
 
 
 def values(outputs: tuple, inputs: tuple, pat: Pattern, by_rows: bool,
-           colours: np.ndarray, reuse: Reuse | None = None, graph: Structure | None = None
-           ) -> Tensor:
+           colours: np.ndarray, reuse: Reuse | None = None, graph: Structure | None = None,
+           like_rows: bool = False) -> Tensor | None:
     """The Jacobian's entries at ``pat``'s nonzeros, from compressed VJPs (``by_rows``)
     or JVPs over the recorded graph; ``reuse`` keeps their set-up for the next call;
-    ``graph``: the structure of the graph from ``inputs`` to ``outputs``, if known."""
+    ``graph``: the structure of the graph from ``inputs`` to ``outputs``, if known.
+    ``like_rows``: None where PyTorch's rows could differ from them (a derivative that is
+    not finite: the rows may hold NaN where the pattern has zeros)."""
     reuse = Reuse() if reuse is None else reuse
     if reuse.count is None:
         reuse.count = _count(colours)
@@ -252,10 +254,19 @@ def values(outputs: tuple, inputs: tuple, pat: Pattern, by_rows: bool,
         reuse.read = colour_of * numel(inputs if by_rows else outputs) + place
     if by_rows:
         live = [(o, s) for o, s in zip(outputs, seeds) if o._rg]
-        grads = replay.gradients([o for o, _ in live], [s for _, s in live], list(inputs),
-                                 None if graph is None else graph.for_ends([o for o, _ in live]))
-        return _entries(grads, inputs, count, reuse.read)
-    return _entries(replay.tangents(outputs, inputs, seeds, graph), outputs, count, reuse.read)
+        products = replay.gradients([o for o, _ in live], [s for _, s in live], list(inputs),
+                                    None if graph is None else graph.for_ends([o for o, _ in live]))
+    else:
+        try:
+            products = replay.tangents(outputs, inputs, seeds, graph,
+                                       finite_columns if like_rows else None)
+        except NonFinite:
+            return None
+    # (a row's NaN in a structural zero makes its colour's whole product non-finite)
+    if like_rows and not all(tape_state.checked(p, _all_finite) for p in products
+                             if p is not None):
+        return None
+    return _entries(products, inputs if by_rows else outputs, count, reuse.read)
 
 
 def _constant(seed: np.ndarray) -> Tensor:
@@ -354,14 +365,14 @@ def _all_finite(a: np.ndarray) -> bool:
 def sparse_jacobian(outputs: tuple, inputs: tuple, graph: Structure | None) -> tuple | None:
     """Each output's row of dense Jacobian blocks computed by colouring, None for an
     output where that does not pay (a dense pattern) or could differ from the row-by-row
-    definition (non-finite entries: PyTorch's rows may hold NaN in structural zeros); None
-    when no output is coloured. ``graph``: ``structure(outputs, inputs)``."""
+    definition (see ``values``); None when no output is coloured. ``graph``:
+    ``structure(outputs, inputs)``."""
     rows: list[tuple | None] = [None] * len(outputs)
     for which, pat, by_rows, colours, reuse in _planned(outputs, inputs, graph):
         group = tuple(outputs[i] for i in which)
         entries = values(group, inputs, pat, by_rows, colours, reuse,
-                         None if graph is None else graph.for_ends(group))
-        if tape_state.checked(entries, _all_finite):
+                         None if graph is None else graph.for_ends(group), like_rows=True)
+        if entries is not None:
             for i, row in zip(which, dense_blocks(group, inputs, pat, entries)):
                 rows[i] = row
     return None if all(r is None for r in rows) else tuple(rows)

@@ -254,7 +254,7 @@ def push_through(
 
 def run_forward(
     outputs: Sequence[Tensor], inputs: Sequence[Tensor], tangents: Sequence[Any],
-    create_graph: bool = False,
+    create_graph: bool = False, inspect: Callable[[Any, Any], None] | None = None,
 ) -> list[Any]:
     """Linearized forward mode over an already recorded graph.
 
@@ -262,12 +262,18 @@ def run_forward(
     dims) through the nodes between them and ``outputs`` with each op's jvp rule, and
     returns the outputs' tangents (None where no tangent reaches); with ``create_graph``
     the tangent computation is recorded, so the tangents are differentiable.
+    ``inspect(node, tangent)`` sees each node's tangents as they are made (it may raise).
     """
     def step(node: Any, ts: list[Any]) -> Sequence[Any]:
         node.check_saved()
         result = node._ans_tensors()
         out_t = compute_tangent(node.op, node.inputs, node.params, result, ts)
-        return (out_t,) if node.n_out == 1 else out_t
+        out_ts = (out_t,) if node.n_out == 1 else out_t
+        if inspect is not None:
+            for t in out_ts:
+                if t is not None:
+                    inspect(node, t)
+        return out_ts
 
     prev_mode = grad_mode.state.enabled
     grad_mode.state.enabled = create_graph

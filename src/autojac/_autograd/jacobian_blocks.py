@@ -389,6 +389,30 @@ def seeds_for(inputs: tuple, parts: list[tuple]) -> list[Tensor | None]:
     return seeds
 
 
+class NonFinite(Exception):
+    """A pass of columns that stands in for rows met a non-finite tangent."""
+
+
+def finite_columns(node: Any, t: Tensor) -> None:
+    """``run_forward``'s inspection of a pass of columns that stands in for rows: raises
+    ``NonFinite`` unless the first column of ``node``'s batched tangent ``t`` is finite.
+
+    Rows and columns agree where every derivative is finite. An infinite or NaN derivative
+    makes rows and columns meet ``0 * inf`` at different places: PyTorch's rows give NaN
+    where that derivative sits on an element an output does not read (``x.sqrt()[0]``, or
+    a relu after it), where columns drop it. Any such derivative makes every column's
+    tangent non-finite at its element, the first column's included. Only ops whose
+    derivatives read values have such derivatives; the others map finite tangents to
+    finite ones."""
+    if (node.op.saves or node.op.saves_ans) and not tape_state.checked(t, _first_column_finite):
+        raise NonFinite
+
+
+def _first_column_finite(tangent: np.ndarray) -> bool:
+    """Whether the first column sums to a finite number (all finite, barring overflow)."""
+    return math.isfinite(np.add.reduce(tangent[:1], None))
+
+
 class Columns:
     """J[i][j] collected from the outputs' tangents, one block of basis columns at a time
     (so only one block of tangents is alive at once); ``differentiable``: whether the

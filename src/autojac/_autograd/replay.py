@@ -59,11 +59,13 @@ def gradients(roots: Sequence[Tensor], seeds: Sequence[Tensor], targets: Sequenc
 
 
 def tangents(outputs: Sequence[Tensor], inputs: Sequence[Tensor], seeds: Sequence[Any],
-             graph: Structure | None = None) -> list[Any]:
-    """``run_forward(outputs, inputs, seeds)``: the tangents of ``outputs``, replayed when a
-    graph of the same structure was taped before (``graph``: its structure, if known)."""
-    return _replayed("jvp", outputs, seeds, inputs, graph,
-                     lambda: run_forward(outputs, inputs, seeds))
+             graph: Structure | None = None,
+             inspect: Callable[[Any, Tensor], None] | None = None) -> list[Any]:
+    """``run_forward(outputs, inputs, seeds, inspect=inspect)``: the tangents of ``outputs``,
+    replayed when a graph of the same structure was taped before (``graph``: its
+    structure, if known; ``inspect``: a module's function, whose tests its replay makes)."""
+    return _replayed("jvp" if inspect is None else ("jvp", inspect), outputs, seeds, inputs,
+                     graph, lambda: run_forward(outputs, inputs, seeds, inspect=inspect))
 
 
 def computation(what: Hashable, ends: Sequence[Tensor], targets: Sequence[Tensor],

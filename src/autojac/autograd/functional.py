@@ -397,7 +397,7 @@ def _jacobian_reverse(
 
         def dense(outs: tuple, graph: Structure | None = None) -> tuple:
             if block is None and not (strict or create_graph) and _columns_serve(inputs, outs):
-                jac = _columns_over_graph(outs, inputs, None, False, graph)
+                jac = _columns_over_graph(outs, inputs, None, False, graph, like_rows=True)
                 if jac is not None:
                     return tuple(
                         tuple(j if j._data.dtype == x._data.dtype else j.to(x.dtype)
@@ -456,23 +456,26 @@ def _columns_serve(inputs: tuple, outputs: tuple) -> bool:
         t._data.dtype.kind != "c" for t in inputs + outputs)
 
 
-def _columns_over_graph(outputs: tuple, inputs: tuple, block: int | None,
-                        create_graph: bool, graph: Structure | None = None) -> tuple | None:
+def _columns_over_graph(outputs: tuple, inputs: tuple, block: int | None, create_graph: bool,
+                        graph: Structure | None = None, like_rows: bool = False
+                        ) -> tuple | None:
     """J from blocks of basis tangents pushed through the recorded graph (linearized
-    forward mode); None if the graph holds a node without a jvp rule (a custom Function).
-    Inputs of some size get passes of their own, so that no pass carries the other inputs'
-    blocks of zero tangents through the ops that combine them. ``graph``: the graph's
-    structure, if known."""
+    forward mode); None if the graph holds a node without a jvp rule (a custom Function),
+    or (``like_rows``: for the rows' values) a derivative that is not finite (see
+    ``jb.finite_columns``). Inputs of some size get passes of their own, so that no pass
+    carries the other inputs' blocks of zero tangents through the ops that combine them.
+    ``graph``: the graph's structure, if known."""
+    inspect = jb.finite_columns if like_rows else None
     columns = jb.Columns(inputs, create_graph, False)
     per_input = len(inputs) > 1 and min(x._data.size for x in inputs) >= _OWN_PASS
     try:
         with grad_mode.set_grad_enabled(create_graph):
             for parts in jb.column_blocks(inputs, block, per_input):
                 seeds = jb.seeds_for(inputs, parts)
-                pushed = (run_forward(outputs, inputs, seeds, True) if create_graph
-                          else replay.tangents(outputs, inputs, seeds, graph))
+                pushed = (run_forward(outputs, inputs, seeds, True, inspect) if create_graph
+                          else replay.tangents(outputs, inputs, seeds, graph, inspect))
                 columns.add(parts, outputs, pushed)
-    except NotImplementedError:
+    except (NotImplementedError, jb.NonFinite):
         return None
     return columns.result(outputs)
 
