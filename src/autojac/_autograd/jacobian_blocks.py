@@ -409,8 +409,7 @@ def finite_columns(node: Any, t: Tensor) -> None:
 
 
 def _first_column_finite(tangent: np.ndarray) -> bool:
-    """Whether the first column sums to a finite number (all finite, barring overflow)."""
-    return math.isfinite(np.add.reduce(tangent[:1], None))
+    return bool(np.isfinite(tangent[:1]).all())
 
 
 class Columns:
