@@ -568,45 +568,61 @@ def test_columns_over_the_graph_follow_the_edges_recorded_when_each_op_ran(strat
         AF.jacobian(multiplied, x, strategy=strategy)
 
 
-# outputs larger than the inputs (so columns may give the rows' values), with a derivative
-# that is infinite or NaN at x[1] = 0 or NaN: PyTorch's rows meet 0 * inf there where columns
-# do not
-NON_FINITE_DERIVATIVES = {
-    # sqrt'(0) = inf on an element no output reads: every row NaN in column 1
+# outputs larger than the inputs (so the default call may push columns for the rows'
+# values), and an input x = [4, special] where PyTorch's rows and columns differ
+ROWS_NOT_COLUMNS = {
+    # sqrt'(0) = inf on an element no output reads: rows NaN in column 1 (0 * inf)
     "dropped": (lambda lib, x: x.sqrt()[0] * lib.ones(5, dtype=x.dtype), 0.0),
     # relu'(0) = 0 after sqrt'(0) = inf: the rows give NaN, the columns 0
     "masked": (lambda lib, x: x.sqrt().relu().repeat(3), 0.0),
     # a NaN input: the rows give column 1 NaN, the columns row 1
     "nan": (lambda lib, x: (x * x).repeat(3), math.nan),
+    # ops that read no values: a tangent that overflows float32 (inf - inf; the rows cast
+    # back to float64 first), and a mean of nothing (0 / 0; the rows pass nothing back)
+    "overflow": (lambda lib, x: (x.exp().float() - x.exp().float()).repeat(2), 100.0),
+    "empty_mean": (lambda lib, x: lib.cat([x, x, x[:0].mean().reshape(1)]), 1.0),
+    # ties and NaN, where forward mode has conventions of its own
+    "fmax_tie": (lambda lib, x: lib.fmax(x, lib.zeros_like(x)).repeat(2), 0.0),
+    "maximum_nan": (lambda lib, x: lib.maximum(x, lib.zeros_like(x)).repeat(2), math.nan),
+    "clamp_nan": (lambda lib, x: x.clamp(lib.zeros_like(x), lib.ones_like(x)).repeat(2),
+                  math.nan),
 }
 
 
-@pytest.mark.parametrize("name", sorted(NON_FINITE_DERIVATIVES))
-def test_columns_give_way_to_rows_where_a_derivative_is_not_finite(name):
+@pytest.mark.parametrize("name", sorted(ROWS_NOT_COLUMNS))
+def test_columns_give_way_to_rows_where_they_differ(name):
     """The default call pushes columns for a function with more outputs than inputs. Where
-    a derivative is infinite or NaN its result must still be PyTorch's rows, also when its
-    computation is replayed from a call where every derivative was finite, and back."""
-    f, special = NON_FINITE_DERIVATIVES[name]
-    finite, singular = np.array([4.0, 2.25]), np.array([4.0, special])
+    they differ from PyTorch's rows (a derivative that is infinite or NaN, a tangent that
+    overflows, a tie) its result must still be the rows, also when its computation is
+    replayed from a call where they agree, and back."""
+    f, special = ROWS_NOT_COLUMNS[name]
+    plain, singular = np.array([4.0, 2.25]), np.array([4.0, special])
+
+    def g(v: autojac.Tensor) -> autojac.Tensor:
+        return f(autojac, v)
+
     with np.errstate(all="ignore"):
-        for values in (finite, finite, singular, singular, finite, singular):
+        columns = AF.jacobian(g, autojac.tensor(singular), strategy="forward-mode")
+        rows = AF.jacobian(g, autojac.tensor(singular), vectorize=True, chunk_size=1)
+        assert not np.array_equal(columns.numpy(), rows.numpy(), equal_nan=True)
+        for values in (plain, plain, singular, singular, plain, singular):
             x = autojac.tensor(values)
-            rows = AF.jacobian(lambda v: f(autojac, v), x, vectorize=True, chunk_size=1)
-            assert np.isnan(rows.numpy()).any() == (values is singular)
-            got = AF.jacobian(lambda v: f(autojac, v), x)
+            rows = AF.jacobian(g, x, vectorize=True, chunk_size=1)  # one row per pass
+            got = AF.jacobian(g, x)
             assert got.dtype == rows.dtype
             np.testing.assert_array_equal(got.numpy(), rows.numpy())
 
 
-@pytest.mark.parametrize("name", sorted(NON_FINITE_DERIVATIVES))
-def test_rows_at_non_finite_derivatives_are_pytorchs(name):
+@pytest.mark.parametrize("name", sorted(ROWS_NOT_COLUMNS))
+def test_rows_where_columns_differ_are_pytorchs(name):
     torch = import_torch()
-    f, special = NON_FINITE_DERIVATIVES[name]
+    f, special = ROWS_NOT_COLUMNS[name]
     values = np.array([4.0, special])
     with np.errstate(all="ignore"):
         got = AF.jacobian(lambda v: f(autojac, v), autojac.tensor(values))
     expected = torch.autograd.functional.jacobian(lambda v: f(torch, v), torch.tensor(values))
-    np.testing.assert_array_equal(got.numpy(), expected.numpy())
+    np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-15, atol=0,
+                               equal_nan=True)
 
 
 def _auto_params() -> list:

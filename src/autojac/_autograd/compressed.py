@@ -18,7 +18,7 @@ import numpy as np
 
 from .._tensor import Tensor, _make
 from . import replay, tape_state
-from .jacobian_blocks import NonFinite, finite_columns, numel, zeros
+from .jacobian_blocks import ColumnsDiffer, all_finite, columns_as_rows, numel, zeros
 from .sparsity import dependency_bitsets, influence_bitsets, nonzeros, pattern_key
 from .structure import Structure
 
@@ -236,7 +236,8 @@ def values(outputs: tuple, inputs: tuple, pat: Pattern, by_rows: bool,
     or JVPs over the recorded graph; ``reuse`` keeps their set-up for the next call;
     ``graph``: the structure of the graph from ``inputs`` to ``outputs``, if known.
     ``like_rows``: None where PyTorch's rows could differ from them (a derivative that is
-    not finite: the rows may hold NaN where the pattern has zeros)."""
+    not finite: the rows may hold NaN where the pattern has zeros; see
+    ``columns_as_rows``)."""
     reuse = Reuse() if reuse is None else reuse
     if reuse.count is None:
         reuse.count = _count(colours)
@@ -259,12 +260,11 @@ def values(outputs: tuple, inputs: tuple, pat: Pattern, by_rows: bool,
     else:
         try:
             products = replay.tangents(outputs, inputs, seeds, graph,
-                                       finite_columns if like_rows else None)
-        except NonFinite:
+                                       columns_as_rows if like_rows else None)
+        except ColumnsDiffer:
             return None
     # (a row's NaN in a structural zero makes its colour's whole product non-finite)
-    if like_rows and not all(tape_state.checked(p, _all_finite) for p in products
-                             if p is not None):
+    if like_rows and not all_finite(products):
         return None
     return _entries(products, inputs if by_rows else outputs, count, reuse.read)
 
@@ -356,10 +356,6 @@ def _planned(outputs: tuple, inputs: tuple, graph: Structure | None) -> list:
         if len(_plans) > PLANS_KEPT:
             _plans.popitem(last=False)
     return groups
-
-
-def _all_finite(a: np.ndarray) -> bool:
-    return bool(np.isfinite(a).all())
 
 
 def sparse_jacobian(outputs: tuple, inputs: tuple, graph: Structure | None) -> tuple | None:

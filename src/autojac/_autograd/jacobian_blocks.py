@@ -389,27 +389,43 @@ def seeds_for(inputs: tuple, parts: list[tuple]) -> list[Tensor | None]:
     return seeds
 
 
-class NonFinite(Exception):
-    """A pass of columns that stands in for rows met a non-finite tangent."""
+class ColumnsDiffer(Exception):
+    """A pass of columns that stands in for rows met a tangent that may differ from them."""
 
 
-def finite_columns(node: Any, t: Tensor) -> None:
+def columns_as_rows(node: Any, t: Tensor) -> None:
     """``run_forward``'s inspection of a pass of columns that stands in for rows: raises
-    ``NonFinite`` unless the first column of ``node``'s batched tangent ``t`` is finite.
+    ``ColumnsDiffer`` where ``node``'s op follows a convention of its own in its tangents
+    (``Op.tangents_differ``: at ties and NaN) or the first column of its batched tangent
+    ``t`` is not finite.
 
     Rows and columns agree where every derivative is finite. An infinite or NaN derivative
     makes rows and columns meet ``0 * inf`` at different places: PyTorch's rows give NaN
     where that derivative sits on an element an output does not read (``x.sqrt()[0]``, or
     a relu after it), where columns drop it. Any such derivative makes every column's
     tangent non-finite at its element, the first column's included. Only ops whose
-    derivatives read values have such derivatives; the others map finite tangents to
-    finite ones."""
-    if (node.op.saves or node.op.saves_ans) and not tape_state.checked(t, _first_column_finite):
-        raise NonFinite
+    derivatives read values have such derivatives; the others can still overflow, or take
+    a mean of nothing, which ``all_finite`` of the pass's products finds."""
+    op = node.op
+    differ = op.tangents_differ
+    if differ is True or differ and differ(node.inputs):
+        raise ColumnsDiffer
+    if (op.saves or op.saves_ans) and not tape_state.checked(t, _first_column_finite):
+        raise ColumnsDiffer
 
 
 def _first_column_finite(tangent: np.ndarray) -> bool:
     return bool(np.isfinite(tangent[:1]).all())
+
+
+def all_finite(products: Iterable[Any]) -> bool:
+    """Whether the (co)tangents ``products`` of a pass (None: none) are all finite, a test
+    that a replay of the pass being taped repeats."""
+    return all(tape_state.checked(p, _finite) for p in products if p is not None)
+
+
+def _finite(a: np.ndarray) -> bool:
+    return bool(np.isfinite(a).all())
 
 
 class Columns:

@@ -60,7 +60,7 @@ def gradients(roots: Sequence[Tensor], seeds: Sequence[Tensor], targets: Sequenc
 
 def tangents(outputs: Sequence[Tensor], inputs: Sequence[Tensor], seeds: Sequence[Any],
              graph: Structure | None = None,
-             inspect: Callable[[Any, Tensor], None] | None = None) -> list[Any]:
+             inspect: Callable[[Any, Any], None] | None = None) -> list[Any]:
     """``run_forward(outputs, inputs, seeds, inspect=inspect)``: the tangents of ``outputs``,
     replayed when a graph of the same structure was taped before (``graph``: its
     structure, if known; ``inspect``: a module's function, whose tests its replay makes)."""

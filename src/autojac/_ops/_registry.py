@@ -21,6 +21,11 @@ through ``t._data``: then ``_autograd.replay`` knows not to replay its passes.
 view: the result shares its input's memory (or a predicate on the params: whether it does
   for this call), so an in-place change of either reaches the other.
 
+tangents_differ: the jvp rules follow PyTorch's forward-mode convention where it differs
+  from its backward one (which input's derivative a tie or a NaN takes), so columns pushed
+  through the op need not give the rows' values there (or a predicate on a call's inputs:
+  whether they do for it).
+
 index_params: the op's params may hold index arrays (which the caller may change after the
   call); the node keeps read-only copies of them.
 
@@ -120,6 +125,7 @@ class Op:
         "pattern",
         "index_params",
         "conjugates",
+        "tangents_differ",
     )
 
     def __init__(
@@ -140,6 +146,7 @@ class Op:
         pattern: str | PatternRule | ZerosPatternRule | None = None,
         index_params: bool = False,
         complex_rule: str = "holomorphic",
+        tangents_differ: bool | Callable[[tuple], bool] = False,
     ) -> None:
         self.name = name
         self.forward = forward
@@ -162,6 +169,7 @@ class Op:
             pattern = "moves"
         self.pattern = pattern
         self.index_params = index_params
+        self.tangents_differ = tangents_differ
         if complex_rule not in _COMPLEX_RULES:
             raise ValueError(f"complex_rule must be one of {_COMPLEX_RULES}, not {complex_rule!r}")
         # rules that read no values are real-linear maps, which commute with conj

@@ -715,7 +715,7 @@ def _extremum(name: str, forward: Callable[..., np.ndarray], vjp: tuple, jvp: tu
               ) -> Callable[[Any, Any], Tensor]:
     message = f"{name} not implemented for complex tensors."
     return _binary(Op(name, real_forward(forward, message, RuntimeError), vjp=vjp, jvp=jvp,
-                      elementwise=True, promote=True), name, None)
+                      elementwise=True, promote=True, tangents_differ=vjp != jvp), name, None)
 
 
 # PyTorch's rules. maximum and minimum: each input gets g unless the other wins (so both get
@@ -835,7 +835,8 @@ def _clamp_hi(g: Tensor, ans: Tensor, x: Tensor, lo: Any, hi: Tensor) -> Tensor:
 
 # Tangents with tensor bounds: with both, hi's where they cross, else lo's below lo, hi's
 # above hi, x's otherwise (so at a NaN x too); with one bound, x's only strictly inside it
-# (the bound's where they are equal). With number bounds: the gradient's rule.
+# (the bound's where they are equal): not the gradients' convention. With number bounds:
+# the gradient's rule.
 def _clamp_self_tangent(t: Tensor, ans: Tensor, x: Tensor, lo: Any, hi: Any) -> Tensor:
     if not (isinstance(lo, Tensor) or isinstance(hi, Tensor)):
         return _clamp_self(t, ans, x, lo, hi)
@@ -865,6 +866,7 @@ _CLAMP = Op(
     jvp=_CLAMP_JVP,
     elementwise=True,
     promote=True,
+    tangents_differ=lambda inputs: any(isinstance(b, Tensor) for b in inputs[1:]),
     node_name=lambda inputs, params: (
         "ClampBackward0" if any(isinstance(b, Tensor) for b in inputs[1:]) else "ClampBackward1"
     ),

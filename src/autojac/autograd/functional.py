@@ -384,7 +384,8 @@ def _jacobian_reverse(
     """Rows of VJPs, as PyTorch. Without ``strict``, ``create_graph`` or ``chunk_size``, the
     outputs whose Jacobian is large and sparse are computed by colouring, and (without
     ``vectorize``) those with more elements than the inputs from columns pushed through the
-    recorded graph: the same values (in the inputs' dtypes) at a cost that scales with the
+    recorded graph: the same values up to rounding (in the inputs' dtypes; where they could
+    differ by more, ``jb.columns_as_rows`` gives way to the rows) at a cost that scales with the
     colours or the inputs."""
     with grad_mode.enable_grad():
         inputs = _preprocess(inputs, create_graph, True)
@@ -461,11 +462,11 @@ def _columns_over_graph(outputs: tuple, inputs: tuple, block: int | None, create
                         ) -> tuple | None:
     """J from blocks of basis tangents pushed through the recorded graph (linearized
     forward mode); None if the graph holds a node without a jvp rule (a custom Function),
-    or (``like_rows``: for the rows' values) a derivative that is not finite (see
-    ``jb.finite_columns``). Inputs of some size get passes of their own, so that no pass
+    or (``like_rows``: for the rows' values) where they may differ from the rows (see
+    ``jb.columns_as_rows``). Inputs of some size get passes of their own, so that no pass
     carries the other inputs' blocks of zero tangents through the ops that combine them.
     ``graph``: the graph's structure, if known."""
-    inspect = jb.finite_columns if like_rows else None
+    inspect = jb.columns_as_rows if like_rows else None
     columns = jb.Columns(inputs, create_graph, False)
     per_input = len(inputs) > 1 and min(x._data.size for x in inputs) >= _OWN_PASS
     try:
@@ -474,8 +475,10 @@ def _columns_over_graph(outputs: tuple, inputs: tuple, block: int | None, create
                 seeds = jb.seeds_for(inputs, parts)
                 pushed = (run_forward(outputs, inputs, seeds, True, inspect) if create_graph
                           else replay.tangents(outputs, inputs, seeds, graph, inspect))
+                if like_rows and not jb.all_finite(pushed):
+                    return None
                 columns.add(parts, outputs, pushed)
-    except (NotImplementedError, jb.NonFinite):
+    except (NotImplementedError, jb.ColumnsDiffer):
         return None
     return columns.result(outputs)
 
