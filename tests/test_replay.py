@@ -287,6 +287,14 @@ def test_a_replayed_coloured_jacobian_gives_way_where_its_entries_turn(taped_fin
             before = len(runs)
             _assert_same(jacobian(_overflowing_product, x), want)
             assert len(runs) == before + 1
+        # a program that keeps giving way is taped again on the branch its calls now take
+        for _ in range(replay.RETAPE_AFTER - 1):
+            _assert_same(jacobian(_overflowing_product, other), expected[1])
+        before = len(runs)
+        _assert_same(jacobian(_overflowing_product, other), expected[1])
+        assert len(runs) == before + 1
+        programs = [p for p in replay._programs.values() if type(p) is replay.Program]
+        assert programs and all(p.diverged == 0 for p in programs)
 
 
 def test_a_coloured_jacobian_walks_its_graph_once(runs, monkeypatch) -> None:

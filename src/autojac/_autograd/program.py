@@ -35,7 +35,7 @@ class Program:
     tensors are checked before each run."""
 
     __slots__ = ("seeds", "inputs", "outputs_of", "constants", "steps", "calls", "results",
-                 "checks", "runs", "compiled")
+                 "checks", "runs", "diverged", "compiled")
 
     def __init__(self, sources: list[tuple], calls: list[tuple], results: list[int | None],
                  checks: list[int]) -> None:
@@ -76,6 +76,7 @@ class Program:
         ]
         self.checks = checks
         self.runs = 0
+        self.diverged = 0  # replays that gave way to an eager run (see replay.Diverged)
         self.compiled: Callable[[list[Any], Sequence[Tensor]], list[Any]] | None = None
 
     def run(self, order: list[Any], seeds: Sequence[Tensor]) -> list[Any]:

@@ -41,6 +41,7 @@ from .structure import Structure, structure
 from .tape_state import state as _tape_state
 
 MAX_PROGRAMS = 256  # structures remembered (the oldest is forgotten first)
+RETAPE_AFTER = 2  # a program that gave way this many times is taped again, on its branch
 _SEEN_ONCE, _REFUSED = "seen once", "refused"
 # a structure's program; _SEEN_ONCE: taped when met again (a structure met once, such as
 # one keyed by a Python scalar that changes every call, does not pay for a tape);
@@ -101,7 +102,9 @@ def _replayed(what: Hashable, ends: Sequence[Tensor], seeds: Sequence[Any],
             try:
                 return program.run(graph.nodes, seeds)
             except Diverged:  # a test its taped run branched on came out otherwise
-                pass
+                program.diverged += 1
+                if program.diverged >= RETAPE_AFTER:  # the other branch is the usual one now
+                    return _taped(key, graph, seeds, eager)
         elif program is _SEEN_ONCE:
             return _taped(key, graph, seeds, eager)
         elif program is None:
@@ -137,7 +140,7 @@ def _remember(key: tuple, program: Any) -> None:
 
 class Diverged(Exception):
     """A replayed computation met a test (``tape_state.checked``) whose answer differs from
-    its taped run's: it runs eagerly instead."""
+    its taped run's: it runs eagerly instead, or is taped again (``RETAPE_AFTER``)."""
 
 
 _NOTHING = np.empty(0)  # what a replayed test gives (no value reads it)
