@@ -7,8 +7,10 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pytest
 
 import autojac
+from _torch_compat import import_torch
 from golden_cases import by_case, errors_match, expected
 from op_table import Sample
 from special_points import cases, derivatives
@@ -28,3 +30,42 @@ def test_derivatives_at_special_points_are_pytorchs(sample: Sample, variant: str
         for g, w in zip(*((got, want) if key.startswith("vjp") else ([got], [want]))):
             np.testing.assert_allclose(g, np.array(w, dtype=float), rtol=1e-6, atol=1e-12,
                                        err_msg=key)
+
+
+# ops that pick one of two operands: PyTorch keeps the first where they tie, so -0.0 and 0.0
+# (equal) keep their own signs; NumPy's maximum and minimum keep the second, its fmax and
+# fmin either, by the array's size
+PICKS = {
+    "maximum": lambda lib, x, y: lib.maximum(x, y),
+    "minimum": lambda lib, x, y: lib.minimum(x, y),
+    "fmax": lambda lib, x, y: lib.fmax(x, y),
+    "fmin": lambda lib, x, y: lib.fmin(x, y),
+    "clamp_min_tensor": lambda lib, x, y: lib.clamp(x, min=y),
+    "clamp_max_tensor": lambda lib, x, y: lib.clamp(x, max=y),
+    "clamp_min": lambda lib, x, y: x.clamp(min=0.0),
+    "clamp_max": lambda lib, x, y: x.clamp(max=-0.0),
+    "clamp_both": lambda lib, x, y: x.clamp(0.0, 1.0),
+    "relu": lambda lib, x, y: x.relu(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PICKS))
+@pytest.mark.parametrize("size", [3, 64])  # (NumPy's scalar and SIMD loops)
+@pytest.mark.parametrize("first", [-0.0, 0.0])
+def test_an_op_that_picks_keeps_its_first_operand_on_ties(name: str, size: int,
+                                                          first: float) -> None:
+    x = autojac.full((size,), first, dtype=autojac.float64)
+    y = autojac.full((size,), -first, dtype=autojac.float64)  # equal, of the other sign
+    got = PICKS[name](autojac, x, y).numpy()
+    assert (got == 0).all() and (np.signbit(got) == np.signbit(first)).all()
+
+
+@pytest.mark.parametrize("name", sorted(PICKS))
+def test_picks_on_ties_are_pytorchs(name: str) -> None:
+    torch = import_torch()
+    values = np.array([-0.0, 0.0, -0.0, 0.0, np.nan, 1.0, -1.0])
+    other = np.array([0.0, -0.0, -0.0, 0.0, 1.0, np.nan, -1.0])
+    got = PICKS[name](autojac, autojac.tensor(values), autojac.tensor(other)).numpy()
+    want = PICKS[name](torch, torch.tensor(values), torch.tensor(other)).numpy()
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))

@@ -152,7 +152,7 @@ NO_COMPLEX_CLAMP = "clamp is not supported for complex types"
 def _relu_forward(a: np.ndarray) -> np.ndarray:
     if a.dtype == np.bool_:
         raise RuntimeError("Boolean inputs not supported for relu")
-    return np.maximum(a, 0)
+    return np.maximum(0, a)  # (x on ties, as PyTorch: relu(-0.0) is -0.0; see _first_on_ties)
 
 
 def no_derivative(error: Exception) -> Callable[..., Any]:
@@ -711,10 +711,21 @@ def _fmax_tangent_first(x: Any, y: Any) -> Tensor:
     return (x > y) | y.isnan() if isinstance(y, Tensor) else x > y
 
 
+def _first_on_ties(extremum: np.ufunc) -> Callable[[Any, Any], np.ndarray]:
+    """``extremum(x, y)`` that gives ``x`` where the two are equal, as PyTorch's
+    ``maximum``, ``minimum``, ``fmax``, ``fmin`` and ``clamp`` do: -0.0 and 0.0 tie, and
+    ``1 / maximum(-0.0, 0.0)`` is -inf. NumPy's maximum and minimum give their second
+    operand on ties, its fmax and fmin either, by the array's size."""
+    if extremum in (np.maximum, np.minimum):
+        return lambda x, y: extremum(y, x)
+    return lambda x, y: np.where(x == y, x, extremum(x, y))
+
+
 def _extremum(name: str, forward: Callable[..., np.ndarray], vjp: tuple, jvp: tuple
               ) -> Callable[[Any, Any], Tensor]:
     message = f"{name} not implemented for complex tensors."
-    return _binary(Op(name, real_forward(forward, message, RuntimeError), vjp=vjp, jvp=jvp,
+    return _binary(Op(name, real_forward(_first_on_ties(forward), message, RuntimeError),
+                      vjp=vjp, jvp=jvp,
                       elementwise=True, promote=True, tangents_differ=vjp != jvp), name, None)
 
 
@@ -809,9 +820,9 @@ def _clamp_forward(x: np.ndarray, lo: Any, hi: Any) -> np.ndarray:
         no_kernel(x.dtype, "clamp_cpu", "b")
     out = x
     if lo is not None:
-        out = np.maximum(out, lo)
+        out = np.maximum(lo, out)  # (x on ties: see _first_on_ties)
     if hi is not None:
-        out = np.minimum(out, hi)
+        out = np.minimum(hi, out)
     return out if out is not x else out.copy()
 
 
