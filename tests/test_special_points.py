@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import autojac
-from _torch_compat import import_torch
+from _torch_compat import import_torch, xfail_bug
 from golden_cases import by_case, errors_match, expected
 from op_table import Sample
 from special_points import cases, derivatives
@@ -69,3 +69,13 @@ def test_picks_on_ties_are_pytorchs(name: str) -> None:
     want = PICKS[name](torch, torch.tensor(values), torch.tensor(other)).numpy()
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
+@xfail_bug("prod and cumprod are pairwise products: at an infinite element their gradient is "
+           "the product of the others, where PyTorch's (result / x) is NaN")
+@pytest.mark.parametrize("op", ["prod", "cumprod"])
+def test_the_gradient_of_a_product_at_an_infinite_element_is_pytorchs(op: str) -> None:
+    x = autojac.tensor([2.0, np.inf, 3.0], requires_grad=True)
+    y = x.prod() if op == "prod" else x.cumprod(0).sum()
+    (g,) = autojac.autograd.grad(y, x)
+    assert np.isnan(g.numpy()[1])  # PyTorch 2.13: NaN there (autojac: 6 and 8)
