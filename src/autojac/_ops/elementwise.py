@@ -725,8 +725,8 @@ def _extremum(name: str, forward: Callable[..., np.ndarray], vjp: tuple, jvp: tu
               ) -> Callable[[Any, Any], Tensor]:
     message = f"{name} not implemented for complex tensors."
     return _binary(Op(name, real_forward(_first_on_ties(forward), message, RuntimeError),
-                      vjp=vjp, jvp=jvp,
-                      elementwise=True, promote=True, tangents_differ=vjp != jvp), name, None)
+                      vjp=vjp, jvp=jvp, elementwise=True, promote=True,
+                      tangents_differ=vjp != jvp), name, None)
 
 
 # PyTorch's rules. maximum and minimum: each input gets g unless the other wins (so both get
@@ -868,6 +868,11 @@ def _clamp_hi_tangent(t: Tensor, ans: Tensor, x: Tensor, lo: Any, hi: Tensor) ->
     return where((lo > hi) | (~(x < lo) & (x > hi)), t, 0.0)
 
 
+def _tensor_bounds(inputs: tuple) -> bool:
+    """Whether a clamp's bounds (after its input) hold a tensor."""
+    return any(isinstance(b, Tensor) for b in inputs[1:])
+
+
 _CLAMP_VJP = (_clamp_self, _clamp_lo, _clamp_hi)
 _CLAMP_JVP = (_clamp_self_tangent, _clamp_lo_tangent, _clamp_hi_tangent)
 _CLAMP = Op(
@@ -877,9 +882,9 @@ _CLAMP = Op(
     jvp=_CLAMP_JVP,
     elementwise=True,
     promote=True,
-    tangents_differ=lambda inputs: any(isinstance(b, Tensor) for b in inputs[1:]),
+    tangents_differ=_tensor_bounds,
     node_name=lambda inputs, params: (
-        "ClampBackward0" if any(isinstance(b, Tensor) for b in inputs[1:]) else "ClampBackward1"
+        "ClampBackward0" if _tensor_bounds(inputs) else "ClampBackward1"
     ),
 )
 
