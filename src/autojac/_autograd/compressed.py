@@ -28,6 +28,14 @@ GREEDY_WORK_LIMIT = 1 << 22
 # those of patterns up to this many nonzeros.
 PLANS_KEPT = 16
 PLAN_NONZEROS_KEPT = 1 << 20
+# Colouring is tried for Jacobians of at least this many entries. Measured on a 2-core EPYC
+# (2026-11-29), default call, dense rows against colouring, n x n: a diagonal J breaks even
+# at about n = 64 (90: 37 against 33 us; 128: 49 against 35), a tridiagonal one at about
+# n = 80 (64: 68 against 70; 128: 86 against 71); a dense J pays 1-2 us for having tried
+# (``may_pay``).
+TRY_FROM = 1 << 13
+# Structures whose colouring was found not to pay, remembered (the oldest forgotten first).
+UNCOLOURED_KEPT = 64
 
 
 @dataclass(frozen=True)
@@ -278,11 +286,12 @@ def _constant(seed: np.ndarray) -> Tensor:
 
 def plan(pat: Pattern, most: int | None = None) -> tuple[bool, np.ndarray] | None:
     """``(by_rows, colours)``: the direction with fewer colours and its colouring (None:
-    none found, or none with at most ``most`` colours)."""
+    none found, or none with at most ``most`` colours). On a tie, rows: their compressed
+    VJPs give the row-by-row values, compressed JVPs only up to rounding."""
     m, n = pat.shape
     options = []
-    for by_rows, groups, members, size in ((False, pat.rows, pat.cols, n),
-                                           (True, pat.cols, pat.rows, m)):
+    for by_rows, groups, members, size in ((True, pat.cols, pat.rows, m),
+                                           (False, pat.rows, pat.cols, n)):
         colours = colour(groups, members, size, most)
         if colours is not None and (most is None or _count(colours) <= most):
             options.append((_count(colours), by_rows, colours))
@@ -318,15 +327,25 @@ def _placed(entries: np.ndarray, shape: tuple, dtype: np.dtype, positions: np.nd
     return flat.reshape(shape)
 
 
-def worth_trying(outputs: tuple, inputs: tuple) -> bool:
+def worth_trying(outputs: tuple, inputs: tuple, least: int = TRY_FROM) -> bool:
     """Whether finding the pattern (a pass of bitsets, 1/64 of an element per row or
-    column, whichever are fewer) costs little next to the dense Jacobian: a large one."""
-    if numel(outputs) * numel(inputs) < 1 << 16:
+    column, whichever are fewer) costs little next to the dense Jacobian: one of at least
+    ``least`` entries, all real floating."""
+    if numel(outputs) * numel(inputs) < least:
         return False
     return all(t._data.dtype.kind == "f" for t in outputs + inputs)
 
 
 _plans: OrderedDict[tuple, list] = OrderedDict()
+_uncoloured: OrderedDict[tuple, None] = OrderedDict()
+
+
+def may_pay(graph: Structure) -> bool:
+    """False for a graph of a structure whose colouring was tried and did not pay: it is not
+    tried again, so that a dense Jacobian does not pay on every call for a key of where
+    its operands are zero (if they later gain zeros, the dense rows stay, which are
+    always right)."""
+    return graph.parts not in _uncoloured
 
 
 def _plan_for(outputs: tuple, inputs: tuple) -> tuple | None:
@@ -351,7 +370,11 @@ def _planned(outputs: tuple, inputs: tuple, graph: Structure | None) -> list:
     else:
         groups = [((i,), *found, Reuse()) for i, out in enumerate(outputs)
                   if (found := _plan_for((out,), inputs)) is not None]
-    if key is not None and sum(g[1].rows.size for g in groups) <= PLAN_NONZEROS_KEPT:
+    if key is not None and not groups:
+        _uncoloured[graph.parts] = None
+        if len(_uncoloured) > UNCOLOURED_KEPT:
+            _uncoloured.popitem(last=False)
+    elif key is not None and sum(g[1].rows.size for g in groups) <= PLAN_NONZEROS_KEPT:
         _plans[key] = groups
         if len(_plans) > PLANS_KEPT:
             _plans.popitem(last=False)
