@@ -163,11 +163,13 @@ def _has_advanced(idx: tuple) -> bool:
 
 
 def _batch_last(a: np.ndarray, nb: int) -> np.ndarray:
-    return np.moveaxis(a, range(nb), range(-nb, 0)) if nb else a
+    """``a``'s leading ``nb`` (batch) dims moved to the end, as a view."""
+    return a.transpose(*range(nb, a.ndim), *range(nb)) if nb else a
 
 
 def _batch_first(a: np.ndarray, nb: int) -> np.ndarray:
-    return np.moveaxis(a, range(-nb, 0), range(nb)) if nb else a
+    """``a``'s trailing ``nb`` (batch) dims moved to the front, as a view."""
+    return a.transpose(*range(a.ndim - nb, a.ndim), *range(a.ndim - nb)) if nb else a
 
 
 def _getitem_forward(a: np.ndarray, idx: tuple, ndim: int) -> np.ndarray:
