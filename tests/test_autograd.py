@@ -472,11 +472,7 @@ def _(T):
     T.autograd.functional.hessian(lambda z: (z * z.conj()).real.sum(), T.tensor([1 + 1j, 2j]))
 
 
-@error_case(
-    "batched_grad_shape_mismatch",
-    bug="torch's text prints grad_output.shape[2:] (here Size([])) where autojac "
-    "prints the full shape",
-)
+@error_case("batched_grad_shape_mismatch")  # (torch prints grad_output.shape[2:])
 def _(T):
     x = _x(T)
     T.autograd.grad(x * 2, x, grad_outputs=T.ones(4, 2), is_grads_batched=True)
@@ -994,11 +990,7 @@ def test_is_grads_batched_allow_unused():
     assert out[0].shape == (4, 2) and out[0].tolist() == [[2.0, 2.0]] * 4 and out[1] is None
 
 
-@xfail_bug(
-    "is_grads_batched + materialize_grads gives an unused input zeros with the batch dim "
-    "(4, 1); torch 2.13 gives zeros_like(input), shape (1,)"
-)
-def test_is_grads_batched_materialize_unused():
+def test_is_grads_batched_materialize_unused():  # (zeros_like(input), as torch 2.13)
     x, z = _d(1.0, 2.0), _d(3.0)
     out = autojac.autograd.grad(
         x * 2,
@@ -1021,6 +1013,8 @@ def test_batched_grad_shape_mismatch_text_prefix():
         "grad_output as the batch dimension."
     )
     assert "output[0] has a shape of autojac.Size([3])" in msg
+    with pytest.raises(RuntimeError, match=r"\[0\] has a shape of autojac.Size\(\[5\]\) and"):
+        autojac.autograd.grad(x * 2, x, autojac.ones(4, 2, 5), is_grads_batched=True)  # torch's
 
 
 # ============================================================================================

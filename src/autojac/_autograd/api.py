@@ -54,7 +54,7 @@ def _make_grads(
                         "grad_output as the batch dimension. The sizes of the remaining "
                         "dimensions are expected to match the shape of corresponding output, "
                         f"but a mismatch was detected: grad_output[{i}] has a shape of "
-                        f"{Size(g._data.shape)} and output[{i}] has a shape of "
+                        f"{Size(g._data.shape[2:])} and output[{i}] has a shape of "  # (torch's)
                         f"{Size(o._data.shape)}. If you only want some tensors in `grad_output` "
                         "to be considered batched, consider using vmap."
                     )
@@ -185,9 +185,6 @@ def grad(
         targets=inputs,
         accumulate=False,
     )
-    batch = ()
-    if is_grads_batched and root_grads:
-        batch = root_grads[0]._data.shape[:1]
     final = []
     for i, (t, g) in enumerate(zip(inputs, result)):
         if g is None:
@@ -196,8 +193,8 @@ def grad(
                     f"The differentiated Tensor at index {i} appears to not have been used in "
                     "the graph. Set allow_unused=True if this is the desired behavior."
                 )
-            if materialize_grads:
-                g = _make(np.zeros(batch + t._data.shape, dtype=t._data.dtype), False, None)
+            if materialize_grads:  # (without the batch dim of batched grads, as PyTorch)
+                g = _make(np.zeros(t._data.shape, dtype=t._data.dtype), False, None)
         elif not create_graph:
             g = g.detach() if g._rg else g
         final.append(_fix_dtype(g, t))
