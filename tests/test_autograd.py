@@ -546,6 +546,15 @@ def _(T):
     y.backward()
 
 
+@error_case("saved_output_of_copy_slices_modified")  # (the node by its full name)
+def _(T):
+    y = T.zeros(3, requires_grad=True).clone()
+    y[1:] = 0.0
+    w = y * y
+    y[0] = 5.0
+    w.sum().backward()
+
+
 @error_case("custom_function_saved_input_modified")
 def _(T):
     class Exp(T.autograd.Function):

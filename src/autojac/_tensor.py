@@ -318,7 +318,7 @@ class Tensor:
         if d not in implicit:
             suffixes.append(f"dtype={_dtypes.from_numpy_dtype(d)!r}")
         if self.grad_fn is not None:
-            suffixes.append(f"grad_fn=<{self.grad_fn.name()}>")
+            suffixes.append(f"grad_fn=<{self.grad_fn.class_name()}>")
         elif self.requires_grad:
             suffixes.append("requires_grad=True")
         if self._fw is not None:

@@ -102,8 +102,13 @@ class Node:
         """Give back to this node the inputs that were reshaped in place after it read them
         (see ``as_recorded``)."""
 
+    def class_name(self) -> str:
+        """The name of PyTorch's node class: ``name()`` without a namespace (``CopySlices``
+        for ``torch::autograd::CopySlices``)."""
+        return self.name().rpartition("::")[2]
+
     def __repr__(self) -> str:
-        return f"<{self.name()} object at {id(self):#x}>"
+        return f"<{self.class_name()} object at {id(self):#x}>"
 
     def __call__(self, *grads: Tensor) -> Any:
         out = self.backward(list(grads), [e is not None for e in self.edges])

@@ -285,7 +285,7 @@ INDEX_PUT = Op(
     saves=False,
     pattern="moves",
     node_name=lambda inputs, params: (
-        "IndexPutBackward0" if _has_advanced(params[0]) else "CopySlices"
+        "IndexPutBackward0" if _has_advanced(params[0]) else "torch::autograd::CopySlices"
     ),
     index_params=True,
 )
