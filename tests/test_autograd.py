@@ -1402,7 +1402,6 @@ _UNARY = {
 # where PyTorch saves the output and autojac's rules do not read it (the gradient stays right)
 _LENIENT_OUTPUT = {
     "cumprod": "cumprod's rule recomputes the products from the input, PyTorch saves them",
-    "prod": "prod's rule recomputes the product from the input, PyTorch saves it",
 }
 
 

@@ -71,11 +71,66 @@ def test_picks_on_ties_are_pytorchs(name: str) -> None:
     np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
 
 
-@xfail_bug("prod and cumprod are pairwise products: at an infinite element their gradient is "
-           "the product of the others, where PyTorch's (result / x) is NaN")
-@pytest.mark.parametrize("op", ["prod", "cumprod"])
+@pytest.mark.parametrize("op", [
+    "prod",
+    pytest.param("cumprod", marks=xfail_bug(
+        "cumprod is a scan of pairwise products: at an infinite element its gradient is the "
+        "product of the others, where PyTorch's (result / x) is NaN")),
+])
 def test_the_gradient_of_a_product_at_an_infinite_element_is_pytorchs(op: str) -> None:
     x = autojac.tensor([2.0, np.inf, 3.0], requires_grad=True)
     y = x.prod() if op == "prod" else x.cumprod(0).sum()
     (g,) = autojac.autograd.grad(y, x)
-    assert np.isnan(g.numpy()[1])  # PyTorch 2.13: NaN there (autojac: 6 and 8)
+    assert np.isnan(g.numpy()[1])  # PyTorch 2.13: NaN there (autojac's cumprod: 8)
+
+
+@pytest.mark.parametrize(("shape", "dim"), [((5,), None), ((3, 4), 1), ((4, 3), 0),
+                                           ((2, 3, 4), -1), ((2, 3), None)])
+def test_products_and_their_gradients_are_pytorchs(shape: tuple, dim: int) -> None:
+    """Bit for bit without zeros (``result / x``); with one, the products of the other
+    elements come from a scan (autojac's cumprod) where PyTorch's cumprod multiplies one
+    by one: the last bit may differ."""
+    torch = import_torch()
+    rng = np.random.default_rng(1)
+    for k in range(20):
+        values = rng.uniform(0.5, 1.5, shape)
+        values.flat[rng.integers(values.size)] *= k % 2  # (a zero, every other time)
+        found = []
+        for lib in (autojac, torch):
+            x = lib.tensor(values, requires_grad=True)
+            y = x.prod() if dim is None else x.prod(dim)
+            (g,) = lib.autograd.grad(y, x, lib.tensor(np.linspace(-1.0, 2.0, y.numel())
+                                                     .reshape(tuple(y.shape))))
+            found.append((y.detach().numpy(), g.numpy()))
+        for got, want in zip(*found):
+            if k % 2:
+                np.testing.assert_array_equal(got, want)
+            else:
+                np.testing.assert_allclose(got, want, rtol=1e-15, atol=0)
+
+
+def test_a_whole_product_with_two_zeros_has_pytorchs_zero_gradient() -> None:
+    """PyTorch's prod_backward: zeros (not the cotangent times zero) for a whole product
+    with several zeros, unless the derivative's graph is recorded."""
+    x = autojac.tensor([0.0, 2.0, 0.0], requires_grad=True)
+    nan = autojac.tensor(np.nan)
+    (g,) = autojac.autograd.grad(x.prod(), x, nan)
+    assert g.tolist() == [0.0, 0.0, 0.0]
+    (g,) = autojac.autograd.grad(x.prod(), x, nan, create_graph=True)
+    assert np.isnan(g.detach().numpy()).all()  # the products of the others, times NaN
+
+
+def test_replayed_product_gradients_follow_where_the_zeros_are() -> None:
+    """Whether a row holds a zero decides prod's rule: a replayed Jacobian tests it again."""
+    rng = np.random.default_rng(0)
+    for k in range(8):  # (taped at the second call, without zeros, and replayed after)
+        values = rng.uniform(0.5, 2.0, (3, 4))
+        if k in (2, 5):
+            values[1, 2] = 0.0
+        if k in (3, 6):
+            values[0, 1] = values[0, 2] = values[2, 3] = 0.0
+        got = autojac.autograd.functional.jacobian(lambda x: x.prod(1), autojac.tensor(values))
+        others = np.array([[np.prod(np.delete(row, j)) for j in range(4)] for row in values])
+        want = np.zeros((3, 3, 4))
+        want[np.arange(3), np.arange(3)] = others
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-15)

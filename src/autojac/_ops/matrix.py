@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .. import _dtypes
+from .._autograd import grad_mode, tape_state
 from .._autograd.graph import zeros_for
 from .._tensor import Tensor, _make, normalize_dim, scalar_type_name
 from ._registry import Op, PatternRule, apply, batch_of, expand_to, install, no_kernel
@@ -19,12 +20,14 @@ from .reduction import (
     AMAX,
     AMIN,
     REDUCED,
+    SUM,
     accumulating,
     along_one_element,
     amax,
     amin,
     contract,
     reduction_dims,
+    unreduce,
 )
 from .shape import cat, movedim, reshape, stack
 
@@ -321,28 +324,83 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
 
 
 # -- products by pairwise multiplication (exact with zeros, differentiable to any order)
-def _ones_like_slice(x: Tensor, n: int) -> Tensor:
-    return _make(np.ones(tuple(x.shape[:-1]) + (n,), dtype=x._data.dtype), False, None)
+def _ones_like_slice(x: Tensor, n: int, dim: int = -1) -> Tensor:
+    """Ones of ``x``'s shape with ``n`` elements along ``dim``."""
+    shape = list(x._data.shape)
+    shape[dim] = n
+    t = _make(np.ones(shape, dtype=x._data.dtype), False, None)
+    tape_state.made(t, np.ones, tuple(shape), x._data.dtype)
+    return t
+
+
+def _exclusive_products(x: Tensor, dim: int) -> Tensor:
+    """At each place along ``dim``, the product of the other elements: the products of the
+    elements before it and of those after it (PyTorch's prod_safe_zeros_backward)."""
+    n = x._data.shape[dim]
+    ones = _ones_like_slice(x, 1, dim)
+    before = cumprod(cat([ones, x.narrow(dim, 0, n - 1)], dim), dim)
+    after = cumprod(cat([ones, x.narrow(dim, 1, n - 1).flip(dim)], dim), dim).flip(dim)
+    return before * after
+
+
+def _any_zero(a: np.ndarray) -> bool:
+    return bool((a == 0).any())
+
+
+def _zeros_twice(a: np.ndarray) -> bool:
+    return int(np.count_nonzero(a == 0)) > 1
+
+
+def _prod_partials(x: Tensor, ans: Tensor, dims: tuple, keepdim: bool,
+                   explicit: bool) -> Tensor | None:
+    """d prod / dx as PyTorch's prod_backward computes it: ``result / x`` without zeros, else
+    the products of the other elements; None where PyTorch's is zeros (a whole product with
+    several zeros, and no graph of the derivative to record)."""
+    if not tape_state.checked(x, _any_zero):
+        return unreduce(ans, x, dims, keepdim) / x
+    if explicit:
+        return _exclusive_products(x, dims[0])
+    if not grad_mode.state.enabled and tape_state.checked(x, _zeros_twice):
+        return None
+    return _exclusive_products(x.reshape(-1), 0).reshape(x._data.shape)
+
+
+def _prod_rule(v: Tensor, ans: Tensor, x: Tensor, dims: tuple, keepdim: bool, explicit: bool,
+               tangent: bool) -> Tensor:
+    """prod's vjp of the cotangent ``v``, or (``tangent``) its jvp of the tangent ``v``, as
+    PyTorch's formulas make them from prod_backward."""
+    if not x._data.ndim:
+        return v
+    partials = _prod_partials(x, ans, dims, keepdim, explicit)
+    if tangent:
+        partials = zeros_for((), x._data) if partials is None else partials
+        return apply(SUM, (partials * v,), (dims, keepdim, explicit))
+    if partials is None:  # (zeros, not the cotangent times zero)
+        return zeros_for(batch_of(v, ans), x._data)
+    return unreduce(v, x, dims, keepdim) * partials
+
+
+PROD = Op(
+    "prod",
+    lambda a, dims, keepdim, explicit: np.multiply.reduce(a, dims, None, None, keepdim),
+    vjp=(lambda g, ans, x, *params: _prod_rule(g, ans, x, *params, tangent=False),),
+    jvp=(lambda t, ans, x, *params: _prod_rule(t, ans, x, *params, tangent=True),),
+    node_name=lambda inputs, params: "ProdBackward1" if params[2] else "ProdBackward0",
+    pattern=REDUCED,
+)
 
 
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
          dtype: Any = None) -> Tensor:
     """Product over ``dim`` (all elements by default); bool/int inputs give int64."""
     input = accumulating(input, dtype)
-    if dim is not None and not input.ndim:  # (its one element)
-        normalize_dim(dim, 0)
-        dim = None
-    x = input.reshape(-1) if dim is None else movedim(input, dim, -1)
-    while x.shape[-1] > 1:
-        if x.shape[-1] % 2:
-            x = cat([x, _ones_like_slice(x, 1)], -1)
-        x = getitem(x, (Ellipsis, slice(0, None, 2))) * getitem(x, (Ellipsis, slice(1, None, 2)))
-    if x.shape[-1] == 0:  # 1, still reading the input (whose gradient is then empty)
-        x = x.sum(-1, keepdim=True) + 1
-    out = x.squeeze(-1)
-    if dim is None:
-        return out.reshape((1,) * input.ndim) if keepdim else out
-    return out.unsqueeze(dim) if keepdim else out
+    if dim is not None and not isinstance(dim, int):  # (one dim or all, as PyTorch's)
+        raise TypeError(
+            f"prod() received an invalid combination of arguments - got (dim="
+            f"{type(dim).__name__}, ), but expected one of:\n * (*, autojac.dtype dtype = None)"
+            "\n * (int dim, bool keepdim = False, *, autojac.dtype dtype = None)\n")
+    dims = reduction_dims(dim, input._data.ndim)
+    return apply(PROD, (input,), (dims, keepdim, dim is not None))
 
 
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
