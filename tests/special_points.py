@@ -38,8 +38,6 @@ LEFT_OUT: dict[str, tuple[tuple[str, ...], str]] = {
         "matrix_exp_batched", "solve_matrix", "solve_vector", "pinv")},
     **{name: (("nonfinite",), _LANES)
        for name in ("elu", "hardtanh", "relu6", "selu", "celu", "hardswish")},
-    "cumprod": (("nonfinite",), "PyTorch's cumprod treats the first zero of a row apart, "
-                "so a NaN after it adds nothing there, where the product rule's terms are NaN"),
     "einsum_three": (("nonfinite",), "inf * 0 terms: the sum's NaN or inf depends on the order "
                      "in which the contraction adds them"),
     **{name: (("kinks", "ties", "zeros"), "which of tied elements topk selects is PyTorch's "

@@ -1399,10 +1399,6 @@ _UNARY = {
     "abs": lambda a: a.abs(), "std": lambda a: a.std(), "clamp": lambda a: a.clamp(0, 2),
     **{name: (lambda b: lambda a: b(a, a * 0.5 + 1))(fn) for name, fn in _BINARY.items()},
 }
-# where PyTorch saves the output and autojac's rules do not read it (the gradient stays right)
-_LENIENT_OUTPUT = {
-    "cumprod": "cumprod's rule recomputes the products from the input, PyTorch saves them",
-}
 
 
 def _backward_after_output_change(T, op):
@@ -1419,9 +1415,7 @@ def _backward_after_output_change(T, op):
 
 
 @requires_torch
-@pytest.mark.parametrize("op", [
-    pytest.param(op, marks=[xfail_bug(_LENIENT_OUTPUT[op])] if op in _LENIENT_OUTPUT else [])
-    for op in _UNARY])
+@pytest.mark.parametrize("op", list(_UNARY))
 def test_output_change_after_use_raises_where_torch_does(op):
     """A change to the output matters only where a rule that runs reads it: x ** 3's does
     not (PyTorch saves x), tanh's does."""

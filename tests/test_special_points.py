@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import autojac
-from _torch_compat import import_torch, xfail_bug
+from _torch_compat import import_torch
 from golden_cases import by_case, errors_match, expected
 from op_table import Sample
 from special_points import cases, derivatives
@@ -71,42 +71,34 @@ def test_picks_on_ties_are_pytorchs(name: str) -> None:
     np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
 
 
-@pytest.mark.parametrize("op", [
-    "prod",
-    pytest.param("cumprod", marks=xfail_bug(
-        "cumprod is a scan of pairwise products: at an infinite element its gradient is the "
-        "product of the others, where PyTorch's (result / x) is NaN")),
-])
+@pytest.mark.parametrize("op", ["prod", "cumprod"])
 def test_the_gradient_of_a_product_at_an_infinite_element_is_pytorchs(op: str) -> None:
     x = autojac.tensor([2.0, np.inf, 3.0], requires_grad=True)
     y = x.prod() if op == "prod" else x.cumprod(0).sum()
     (g,) = autojac.autograd.grad(y, x)
-    assert np.isnan(g.numpy()[1])  # PyTorch 2.13: NaN there (autojac's cumprod: 8)
+    assert np.isnan(g.numpy()[1])  # PyTorch 2.13: NaN there (result / x)
 
 
-@pytest.mark.parametrize(("shape", "dim"), [((5,), None), ((3, 4), 1), ((4, 3), 0),
-                                           ((2, 3, 4), -1), ((2, 3), None)])
-def test_products_and_their_gradients_are_pytorchs(shape: tuple, dim: int) -> None:
-    """Bit for bit without zeros (``result / x``); with one, the products of the other
-    elements come from a scan (autojac's cumprod) where PyTorch's cumprod multiplies one
-    by one: the last bit may differ."""
+@pytest.mark.parametrize(("op", "shape", "dim"), [
+    ("prod", (5,), None), ("prod", (3, 4), 1), ("prod", (4, 3), 0), ("prod", (2, 3, 4), -1),
+    ("prod", (2, 3), None), ("cumprod", (5,), 0), ("cumprod", (3, 4), 1),
+    ("cumprod", (4, 3), 0), ("cumprod", (2, 3, 4), -2)])
+def test_products_and_their_gradients_are_pytorchs(op: str, shape: tuple, dim: int) -> None:
+    """Bit for bit, with and without zeros (PyTorch's formulas, sequential products)."""
     torch = import_torch()
     rng = np.random.default_rng(1)
     for k in range(20):
         values = rng.uniform(0.5, 1.5, shape)
-        values.flat[rng.integers(values.size)] *= k % 2  # (a zero, every other time)
+        values.flat[rng.integers(values.size, size=k % 3)] = 0.0  # (none, one or two zeros)
         found = []
         for lib in (autojac, torch):
             x = lib.tensor(values, requires_grad=True)
-            y = x.prod() if dim is None else x.prod(dim)
+            y = x.prod() if dim is None else getattr(x, op)(dim)
             (g,) = lib.autograd.grad(y, x, lib.tensor(np.linspace(-1.0, 2.0, y.numel())
                                                      .reshape(tuple(y.shape))))
             found.append((y.detach().numpy(), g.numpy()))
         for got, want in zip(*found):
-            if k % 2:
-                np.testing.assert_array_equal(got, want)
-            else:
-                np.testing.assert_allclose(got, want, rtol=1e-15, atol=0)
+            np.testing.assert_array_equal(got, want)
 
 
 def test_a_whole_product_with_two_zeros_has_pytorchs_zero_gradient() -> None:
@@ -120,8 +112,9 @@ def test_a_whole_product_with_two_zeros_has_pytorchs_zero_gradient() -> None:
     assert np.isnan(g.detach().numpy()).all()  # the products of the others, times NaN
 
 
-def test_replayed_product_gradients_follow_where_the_zeros_are() -> None:
-    """Whether a row holds a zero decides prod's rule: a replayed Jacobian tests it again."""
+@pytest.mark.parametrize("op", ["prod", "cumprod"])
+def test_replayed_product_gradients_follow_where_the_zeros_are(op: str) -> None:
+    """Whether a row holds a zero decides the rule: a replayed Jacobian tests it again."""
     rng = np.random.default_rng(0)
     for k in range(8):  # (taped at the second call, without zeros, and replayed after)
         values = rng.uniform(0.5, 2.0, (3, 4))
@@ -129,8 +122,11 @@ def test_replayed_product_gradients_follow_where_the_zeros_are() -> None:
             values[1, 2] = 0.0
         if k in (3, 6):
             values[0, 1] = values[0, 2] = values[2, 3] = 0.0
-        got = autojac.autograd.functional.jacobian(lambda x: x.prod(1), autojac.tensor(values))
-        others = np.array([[np.prod(np.delete(row, j)) for j in range(4)] for row in values])
-        want = np.zeros((3, 3, 4))
-        want[np.arange(3), np.arange(3)] = others
-        np.testing.assert_allclose(got.numpy(), want, rtol=1e-15)
+        got = autojac.autograd.functional.jacobian(lambda x: getattr(x, op)(1),
+                                                   autojac.tensor(values)).numpy()
+        for r, row in enumerate(values):  # d out[r, i] / d x[r, j]: the others' product
+            ends = [3] if op == "prod" else range(4)
+            block = got[r, :, r] if op == "cumprod" else got[r, r][None]
+            want = [[np.prod(np.delete(row[:i + 1], j)) if j <= i else 0.0 for j in range(4)]
+                    for i in ends]
+            np.testing.assert_allclose(block, want, rtol=1e-15)

@@ -10,15 +10,17 @@ from typing import Any
 import numpy as np
 
 from .. import _dtypes
+from .._autograd import forward_ad as fw
 from .._autograd import grad_mode, tape_state
 from .._autograd.graph import zeros_for
 from .._tensor import Tensor, _make, normalize_dim, scalar_type_name
 from ._registry import Op, PatternRule, apply, batch_of, expand_to, install, no_kernel
 from .elementwise import where
-from .indexing import getitem, index_put
+from .indexing import index_put
 from .reduction import (
     AMAX,
     AMIN,
+    CUMSUM,
     REDUCED,
     SUM,
     accumulating,
@@ -27,6 +29,7 @@ from .reduction import (
     amin,
     contract,
     reduction_dims,
+    reversed_cumsum,
     unreduce,
 )
 from .shape import cat, movedim, reshape, stack
@@ -403,20 +406,81 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
     return apply(PROD, (input,), (dims, keepdim, dim is not None))
 
 
+def _cumprod_grad_at_zeros(g: np.ndarray, x: np.ndarray, out: np.ndarray,
+                           dim: int) -> np.ndarray:
+    """PyTorch's O(n) cumprod_backward where ``x`` holds zeros, for a pass whose result is
+    not differentiated again: before a slice's first zero, the reversed cumulative sums of
+    ``out * g`` over ``x``; at it, the sum up to the second zero of ``g`` times the products
+    of the elements after the first zero, times the product of those before it; 0 after."""
+    zeros_so_far = np.cumsum(x == 0, axis=dim)
+    before = zeros_so_far == 0
+    summed = np.flip(np.cumsum(np.flip(np.where(before, out * g, 0), dim), axis=dim), dim)
+    grad = np.where(before, summed / x, 0)
+    between = zeros_so_far == 1
+    first = between & (np.cumsum(between, axis=dim) == 1)
+    products = np.cumprod(np.where(between & ~first, x, 1), axis=dim)
+    at_first = np.sum(products * np.where(between, g, 0), axis=dim, keepdims=True)
+    where = np.argmax(between, axis=dim, keepdims=True)
+    ahead = np.take_along_axis(out, np.maximum(where - 1, 0), axis=dim)
+    return np.where(first, at_first * np.where(where == 0, 1, ahead), grad)
+
+
+_CUMPROD_GRAD_AT_ZEROS = Op("cumprod_backward", _cumprod_grad_at_zeros)  # (never recorded)
+
+
+def _cumprod_grad_by_omitted_products(g: Tensor, x: Tensor, dim: int) -> Tensor:
+    """PyTorch's O(n^2) cumprod_backward, which can be differentiated again: at each k, the
+    sum over j >= k of ``g[j]`` times the product of ``x[:j + 1]`` without ``x[k]``."""
+    n = x._data.shape[dim]
+    slices = []
+    for k in range(n):
+        if k == 0:
+            omitted = cat([_ones_like_slice(x, 1, dim), cumprod(x.narrow(dim, 1, n - 1), dim)],
+                          dim)
+        else:
+            until = prod(x.narrow(dim, 0, k), dim, keepdim=True)
+            omitted = until if k == n - 1 else cat(
+                [until, until * cumprod(x.narrow(dim, k + 1, n - k - 1), dim)], dim)
+        slices.append((g.narrow(dim, k, n - k) * omitted).sum(dim))
+    return stack(slices, dim)
+
+
+def _cumprod_vjp(g: Tensor, ans: Tensor, x: Tensor, dim: int) -> Tensor:
+    if x._data.shape[dim] == 1:
+        return g
+    if not tape_state.checked(x, _any_zero):
+        return reversed_cumsum(ans * g, dim) / x
+    if not grad_mode.state.enabled and fw.state.level is None:
+        return apply(_CUMPROD_GRAD_AT_ZEROS, (g, x, ans), (dim,))
+    return _cumprod_grad_by_omitted_products(g, x, dim)
+
+
+def _cumprod_jvp(t: Tensor, ans: Tensor, x: Tensor, dim: int) -> Tensor:
+    """PyTorch's cumprod_jvp: ``cumsum(t / x) * result``, and from a slice's first zero on
+    the cumulative products of ``x`` with the zero's tangent in its place."""
+    if not tape_state.checked(x, _any_zero):
+        return (t / x).cumsum(dim) * ans
+    zeros = x == 0
+    first = zeros & (zeros.cumsum(dim) == 1)
+    before = (t / where(zeros, 1.0, x)).cumsum(dim) * ans  # (the same where no zero came yet)
+    return where(first.cumsum(dim) != 0, cumprod(where(first, t, x), dim), before)
+
+
+CUMPROD = Op(
+    "cumprod",
+    lambda a, dim: np.multiply.accumulate(a, axis=dim),
+    vjp=(_cumprod_vjp,),
+    jvp=(_cumprod_jvp,),
+    pattern=CUMSUM.pattern,
+)
+
+
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
-    """Cumulative product along ``dim`` (a log-depth scan of multiplications); bool/int
-    inputs give int64."""
+    """Cumulative product along ``dim``; bool/int inputs give int64."""
     input = accumulating(input, dtype)
-    if not input.ndim:
+    if not input._data.ndim:
         return along_one_element(cumprod, input, dim)
-    x = movedim(input, dim, -1)
-    n, step = x.shape[-1], 1
-    while step < n:
-        shifted = cat([_ones_like_slice(x, step), getitem(x, (Ellipsis, slice(0, n - step)))],
-                      -1)
-        x = x * shifted
-        step *= 2
-    return movedim(x, -1, dim)
+    return apply(CUMPROD, (input,), (normalize_dim(dim, input._data.ndim) - input._data.ndim,))
 
 
 # -- norms

@@ -601,7 +601,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
 CUMSUM = Op(
     "cumsum",
     lambda a, dim: np.cumsum(a, axis=dim),
-    vjp=(lambda g, ans, x, dim: apply(CUMSUM, (g.flip(dim),), (dim,)).flip(dim),),
+    vjp=(lambda g, ans, x, dim: reversed_cumsum(g, dim),),
     jvp="linear",
     saves=False,
     pattern=PatternRule(
@@ -609,6 +609,11 @@ CUMSUM = Op(
         lambda bits, x, dim: np.flip(np.bitwise_or.accumulate(np.flip(bits, dim), axis=dim), dim),
     ),
 )
+
+
+def reversed_cumsum(t: Tensor, dim: int) -> Tensor:
+    """Cumulative sums along ``dim`` (negative) from its end: cumsum's vjp."""
+    return apply(CUMSUM, (t.flip(dim),), (dim,)).flip(dim)
 
 
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
