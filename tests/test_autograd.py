@@ -1358,10 +1358,6 @@ _BINARY = {
     "gather": lambda a, b: a.reshape(3, 1).expand(3, 3).gather(0, _index_like(a)) * b,
 }
 # where PyTorch saves an input that autojac's rules do not read (the gradient stays right)
-_LENIENT = {
-    ("gather", "a", "a"): "gather's rule reads its input's shape, PyTorch saves the input",
-    ("gather", "both", "a"): "gather's rule reads its input's shape, PyTorch saves the input",
-}
 
 
 def _index_like(a):
@@ -1425,8 +1421,7 @@ def test_output_change_after_use_raises_where_torch_does(op):
 
 @requires_torch
 @pytest.mark.parametrize("op,requires,changed", [
-    pytest.param(op, requires, changed, marks=[xfail_bug(_LENIENT[op, requires, changed])]
-                 if (op, requires, changed) in _LENIENT else [])
+    (op, requires, changed)
     for op in _BINARY for requires in ("a", "b", "both") for changed in ("a", "b")])
 def test_inplace_change_after_use_raises_where_torch_does(op, requires, changed):
     torch = import_torch()

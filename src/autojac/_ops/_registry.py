@@ -26,6 +26,11 @@ tangents_differ: the jvp rules follow PyTorch's forward-mode convention where it
   through the op need not give the rows' values there (or a predicate on a call's inputs:
   whether they do for it).
 
+saves: read off the rules by default (``_what_rules_read``: an input or output is saved, and
+  checked for in-place changes at backward, where a rule reads its values); False for rules
+  that read nothing worth saving; True where PyTorch saves every input although its formula
+  reads one only for its sizes (``gather``'s), so that an in-place change raises as there.
+
 index_params: the op's params may hold index arrays (which the caller may change after the
   call); the node keeps read-only copies of them.
 
@@ -155,6 +160,8 @@ class Op:
         self.node_name = node_name or "".join(p.title() for p in name.split("_")) + "Backward0"
         self.elementwise = elementwise
         reads_inputs, self.reads_ans, self.readers, self.ans_readers = _what_rules_read(vjp)
+        if saves:  # (every input, whatever the rules read of it)
+            reads_inputs, self.readers = True, None
         self.saves = reads_inputs and saves is not False
         self.saves_ans = self.reads_ans and saves is not False
         self.view = view

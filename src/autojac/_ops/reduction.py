@@ -497,7 +497,7 @@ GATHER = Op(
         ),
     ),
     jvp="linear",
-    saves=False,
+    saves=True,  # (x, whose shape the rule reads: PyTorch saves it)
     pattern="moves",
     index_params=True,
 )
