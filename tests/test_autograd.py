@@ -23,7 +23,6 @@ from _torch_compat import (
     golden_error_tests,
     import_torch,
     requires_torch,
-    xfail_bug,
 )
 from autojac._autograd.graph import RESHAPES_KEPT
 
@@ -722,13 +721,15 @@ SAVES_TENSORS = {
     "exp": lambda x: x.exp().sum(),
     "abs": lambda x: x.abs().sum(),
     "x * x": lambda x: (x * x).sum(),
-    "x[[0, 1]]": pytest.param(
-        lambda x: x[[0, 1]].sum(),
-        marks=xfail_bug(
-            "IndexBackward0 with a list index saves nothing, "
-            "so a second backward succeeds; torch raises"
-        ),
-    ),
+    "x[[0, 1]]": lambda x: x[[0, 1]].sum(),  # (index tensors are saved too)
+    "x[mask]": lambda x: x[x.detach() > 2].sum(),
+    "x[:, [0]]": lambda x: x.view(2, 3)[:, [0]].sum(),
+    "index_select": lambda x: x.index_select(0, autojac.tensor([0, 2])).sum(),
+    "take": lambda x: autojac.take(x, autojac.tensor([0, 2])).sum(),
+    "y[index] = 5": lambda x: (lambda y: (y.__setitem__(autojac.tensor([0, 2]), 5.0), y)[1])(
+        x.clone()).sum(),
+    "scatter_add": lambda x: autojac.zeros(6).scatter_add(0, autojac.tensor([0, 2]), x[:2]).sum(),
+    "index_add": lambda x: autojac.zeros(6).index_add(0, autojac.tensor([0, 2]), x[:2]).sum(),
 }
 
 

@@ -329,8 +329,9 @@ class OpNode(Node):
 
     def _check_unchanged(self) -> None:
         op = self.op
-        if self.freed and (op.saves or op.saves_ans):
-            raise freed_error()
+        if self.freed and (op.saves or op.saves_ans
+                           or op.index_params and _holds_array(self.params)):
+            raise freed_error()  # (PyTorch saves index tensors too)
         if self.reshapes != _reshapes[0]:  # the method's own test, inlined: hot path
             self.see_inputs_as_recorded()
         if op.saves:
@@ -707,6 +708,11 @@ def _kept(params: tuple) -> tuple:
             p.flags.writeable = False
         out.append(p)
     return tuple(out)
+
+
+def _holds_array(params: tuple) -> bool:
+    """Whether ``params`` (nested tuples) hold an array: an index tensor's."""
+    return any(type(p) is np.ndarray or type(p) is tuple and _holds_array(p) for p in params)
 
 
 def zero_rule(g: Tensor, *_: Any) -> Tensor:
