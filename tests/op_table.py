@@ -223,6 +223,7 @@ SAMPLES += [
     Sample("flip", lambda lib, x: lib.flip(x, (0, 1)), ((3, 4),)),
     Sample("roll", lambda lib, x: lib.roll(x, 1, 0), ((3, 4),)),
     Sample("repeat", lambda lib, x: x.repeat(2, 3), ((2, 2),)),
+    Sample("repeat_new_dims", lambda lib, x: x.repeat(2, 1, 3), ((2, 2),)),
     Sample("tile", lambda lib, x: lib.tile(x, (2,)), ((3,),)),
     Sample("clone", lambda lib, x: x.clone(), ((3,),)),
     Sample("to_float64", lambda lib, x: x.to(lib.float64) * 2, ((3,),)),

@@ -639,8 +639,30 @@ install("flip", flip)
 install("roll", roll)
 
 
+def _repeat_forward(a: np.ndarray, reps: tuple[int, ...], ndim_in: int) -> np.ndarray:
+    """``a`` (with leading batch dims beyond its ``ndim_in``) tiled ``reps`` times."""
+    batch = a.shape[: a.ndim - ndim_in]
+    lifted = a.reshape(batch + (1,) * (len(reps) - ndim_in) + a.shape[a.ndim - ndim_in:])
+    return np.tile(lifted, (1,) * len(batch) + reps)
+
+
+def _repeat_vjp(g: Tensor, ans: Tensor, x: Tensor, reps: tuple[int, ...],
+                ndim_in: int) -> Tensor:
+    """The sum of ``g``'s tiles: each repeated dim split in (repeat, size), the repeats
+    summed."""
+    shape, m = x._data.shape, len(reps)
+    batch = g._data.shape[: g._data.ndim - m]
+    lifted = (1,) * (m - len(shape)) + shape
+    tiles = g.reshape(batch + tuple(v for r, s in zip(reps, lifted) for v in (r, s)))
+    return (tiles.sum(tuple(range(-2 * m, 0, 2))) if m else tiles).reshape(batch + shape)
+
+
+REPEAT = Op("repeat", _repeat_forward, vjp=(_repeat_vjp,), jvp="linear", saves=False,
+            pattern="moves")
+
+
 def repeat(input: Tensor, *sizes: Any) -> Tensor:
-    """Tile ``input`` ``sizes`` times along each dim (differentiable through expand)."""
+    """Tile ``input`` ``sizes`` times along each dim (a copy)."""
     reps = _sizes(sizes)
     if len(reps) < input._data.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
@@ -650,10 +672,7 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:
     negative = next((n for n in sizes if n < 0), None)
     if negative is not None:
         raise RuntimeError(f"Trying to create tensor with negative dimension {negative}: {sizes}")
-    x = reshape(input, shape)
-    inter = tuple(v for r, s in zip(reps, shape) for v in (1, s))
-    expanded = expand(reshape(x, inter), tuple(v for r, s in zip(reps, shape) for v in (r, s)))
-    return reshape(expanded, tuple(sizes))
+    return apply(REPEAT, (input,), (reps, input._data.ndim))
 
 
 def tile(input: Tensor, dims: Sequence[int] | int, *more: int) -> Tensor:
