@@ -326,7 +326,7 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     return stack(parts, normalize_dim(dim, builtins.max(input.ndim, other.ndim)))
 
 
-# -- products by pairwise multiplication (exact with zeros, differentiable to any order)
+# -- products, with PyTorch's derivative formulas (exact at zeros)
 def _ones_like_slice(x: Tensor, n: int, dim: int = -1) -> Tensor:
     """Ones of ``x``'s shape with ``n`` elements along ``dim``."""
     shape = list(x._data.shape)
@@ -420,9 +420,9 @@ def _cumprod_grad_at_zeros(g: np.ndarray, x: np.ndarray, out: np.ndarray,
     first = between & (np.cumsum(between, axis=dim) == 1)
     products = np.cumprod(np.where(between & ~first, x, 1), axis=dim)
     at_first = np.sum(products * np.where(between, g, 0), axis=dim, keepdims=True)
-    where = np.argmax(between, axis=dim, keepdims=True)
-    ahead = np.take_along_axis(out, np.maximum(where - 1, 0), axis=dim)
-    return np.where(first, at_first * np.where(where == 0, 1, ahead), grad)
+    first_at = np.argmax(between, axis=dim, keepdims=True)
+    ahead = np.take_along_axis(out, np.maximum(first_at - 1, 0), axis=dim)
+    return np.where(first, at_first * np.where(first_at == 0, 1, ahead), grad)
 
 
 _CUMPROD_GRAD_AT_ZEROS = Op("cumprod_backward", _cumprod_grad_at_zeros)  # (never recorded)
