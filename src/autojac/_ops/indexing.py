@@ -185,12 +185,13 @@ def _getitem_forward(a: np.ndarray, idx: tuple, ndim: int) -> np.ndarray:
 def _index_add_forward(g: np.ndarray, idx: tuple, shape: tuple, region_ndim: int) -> np.ndarray:
     nb = g.ndim - region_ndim
     batch = g.shape[:nb]
-    if not _has_advanced(idx) and all(i is not None for i in idx):
+    advanced = _has_advanced(idx)
+    if not advanced and all(i is not None for i in idx):
         z = np.zeros(batch + tuple(shape), dtype=g.dtype)  # (batch dims first: contiguous)
         z[(slice(None),) * nb + idx] = g
         return z
     z = np.zeros(tuple(shape) + batch, dtype=g.dtype)
-    if _has_advanced(idx):
+    if advanced:
         np.add.at(z, idx, _batch_last(g, nb))
     else:
         z[idx] = _batch_last(g, nb)
