@@ -211,15 +211,18 @@ def _to_node(buffers: dict[Node, list[Any]], node: Node, nr: int, g: Any) -> Non
 
 
 def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
-    """Add ``g`` into ``leaf.grad``; a stored gradient is always a writable array."""
-    if not create_graph:
-        data = g._data
-        if data.dtype != leaf._data.dtype or not data.flags.writeable or not data.flags.owndata:
-            data = data.astype(leaf._data.dtype)
-        g = _make(data, False, None)
-    elif g._data.dtype != leaf._data.dtype:
+    """Add ``g`` into ``leaf.grad`` as PyTorch's AccumulateGrad: a first gradient is stored
+    as a copy (never an array that another ``.grad`` or the caller holds); later ones are
+    added into the stored tensor in place, or out of place (differentiably) with
+    ``create_graph``."""
+    if g._data.dtype != leaf._data.dtype:
         g = g.to(leaf.dtype)
-    leaf._grad = g if leaf._grad is None else leaf._grad + g
+    if leaf._grad is None:
+        leaf._grad = g.clone() if create_graph else _make(g._data.copy(order="K"), False, None)
+    elif create_graph:
+        leaf._grad = leaf._grad + g
+    else:
+        leaf._grad.add_(g)
 
 
 def push_through(

@@ -12,15 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from .._autograd import compressed, grad_mode, replay, sparsity
 from .._autograd import jacobian_blocks as jb
 from .._autograd.api import conform_grad, refuse_complex_seed
 from .._autograd.engine import run_forward
 from .._autograd.float_errors import quiet_float_errors
 from .._autograd.structure import Structure, structure
-from .._tensor import Tensor, _make
+from .._tensor import Tensor
 from . import forward_ad as fwAD
 
 __all__ = ["jacobian", "hessian", "vjp", "jvp", "hvp", "vhp"]
@@ -201,10 +199,9 @@ def jvp(
     create_graph: bool = False,
     strict: bool = False,
 ) -> tuple[Any, Any]:
-    """``(func(inputs), J v)``: the Jacobian-vector product, as PyTorch.
-
-    Computed in real forward mode (one pass); with ``strict=True`` PyTorch's double-backward
-    construction is used so that its strict-mode errors are reproduced exactly.
+    """``(func(inputs), J v)``: the Jacobian-vector product, as PyTorch, by its double-backward
+    construction (the gradient of a VJP with respect to its cotangent): a ``no_grad`` block in
+    ``func`` holds the tangents back, and a custom Function needs only its ``backward``.
 
     Example:
         >>> jvp(lambda x: x ** 2, autojac.ones(2), autojac.ones(2))
@@ -222,52 +219,43 @@ def jvp(
             "The vector v can only be None if the input to the user-provided "
             "function is a single Tensor with a single element.",
         )
-        if v is None:
-            v = (_make(np.ones_like(inputs[0]._data), False, None),)
-        if strict:
-            return _jvp_double_backward(func, inputs, inputs_tuple, v, create_graph)
-        with fwAD.dual_level():
-            duals = tuple(fwAD.make_dual(x, t) for x, t in zip(inputs, v))
-            outputs_tuple, outputs = jb.as_tuple(
-                func(*duals), "outputs of the user-provided function", "jvp"
-            )
-            if any(o._data.dtype.kind not in "fc" for o in outputs):
-                # PyTorch's jvp seeds zeros_like(output, requires_grad=True) for every output
-                raise RuntimeError(
-                    "Only Tensors of floating point and complex dtype can require gradients"
-                )
-            tangents = tuple(
-                jb.zeros(o._data.shape, o._data.dtype)
-                if o._fw is None
-                else o._fw
-                if o._fw._data.dtype == o._data.dtype
-                else o._fw.to(o.dtype)
-                for o in outputs
-            )
-            primals = tuple(fwAD.unpack_dual(o).primal for o in outputs)
-    return (
-        _unpack(_postprocess(primals, create_graph), outputs_tuple),
-        _unpack(_postprocess(tangents, create_graph), outputs_tuple),
-    )
+        outputs_tuple, outputs = jb.as_tuple(
+            func(*inputs), "outputs of the user-provided function", "jvp"
+        )
+        _check_requires_grad(outputs, "outputs", strict)
+        if any(o._data.dtype.kind not in "fc" for o in outputs):
+            # PyTorch's cotangents are zeros_like(output, requires_grad=True)
+            raise RuntimeError(
+                "Only Tensors of floating point and complex dtype can require gradients")
+    grad_enabled = create_graph or grad_mode.is_grad_enabled()
 
+    def back_trick() -> list[Any]:
+        with grad_mode.enable_grad():
+            # (the VJP is linear in them: their values never show)
+            cotangents = tuple(jb.zeros(o._data.shape, o._data.dtype).requires_grad_()
+                               for o in outputs)
+            grad_inputs = jb.autograd_grad(outputs, inputs, cotangents, create_graph=True)
+            _check_requires_grad(grad_inputs, "grad_inputs", strict)
+        with grad_mode.set_grad_enabled(grad_enabled):
+            return list(jb.autograd_grad(grad_inputs, cotangents, v, create_graph=create_graph))
 
-def _jvp_double_backward(
-    func: Callable[..., Any], inputs: tuple, inputs_tuple: bool, v: tuple, create_graph: bool
-) -> tuple[Any, Any]:
-    outputs_tuple, outputs = jb.as_tuple(
-        func(*inputs), "outputs of the user-provided function", "jvp"
-    )
-    _check_requires_grad(outputs, "outputs", True)
-    dummies = tuple(_make(np.zeros_like(o._data), True, None) for o in outputs)
-    grad_inputs = jb.autograd_grad(outputs, inputs, dummies, create_graph=True)
-    _check_requires_grad(grad_inputs, "grad_inputs", True)
-    with grad_mode.set_grad_enabled(create_graph or grad_mode.is_grad_enabled()):
-        res = jb.autograd_grad(grad_inputs, dummies, v, create_graph=create_graph)
-        res = _fill_in_zeros(res, outputs, True, create_graph, "back_trick")
+    res = _double_backward("jvp", outputs, inputs, back_trick, v, create_graph or strict)
+    with grad_mode.set_grad_enabled(grad_enabled):
+        res = _fill_in_zeros(res, outputs, strict, create_graph, "back_trick")
     return (
         _unpack(_postprocess(outputs, create_graph), outputs_tuple),
         _unpack(_postprocess(res, create_graph), outputs_tuple),
     )
+
+
+def _double_backward(what: str, ends: tuple, inputs: tuple, passes: Callable[[], list[Any]],
+                     v: tuple | None, eager: bool) -> list[Any]:
+    """``passes()``, the passes of ``what`` over the graph from ``inputs`` to ``ends`` and
+    over the graphs they make, from ``v``; replayed as one computation for a graph met
+    before unless ``eager`` (a graph to keep, or strict mode's checks)."""
+    if eager:
+        return passes()
+    return replay.computation(what, ends, inputs, passes, v or ())
 
 
 def _scalar_output(func: Callable[..., Any], inputs: tuple, fn_name: str, strict: bool) -> Tensor:
@@ -299,29 +287,13 @@ def vhp(
     create_graph: bool = False,
     strict: bool = False,
 ) -> tuple[Any, Any]:
-    """``(func(inputs), v^T H)`` for a scalar ``func``, as PyTorch (double backward)."""
-    with grad_mode.enable_grad():
-        inputs_tuple, inputs = jb.as_tuple(inputs, "inputs", "vhp")
-        inputs = _preprocess(inputs, create_graph, True)
-        v = _check_v_for_inputs(v, inputs, inputs_tuple, create_graph, "vhp", _V_NONE_HVP)
-        out = _scalar_output(func, inputs, "vhp", strict)
-    grad_enabled = create_graph or grad_mode.is_grad_enabled()
+    """``(func(inputs), v^T H)`` for a scalar ``func``, as PyTorch (double backward).
 
-    def double_backward() -> list[Any]:
-        with grad_mode.enable_grad():
-            jac = jb.autograd_grad((out,), inputs, create_graph=True)
-            _check_requires_grad(jac, "jacobian", strict)
-        with grad_mode.set_grad_enabled(grad_enabled):
-            return list(jb.autograd_grad(jac, inputs, v, create_graph=create_graph))
-
-    res = double_backward() if create_graph or strict else replay.computation(
-        "vhp", (out,), inputs, double_backward, v or ())  # the gradient's graph replayed too
-    with grad_mode.set_grad_enabled(grad_enabled):
-        res = _fill_in_zeros(res, inputs, strict, create_graph, "double_back")
-    return (
-        _postprocess(out, create_graph),
-        _unpack(_postprocess(res, create_graph), inputs_tuple),
-    )
+    Example:
+        >>> vhp(lambda x: (x ** 3).sum(), autojac.tensor([1.0, 2.0]), autojac.ones(2))
+        (tensor(9.), tensor([ 6., 12.]))
+    """
+    return _hessian_product("vhp", func, inputs, v, create_graph, strict)
 
 
 @quiet_float_errors
@@ -332,46 +304,45 @@ def hvp(
     create_graph: bool = False,
     strict: bool = False,
 ) -> tuple[Any, Any]:
-    """``(func(inputs), H v)`` for a scalar ``func``.
+    """``(func(inputs), H v)`` for a scalar ``func``, as PyTorch, by its double-backward
+    construction (the gradient of a VJP of the gradient with respect to its cotangent).
 
-    Computed forward-over-reverse (one forward-mode pass through the gradient); with
-    ``strict=True`` PyTorch's double-backward construction reproduces its errors exactly.
+    Example:
+        >>> hvp(lambda x: (x ** 3).sum(), autojac.tensor([1.0, 2.0]), autojac.ones(2))
+        (tensor(9.), tensor([ 6., 12.]))
     """
+    return _hessian_product("hvp", func, inputs, v, create_graph, strict)
+
+
+def _hessian_product(name: str, func: Callable[..., Any], inputs: Any, v: Any,
+                     create_graph: bool, strict: bool) -> tuple[Any, Any]:
+    """``vhp`` or ``hvp`` (``name``): PyTorch's passes, checks and messages."""
     with grad_mode.enable_grad():
-        inputs_tuple, inputs = jb.as_tuple(inputs, "inputs", "hvp")
+        inputs_tuple, inputs = jb.as_tuple(inputs, "inputs", name)
         inputs = _preprocess(inputs, create_graph, True)
-        v = _check_v_for_inputs(v, inputs, inputs_tuple, create_graph, "hvp", _V_NONE_HVP)
-        if strict:
-            return _hvp_double_backward(func, inputs, inputs_tuple, v, create_graph)
-        if v is None:
-            v = (_make(np.ones_like(inputs[0]._data), False, None),)
-        with fwAD.dual_level():
-            duals = tuple(fwAD.make_dual(x, t) for x, t in zip(inputs, v))
-            out = _scalar_output(func, duals, "hvp", strict)
-            jac = jb.autograd_grad((out,), inputs, create_graph=create_graph)
-            res = tuple(
-                jb.zeros(x._data.shape, x._data.dtype) if g is None or g._fw is None else g._fw
-                for g, x in zip(jac, inputs)
-            )
-            out = fwAD.unpack_dual(out).primal
-    return (
-        _postprocess(out, create_graph),
-        _unpack(_postprocess(res, create_graph), inputs_tuple),
-    )
+        v = _check_v_for_inputs(v, inputs, inputs_tuple, create_graph, name, _V_NONE_HVP)
+        out = _scalar_output(func, inputs, name, strict)
+    grad_enabled = create_graph or grad_mode.is_grad_enabled()
+    trick = name == "hvp"
 
+    def passes() -> list[Any]:
+        with grad_mode.enable_grad():
+            jac = jb.autograd_grad((out,), inputs, create_graph=True)
+            _check_requires_grad(jac, "jacobian", strict)
+            wrt = inputs
+            if trick:  # (the double backward is linear in these cotangents: no value shows)
+                wrt = tuple(jb.zeros(x._data.shape, x._data.dtype).requires_grad_()
+                            for x in inputs)
+                double_back = jb.autograd_grad(jac, inputs, wrt, create_graph=True)
+                _check_requires_grad(jac, "hessian", strict)  # (PyTorch checks jac again)
+                jac = double_back
+        with grad_mode.set_grad_enabled(grad_enabled):
+            return list(jb.autograd_grad(jac, wrt, v, create_graph=create_graph))
 
-def _hvp_double_backward(
-    func: Callable[..., Any], inputs: tuple, inputs_tuple: bool, v: tuple | None, create_graph: bool
-) -> tuple[Any, Any]:
-    out = _scalar_output(func, inputs, "hvp", True)
-    jac = jb.autograd_grad((out,), inputs, create_graph=True)
-    _check_requires_grad(jac, "jacobian", True)
-    grad_jac = tuple(_make(np.zeros_like(x._data), True, None) for x in inputs)
-    double_back = jb.autograd_grad(jac, inputs, grad_jac, create_graph=True)
-    _check_requires_grad(jac, "hessian", True)
-    with grad_mode.set_grad_enabled(create_graph or grad_mode.is_grad_enabled()):
-        res = jb.autograd_grad(double_back, grad_jac, v, create_graph=create_graph)
-        res = _fill_in_zeros(res, inputs, True, create_graph, "double_back_trick")
+    res = _double_backward(name, (out,), inputs, passes, v, create_graph or strict)
+    with grad_mode.set_grad_enabled(grad_enabled):
+        res = _fill_in_zeros(res, inputs, strict, create_graph,
+                             "double_back_trick" if trick else "double_back")
     return (
         _postprocess(out, create_graph),
         _unpack(_postprocess(res, create_graph), inputs_tuple),
