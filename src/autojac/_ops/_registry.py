@@ -379,6 +379,9 @@ class OpNode(Node):
                     shape = inputs[i]._data.shape
                     if r._data.shape[nb:] != shape:
                         res[i] = sum_to(r, shape, out_ndim - len(shape))
+        for i, r in enumerate(res):  # each input's cotangent in its dtype, as PyTorch's engine
+            if r is not None and r._data.dtype != inputs[i]._data.dtype:
+                res[i] = r.to(inputs[i].dtype)
         return res
 
     def _complex_vjp(self, g: Any, ans: Any, needed: list[bool]) -> list[Any]:
