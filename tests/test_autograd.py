@@ -2383,3 +2383,21 @@ def test_gradients_at_the_rules_singular_points_are_pytorchs(fn, x, expected):
     jac = autojac.autograd.functional.jacobian(lambda a: fn(a).sum(), t.detach(),
                                                strategy="forward-mode")
     np.testing.assert_allclose(jac.numpy(), expected, rtol=1e-12)
+
+
+def test_each_input_gets_its_cotangent_in_its_dtype() -> None:
+    a = autojac.tensor(1.0, dtype=autojac.float64, requires_grad=True)
+    (a.float() + autojac.tensor(1.0, dtype=autojac.float64)).backward(
+        autojac.tensor(0.1, dtype=autojac.float64))
+    assert a.grad.item() == float(np.float32(0.1))  # rounded at the float32 operand
+
+
+def test_mixed_dtype_second_derivatives_through_matmul() -> None:
+    y = autojac.tensor([[0.3, -1.2], [0.5, 0.9]], requires_grad=True)  # float32
+    z = autojac.tensor(0.7, dtype=autojac.float64)
+    (g,) = autojac.autograd.grad((y @ y).sum() * z, y, create_graph=True)
+    assert g.dtype == autojac.float32
+    (gg,) = autojac.autograd.grad(g[0, 0], y)
+    # d/dy of z (1 1^T y^T + y^T 1 1^T)[0, 0] = z (y[0, 0] + y[0, 1] + y[0, 0] + y[1, 0])
+    np.testing.assert_allclose(gg.numpy(), np.float32(0.7) * np.array([[2, 1], [1, 0]]),
+                               rtol=1e-6)
