@@ -18,7 +18,10 @@ from ._dtypes import (
 from ._size import Size
 from ._tensor import Tensor
 from ._repr import set_printoptions
-from ._autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ._autograd.grad_mode import (
+    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
+    set_grad_enabled,
+)
 from . import _ops
 from ._ops.elementwise import *
 from ._ops.elementwise import abs, pow, round

@@ -3,7 +3,8 @@
 The backward pass runs a tensor's hooks, in the order they were registered, once that
 tensor's gradient is complete: a leaf's before it is accumulated into ``.grad`` (or
 returned by ``autograd.grad``), another tensor's before it flows on into the node that
-made the tensor. A hook that returns a tensor replaces the gradient. A hook stays with
+made the tensor. A hook that returns a tensor replaces the gradient: it must be a tensor of
+the gradient's dtype and shape, as PyTorch checks. A hook stays with
 the node its tensor came from when it was registered. Passes over a graph with hooks are
 never replayed (``structure``): a hook is Python the replay cannot see.
 """
@@ -13,6 +14,9 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable
 from typing import Any
+
+from .._tensor import Tensor, scalar_type_name
+from .function import _type_name
 
 registered = [0]  # hooks registered so far in this process: nothing to look up while 0
 # node -> (tensor, output number) of its outputs with hooks
@@ -31,6 +35,12 @@ class RemovableHandle:
     def remove(self) -> None:
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
 
 
 def register(t: Any, hook: Callable[..., Any]) -> RemovableHandle:
@@ -52,8 +62,31 @@ def run(t: Any, g: Any) -> Any:
     for hook in list(getattr(t, "_hooks", ())):
         out = hook(g)
         if out is not None:
+            _check_result(hook, g, out)
             g = out
     return g
+
+
+def _check_result(hook: Callable[..., Any], g: Tensor, out: Any) -> None:
+    """Raise PyTorch's error when ``out``, what ``hook`` returned, cannot replace ``g``."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{_type_name(out)}'")
+    name = getattr(hook, "__name__", "<unknown>")
+    if out._data.dtype != g._data.dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value "
+                           f"(was {_tensor_type(g)} got {_tensor_type(out)})")
+    if out.shape != g.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
+
+
+_LEGACY_TYPES = frozenset({"Byte", "Char", "Short", "Int", "Long", "Half", "Float", "Double"})
+
+
+def _tensor_type(t: Tensor) -> str:
+    """A tensor's type as PyTorch's errors print it: ``autojac.FloatTensor``, or
+    ``CPUBoolType`` for a dtype without a legacy tensor type (bool, complex)."""
+    name = scalar_type_name(t._data.dtype)
+    return f"autojac.{name}Tensor" if name in _LEGACY_TYPES else f"CPU{name}Type"
 
 
 def on_node(node: Any, grads: list[Any]) -> list[Any]:

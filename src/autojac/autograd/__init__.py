@@ -2,7 +2,13 @@
 
 from .._autograd.api import backward, grad
 from .._autograd.function import Function, FunctionCtx
-from .._autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .._autograd.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .._autograd.gradcheck import gradcheck, gradgradcheck
 from . import forward_ad, functional
 
@@ -22,6 +28,7 @@ __all__ = [
     "enable_grad",
     "set_grad_enabled",
     "is_grad_enabled",
+    "inference_mode",
     "forward_ad",
     "functional",
     "set_detect_anomaly",
