@@ -236,6 +236,15 @@ def test_hessian_at_complex_inputs_raises_without_vectorize():
         autojac.autograd.functional.hessian(lambda a: (a * a.conj()).real.sum(), z)
 
 
+def test_hessian_of_a_function_linear_in_complex_inputs_is_zero():
+    """Its gradient is constant (no graph): no row of it is seeded, so nothing refuses."""
+    z = autojac.tensor(np.array([0.5 + 1j, -1 + 0.3j]))
+    for vectorize in (False, True):
+        h = autojac.autograd.functional.hessian(lambda a: a.real.sum(), z, vectorize=vectorize)
+        assert h.dtype == autojac.complex128 and h.shape == (2, 2)
+        np.testing.assert_array_equal(h, np.zeros((2, 2)))
+
+
 @requires_torch
 def test_vectorized_hessian_at_complex_inputs_matches_pytorch():
     torch = import_torch()

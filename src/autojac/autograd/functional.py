@@ -588,15 +588,16 @@ def _hessian_rows(single_output: Callable[..., Tensor], inputs: tuple, block: in
         outer = _preprocess(inputs, False, True)
         inner = _preprocess(outer, True, True)
         out = single_output(*inner)
-    # PyTorch's inner jacobian runs row by row, as does the outer one without vectorize,
-    # on the gradient, which has the inputs' dtypes
-    for seeded in (out,) if block is not None else (out, *outer):
-        if seeded._rg:
-            refuse_complex_seed(seeded)
+    if out._rg:  # PyTorch's inner jacobian runs row by row
+        refuse_complex_seed(out)
 
     def rows() -> list[Any]:
         with grad_mode.enable_grad():
             (gradient,) = jb.reverse_rows((out,), inner, True, False, None)
+            if block is None:  # as does the outer one, on the gradient where it has a graph
+                for g in gradient:
+                    if g._rg:
+                        refuse_complex_seed(g)
             passes = jb.row_passes(gradient, outer, False, spans)
             if whole:
                 return [b for row in jb.put_rows(outer, outer, passes, False, False) for b in row]
