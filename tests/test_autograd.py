@@ -73,6 +73,8 @@ _TRANSFORM_ERRORS = {
     "func_jacfwd_returns_float": lambda T: T.func.jacfwd(lambda x: 1.0)(T.ones(2)),
     "func_jacfwd_of_int": lambda T: T.func.jacfwd(lambda x: x)(T.tensor([1, 2])),
     "func_jacrev_aux_not_a_pair": lambda T: T.func.jacrev(lambda x: x, has_aux=True)(T.ones(2)),
+    "func_jacrev_of_bool": lambda T: T.func.jacrev(lambda x: x > 1)(T.ones(2)),
+    "func_vjp_of_int": lambda T: T.func.vjp(lambda x: x.long(), T.ones(2)),
     "func_jvp_primals_not_a_tuple": lambda T: T.func.jvp(lambda x: x, T.ones(2), T.ones(2)),
     "assert_close_shapes": lambda T: T.testing.assert_close(T.ones(2), T.ones(3)),
     "assert_close_tensor_and_list": lambda T: T.testing.assert_close(T.ones(2), [1.0, 1.0]),
@@ -2401,3 +2403,28 @@ def test_mixed_dtype_second_derivatives_through_matmul() -> None:
     # d/dy of z (1 1^T y^T + y^T 1 1^T)[0, 0] = z (y[0, 0] + y[0, 1] + y[0, 0] + y[1, 0])
     np.testing.assert_allclose(gg.numpy(), np.float32(0.7) * np.array([[2, 1], [1, 0]]),
                                rtol=1e-6)
+
+
+@pytest.mark.parametrize("transform", ["grad", "jacrev", "jacfwd", "vjp", "jvp"])
+def test_func_aux_comes_back_outside_the_transform(transform):
+    """aux leaves the transform without the history it gave it (torch.func unwraps it); an
+    outer transform watching keeps it."""
+
+    def f(x):
+        return x.sin().sum(), {"c": x.cos(), "both": (x * 2, x.exp())}
+
+    calls = {
+        "grad": lambda x: autojac.func.grad(f, has_aux=True)(x)[1],
+        "jacrev": lambda x: autojac.func.jacrev(f, has_aux=True)(x)[1],
+        "jacfwd": lambda x: autojac.func.jacfwd(f, has_aux=True)(x)[1],
+        "vjp": lambda x: autojac.func.vjp(f, x, has_aux=True)[2],
+        "jvp": lambda x: autojac.func.jvp(f, (x,), (autojac.ones(2),), has_aux=True)[2],
+    }
+    x = autojac.tensor([0.5, 1.5])
+    aux = calls[transform](x)
+    assert list(aux) == ["c", "both"] and isinstance(aux["both"], tuple)
+    np.testing.assert_allclose(aux["c"].numpy(), np.cos([0.5, 1.5]))
+    assert not any(t.requires_grad for t in (aux["c"], *aux["both"]))
+    if transform in ("grad", "vjp"):
+        watched = calls[transform](x.clone().requires_grad_())
+        assert watched["c"].requires_grad

@@ -106,6 +106,27 @@ def _leaves(value: Any) -> Any:
         yield value
 
 
+def _map_leaves(fn: Callable[[Any], Any], value: Any) -> Any:
+    """``value`` (nested tuples, lists and dicts) with ``fn`` applied to its leaves."""
+    if isinstance(value, (tuple, list)):
+        return type(value)(_map_leaves(fn, v) for v in value)
+    if isinstance(value, dict):
+        return {k: _map_leaves(fn, v) for k, v in value.items()}
+    return fn(value)
+
+
+def _detached(t: Tensor) -> Tensor:
+    return t.detach()
+
+
+def _floating(outs: tuple) -> None:
+    """PyTorch's error: reverse mode differentiates floating outputs only."""
+    for o in outs:
+        if o._data.dtype.kind not in "fc":
+            raise RuntimeError(f"vjp(f, ...): All outputs of f must be floating-point or "
+                               f"complex Tensors, got Tensor with dtype {o.dtype}")
+
+
 class _Call:
     """One call of ``func`` with the differentiated arguments substituted (``api``: the
     transform, as PyTorch's errors name it)."""
@@ -114,6 +135,12 @@ class _Call:
                  has_aux: bool, api: str) -> None:
         self.func, self.args, self.nums, self.has_aux, self.api = func, args, nums, has_aux, api
         self.aux: Any = None
+        self.keep = _nested(args)  # (results stay differentiable for an outer transform)
+
+    def unwrapped_aux(self) -> Any:
+        """``aux`` as PyTorch returns it: outside the transform, so without the history the
+        transform gave it (unless an outer transform is watching)."""
+        return self.aux if self.keep else _map_leaves(_detached, self.aux)
 
     def __call__(self, *diff: Tensor) -> Any:
         args = list(self.args)
@@ -160,7 +187,7 @@ def _jac(
         api = "jacfwd" if forward else "jacrev"
         _all_real(tuple(args[k] for k in nums), api, "inputs")
         call = _Call(func, args, nums, has_aux, _JVP if forward else _VJP)
-        keep = _nested(args)
+        keep = call.keep
         if forward:
             inputs = tuple(args[k] for k in nums)
             columns = Columns(inputs, keep, False)
@@ -181,6 +208,7 @@ def _jac(
             with grad_mode.enable_grad():
                 inputs = tuple(_fresh(args[k]) for k in nums)
                 outputs_tuple, outs = _outputs_tuple(call(*inputs), _VJP)
+                _floating(outs)
                 _all_real(outs, api, "outputs")
                 jac = reverse_rows(outs, inputs, keep, False, chunk_size or (1 << 62))
         result = _shape_result(jac, outputs_tuple, argnums)
@@ -189,7 +217,7 @@ def _jac(
             if not keep:
                 value = tuple(o.detach() for o in outs) if outputs_tuple else outs[0].detach()
             result = (result, value)
-        return (result, call.aux) if has_aux else result
+        return (result, call.unwrapped_aux()) if has_aux else result
 
     transformed.__name__ = f"jac{'fwd' if forward else 'rev'}({getattr(func, '__name__', '')})"
     return transformed
@@ -256,7 +284,7 @@ def grad_and_value(
         nums = _argnums_tuple(argnums, len(args))
         _differentiated(args, nums, False)
         call = _Call(func, args, nums, has_aux, _GRAD)
-        keep = _nested(args)
+        keep = call.keep
         with grad_mode.enable_grad():
             inputs = tuple(_fresh(args[k]) for k in nums)
             out = call(*inputs)
@@ -276,7 +304,7 @@ def grad_and_value(
             )
         grads = grads if isinstance(argnums, tuple) else grads[0]
         value = out if keep else out.detach()
-        return (grads, (value, call.aux)) if has_aux else (grads, value)
+        return (grads, (value, call.unwrapped_aux())) if has_aux else (grads, value)
 
     return transformed
 
@@ -299,10 +327,11 @@ def vjp(func: Callable[..., Any], *primals: Tensor, has_aux: bool = False) -> An
     """``(func(*primals), vjp_fn)``; ``vjp_fn(cotangents)`` gives one gradient per primal."""
     _differentiated(primals, tuple(range(len(primals))), False)
     call = _Call(func, primals, tuple(range(len(primals))), has_aux, _VJP)
-    keep = _nested(primals)
+    keep = call.keep
     with grad_mode.enable_grad():
         inputs = tuple(_fresh(p) for p in primals)
         outputs_tuple, outs = _outputs_tuple(call(*inputs), _VJP)
+        _floating(outs)
 
     def vjp_fn(*cotangents: Any) -> tuple:
         cts = cotangents[0] if len(cotangents) == 1 and outputs_tuple else cotangents
@@ -323,7 +352,7 @@ def vjp(func: Callable[..., Any], *primals: Tensor, has_aux: bool = False) -> An
     value = outs if outputs_tuple else outs[0]
     if not keep:
         value = tuple(o.detach() for o in outs) if outputs_tuple else outs[0].detach()
-    return (value, vjp_fn, call.aux) if has_aux else (value, vjp_fn)
+    return (value, vjp_fn, call.unwrapped_aux()) if has_aux else (value, vjp_fn)
 
 
 @quiet_float_errors
@@ -355,4 +384,4 @@ def jvp(
         outs = tuple(o.detach() for o in outs)
         out_t = tuple(t.detach() for t in out_t)
     result = (outs, out_t) if outputs_tuple else (outs[0], out_t[0])
-    return (*result, call.aux) if has_aux else result
+    return (*result, call.unwrapped_aux()) if has_aux else result
