@@ -72,6 +72,13 @@ def _(T):
         _fw(T).make_dual(T.ones(2, 3), T.ones(3))
 
 
+@error_case("make_dual_of_a_dual_view")
+def _(T):
+    with _fw(T).dual_level():
+        x = _fw(T).make_dual(T.tensor([1.0, 2.0]), T.ones(2))
+        _fw(T).make_dual(x[:1], T.ones(1))
+
+
 @error_case("exit_without_level")
 def _(T):
     _fw(T).exit_dual_level()

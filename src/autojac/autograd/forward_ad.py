@@ -71,6 +71,10 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
             "Trying to create a dual Tensor for forward AD but no level exists, make sure to "
             "enter_dual_level() first."
         )
+    if tensor._fw is not None:
+        raise RuntimeError(
+            "Making a dual Tensor based on a Tensor that already has a forward gradient at the "
+            f"same level {_state.state.level} is not supported.")
     _check_float("primal", tensor)
     _check_float("tangent", tangent)
     if tangent._data.shape != tensor._data.shape:
