@@ -499,3 +499,40 @@ def test_setup_context_gets_inputs_and_output():
     y.sum().backward()
     assert x.grad.tolist() == [3.0, 3.0]
     assert Scale.apply(autojac.ones(2), 2.0).grad_fn is None
+
+
+def _square_once(T):
+    """x * x whose backward is marked ``once_differentiable``."""
+    function = __import__(f"{T.__name__}.autograd.function", fromlist=["once_differentiable"])
+
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return a * a
+
+    @function.once_differentiable
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        assert not T.is_grad_enabled()
+        return 2 * a * g
+
+    return _function(T, "SquareOnce", forward, backward)
+
+
+def test_once_differentiable_gradients_are_right_once():
+    x = _x(autojac, 1.0, 2.0)
+    (g,) = autojac.autograd.grad(_square_once(autojac).apply(x).sum(), x, create_graph=True)
+    np.testing.assert_array_equal(g.detach(), [2.0, 4.0])
+    assert g.grad_fn is None  # (its cotangent, the implicit ones, needs no graph)
+
+
+@pytest.mark.parametrize("lib", ["autojac", "torch"])
+def test_once_differentiable_refuses_a_second_derivative(lib):
+    T = autojac if lib == "autojac" else import_torch()
+    x = _x(T, 1.0, 2.0)
+    seed = T.ones(2, requires_grad=True)
+    (g,) = T.autograd.grad(_square_once(T).apply(x), x, seed, create_graph=True)
+    np.testing.assert_array_equal(g.detach().numpy(), [2.0, 4.0])
+    assert g.requires_grad
+    with pytest.raises(RuntimeError, match="trying to differentiate twice a function that was "
+                                           "marked with @once_differentiable"):
+        g.sum().backward()

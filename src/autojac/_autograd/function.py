@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -359,3 +361,54 @@ def _push_tangents(cls: type, ctx: FunctionCtx, args: tuple, results: list) -> N
     for r, t in zip(results, out_t):
         if isinstance(r, Tensor) and t is not None:
             fw.attach_tangent(r, t)
+
+
+class _DifferentiatedTwice(Function):
+    """The history of a ``once_differentiable`` backward's results: differentiating them
+    raises."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, *results: Tensor) -> Any:
+        return tuple(r.detach() for r in results) if len(results) > 1 else results[0].detach()
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, *grads: Any) -> Any:
+        raise RuntimeError(
+            "trying to differentiate twice a function that was marked with @once_differentiable")
+
+
+def once_differentiable(backward: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a Function's ``backward`` as differentiable once: it runs without recording, and
+    where its gradients would be differentiated (some of them require grad), doing so raises.
+
+    Example:
+        >>> class Square(autojac.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         ctx.save_for_backward(x)
+        ...         return x * x
+        ...     @staticmethod
+        ...     @once_differentiable
+        ...     def backward(ctx, g):
+        ...         (x,) = ctx.saved_tensors
+        ...         return 2 * x * g
+        >>> x = autojac.tensor(3.0, requires_grad=True)
+        >>> autojac.autograd.grad(Square.apply(x), x)
+        (tensor(6.),)
+    """
+
+    @functools.wraps(backward)
+    def run_once(ctx: FunctionCtx, *grads: Any) -> Any:
+        with grad_mode.no_grad():
+            results = backward(ctx, *grads)
+        if not grad_mode.is_grad_enabled() or not any(
+                isinstance(g, Tensor) and g.requires_grad for g in grads):
+            return results
+        listed = results if isinstance(results, tuple) else (results,)
+        tensors = [r.detach().requires_grad_() for r in listed if isinstance(r, Tensor)]
+        guarded = _DifferentiatedTwice.apply(*tensors) if tensors else ()
+        guarded = iter(guarded if isinstance(guarded, tuple) else (guarded,))
+        out = tuple(next(guarded) if isinstance(r, Tensor) else r for r in listed)
+        return out if isinstance(results, tuple) else out[0]
+
+    return run_once
