@@ -136,9 +136,11 @@ def _plain(data: Any, nested: bool = False) -> Any:
     """Nested data with tensors replaced by their values (a tensor inside a list must hold
     one element, as PyTorch takes it for a number)."""
     if isinstance(data, Tensor):
-        if nested and data._data.size != 1:
+        if not nested:
+            return data._data
+        if data._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
-        return data._data
+        return data._data.reshape(())
     if isinstance(data, (list, tuple)):
         return [_plain(d, True) for d in data]
     return data

@@ -56,11 +56,20 @@ def equal(input: Tensor, other: Tensor) -> bool:
                                                                             other._data))
 
 
+def contains(input: Tensor, element: Any) -> bool:
+    """``element in input``: whether some element of ``input`` equals ``element`` (a number,
+    or a tensor broadcast against it)."""
+    if not isinstance(element, (Tensor, bool, int, float, complex)):
+        raise RuntimeError("Tensor.__contains__ only supports Tensor or scalar, but you passed "
+                           f"in a {type(element)}.")
+    return bool((input == element).any())
+
+
 def argwhere(input: Tensor) -> Tensor:
     """The indices of the non-zero elements, one row each (``nonzero``)."""
     return nonzero(input)
 
 
 for _name, _fn in (("isclose", isclose), ("allclose", allclose), ("equal", equal),
-                   ("argwhere", argwhere)):
+                   ("argwhere", argwhere), ("__contains__", contains)):
     install(_name, _fn)

@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 
 from .. import return_types
+from .._creation import zeros_like
 from .._tensor import Tensor, _make, scalar_type_name
-from ._registry import Op, apply, materialize, no_kernel
+from ._registry import Op, apply, install, materialize, no_kernel
 from .elementwise import where
 from .linalg import _pad, _reduce_to
 from .matrix import diag_embed, diagonal, tril, triu
@@ -169,15 +170,31 @@ LOGABSDET = Op(
 )
 
 
+def _sign_vjp(g: Tensor, ans: Tensor, A: Tensor) -> Tensor | None:
+    """For complex A, d sign = i Im tr(inv(A) dA) sign, whose adjoint is
+    ``-i Im(conj(g) sign) inv(A)^H``; the sign of a real A is locally constant (no gradient,
+    as PyTorch's)."""
+    if not A.is_complex():
+        return None
+    return ((g.conj() * ans).imag * -1j).unsqueeze(-1).unsqueeze(-1) * inv(A).mH
+
+
+def _sign_jvp(t: Tensor, ans: Tensor, A: Tensor) -> Tensor:
+    trace = (inv(A) * t.mT).sum((-2, -1))
+    return trace.imag * 1j * ans if A.is_complex() else zeros_like(trace)
+
+
+SLOGDET_SIGN = Op(
+    "linalg_slogdet_sign", lambda a: np.asarray(np.linalg.slogdet(a)[0]),
+    vjp=(_sign_vjp,), jvp=(_sign_jvp,), node_name="LinalgSlogdetBackward0", complex_rule="own",
+)
+
+
 def slogdet(A: Tensor) -> tuple[Tensor, Tensor]:
     """``(sign, log|det|)``; the gradient flows through ``log|det|``, and for complex
-    matrices through the sign, ``det / |det|``, too."""
+    matrices through the sign too."""
     _check_matrices(A, "slogdet")
-    if A._data.dtype.kind == "c":
-        sign = det(A).sgn()
-    else:
-        sign = _make(np.asarray(np.linalg.slogdet(A._data)[0]), False, None)
-    return return_types.linalg_slogdet(sign, apply(LOGABSDET, (A,)))
+    return return_types.linalg_slogdet(apply(SLOGDET_SIGN, (A,)), apply(LOGABSDET, (A,)))
 
 
 def legacy_slogdet(A: Tensor) -> tuple[Tensor, Tensor]:
@@ -191,6 +208,11 @@ def logdet(A: Tensor) -> Tensor:
     if A._data.dtype.kind == "c":
         return logabs + sign.log()
     return where(sign > 0, logabs, float("nan"))
+
+
+for _name, _fn in (("det", det), ("logdet", logdet), ("slogdet", legacy_slogdet),
+                   ("inverse", inv)):
+    install(_name, _fn)
 
 
 def _solve_forward(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -541,7 +563,7 @@ PINV = Op("linalg_pinv", _pinv_forward, vjp=(_pinv_grad,), jvp=(_pinv_tangent,),
 
 
 def pinv(A: Tensor, *, atol: float | None = None, rtol: float | None = None,
-         hermitian: bool = False) -> Tensor:
+         hermitian: bool = False, rcond: float | None = None) -> Tensor:
     """Moore-Penrose pseudo-inverse through the SVD (small singular values dropped).
 
     Its derivative is PyTorch's, defined wherever the rank does not change nearby:
@@ -557,6 +579,8 @@ def pinv(A: Tensor, *, atol: float | None = None, rtol: float | None = None,
         raise RuntimeError(f"linalg.pinv({scalar_type_name(A._data.dtype)}"
                            f"{{{list(A._data.shape)}}}): expected a tensor with 2 or more "
                            "dimensions of float, double, cfloat or cdouble types")
+    if rcond is not None:  # (PyTorch's older name for rtol)
+        rtol = rcond
     if rtol is None:
         rtol = max(A.shape[-2:]) * np.finfo(A._data.dtype).eps if atol is None else 0.0
     return apply(PINV, (A,), (max(atol or 0.0, 0.0), float(rtol)))

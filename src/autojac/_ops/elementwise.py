@@ -127,9 +127,18 @@ def _acosh_scale(g: Tensor, ans: Tensor, x: Tensor) -> Tensor:
 
 acosh = unary("acosh", np.arccosh, _acosh_scale)
 atanh = unary("atanh", np.arctanh, lambda g, ans, x: g / (1 - x * x))
+
+
+def _sigmoid_forward(a: np.ndarray) -> np.ndarray:
+    """PyTorch's ``1 / (1 + exp(-x))``: relatively exact in both tails, 0 where ``exp``
+    overflows."""
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-a))
+
+
 sigmoid = unary(
     "sigmoid",
-    lambda a: 0.5 * np.tanh(0.5 * a) + 0.5,
+    _sigmoid_forward,
     lambda g, ans, x: apply(_SIGMOID_BACKWARD, (g, ans)),
 )
 erf = unary("erf", real_forward(_np_erf, kernel_message("erf_vml_cpu")),
@@ -467,10 +476,12 @@ install("multiply", mul)
 
 
 def _times_alpha(input: Any, other: Any, alpha: Any) -> Any:
-    """``alpha * other`` (``alpha`` other than the int 1), with PyTorch's checks of
-    ``alpha`` against the result's dtype (a bool result takes it as a bool)."""
+    """``alpha * other`` (``alpha`` other than the int 1) in the result's dtype, with
+    PyTorch's checks of ``alpha`` against it (a bool result takes it as a bool)."""
     result = _dtypes.result_type(*[t._data if isinstance(t, Tensor) else t
                                    for t in (input, other)])
+    if isinstance(other, Tensor) and other._data.dtype != result:
+        other = other.to(result)
     if isinstance(alpha, (float, complex)) and result.kind in "biu":
         raise RuntimeError("For integral input tensors, argument alpha must not be a "
                            "floating point number.")
@@ -525,9 +536,10 @@ install("__truediv__", div)
 install("__rtruediv__", lambda self, other: reciprocal(self) * other)
 
 def _integer_division(fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
-    """``fn`` with PyTorch's error for an integer divisor of zero (NumPy gives 0)."""
+    """``fn`` with PyTorch's error for an integer divisor of zero (NumPy gives 0) of some
+    element."""
     def checked(a: Any, b: Any) -> np.ndarray:
-        if np.result_type(a, b).kind in "iub" and not np.all(b):
+        if np.result_type(a, b).kind in "iub" and np.broadcast(a, b).size and not np.all(b):
             raise RuntimeError("ZeroDivisionError")
         return fn(a, b)
 
@@ -539,7 +551,7 @@ def _trunc_divide(a: Any, b: Any) -> np.ndarray:
     hold)."""
     if np.result_type(a, b).kind in "iu":
         quotient = np.floor_divide(a, b)
-        return quotient + ((np.remainder(a, b) != 0) & ((np.sign(a) * np.sign(b)) < 0))
+        return quotient + ((np.remainder(a, b) != 0) & (np.less(a, 0) != np.less(b, 0)))
     return np.trunc(np.true_divide(a, b)).astype(np.result_type(a, b), copy=False)
 
 

@@ -30,9 +30,11 @@ def _to_index_array(i: Any) -> Any:
         raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
                          "Variables are valid indices (got float)")
     if isinstance(i, Tensor):
-        i = i._data
+        i = _byte_mask_as_bool(i._data)
     elif isinstance(i, list):
         i = np.asarray(i)
+        if i.dtype.kind == "f" and not i.size:  # (no indices: NumPy's float array of them)
+            i = i.astype(np.int64)
         if i.dtype.kind == "f":
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
     if isinstance(i, np.ndarray):
@@ -41,6 +43,15 @@ def _to_index_array(i: Any) -> Any:
         if i.ndim == 0 and i.dtype.kind in "iu":
             return int(i)
     return i
+
+
+def _byte_mask_as_bool(i: np.ndarray) -> np.ndarray:
+    """A uint8 index tensor is a mask (deprecated, with PyTorch's warning)."""
+    if i.dtype != np.uint8:
+        return i
+    warnings.warn("indexing with dtype autojac.uint8 is now deprecated, please use a dtype "
+                  "autojac.bool instead.", UserWarning, stacklevel=5)
+    return i != 0
 
 
 _PLAIN_BOUNDS = frozenset({int, float, type(None)})  # (a float: NumPy's own error)
@@ -375,6 +386,8 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     if error is not None:
         raise error
     shape = np.broadcast_shapes(input._data.shape, mask._data.shape)
+    if mask._data.dtype != np.bool_:
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
     x = input if input._data.shape == shape else input.expand(shape)
     return getitem(x, (np.broadcast_to(mask._data, shape),))
 

@@ -173,11 +173,24 @@ def _promoted(self: Tensor, args: tuple) -> np.dtype | None:
 
 
 def _setitem(self: Tensor, index: Any, value: Any) -> None:
+    _refuse_byte_mask_fill(index, value)
     as_view = _through_a_view(index, self._data.shape)
     if as_view:  # (written through the view self[index])
         _check_no_grad_view(self, (value,), lambda: GETITEM.node_name(
             (self,), (normalize_index(index, self._data.shape), self._data.ndim)))
     inplace(self, lambda old, v: index_put(old, index, v), value, as_view=as_view)
+
+
+def _refuse_byte_mask_fill(index: Any, value: Any) -> None:
+    """PyTorch's error for ``x[mask] = v`` with a uint8 ``mask`` its only tensor index and
+    ``v`` one number: it fills with masked_fill_, which takes bool masks only."""
+    items = index if isinstance(index, tuple) else (index,)
+    tensors = [i for i in items if isinstance(i, (Tensor, list))]
+    one_number = not isinstance(value, Tensor) or value._data.size == 1
+    if (one_number and len(tensors) == 1 and isinstance(tensors[0], Tensor)
+            and tensors[0]._data.dtype == np.uint8):
+        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
+                           "unsigned char")
 
 
 def _through_a_view(index: Any, shape: tuple[int, ...]) -> bool:
@@ -190,7 +203,8 @@ def _through_a_view(index: Any, shape: tuple[int, ...]) -> bool:
         if item is None or item is Ellipsis or isinstance(item, bool):
             return 0
         array = item._data if isinstance(item, Tensor) else item
-        is_mask = isinstance(array, np.ndarray) and array.dtype == np.bool_
+        is_mask = isinstance(array, np.ndarray) and (
+            array.dtype == np.bool_ or isinstance(item, Tensor) and array.dtype == np.uint8)
         return array.ndim if is_mask else 1
 
     dim = 0
@@ -280,7 +294,9 @@ install("__setitem__", _setitem)
 for _name in ("add", "sub", "mul", "div", "pow", "clamp", "clip", "exp", "log", "sqrt", "neg",
               "abs", "relu", "sigmoid", "tanh", "sin", "cos", "floor", "ceil", "round", "sign",
               "reciprocal", "remainder", "masked_fill", "lerp", "square", "clamp_min",
-              "clamp_max", "index_add", "scatter", "scatter_add", "floor_divide"):
+              "clamp_max", "index_add", "scatter", "scatter_add", "floor_divide", "exp2",
+              "expm1", "log2", "log10", "log1p", "rsqrt", "tan", "asin", "acos", "atan", "sinh",
+              "cosh", "asinh", "acosh", "atanh", "erf", "erfc", "trunc"):
     _inplace_method(_name + "_", getattr(Tensor, _name))
 for _name in ("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
               "bitwise_right_shift"):  # (integral kernels)

@@ -335,8 +335,10 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
     return matmul(input, vec)
 
 
-def dot(input: Tensor, other: Tensor) -> Tensor:
-    """Inner product of two 1-D tensors."""
+def dot(input: Tensor, other: Tensor | None = None, *, tensor: Tensor | None = None) -> Tensor:
+    """Inner product of two 1-D tensors (``tensor``: PyTorch's other name for ``other``)."""
+    if tensor is not None:
+        other = tensor
     if input._data.ndim != 1 or other._data.ndim != 1:
         raise RuntimeError(
             f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors"

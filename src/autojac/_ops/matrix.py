@@ -141,8 +141,27 @@ _EXPAND_AXES = Op(
 )
 
 
-def einsum(equation: str, *operands: Any) -> Tensor:
-    """Einstein summation, e.g. ``einsum("ij,jk->ik", a, b)``; ``...`` broadcasts."""
+_SUBLIST_LETTERS = string.ascii_uppercase + string.ascii_lowercase  # (PyTorch's, for 0..51)
+
+
+def _sublist_equation(args: tuple) -> tuple[str, tuple]:
+    """The equation and operands of einsum's sublist form, ``einsum(a, [0, 1], b, [1], [0])``
+    (ints for subscripts, Ellipsis for ``...``; the output sublist optional)."""
+    def letters(sublist: Any) -> str:
+        return "".join("..." if s is Ellipsis else _SUBLIST_LETTERS[s] for s in sublist)
+
+    pairs = args[: len(args) - len(args) % 2]
+    equation = ",".join(letters(sub) for sub in pairs[1::2])
+    if len(args) % 2:
+        equation += "->" + letters(args[-1])
+    return equation, tuple(pairs[0::2])
+
+
+def einsum(equation: Any, *operands: Any) -> Tensor:
+    """Einstein summation, e.g. ``einsum("ij,jk->ik", a, b)`` or, in the sublist form,
+    ``einsum(a, [0, 1], b, [1, 2], [0, 2])``; ``...`` broadcasts."""
+    if isinstance(equation, Tensor):
+        equation, operands = _sublist_equation((equation, *operands))
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     ndims = [o._data.ndim for o in operands]
@@ -385,7 +404,7 @@ def _prod_rule(v: Tensor, ans: Tensor, x: Tensor, dims: tuple, keepdim: bool, ex
 
 PROD = Op(
     "prod",
-    lambda a, dims, keepdim, explicit: np.multiply.reduce(a, dims, None, None, keepdim),
+    lambda a, dims, keepdim, explicit: np.multiply.reduce(a, dims, a.dtype, None, keepdim),
     vjp=(lambda g, ans, x, *params: _prod_rule(g, ans, x, *params, tangent=False),),
     jvp=(lambda t, ans, x, *params: _prod_rule(t, ans, x, *params, tangent=True),),
     node_name=lambda inputs, params: "ProdBackward1" if params[2] else "ProdBackward0",
@@ -468,7 +487,7 @@ def _cumprod_jvp(t: Tensor, ans: Tensor, x: Tensor, dim: int) -> Tensor:
 
 CUMPROD = Op(
     "cumprod",
-    lambda a, dim: np.multiply.accumulate(a, axis=dim),
+    lambda a, dim: np.multiply.accumulate(a, axis=dim, dtype=a.dtype),
     vjp=(_cumprod_vjp,),
     jvp=(_cumprod_jvp,),
     pattern=CUMSUM.pattern,
@@ -478,6 +497,7 @@ CUMPROD = Op(
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Cumulative product along ``dim``; bool/int inputs give int64."""
     input = accumulating(input, dtype)
+    no_kernel(input._data.dtype, "cumprod_out_cpu", "b")
     if not input._data.ndim:
         return along_one_element(cumprod, input, dim)
     return apply(CUMPROD, (input,), (normalize_dim(dim, input._data.ndim) - input._data.ndim,))
@@ -644,7 +664,10 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1),
 
 def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
          dtype: Any = None) -> Tensor:
-    """``torch.norm``: vector p-norms, or ``'fro'``/``'nuc'`` matrix norms."""
+    """``torch.norm``: vector p-norms, or ``'fro'``/``'nuc'`` matrix norms (``p=None``:
+    ``'fro'``)."""
+    if p is None:
+        p = "fro"
     if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) != 2):
         return vector_norm(input, 2, dim, keepdim, dtype=dtype)
     if isinstance(p, str):

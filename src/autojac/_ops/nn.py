@@ -350,6 +350,12 @@ def _check_class_targets(input: Tensor, target: Tensor, weight: Tensor | None,
         raise IndexError(f"Target {values[outside][0]} is out of bounds.")
 
 
+def _weighted_mean(total: Tensor, weight: float) -> Tensor:
+    """``total / weight``; over no weight (every target ignored), PyTorch's 0 / 0, NaN, with
+    its zero gradient."""
+    return total / weight if weight else total * 0.0 + math.nan
+
+
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
              size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
              reduction: str = "mean") -> Tensor:
@@ -369,7 +375,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     w = np.where(t.reshape(-1) == ignore_index, 0, w).astype(input._data.dtype)
     losses = -picked * _make(w, False, None)
     if reduction == "mean":
-        return losses.sum() / float(w.sum())
+        return _weighted_mean(losses.sum(), float(w.sum()))
     return _reduce(losses.reshape(t.shape), reduction)
 
 
@@ -406,25 +412,75 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                    -(logp if w is None else logp * w).sum(class_dim))
     if reduction == "mean":
         kept = target._data[~ignored]
-        smooth = smooth.sum() / float(kept.size if weight is None else weight._data[kept].sum())
+        smooth = _weighted_mean(
+            smooth.sum(), float(kept.size if weight is None else weight._data[kept].sum()))
     elif reduction == "sum":
         smooth = smooth.sum()
     return nll * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
 
 
+_BCE_FLOOR = float(np.float32(1e-12))  # under x (1 - x) in PyTorch's backward (a float)
+_BCE_EPSILON = 1e-12  # the same in PyTorch's double backward (a double)
+
+
+def _bce_backward_input(gg: Tensor, ans: Tensor, g: Tensor, x: Tensor, t: Tensor) -> Tensor:
+    """PyTorch's derivative of binary_cross_entropy_backward in ``x``."""
+    return gg * g * (x * x - 2 * x * t + t) / ((x + _BCE_EPSILON) ** 2
+                                               * (1 - x + _BCE_EPSILON) ** 2)
+
+
+def _bce_backward_target(gg: Tensor, ans: Tensor, g: Tensor, x: Tensor, t: Tensor) -> Tensor:
+    """PyTorch's derivative of binary_cross_entropy_backward in the target."""
+    return -(gg * g) / (x * (1 - x)).clamp(min=_BCE_EPSILON)
+
+
+def _bce_backward_grad(gg: Tensor, ans: Tensor, g: Tensor, x: Tensor, t: Tensor) -> Tensor:
+    return apply(_BCE_BACKWARD, (gg, x, t))
+
+
+_BCE_BACKWARD = Op(  # (finite at x = 0 and 1, where the log's derivative is not)
+    "binary_cross_entropy_backward",
+    lambda g, x, t: g * (x - t) / np.maximum(x * (1 - x), _BCE_FLOOR),
+    vjp=(_bce_backward_grad, _bce_backward_input, _bce_backward_target),
+    jvp=(_bce_backward_grad, _bce_backward_input, _bce_backward_target),
+    elementwise=True,
+    promote=True,
+)
+
+
+def _bce_forward(x: np.ndarray, t: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return (t - 1) * np.maximum(np.log1p(-x), -100) - t * np.maximum(np.log(x), -100)
+
+
+def _bce_target_rule(g: Tensor, ans: Tensor, x: Tensor, t: Tensor) -> Tensor:
+    return g * ((1 - x).log() - x.log())  # (-logit(x))
+
+
+_BINARY_CROSS_ENTROPY = Op(
+    "binary_cross_entropy",
+    _bce_forward,
+    vjp=(lambda g, ans, x, t: apply(_BCE_BACKWARD, (g, x, t)), _bce_target_rule),
+    jvp=(lambda g, ans, x, t: apply(_BCE_BACKWARD, (g, x, t)), _bce_target_rule),
+    elementwise=True,
+    promote=True,
+)
+
+
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          size_average: Any = None, reduce: Any = None,
                          reduction: str = "mean") -> Tensor:
-    """``-(t log x + (1-t) log(1-x))`` with logs clamped at -100, as PyTorch."""
+    """``-(t log x + (1-t) log(1-x))`` with logs clamped at -100, and PyTorch's gradient,
+    finite at x = 0 and 1."""
     reduction = _legacy(size_average, reduce, reduction)
     if target._data.shape != input._data.shape:
         raise ValueError(f"Using a target size ({target.size()}) that is different to the "
                          f"input size ({input.size()}) is deprecated. Please ensure they have "
                          "the same size.")
+    no_kernel(_dtypes.result_type(input._data, target._data), "binary_cross_entropy", "c")
     if not ((input._data >= 0) & (input._data <= 1)).all():
         raise RuntimeError("all elements of input should be between 0 and 1")
-    loss = -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log()
-             .clamp(min=-100))
+    loss = apply(_BINARY_CROSS_ENTROPY, (input, target))
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)

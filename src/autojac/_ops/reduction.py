@@ -13,7 +13,13 @@ import numpy as np
 
 from .. import return_types
 from .._backend import strided_view
-from .._tensor import Tensor, _make, no_dims_error, normalize_dim, scalar_type_name
+from .._tensor import (
+    Tensor,
+    _make,
+    no_dims_error,
+    normalize_dim,
+    scalar_type_name,
+)
 from ._registry import (
     Op,
     PatternRule,
@@ -160,7 +166,7 @@ def _sum_name(inputs: tuple, params: tuple) -> str:
 
 SUM = Op(
     "sum",
-    lambda a, dims, keepdim, explicit: np.add.reduce(a, dims, None, None, keepdim),
+    lambda a, dims, keepdim, explicit: np.add.reduce(a, dims, a.dtype, None, keepdim),
     vjp=(lambda g, ans, x, dims, keepdim, _: unreduce(g, x, dims, keepdim),),
     jvp="linear",
     saves=False,
@@ -180,8 +186,8 @@ MEAN = Op(
 
 
 def accumulating(input: Tensor, dtype: Any) -> Tensor:
-    """``input`` in the dtype that a sum or product of it accumulates in: ``dtype`` if given,
-    else int64 for bool and integer tensors (PyTorch's)."""
+    """``input`` in the dtype that a sum or product of it accumulates in, and gives: ``dtype``
+    if given, else int64 for bool and integer tensors (PyTorch's)."""
     if dtype is not None:
         return input.to(dtype)
     if input._data.dtype.kind in "biu" and input._data.dtype != np.int64:
@@ -189,15 +195,23 @@ def accumulating(input: Tensor, dtype: Any) -> Tensor:
     return input
 
 
-def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
-    """Sum over ``dim`` (all dims by default); bool/int inputs give int64."""
+def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
+        axis: Any = None) -> Tensor:
+    """Sum over ``dim`` (all dims by default; ``axis``: NumPy's name for it); bool/int
+    inputs give int64."""
+    if axis is not None:
+        dim = axis
     input = accumulating(input, dtype)
     dims = reduction_dims(dim, input._data.ndim)
     return apply(SUM, (input,), (dims, keepdim, dim is not None))
 
 
-def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
-    """Mean over ``dim`` (all dims by default); floating inputs only."""
+def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
+         axis: Any = None) -> Tensor:
+    """Mean over ``dim`` (all dims by default; ``axis``: NumPy's name for it); floating
+    inputs only."""
+    if axis is not None:
+        dim = axis
     if dtype is not None:
         input = input.to(dtype)
     if input._data.dtype.kind not in "fc":
@@ -303,8 +317,11 @@ def _check_not_empty(name: str, input: Tensor, dim: Any, error: type = RuntimeEr
             raise IndexError(f"{name}(): Expected reduction dim {shown} to have non-zero size.")
 
 
-def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
-    """Maximum over ``dim``; ties share the gradient evenly."""
+def amax(input: Tensor, dim: Any = (), keepdim: bool = False, *, axis: Any = None) -> Tensor:
+    """Maximum over ``dim`` (``axis``: NumPy's name for it); ties share the gradient
+    evenly."""
+    if axis is not None:
+        dim = axis
     no_complex(input._data, kernel_message("max_values_cpu"))
     _check_not_empty("amax", input, dim)
     return apply(AMAX, (input,), (reduction_dims(dim, input._data.ndim), keepdim, "AmaxBackward0"))
@@ -329,9 +346,10 @@ def _arg(fn: Any, input: Tensor, dim: int | None, keepdim: bool) -> Tensor:
     return _make(np.asarray(out, dtype=np.int64), False, None)
 
 
-def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    """Index of the maximum (first occurrence), int64."""
-    return _arg(np.argmax, input, dim, keepdim)
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
+           axis: int | None = None) -> Tensor:
+    """Index of the maximum (first occurrence), int64 (``axis``: NumPy's name for ``dim``)."""
+    return _arg(np.argmax, input, dim if axis is None else axis, keepdim)
 
 
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
@@ -363,9 +381,12 @@ def _minmax(extreme: Op, argfn: Any, input: Any, dim: Any, keepdim: bool) -> Any
     return (return_types.max if extreme is AMAX else return_types.min)(values, idx)
 
 
-def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
-    """Max of all elements, or ``(values, indices)`` along ``dim``, or elementwise max."""
-    return _minmax(AMAX, argmax, input, dim, keepdim)
+def max(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+        other: Any = None) -> Any:
+    """Max of all elements, or ``(values, indices)`` along ``dim`` (``axis``), or
+    elementwise max with a tensor ``dim`` (``other``)."""
+    given = dim if axis is None and other is None else axis if other is None else other
+    return _minmax(AMAX, argmax, input, given, keepdim)
 
 
 def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
@@ -373,14 +394,26 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     return _minmax(AMIN, argmin, input, dim, keepdim)
 
 
+def _truth(reduce: Callable[..., Any], input: Tensor, dim: Any, keepdim: bool) -> Tensor:
+    """``reduce`` (``np.all``, ``np.any``) over ``dim``, none for an empty tuple of dims;
+    bool, or uint8 for uint8 inputs, as PyTorch's."""
+    a = input._data
+    if isinstance(dim, (tuple, list)) and not dim:
+        out = a != 0
+    else:
+        out = reduce(a, axis=reduction_dims(dim, a.ndim), keepdims=keepdim)
+    return _make(np.asarray(out, dtype=np.uint8 if a.dtype == np.uint8 else np.bool_), False,
+                 None)
+
+
 def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    dims = reduction_dims(dim, input._data.ndim)
-    return _make(np.asarray(np.all(input._data, axis=dims, keepdims=keepdim)), False, None)
+    """Whether every element over ``dim`` is nonzero."""
+    return _truth(np.all, input, dim, keepdim)
 
 
-def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    dims = reduction_dims(dim, input._data.ndim)
-    return _make(np.asarray(np.any(input._data, axis=dims, keepdims=keepdim)), False, None)
+def any(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:
+    """Whether some element over ``dim`` (``axis``) is nonzero."""
+    return _truth(np.any, input, dim if axis is None else axis, keepdim)
 
 
 def _logsumexp_forward(a: np.ndarray, dims: tuple, keepdim: bool) -> np.ndarray:
@@ -459,9 +492,10 @@ def var(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: b
 
 
 def std(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
-        correction: float | None = None) -> Tensor:
-    """Standard deviation over ``dim`` with Bessel's ``correction`` (1 by default)."""
-    return _moments(STD, input, dim, unbiased, keepdim, correction)
+        correction: float | None = None, axis: Any = None) -> Tensor:
+    """Standard deviation over ``dim`` (``axis``) with Bessel's ``correction`` (1 by
+    default)."""
+    return _moments(STD, input, dim if axis is None else axis, unbiased, keepdim, correction)
 
 
 # -- gather-style ops used by max/min(dim) ---------------------------------------------------------
@@ -507,6 +541,35 @@ SCATTER_ADD_ZEROS = Op(
     vjp=(lambda g, ans, x, index, dim, shape: apply(GATHER, (g,), (index, dim, len(shape))),),
     jvp="linear",
     saves=False,
+    index_params=True,
+)
+
+
+def _scatter_forward(a: np.ndarray, src: Any, index: np.ndarray, dim: int) -> np.ndarray:
+    """``a`` with ``src`` written at ``index`` along ``dim``; where an index repeats, the
+    last write wins, as in PyTorch's CPU kernel."""
+    batch = a.shape[:a.ndim - index.ndim]
+    shape = batch + index.shape
+    targets = np.ravel_multi_index(
+        tuple(np.broadcast_to(g, shape) for g in _along_index(index, dim, batch)), a.shape
+    ).ravel()
+    last = targets.size - 1 - np.unique(targets[::-1], return_index=True)[1]
+    out = a.copy()
+    out.flat[targets[last]] = np.broadcast_to(src, shape).ravel()[last]
+    return out
+
+
+SCATTER = Op(
+    "scatter",
+    _scatter_forward,
+    vjp=(
+        lambda g, ans, x, src, index, dim: apply(SCATTER, (g, 0), (index, dim)),
+        lambda g, ans, x, src, index, dim: apply(GATHER, (g,), (index, dim, index.ndim)),
+    ),
+    jvp="linear",
+    saves=False,
+    node_name=lambda inputs, params: (
+        "ScatterBackward0" if isinstance(inputs[1], Tensor) else "ScatterBackward1"),
     index_params=True,
 )
 
@@ -600,7 +663,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
 
 CUMSUM = Op(
     "cumsum",
-    lambda a, dim: np.cumsum(a, axis=dim),
+    lambda a, dim: np.cumsum(a, axis=dim, dtype=a.dtype),
     vjp=(lambda g, ans, x, dim: reversed_cumsum(g, dim),),
     jvp="linear",
     saves=False,
@@ -619,6 +682,7 @@ def reversed_cumsum(t: Tensor, dim: int) -> Tensor:
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Cumulative sum along ``dim``; bool/int inputs give int64."""
     input = accumulating(input, dtype)
+    no_kernel(input._data.dtype, "cumsum_out_cpu", "b")
     d = normalize_dim(dim, input._data.ndim) - builtins.max(input._data.ndim, 1)
     if input._data.ndim == 0:
         return along_one_element(cumsum, input, dim)
@@ -712,12 +776,13 @@ def scatter(
         return scatter_add(input, dim, index, src if src is not None else value)
     src = src if src is not None else value
     idx = _checked_index("scatter", input, dim, index, src if isinstance(src, Tensor) else None)
+    if input._data.ndim == 0:  # (as a tensor of one element)
+        one = src.reshape(1) if isinstance(src, Tensor) else src
+        return scatter(input.reshape(1), 0, index.reshape(1), one).reshape(())
     d = normalize_dim(dim, input._data.ndim) - input._data.ndim
-    src = _scatter_src(index, src, input)
-    hit = np.zeros(input._data.shape, dtype=bool)
-    hit[_along_index(idx, d, ())] = True
-    kept = where(_make(hit, False, None), input._data.dtype.type(0).item(), input)  # (its dtype)
-    return kept + apply(SCATTER_ADD_ZEROS, (src,), (idx, d, input._data.shape))
+    if isinstance(src, Tensor):
+        src = _scatter_src(index, src, input)
+    return apply(SCATTER, (input, src), (idx, d))
 
 
 install("scatter_add", scatter_add)

@@ -88,9 +88,9 @@ def reshape_op(op: Op, input: Tensor, shape: tuple[int, ...]) -> Tensor:
     return apply(op, (input,), (tuple(shape), input._data.ndim))
 
 
-def reshape(input: Tensor, *shape: Any) -> Tensor:
+def reshape(input: Tensor, *sizes: Any, shape: Any = None) -> Tensor:
     """The same data with a new shape (one dim may be -1)."""
-    new = _infer_shape(_sizes(shape), input._data.size)
+    new = _infer_shape(_sizes(sizes if shape is None else (shape,)), input._data.size)
     return reshape_op(VIEW, input, new)
 
 
@@ -154,9 +154,9 @@ for _name, _fn in (
     install(_name, _fn)
 
 
-def _view(self: Tensor, *shape: Any) -> Tensor:
+def _view(self: Tensor, *sizes: Any, size: Any = None) -> Tensor:
     """``reshape`` where no copy is needed; PyTorch's error where one would be."""
-    new = _infer_shape(_sizes(shape), self._data.size)
+    new = _infer_shape(_sizes(sizes if size is None else (size,)), self._data.size)
     probe = self._data.view()
     try:
         probe.shape = new  # NumPy's test of the same: the strides allow the new shape
@@ -227,10 +227,10 @@ PERMUTE = Op(
 )
 
 
-def permute(input: Tensor, *dims: Any) -> Tensor:
+def permute(input: Tensor, *order: Any, dims: Any = None) -> Tensor:
     """Reorder the dims."""
     n = input._data.ndim
-    given = _sizes(dims)
+    given = _sizes(order if dims is None else (dims,))
     if len(given) != n:
         raise RuntimeError(
             "permute(sparse_coo): number of dimensions in the tensor input does not match the "
@@ -290,25 +290,34 @@ def _reversed_dims(self: Tensor) -> Tensor:
 install("T", property(_reversed_dims))
 
 
-def _matrix_transpose(self: Tensor) -> Tensor:
+_ZERO_DIM_ADVICE = {"mT": "This function is the identity in these cases.",
+                    "mH": "Consider using x.conj()."}
+
+
+def _matrix_transpose(self: Tensor, name: str = "mT", stacklevel: int = 2) -> Tensor:
+    """The last two dims swapped; a 0-d tensor itself (deprecated, with PyTorch's warning)."""
+    if self._data.ndim == 0:
+        warnings.warn(f"Tensor.{name} is deprecated on 0-D tensors. {_ZERO_DIM_ADVICE[name]}",
+                      UserWarning, stacklevel=stacklevel)
+        return self
     if self._data.ndim < 2:
-        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
-                           f"Got {self._data.ndim}-D tensor.")
+        raise RuntimeError(f"tensor.{name} is only supported on matrices or batches of "
+                           f"matrices. Got {self._data.ndim}-D tensor.")
     return transpose(self, -2, -1)
 
 
 install("mT", property(_matrix_transpose))
-install("mH", property(lambda self: _matrix_transpose(self).conj(),
+install("mH", property(lambda self: _matrix_transpose(self, "mH", 3).conj(),
                        doc="The conjugate transpose of the last two dims."))
 install("adjoint", lambda self: _matrix_transpose(self).conj())
 install("H", property(lambda self: t(self).conj() if self.is_complex() else t(self)))
 
 
 # -- expand
-def expand(input: Tensor, *sizes: Any) -> Tensor:
+def expand(input: Tensor, *sizes: Any, size: Any = None) -> Tensor:
     """Broadcast to ``sizes`` without copying (-1 keeps a dim)."""
     shape = input._data.shape
-    target = _sizes(sizes)
+    target = _sizes(sizes if size is None else (size,))
     lead = len(target) - len(shape)
     if lead < 0:
         raise RuntimeError(
@@ -333,8 +342,9 @@ def expand_as(input: Tensor, other: Tensor) -> Tensor:
     return expand(input, other._data.shape)
 
 
-def broadcast_to(input: Tensor, shape: Sequence[int]) -> Tensor:
-    return expand(input, tuple(shape))
+def broadcast_to(input: Tensor, shape: Sequence[int] | None = None, *,
+                 size: Sequence[int] | None = None) -> Tensor:
+    return expand(input, tuple(shape if size is None else size))
 
 
 def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
@@ -424,8 +434,10 @@ def _common_dtype(tensors: Sequence[Tensor]) -> list[Tensor]:
     return [t if t._data.dtype == target else t.to(target) for t in tensors]
 
 
-def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Concatenate along an existing dim."""
+def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """Concatenate along an existing dim (``axis``: NumPy's name for it)."""
+    if axis is not None:
+        dim = axis
     if not isinstance(tensors, (list, tuple)):
         raise TypeError("cat(): argument 'tensors' must be tuple of Tensors")
     if not tensors:
@@ -602,10 +614,10 @@ FLIP = Op(
 )
 
 
-def flip(input: Tensor, *dims: Any) -> Tensor:
+def flip(input: Tensor, *given: Any, dims: Any = None) -> Tensor:
     """Reverse the order along ``dims`` (``x.flip(0, 1)`` or ``flip(x, (0, 1))``)."""
     n = input._data.ndim
-    dims = _sizes(dims)
+    dims = _sizes(given if dims is None else (dims,))
     unique_dims(dims, n)  # (PyTorch's error for a dim given twice)
     return apply(FLIP, (input,), (tuple(_neg_dim(d, n) for d in dims) if n else (),))
 
@@ -661,9 +673,9 @@ REPEAT = Op("repeat", _repeat_forward, vjp=(_repeat_vjp,), jvp="linear", saves=F
             pattern="moves")
 
 
-def repeat(input: Tensor, *sizes: Any) -> Tensor:
+def repeat(input: Tensor, *sizes: Any, repeats: Any = None) -> Tensor:
     """Tile ``input`` ``sizes`` times along each dim (a copy)."""
-    reps = _sizes(sizes)
+    reps = _sizes(sizes if repeats is None else (repeats,))
     if len(reps) < input._data.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
                            "of dimensions of tensor")
