@@ -2428,3 +2428,38 @@ def test_func_aux_comes_back_outside_the_transform(transform):
     if transform in ("grad", "vjp"):
         watched = calls[transform](x.clone().requires_grad_())
         assert watched["c"].requires_grad
+
+
+def test_func_transforms_take_pytrees_of_tensors():
+    """torch.func's arguments may be nested tuples, lists, namedtuples and dicts of tensors:
+    the results have the same structure."""
+    x = autojac.tensor([0.5, 1.5], dtype=autojac.float64)
+    y = autojac.tensor([2.0], dtype=autojac.float64)
+
+    def f(p, z):
+        return (p["a"].sin() * p["b"][0]).sum() + p["b"][1].sum() * z.sum()
+
+    grads, gz = autojac.func.grad(f, argnums=(0, 1))({"a": x, "b": [y, x * 2]}, y)
+    assert list(grads) == ["a", "b"] and isinstance(grads["b"], list)
+    np.testing.assert_allclose(grads["a"].numpy(), np.cos([0.5, 1.5]) * 2.0)
+    np.testing.assert_allclose(grads["b"][0].numpy(), [np.sin(0.5) + np.sin(1.5)])
+    np.testing.assert_array_equal(grads["b"][1], [2.0, 2.0])
+    np.testing.assert_array_equal(gz, [4.0])
+
+    def scaled(t):
+        return t[0] * t[1].sum()
+
+    for transform in (autojac.func.jacrev, autojac.func.jacfwd):
+        jx, jy = transform(scaled)((x, y))
+        np.testing.assert_array_equal(jx, 2.0 * np.eye(2))
+        np.testing.assert_array_equal(jy, [[0.5], [1.5]])
+    _, vjp_fn = autojac.func.vjp(lambda t: t[0] * t[1], (x, x))
+    ((gx0, gx1),) = vjp_fn(autojac.ones(2, dtype=autojac.float64))
+    np.testing.assert_array_equal(gx0, x)
+    _, tangent = autojac.func.jvp(lambda t: t[0] * t[1], ((x, x),),
+                                  ((autojac.ones(2, dtype=autojac.float64), x),))
+    np.testing.assert_array_equal(tangent, x + x * x)
+    with pytest.raises(RuntimeError, match="same python structure"):
+        autojac.func.jvp(lambda t: t[0], ((x, x),), ((x,),))
+    with pytest.raises(ValueError, match="must be Tensor, got <class 'float'>"):
+        autojac.func.grad(lambda t: t[0].sum())((x, 1.0))

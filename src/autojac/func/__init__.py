@@ -14,7 +14,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from .._autograd import forward_ad as _fw_state
@@ -56,11 +56,10 @@ def _argnums_tuple(argnums: int | tuple[int, ...], n_args: int) -> tuple[int, ..
     return positions
 
 
-def _differentiated(args: tuple, nums: tuple[int, ...], forward: bool) -> None:
+def _differentiated(leaves: tuple, forward: bool) -> None:
     """PyTorch's errors for arguments that cannot be differentiated (forward mode says so
     here; reverse mode when they are made to require grad)."""
-    for k in nums:
-        x = args[k]
+    for x in leaves:
         if not isinstance(x, Tensor):
             raise ValueError(f"Thing passed to transform API must be Tensor, got {type(x)}")
         if forward and x._data.dtype.kind not in "fc":
@@ -92,6 +91,28 @@ def _fresh(x: Tensor) -> Tensor:
 
 
 _GRAD, _VJP, _JVP = "grad_and_value(f)(*args)", "vjp(f, *primals)", "jvp(f, primals, tangents)"
+
+
+def _flatten(value: Any, leaves: list[Any]) -> Any:
+    """Append the leaves of ``value`` (nested tuples, lists, namedtuples and dicts: a pytree)
+    to ``leaves``; return its structure, for ``_unflatten``."""
+    if isinstance(value, (tuple, list)):
+        return type(value), [_flatten(v, leaves) for v in value]
+    if isinstance(value, dict):
+        return dict, {k: _flatten(v, leaves) for k, v in value.items()}
+    leaves.append(value)
+    return None
+
+
+def _unflatten(structure: Any, leaves: Iterator[Any]) -> Any:
+    """The pytree of ``structure`` (from ``_flatten``) with the next leaves in it."""
+    if structure is None:
+        return next(leaves)
+    kind, parts = structure
+    if kind is dict:
+        return {k: _unflatten(part, leaves) for k, part in parts.items()}
+    items = [_unflatten(part, leaves) for part in parts]
+    return kind(*items) if hasattr(kind, "_fields") else kind(items)
 
 
 def _leaves(value: Any) -> Any:
@@ -128,14 +149,22 @@ def _floating(outs: tuple) -> None:
 
 
 class _Call:
-    """One call of ``func`` with the differentiated arguments substituted (``api``: the
-    transform, as PyTorch's errors name it)."""
+    """One call of ``func`` with the differentiated arguments (pytrees of tensors) substituted
+    by tensors for their ``leaves`` (``api``: the transform, as PyTorch's errors name it)."""
 
     def __init__(self, func: Callable[..., Any], args: tuple, nums: tuple[int, ...],
                  has_aux: bool, api: str) -> None:
         self.func, self.args, self.nums, self.has_aux, self.api = func, args, nums, has_aux, api
         self.aux: Any = None
-        self.keep = _nested(args)  # (results stay differentiable for an outer transform)
+        leaves: list[Any] = []
+        self.structures = [_flatten(args[k], leaves) for k in nums]
+        self.leaves = tuple(leaves)
+        self.keep = _nested(self.leaves)  # (results stay differentiable for an outer transform)
+
+    def regroup(self, values: Sequence[Any]) -> list[Any]:
+        """Values, one per leaf, as one pytree per differentiated argument."""
+        it = iter(values)
+        return [_unflatten(structure, it) for structure in self.structures]
 
     def unwrapped_aux(self) -> Any:
         """``aux`` as PyTorch returns it: outside the transform, so without the history the
@@ -144,7 +173,7 @@ class _Call:
 
     def __call__(self, *diff: Tensor) -> Any:
         args = list(self.args)
-        for k, x in zip(self.nums, diff):
+        for k, x in zip(self.nums, self.regroup(diff)):
             args[k] = x
         out = self.func(*args)
         if self.has_aux:
@@ -167,9 +196,15 @@ def _outputs_tuple(out: Any, api: str) -> tuple[bool, tuple]:
     return not isinstance(out, Tensor), tuple(outputs)
 
 
-def _shape_result(jac: tuple, outputs_tuple: bool, argnums: Any) -> Any:
-    rows = jac if isinstance(argnums, tuple) else tuple(r[0] for r in jac)
+def _shape_result(jac: tuple, outputs_tuple: bool, argnums: Any, call: _Call) -> Any:
+    """The Jacobian's blocks (rows over the leaves) as PyTorch gives them: per output, one
+    pytree per differentiated argument (a tuple of them for a tuple of ``argnums``)."""
+    rows = tuple(_per_argnums(call.regroup(r), argnums) for r in jac)
     return rows if outputs_tuple else rows[0]
+
+
+def _per_argnums(per_arg: list[Any], argnums: Any) -> Any:
+    return tuple(per_arg) if isinstance(argnums, tuple) else per_arg[0]
 
 
 def _jac(
@@ -183,13 +218,13 @@ def _jac(
     @quiet_float_errors
     def transformed(*args: Any) -> Any:
         nums = _argnums_tuple(argnums, len(args))
-        _differentiated(args, nums, forward)
-        api = "jacfwd" if forward else "jacrev"
-        _all_real(tuple(args[k] for k in nums), api, "inputs")
         call = _Call(func, args, nums, has_aux, _JVP if forward else _VJP)
+        _differentiated(call.leaves, forward)
+        api = "jacfwd" if forward else "jacrev"
+        _all_real(call.leaves, api, "inputs")
         keep = call.keep
         if forward:
-            inputs = tuple(args[k] for k in nums)
+            inputs = call.leaves
             columns = Columns(inputs, keep, False)
             outs: tuple = ()
             with grad_mode.set_grad_enabled(keep or grad_mode.is_grad_enabled()):
@@ -206,12 +241,12 @@ def _jac(
             jac = columns.result(outs)
         else:
             with grad_mode.enable_grad():
-                inputs = tuple(_fresh(args[k]) for k in nums)
+                inputs = tuple(_fresh(x) for x in call.leaves)
                 outputs_tuple, outs = _outputs_tuple(call(*inputs), _VJP)
                 _floating(outs)
                 _all_real(outs, api, "outputs")
                 jac = reverse_rows(outs, inputs, keep, False, chunk_size or (1 << 62))
-        result = _shape_result(jac, outputs_tuple, argnums)
+        result = _shape_result(jac, outputs_tuple, argnums, call)
         if with_value:
             value = outs if outputs_tuple else outs[0]
             if not keep:
@@ -282,11 +317,11 @@ def grad_and_value(
     @quiet_float_errors
     def transformed(*args: Any) -> Any:
         nums = _argnums_tuple(argnums, len(args))
-        _differentiated(args, nums, False)
         call = _Call(func, args, nums, has_aux, _GRAD)
+        _differentiated(call.leaves, False)
         keep = call.keep
         with grad_mode.enable_grad():
-            inputs = tuple(_fresh(args[k]) for k in nums)
+            inputs = tuple(_fresh(x) for x in call.leaves)
             out = call(*inputs)
             if not isinstance(out, Tensor):
                 raise RuntimeError(f"{_GRAD}: Expected f(*args) to return a Tensor, got "
@@ -302,7 +337,7 @@ def grad_and_value(
                 if out._rg
                 else tuple(x.detach() * 0 for x in inputs)
             )
-        grads = grads if isinstance(argnums, tuple) else grads[0]
+        grads = _per_argnums(call.regroup(grads), argnums)
         value = out if keep else out.detach()
         return (grads, (value, call.unwrapped_aux())) if has_aux else (grads, value)
 
@@ -325,11 +360,11 @@ def grad(
 @quiet_float_errors
 def vjp(func: Callable[..., Any], *primals: Tensor, has_aux: bool = False) -> Any:
     """``(func(*primals), vjp_fn)``; ``vjp_fn(cotangents)`` gives one gradient per primal."""
-    _differentiated(primals, tuple(range(len(primals))), False)
     call = _Call(func, primals, tuple(range(len(primals))), has_aux, _VJP)
+    _differentiated(call.leaves, False)
     keep = call.keep
     with grad_mode.enable_grad():
-        inputs = tuple(_fresh(p) for p in primals)
+        inputs = tuple(_fresh(x) for x in call.leaves)
         outputs_tuple, outs = _outputs_tuple(call(*inputs), _VJP)
         _floating(outs)
 
@@ -338,8 +373,8 @@ def vjp(func: Callable[..., Any], *primals: Tensor, has_aux: bool = False) -> An
         with grad_mode.enable_grad():
             pairs = [(o, c) for o, c in zip(outs, cts) if o._rg]
             if not pairs:
-                return tuple(x.detach() * 0 for x in inputs)
-            return _autograd_grad(
+                return tuple(call.regroup([x.detach() * 0 for x in inputs]))
+            return tuple(call.regroup(_autograd_grad(
                 [o for o, _ in pairs],
                 inputs,
                 [c for _, c in pairs],
@@ -347,12 +382,17 @@ def vjp(func: Callable[..., Any], *primals: Tensor, has_aux: bool = False) -> An
                 create_graph=keep or _nested(cts),
                 allow_unused=True,
                 materialize_grads=True,
-            )
+            )))
 
     value = outs if outputs_tuple else outs[0]
     if not keep:
         value = tuple(o.detach() for o in outs) if outputs_tuple else outs[0].detach()
     return (value, vjp_fn, call.unwrapped_aux()) if has_aux else (value, vjp_fn)
+
+
+_JVP_STRUCTURES = (f"{_JVP}: Expected primals and tangents to have the same python "
+                   "structure. For example, if primals is a tuple of 3 tensors, tangents also "
+                   "must be.")
 
 
 @quiet_float_errors
@@ -369,14 +409,15 @@ def jvp(
         raise RuntimeError(f"{_JVP}: Expected primals to be a tuple. E.g. it should be valid "
                            "to call f(*primals).")
     if not isinstance(tangents, tuple) or len(primals) != len(tangents):
-        raise RuntimeError(f"{_JVP}: Expected primals and tangents to have the same python "
-                           "structure. For example, if primals is a tuple of 3 tensors, "
-                           "tangents also must be.")
-    _differentiated(primals, tuple(range(len(primals))), True)
+        raise RuntimeError(_JVP_STRUCTURES)
     call = _Call(func, primals, tuple(range(len(primals))), has_aux, _JVP)
-    keep = _nested(primals) or _nested(tangents)
+    tangent_leaves: list[Any] = []
+    if [_flatten(t, tangent_leaves) for t in tangents] != call.structures:
+        raise RuntimeError(_JVP_STRUCTURES)
+    _differentiated(call.leaves, True)
+    keep = call.keep or _nested(tuple(tangent_leaves))
     with grad_mode.set_grad_enabled(keep or grad_mode.is_grad_enabled()), fwAD.dual_level():
-        duals = tuple(fwAD.make_dual(p, t) for p, t in zip(primals, tangents))
+        duals = tuple(fwAD.make_dual(p, t) for p, t in zip(call.leaves, tangent_leaves))
         outputs_tuple, outs = _outputs_tuple(call(*duals), _JVP)
         out_t = tuple(o._fw if o._fw is not None else o.detach() * 0 for o in outs)
         outs = tuple(fwAD.unpack_dual(o).primal for o in outs)
