@@ -389,3 +389,50 @@ def test_einsum_takes_the_sublist_form() -> None:
     assert autojac.einsum(a, [0, 1], b, [1]).tolist() == [5.0, 11.0]
     assert autojac.einsum(a, [..., 1], b, [1], [...]).tolist() == [5.0, 11.0]
     assert autojac.einsum(a, [27, 0], [0, 27]).tolist() == a.mT.tolist()
+
+
+def test_einsum_gradients_through_a_diagonal() -> None:
+    """x[i, i, j] b[j, k] -> out[i, k]: x's gradient lies on its diagonal, G b^T there."""
+    rng = np.random.default_rng(3)
+    x_, b_, g_ = rng.standard_normal((3, 3, 2)), rng.standard_normal((2, 4)), \
+        rng.standard_normal((3, 4))
+    x, b = autojac.tensor(x_, requires_grad=True), autojac.tensor(b_, requires_grad=True)
+    gx, gb = autojac.autograd.grad(autojac.einsum("iij,jk->ik", x, b), (x, b),
+                                   autojac.tensor(g_))
+    expected = np.zeros((3, 3, 2))
+    expected[np.arange(3), np.arange(3)] = g_ @ b_.T
+    np.testing.assert_allclose(gx.numpy(), expected, rtol=1e-14)
+    np.testing.assert_allclose(gb.numpy(), np.einsum("iij,ik->jk", x_, g_), rtol=1e-14)
+    trace = autojac.tensor(x_[..., 0], requires_grad=True)
+    (gt,) = autojac.autograd.grad(autojac.einsum("ii", trace), trace)
+    np.testing.assert_array_equal(gt, np.eye(3))
+
+
+@requires_torch
+@pytest.mark.parametrize("equation, shapes", [
+    ("ii->i", [(3, 3)]), ("iij->j", [(3, 3, 2)]), ("ijij->ij", [(2, 3, 2, 3)]),
+    ("iii->i", [(3, 3, 3)]), ("ii,i->", [(3, 3), (3,)]),
+])
+def test_einsum_diagonal_derivatives_are_pytorchs(equation: str, shapes: list) -> None:
+    torch = import_torch()
+    rng = np.random.default_rng(4)
+    arrays = [rng.standard_normal(s) for s in shapes]
+
+    def grads(lib: object) -> list:
+        xs = [lib.tensor(a, requires_grad=True) for a in arrays]
+        out = lib.einsum(equation, *xs)
+        first = lib.autograd.grad((out * out).sum(), xs, create_graph=True)
+        second = lib.autograd.grad(sum(g.sum() for g in first), xs)
+        return [g.detach().numpy() for g in (*first, *second)]
+
+    for mine, theirs in zip(grads(autojac), grads(torch)):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-13, atol=1e-15)
+    jac = autojac.autograd.functional.jacobian
+    for _ in range(3):  # (eager, taped, replayed)
+        for vectorize in (False, True):
+            mine = jac(lambda *z: autojac.einsum(equation, *z),
+                       tuple(autojac.tensor(a) for a in arrays), vectorize=vectorize)
+            theirs = torch.autograd.functional.jacobian(
+                lambda *z: torch.einsum(equation, *z), tuple(torch.tensor(a) for a in arrays))
+            for m, t in zip(mine, theirs):
+                np.testing.assert_allclose(m.numpy(), t.numpy(), rtol=1e-13, atol=1e-15)

@@ -101,16 +101,14 @@ def _einsum_vjp(g: Tensor, ans: Tensor, *args: Any) -> list[Any]:
     *inputs, subs, out, ndims = args
     grads = []
     for i, x in enumerate(inputs):
-        si = subs[i]
-        if len(set(si)) != len(si):
-            raise NotImplementedError("einsum: derivative with a repeated subscript within one "
-                                      "operand (a diagonal) is not supported; use diagonal()")
+        si, eye_subs, eyes = _diagonal_factors(subs[i], x, "".join(subs) + out)
         others = [k for k in range(len(inputs)) if k != i]
-        avail = set(out).union(*(subs[k] for k in others))
+        avail = set(out).union(*(subs[k] for k in others), *eye_subs)
         kept = "".join(c for c in si if c in avail)
-        operands = (g,) + tuple(inputs[k] for k in others)
-        eq_subs = [out] + [subs[k] for k in others]
-        gi = apply(EINSUM, operands, (eq_subs, kept, [len(out)] + [ndims[k] for k in others]))
+        operands = (g,) + tuple(inputs[k] for k in others) + eyes
+        eq_subs = [out] + [subs[k] for k in others] + eye_subs
+        gi = apply(EINSUM, operands, (eq_subs, kept, [len(out)] + [ndims[k] for k in others]
+                                      + [2] * len(eyes)))
         if kept != si:
             sizes = dict(zip(si, x._data.shape))
             shape = tuple(sizes[c] if c in kept else 1 for c in si)
@@ -118,6 +116,32 @@ def _einsum_vjp(g: Tensor, ans: Tensor, *args: Any) -> list[Any]:
             gi = expand_to(gi, x._data.shape, 0)
         grads.append(gi)
     return grads
+
+
+def _diagonal_factors(si: str, x: Tensor, used: str) -> tuple[str, list[str], tuple]:
+    """An operand's subscripts ``si`` with each repeat of a letter (a diagonal) renamed to a
+    fresh letter, and the identity matrices that tie each fresh letter to its first: its
+    gradient, from them, is zero off the diagonals."""
+    fresh = iter(c for c in string.ascii_letters if c not in used)
+    letters, eye_subs, eyes = "", [], []
+    for c, n in zip(si, x._data.shape[x._data.ndim - len(si):]):
+        if c in letters:
+            d = next(fresh)
+            letters += d
+            eye_subs.append(c + d)
+            eyes.append(_identity(n, x._data.dtype))
+        else:
+            letters += c
+    return letters, eye_subs, tuple(eyes)
+
+
+def _identity(n: int, dtype: np.dtype) -> Tensor:
+    """A read-only identity matrix (a constant of the pass that makes it)."""
+    eye = np.eye(n, n, 0, dtype)
+    eye.flags.writeable = False
+    t = _make(eye, False, None)
+    tape_state.made(t, np.eye, n, n, 0, dtype)
+    return t
 
 
 def _einsum_jvp(tangents: list[Any], ans: Tensor, *args: Any) -> Tensor:
