@@ -436,3 +436,63 @@ def test_einsum_diagonal_derivatives_are_pytorchs(equation: str, shapes: list) -
                 lambda *z: torch.einsum(equation, *z), tuple(torch.tensor(a) for a in arrays))
             for m, t in zip(mine, theirs):
                 np.testing.assert_allclose(m.numpy(), t.numpy(), rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (5, 3)])
+def test_full_svd_is_differentiated_through_its_reduced_part(shape: tuple) -> None:
+    a = np.random.default_rng(5).standard_normal(shape)
+    k = min(shape)
+
+    def loss(full: bool, A: autojac.Tensor) -> autojac.Tensor:
+        U, S, Vh = autojac.linalg.svd(A, full_matrices=full)
+        return (U[:, :k] ** 4).sum() + (S * S).sum() + (Vh[:k] ** 4).sum()  # (sign-free)
+
+    def grad(full: bool) -> np.ndarray:
+        A = autojac.tensor(a, requires_grad=True)
+        (g,) = autojac.autograd.grad(loss(full, A), A)
+        return g.numpy()
+
+    np.testing.assert_allclose(grad(True), grad(False), rtol=1e-12)
+    fw = autojac.autograd.forward_ad
+    with fw.dual_level():
+        dual = fw.make_dual(autojac.tensor(a), autojac.ones(shape, dtype=autojac.float64))
+        full = [fw.unpack_dual(t).tangent for t in autojac.linalg.svd(dual)]
+        reduced = [fw.unpack_dual(t).tangent
+                   for t in autojac.linalg.svd(dual, full_matrices=False)]
+    np.testing.assert_allclose(full[0][:, :k], reduced[0], rtol=1e-12)
+    np.testing.assert_array_equal(full[0][:, k:], 0)  # (PyTorch's: no tangent beyond)
+    np.testing.assert_allclose(full[2][:k], reduced[2], rtol=1e-12)
+    np.testing.assert_array_equal(full[2][k:], 0)
+
+
+@requires_torch
+def test_full_svd_gradient_is_pytorchs() -> None:
+    torch = import_torch()
+    a = np.random.default_rng(6).standard_normal((3, 5))
+
+    def grad(lib: object) -> np.ndarray:
+        A = lib.tensor(a, requires_grad=True)
+        U, S, Vh = lib.linalg.svd(A)
+        ((U ** 4).sum() + (Vh[:3] ** 4).sum() + S.sum()).backward()
+        return A.grad.numpy()
+
+    np.testing.assert_allclose(grad(autojac), grad(torch), rtol=1e-10)
+
+
+def test_qr_modes_without_a_derivative_raise_pytorchs_errors_in_backward() -> None:
+    tall = autojac.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], requires_grad=True)
+    Q, R = autojac.linalg.qr(tall, mode="r")
+    assert Q.shape == (0,)
+    np.testing.assert_allclose(R.detach().numpy(), np.linalg.qr(tall.detach().numpy(), "r"))
+    with pytest.raises(RuntimeError, match="depends on Q, which is not computed when mode='r'"):
+        R.sum().backward()
+    Q, R = autojac.linalg.qr(tall, mode="complete")
+    assert Q.shape == (3, 3)
+    with pytest.raises(RuntimeError, match="not differentiable when mode='complete' and nrows "
+                                           "> ncols"):
+        R.sum().backward()
+    wide = autojac.tensor([[1.0, 2.0, 0.5], [3.0, 4.0, -1.0]], dtype=autojac.float64,
+                          requires_grad=True)
+    Q, R = autojac.linalg.qr(wide, mode="complete")  # (the reduced QR: Q is square)
+    (g,) = autojac.autograd.grad((Q @ R).sum(), wide)
+    np.testing.assert_allclose(g.numpy(), np.ones((2, 3)), rtol=1e-12)

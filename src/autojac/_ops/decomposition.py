@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .. import return_types
+from .._autograd import tape_state
 from .._creation import zeros_like
 from .._tensor import Tensor, _make, scalar_type_name
 from ._registry import Op, apply, install, materialize, no_kernel
@@ -138,7 +139,7 @@ def _adjugate(A: Tensor, d: Tensor) -> Tensor:
     with A = U S Vh, adj(A) = det(U) det(Vh) Vh^H diag(prod_{j != i} s_j) U^H."""
     if bool((d != 0).all()):
         return d.unsqueeze(-1).unsqueeze(-1) * inv(A)
-    U, S, Vh = apply(SVD, (A,))
+    U, S, Vh = apply(SVD, (A,), (False,))
     n = S.shape[-1]
     eye = _make(np.eye(n, dtype=bool), False, None)
     others = where(eye, 1.0, S.unsqueeze(-2).expand(tuple(S.shape[:-1]) + (n, n))).prod(-1)
@@ -393,12 +394,35 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     return eigh(A, UPLO)[0]
 
 
-def _svd_vjp(g: tuple, ans: tuple, A: Tensor) -> tuple:
-    """Reverse rule of the reduced SVD; terms of absent cotangents are skipped, so singular
-    values alone have finite gradients at repeated values. For complex matrices, a loss
-    must not depend on the phase of a singular vector pair."""
+def _reduced(U: Any, Vh: Any, k: int) -> tuple[Any, Any]:
+    """The first ``k`` columns of ``U`` and rows of ``Vh`` (those of the reduced SVD; None
+    stays None)."""
+    return (None if U is None else U[..., :k]), (None if Vh is None else Vh[..., :k, :])
+
+
+def _zero_padded(d: Tensor, full: Tensor, dim: int) -> Tensor:
+    """``d``, the tangent of a leading part of ``full`` along ``dim``, with zeros for the
+    rest."""
+    missing = full._data.shape[dim] - d._data.shape[dim]
+    if not missing:
+        return d
+    shape = list(d._data.shape)
+    shape[dim] = missing
+    zeros = _make(np.zeros(shape, d._data.dtype), False, None)
+    tape_state.made(zeros, np.zeros, tuple(shape), d._data.dtype)
+    return cat([d, zeros], dim)
+
+
+def _svd_vjp(g: tuple, ans: tuple, A: Tensor, full_matrices: bool) -> tuple:
+    """Reverse rule of the reduced SVD (of a full one, PyTorch's: through its reduced part);
+    terms of absent cotangents are skipped, so singular values alone have finite gradients
+    at repeated values. For complex matrices, a loss must not depend on the phase of a
+    singular vector pair."""
     gU, gS, gVh = g
     U, S, Vh = ans
+    if full_matrices:
+        k = S.shape[-1]
+        (U, Vh), (gU, gVh) = _reduced(U, Vh, k), _reduced(gU, gVh, k)
     V = Vh.mH
     Sm = diag_embed(S).to(U.dtype)  # (real matrices, in U's dtype for the products)
     m, n, k = A.shape[-2], A.shape[-1], S.shape[-1]
@@ -433,8 +457,14 @@ def _svd_vjp(g: tuple, ans: tuple, A: Tensor) -> tuple:
     return (gA,)
 
 
-def _svd_jvp(tangents: list, ans: tuple, A: Tensor) -> tuple:
+def _svd_jvp(tangents: list, ans: tuple, A: Tensor, full_matrices: bool) -> tuple:
+    """Forward rule of the reduced SVD (of a full one, PyTorch's: zero tangents for the
+    columns and rows beyond the reduced part)."""
     U, S, Vh = ans
+    if full_matrices:
+        Uk, Vhk = _reduced(U, Vh, S.shape[-1])
+        dU, dS, dVh = _svd_jvp(tangents, (Uk, S, Vhk), A, False)
+        return _zero_padded(dU, U, -1), dS, _zero_padded(dVh, Vh, -2)
     dA = tangents[0]
     V = Vh.mH
     dP = U.mH @ dA @ V
@@ -462,22 +492,17 @@ SVD = Op("linalg_svd", _svd, vjp=_svd_vjp,
 
 
 def svd(A: Tensor, full_matrices: bool = True) -> tuple[Tensor, Tensor, Tensor]:
-    """``U, S, Vh`` with ``A = U diag(S) Vh``; differentiable in the reduced form."""
+    """``U, S, Vh`` with ``A = U diag(S) Vh``; a full SVD is differentiated through its
+    reduced part, as PyTorch's."""
     _check_matrices(A, "svd", square=False)
-    if full_matrices and A.shape[-1] != A.shape[-2]:
-        U, S, Vh = _svd(A._data, full_matrices=True)
-        if A._rg:
-            raise NotImplementedError(
-                "svd with full_matrices=True of a non-square matrix is not differentiable "
-                "(as in PyTorch); use full_matrices=False")
-        return return_types.linalg_svd(*(_make(a, False, None) for a in (U, S, Vh)))
-    return return_types.linalg_svd(*apply(SVD, (A,)))
+    full = full_matrices and A.shape[-1] != A.shape[-2]
+    return return_types.linalg_svd(*apply(SVD, (A,), (full,)))
 
 
 def svdvals(A: Tensor) -> Tensor:
     """Singular values, descending."""
     _check_matrices(A, "svd", square=False)
-    return apply(SVD, (A,))[1]
+    return apply(SVD, (A,), (False,))[1]
 
 
 def _square_r_vjp(gQ: Tensor, gR: Tensor, Q: Tensor, R: Tensor) -> Tensor:
@@ -500,8 +525,22 @@ def _square_r_jvp(dA: Tensor, Q: Tensor, R: Tensor) -> tuple[Tensor, Tensor]:
     return dQ, dR
 
 
-# A wide A = [A1 A2] (m < n) is Q [R1 R2]: A1 = Q R1 a square QR, and R2 = Q^H A2
+def _qr_differentiable(A: Tensor, mode: str) -> None:
+    """PyTorch's errors where a QR has no derivative: without Q, or with a Q of more columns
+    than A has."""
+    if mode == "r":
+        raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when "
+                           "mode='r'. Please use linalg.qr(A, mode='reduced') if you are going "
+                           "to differentiate through linalg.qr.")
+    if mode == "complete" and A.shape[-2] > A.shape[-1]:
+        raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and "
+                           "nrows > ncols.")
+
+
+# A wide A = [A1 A2] (m < n) is Q [R1 R2]: A1 = Q R1 a square QR, and R2 = Q^H A2 (a
+# complete QR of a wide or square A is its reduced one)
 def _qr_vjp(g: tuple, ans: tuple, A: Tensor, mode: str) -> tuple:
+    _qr_differentiable(A, mode)
     gQ, gR = materialize(g, ans)
     Q, R = ans
     m, n = A.shape[-2:]
@@ -513,6 +552,7 @@ def _qr_vjp(g: tuple, ans: tuple, A: Tensor, mode: str) -> tuple:
 
 
 def _qr_jvp(tangents: list, ans: tuple, A: Tensor, mode: str) -> tuple:
+    _qr_differentiable(A, mode)
     Q, R = ans
     dA = tangents[0]
     m, n = A.shape[-2:]
@@ -522,18 +562,24 @@ def _qr_jvp(tangents: list, ans: tuple, A: Tensor, mode: str) -> tuple:
     return dQ, cat([dR1, dQ.mH @ A[..., m:] + Q.mH @ dA[..., m:]], -1)
 
 
-QR = Op("linalg_qr", lambda a, mode: np.linalg.qr(a, mode=mode), vjp=_qr_vjp, jvp=_qr_jvp,
+def _qr_forward(a: np.ndarray, mode: str) -> tuple[np.ndarray, np.ndarray]:
+    """``Q, R``; Q is empty in mode ``'r'``, as PyTorch's."""
+    if mode == "r":
+        return np.empty((0,), a.dtype), np.linalg.qr(a, mode="r")
+    return np.linalg.qr(a, mode=mode)
+
+
+QR = Op("linalg_qr", _qr_forward, vjp=_qr_vjp, jvp=_qr_jvp,
         n_out=2, node_name="LinalgQrBackward0", complex_rule="own")
 
 
 def qr(A: Tensor, mode: str = "reduced") -> tuple[Tensor, Tensor]:
-    """``Q, R`` with ``A = Q R`` (differentiable in the reduced mode, tall or wide)."""
+    """``Q, R`` with ``A = Q R`` (differentiable where PyTorch's is: with Q, and with a
+    complete Q only for a square or wide A)."""
     if mode not in ("reduced", "r", "complete"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
                            "'reduced' (default), 'r', or 'complete'")
     _check_matrices(A, "qr", square=False)
-    if mode != "reduced" and A._rg:
-        raise NotImplementedError("qr is differentiable in mode='reduced' only")
     return return_types.linalg_qr(*apply(QR, (A,), (mode,)))
 
 
