@@ -18,8 +18,9 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from .._autograd import forward_ad as _fw_state
-from .._autograd import grad_mode
+from .._autograd import grad_mode, replay
 from .._autograd.api import grad as _autograd_grad
+from .._autograd.engine import run_forward
 from .._autograd.float_errors import quiet_float_errors
 from .._autograd.jacobian_blocks import Columns, column_blocks, reverse_rows, seeds_for
 from .._tensor import Tensor
@@ -35,6 +36,7 @@ __all__ = [
     "vjp",
     "jvp",
     "hessian",
+    "linearize",
 ]
 
 
@@ -426,3 +428,49 @@ def jvp(
         out_t = tuple(t.detach() for t in out_t)
     result = (outs, out_t) if outputs_tuple else (outs[0], out_t[0])
     return (*result, call.unwrapped_aux()) if has_aux else result
+
+
+@quiet_float_errors
+def linearize(func: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
+    """``(func(*primals), jvp_fn)``: ``jvp_fn(*tangents)`` is ``jvp(func, primals,
+    tangents)[1]`` without calling ``func`` again: the tangents go through the graph that
+    this one call recorded (as NumPy calls alone, replayed, from its third call on).
+
+    Example:
+        >>> from autojac.func import linearize
+        >>> value, jvp_fn = linearize(lambda x: x.sin(), autojac.zeros(2))
+        >>> jvp_fn(autojac.ones(2))
+        tensor([1., 1.])
+    """
+    call = _Call(func, primals, tuple(range(len(primals))), False, "linearize")
+    _differentiated(call.leaves, True)
+    with grad_mode.enable_grad():
+        inputs = tuple(_fresh(x) for x in call.leaves)
+        outputs_tuple, outs = _outputs_tuple(call(*inputs), _JVP)
+    keep = call.keep
+
+    def jvp_fn(*tangents: Any) -> Any:
+        leaves: list[Any] = []
+        if [_flatten(t, leaves) for t in tangents] != call.structures:
+            raise RuntimeError("Expected the tangents to have the same argspec as the primals")
+        for i, (t, x) in enumerate(zip(leaves, inputs)):
+            _check_tangent(i, t, x)
+        with grad_mode.set_grad_enabled(keep):
+            pushed = (run_forward(outs, inputs, leaves, create_graph=True) if keep
+                      else replay.tangents(outs, inputs, leaves))
+        result = tuple(o.detach() * 0 if t is None else t for t, o in zip(pushed, outs))
+        return result if outputs_tuple else result[0]
+
+    value = outs if keep else tuple(o.detach() for o in outs)
+    return (value if outputs_tuple else value[0]), jvp_fn
+
+
+def _check_tangent(i: int, t: Any, primal: Tensor) -> None:
+    """PyTorch's errors for a tangent that is not a tensor of its primal's shape and dtype."""
+    if not isinstance(t, Tensor):
+        raise RuntimeError(f"tangent:{i} in flattened pytree is a {type(t).__name__}, not a "
+                           "Tensor")
+    for what, mine, its in (("shape", t.shape, primal.shape), ("dtype", t.dtype, primal.dtype)):
+        if mine != its:
+            raise RuntimeError(f"tangent:{i} with {what} {mine} in flattened pytree doesn't "
+                               f"match the {what} {its} of the corresponding primal.")
