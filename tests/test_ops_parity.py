@@ -496,3 +496,13 @@ def test_qr_modes_without_a_derivative_raise_pytorchs_errors_in_backward() -> No
     Q, R = autojac.linalg.qr(wide, mode="complete")  # (the reduced QR: Q is square)
     (g,) = autojac.autograd.grad((Q @ R).sum(), wide)
     np.testing.assert_allclose(g.numpy(), np.ones((2, 3)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: x.argmax(dim=(0,)), lambda x: x.max(dim=[0]), lambda x: x.cumsum(dim=None),
+    lambda x: x.argmin(dim=0.5), lambda x: x.softmax((0,)),
+])
+def test_a_dim_that_is_not_an_int_is_a_type_error_naming_it(call) -> None:
+    with pytest.raises(TypeError, match=r"argument 'dim' must be int, not (tuple|list|NoneType|"
+                                        r"float)$"):
+        call(autojac.ones(2, 3))

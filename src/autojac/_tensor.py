@@ -6,6 +6,7 @@ Operations are not defined here: each op's declaration installs its method on Te
 
 from __future__ import annotations
 
+import operator
 import warnings
 from typing import Any
 
@@ -404,8 +405,13 @@ _NON_LEAF_GRAD = (
 
 
 def normalize_dim(dim: int, ndim: int) -> int:
-    """A dim in ``[-ndim, ndim)`` as a non-negative index, with PyTorch's IndexError."""
+    """A dim in ``[-ndim, ndim)`` as a non-negative index, with PyTorch's TypeError for a
+    dim that is not an int and IndexError for one out of range."""
     n = max(ndim, 1)
+    try:
+        dim = operator.index(dim)
+    except TypeError:
+        raise TypeError(f"argument 'dim' must be int, not {type(dim).__name__}") from None
     if not -n <= dim < n:
         raise IndexError(
             f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
