@@ -119,3 +119,21 @@ def test_hvp_has_each_inputs_dtype() -> None:
 
     _, (hx, hy) = hvp(f, (x, y), (_t([1.0, 1.0]), _t([1.0, 1.0], autojac.float32)))
     assert (hx.dtype, hy.dtype) == (autojac.float64, autojac.float32)
+
+
+def test_replays_of_jvp_and_of_linearized_forward_mode_are_kept_apart() -> None:
+    """At a NaN bound clamp's double-backward JVP and its forward-mode tangent differ: each
+    replayed pass must give its own."""
+    nan = float("nan")
+    primals = (_t([2.0, 3.0, nan, 1.0]), _t([2.0, 1.0, 0.0, nan]), _t([5.0, 3.0, 1.0, 2.0]))
+    tangents = (_t([1.0] * 4), _t([10.0] * 4), _t([100.0] * 4))
+
+    def f(x: autojac.Tensor, lo: autojac.Tensor, hi: autojac.Tensor) -> autojac.Tensor:
+        return autojac.clamp(x, lo, hi)
+
+    by_double_backward = jvp(f, primals, tangents, strict=True)[1].numpy()
+    by_forward_mode = autojac.func.jvp(f, primals, tangents)[1].numpy()
+    _, linearized = autojac.func.linearize(f, *primals)
+    for _ in range(4):
+        np.testing.assert_array_equal(jvp(f, primals, tangents)[1], by_double_backward)
+        np.testing.assert_array_equal(linearized(*tangents), by_forward_mode)

@@ -79,3 +79,43 @@ def test_a_differentiable_gradient_keeps_its_history() -> None:
     assert x.grad is not first
     (g,) = autojac.autograd.grad(x.grad.sum(), x)
     np.testing.assert_array_equal(g, [4.0, 4.0, 4.0])  # 2 from each create_graph backward
+
+
+def test_a_retained_gradient_is_added_out_of_place() -> None:
+    x = _leaf([1.0, 2.0, 3.0])
+    y = x * 2
+    y.retain_grad()
+    y.sum().backward(retain_graph=True)
+    held = y.grad
+    y.sum().backward(retain_graph=True)
+    assert y.grad is not held
+    np.testing.assert_array_equal(held, [1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(y.grad, [2.0, 2.0, 2.0])
+    y.sum().backward(inputs=[y])
+    np.testing.assert_array_equal(held, [1.0, 1.0, 1.0])
+
+
+def test_a_backward_that_fails_committing_changes_no_gradient() -> None:
+    x, b = _leaf([1.0, 2.0]), _leaf([3.0, 4.0])
+    (x * b).sum().backward()
+    before = x.grad.clone()
+    b.grad = autojac.zeros(1).expand(2)  # (cannot be added into)
+    try:
+        (x * b).sum().backward()
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("backward added into an expanded gradient")
+    np.testing.assert_array_equal(x.grad, before)
+    b.grad = None
+
+    def failing(g: autojac.Tensor) -> autojac.Tensor:
+        raise ValueError("hook")
+
+    b.register_hook(failing)
+    try:
+        (x * b).sum().backward()
+    except ValueError:
+        pass
+    np.testing.assert_array_equal(x.grad, before)
+    assert b.grad is None

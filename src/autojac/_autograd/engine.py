@@ -1,8 +1,10 @@
 """The backward walk: cotangents flow from the roots through the recorded nodes.
 
 Nodes run in reverse topological order, so each sees the sum of all cotangents that
-reach it before it runs. Leaf gradients are collected first and committed only after
-the whole walk succeeded, so a failed backward leaves every ``.grad`` as it was.
+reach it before it runs. Leaf gradients are collected first (and passed through the
+leaves' hooks) and committed only after the whole walk succeeded and every stored
+``.grad`` they are added into was found writable, so a failed backward leaves every
+``.grad`` as it was.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from .._ops._registry import OpNode, compute_tangent, current
+from .._ops.inplace import check_writable
 from .._tensor import Tensor, _make
 from . import grad_mode, hooks
 from .graph import Node, reshapes
@@ -172,15 +175,21 @@ def run_backward(
         return out
     chosen = None if targets is None else {id(t) for t in targets}
     with grad_mode.set_grad_enabled(create_graph):
-        for key, (leaf, g) in leaf_sums.items():
-            if chosen is None or key in chosen:
-                _accumulate(leaf, _leaf_gradient(leaf, g, create_graph), create_graph)
+        # every gradient first (the leaves' hooks run here), then checked, then committed
+        leaves = [(leaf, _leaf_gradient(leaf, g, create_graph))
+                  for key, (leaf, g) in leaf_sums.items() if chosen is None or key in chosen]
+        if not create_graph:
+            for leaf, _ in leaves:
+                if leaf._grad is not None:
+                    check_writable(leaf._grad)  # (it is added into in place)
+        for leaf, g in leaves:
+            _accumulate(leaf, g, create_graph, in_place=True)
         for t, g in retained:
-            _accumulate(t, g, create_graph)
+            _accumulate(t, g, create_graph, in_place=False)
         for t in targets or ():  # (one that retains its grad has it from `retained`)
             if (t.grad_fn is not None and not t._retains_grad
                     and captures[t.grad_fn, t._output_nr] is not None):
-                _accumulate(t, captures[t.grad_fn, t._output_nr], create_graph)
+                _accumulate(t, captures[t.grad_fn, t._output_nr], create_graph, in_place=False)
     return None
 
 
@@ -210,19 +219,21 @@ def _to_node(buffers: dict[Node, list[Any]], node: Node, nr: int, g: Any) -> Non
         buf[nr] = g if old is None else old + g
 
 
-def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
-    """Add ``g`` into ``leaf.grad`` as PyTorch's AccumulateGrad: a first gradient is stored
-    as a copy (never an array that another ``.grad`` or the caller holds); later ones are
-    added into the stored tensor in place, or out of place (differentiably) with
-    ``create_graph``."""
-    if g._data.dtype != leaf._data.dtype:
-        g = g.to(leaf.dtype)
-    if leaf._grad is None:
-        leaf._grad = g.clone() if create_graph else _make(g._data.copy(order="K"), False, None)
-    elif create_graph:
-        leaf._grad = leaf._grad + g
+def _accumulate(t: Tensor, g: Tensor, create_graph: bool, in_place: bool) -> None:
+    """Add ``g`` into ``t.grad`` as PyTorch: a first gradient is stored as a copy (never an
+    array that another ``.grad`` or the caller holds); later ones are added into the stored
+    tensor ``in_place`` (a leaf's AccumulateGrad, without ``create_graph``), else out of
+    place (a retained gradient; differentiably with ``create_graph``)."""
+    if g._data.dtype != t._data.dtype:
+        g = g.to(t.dtype)  # (a new array, the caller's own)
+    elif t._grad is None and not create_graph:
+        g = _make(g._data.copy(order="K"), False, None)
+    if t._grad is None:
+        t._grad = g.clone() if create_graph else g
+    elif in_place and not create_graph:
+        t._grad.add_(g)
     else:
-        leaf._grad.add_(g)
+        t._grad = t._grad + g
 
 
 def push_through(

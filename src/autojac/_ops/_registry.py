@@ -371,17 +371,19 @@ class OpNode(Node):
             res = self._complex_vjp(g, ans, needed)
         else:
             res = _vjp(op, g, ans, inputs, self.params, needed)
-        if op.elementwise:
+        # each input's cotangent in its shape (an elementwise op's broadcast summed away) and
+        # its dtype, as PyTorch's engine
+        elementwise = op.elementwise
+        if elementwise:
             out_ndim = self.ans.ndim
             nb = present._data.ndim - out_ndim
-            for i, r in enumerate(res):
-                if r is not None:
-                    shape = inputs[i]._data.shape
-                    if r._data.shape[nb:] != shape:
-                        res[i] = sum_to(r, shape, out_ndim - len(shape))
-        for i, r in enumerate(res):  # each input's cotangent in its dtype, as PyTorch's engine
-            if r is not None and r._data.dtype != inputs[i]._data.dtype:
-                res[i] = r.to(inputs[i].dtype)
+        for i, r in enumerate(res):
+            if r is not None:
+                x = inputs[i]._data
+                if elementwise and r._data.shape[nb:] != x.shape:
+                    r = res[i] = sum_to(r, x.shape, out_ndim - x.ndim)
+                if r._data.dtype != x.dtype:
+                    res[i] = r.to(inputs[i].dtype)
         return res
 
     def _complex_vjp(self, g: Any, ans: Any, needed: list[bool]) -> list[Any]:

@@ -97,6 +97,13 @@ def _check_cast(src: np.dtype, dst: np.dtype) -> None:
                            f"output type {scalar_type_name(dst)}")
 
 
+def check_writable(t: Tensor) -> None:
+    """PyTorch's error for a write in place into ``t`` whose elements share memory (an
+    expanded tensor: NumPy's broadcast views are read-only)."""
+    if not t._data.flags.writeable:
+        raise RuntimeError(_OVERLAP)
+
+
 def inplace(self: Tensor, compute: Any, *args: Any, as_view: bool = False) -> Tensor:
     """Write ``compute(old_value, *args)`` into ``self``.
 
@@ -104,8 +111,7 @@ def inplace(self: Tensor, compute: Any, *args: Any, as_view: bool = False) -> Te
     in-place update of the view ``x[i]`` in PyTorch, with that error wording).
     """
     _check_no_grad_view(self, args)
-    if not self._data.flags.writeable:
-        raise RuntimeError(_OVERLAP)
+    check_writable(self)
     tape_state.refuse(tape_state.IN_PLACE)
     current((self,))  # a view whose base changed since: its history first
     chain = _view_chain(self)

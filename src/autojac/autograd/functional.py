@@ -255,7 +255,8 @@ def _double_backward(what: str, ends: tuple, inputs: tuple, passes: Callable[[],
     before unless ``eager`` (a graph to keep, or strict mode's checks)."""
     if eager:
         return passes()
-    return replay.computation(what, ends, inputs, passes, v or ())
+    # (keyed apart from replay's own "jvp" and "vjp" passes, which take other rules)
+    return replay.computation(("double backward", what), ends, inputs, passes, v or ())
 
 
 def _scalar_output(func: Callable[..., Any], inputs: tuple, fn_name: str, strict: bool) -> Tensor:
