@@ -2504,3 +2504,23 @@ def test_func_linearize_matches_pytorch():
         results.append((value.numpy(), jvp_fn(lib.tensor(t)).numpy()))
     for mine, theirs in zip(*results):
         np.testing.assert_allclose(mine, theirs, rtol=1e-12)
+
+
+def test_func_pytree_structures_keep_dict_order_and_types():
+    import collections
+
+    x, y = autojac.ones(2), autojac.tensor([3.0])
+    with pytest.raises(RuntimeError, match="same python structure"):  # (keys in another order)
+        autojac.func.jvp(lambda d: d["a"] * 10, ({"a": y, "b": y},),
+                         ({"b": autojac.ones(1), "a": autojac.zeros(1)},))
+    with pytest.raises(RuntimeError, match="Expected tangents to only contain Tensors"):
+        autojac.func.jvp(lambda x: x * 2, (x,), (1.0,))
+    pair = collections.namedtuple("pair", "a b")
+    _, aux = autojac.func.grad(lambda x: (x.sum(), pair(x * 2, x * 3)), has_aux=True)(x)
+    assert type(aux) is pair and not aux.a.requires_grad
+    g = autojac.func.grad(lambda d: d["a"].sum())(collections.OrderedDict(a=x))
+    assert type(g) is collections.OrderedDict
+    _, vjp_fn = autojac.func.vjp(lambda x: (x * 2, x * 3), x)
+    with pytest.raises(RuntimeError, match="pytree structure of cotangents"):
+        vjp_fn((autojac.ones(2),))
+    np.testing.assert_array_equal(vjp_fn((autojac.ones(2), autojac.ones(2)))[0], [5.0, 5.0])

@@ -97,11 +97,12 @@ _GRAD, _VJP, _JVP = "grad_and_value(f)(*args)", "vjp(f, *primals)", "jvp(f, prim
 
 def _flatten(value: Any, leaves: list[Any]) -> Any:
     """Append the leaves of ``value`` (nested tuples, lists, namedtuples and dicts: a pytree)
-    to ``leaves``; return its structure, for ``_unflatten``."""
+    to ``leaves``; return its structure (types, and dict keys in their order), for
+    ``_unflatten``."""
     if isinstance(value, (tuple, list)):
-        return type(value), [_flatten(v, leaves) for v in value]
+        return type(value), None, [_flatten(v, leaves) for v in value]
     if isinstance(value, dict):
-        return dict, {k: _flatten(v, leaves) for k, v in value.items()}
+        return type(value), tuple(value), [_flatten(v, leaves) for v in value.values()]
     leaves.append(value)
     return None
 
@@ -110,32 +111,25 @@ def _unflatten(structure: Any, leaves: Iterator[Any]) -> Any:
     """The pytree of ``structure`` (from ``_flatten``) with the next leaves in it."""
     if structure is None:
         return next(leaves)
-    kind, parts = structure
-    if kind is dict:
-        return {k: _unflatten(part, leaves) for k, part in parts.items()}
+    kind, keys, parts = structure
     items = [_unflatten(part, leaves) for part in parts]
+    if keys is not None:
+        return kind(zip(keys, items))
     return kind(*items) if hasattr(kind, "_fields") else kind(items)
 
 
-def _leaves(value: Any) -> Any:
-    """The leaves of nested tuples, lists and dicts."""
-    if isinstance(value, (tuple, list)):
-        for v in value:
-            yield from _leaves(v)
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _leaves(v)
-    else:
-        yield value
+def _leaves(value: Any) -> list[Any]:
+    """The leaves of a pytree."""
+    leaves: list[Any] = []
+    _flatten(value, leaves)
+    return leaves
 
 
 def _map_leaves(fn: Callable[[Any], Any], value: Any) -> Any:
-    """``value`` (nested tuples, lists and dicts) with ``fn`` applied to its leaves."""
-    if isinstance(value, (tuple, list)):
-        return type(value)(_map_leaves(fn, v) for v in value)
-    if isinstance(value, dict):
-        return {k: _map_leaves(fn, v) for k, v in value.items()}
-    return fn(value)
+    """A pytree with ``fn`` applied to its leaves."""
+    leaves: list[Any] = []
+    structure = _flatten(value, leaves)
+    return _unflatten(structure, iter([fn(leaf) for leaf in leaves]))
 
 
 def _detached(t: Tensor) -> Tensor:
@@ -372,6 +366,9 @@ def vjp(func: Callable[..., Any], *primals: Tensor, has_aux: bool = False) -> An
 
     def vjp_fn(*cotangents: Any) -> tuple:
         cts = cotangents[0] if len(cotangents) == 1 and outputs_tuple else cotangents
+        if not isinstance(cts, (tuple, list)) or len(cts) != len(outs):
+            raise RuntimeError("Expected pytree structure of cotangents to be the same as pytree "
+                               "structure of outputs to the function.")
         with grad_mode.enable_grad():
             pairs = [(o, c) for o, c in zip(outs, cts) if o._rg]
             if not pairs:
@@ -416,6 +413,10 @@ def jvp(
     tangent_leaves: list[Any] = []
     if [_flatten(t, tangent_leaves) for t in tangents] != call.structures:
         raise RuntimeError(_JVP_STRUCTURES)
+    for t in tangent_leaves:
+        if not isinstance(t, Tensor):
+            raise RuntimeError(f"{_JVP}: Expected tangents to only contain Tensors, got "
+                               f"{type(t)}")
     _differentiated(call.leaves, True)
     keep = call.keep or _nested(tuple(tangent_leaves))
     with grad_mode.set_grad_enabled(keep or grad_mode.is_grad_enabled()), fwAD.dual_level():
