@@ -536,3 +536,20 @@ def test_once_differentiable_refuses_a_second_derivative(lib):
     with pytest.raises(RuntimeError, match="trying to differentiate twice a function that was "
                                            "marked with @once_differentiable"):
         g.sum().backward()
+
+
+@pytest.mark.parametrize("vectorize", [False, True])
+def test_jacobian_rows_through_a_function_are_summed_to_its_inputs_shapes(vectorize):
+    """backward's broadcast gradient is summed to the input's shape in every row (the rows
+    of a vectorized Jacobian carry a batch dim) and cast to its dtype."""
+    def forward(ctx, x):
+        return x.expand(3) * 2
+
+    def backward(ctx, g):
+        return (g * 2).double()
+
+    Broadcast = _function(autojac, "Broadcast", forward, backward)
+    x = autojac.tensor([1.5], requires_grad=True)
+    jac = autojac.autograd.functional.jacobian(Broadcast.apply, x, vectorize=vectorize)
+    assert jac.dtype == autojac.float32
+    np.testing.assert_array_equal(jac, [[2.0], [2.0], [2.0]])

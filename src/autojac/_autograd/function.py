@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .._ops._registry import sum_to
 from .._ops.inplace import inplace
 from .._tensor import Tensor, _make
 from . import forward_ad as fw
@@ -122,9 +123,7 @@ class FunctionNode(Node):
             grads = [g if g is not None or meta is None else _zeros(meta, batch)
                      for g, meta in zip(grads, self.out_meta)]
         result = self._checked(self.fn.backward(self.ctx, *[_writable(g) for g in grads]))
-        if batch:
-            return result  # rows of a vectorized Jacobian: the shapes carry a batch
-        return [g if g is None or edge is None else self._validated(i, g, meta)
+        return [g if g is None or edge is None else self._validated(i, g, meta, len(batch))
                 for i, (g, edge, meta) in enumerate(zip(result, self.edges, self.in_meta))]
 
     def _checked(self, result: Any) -> list[Any]:
@@ -148,18 +147,19 @@ class FunctionNode(Node):
                 raise RuntimeError(f"expected Variable or None (got {_type_name(g)})")
         return grads
 
-    def _validated(self, i: int, g: Tensor, meta: tuple) -> Tensor:
+    def _validated(self, i: int, g: Tensor, meta: tuple, nb: int) -> Tensor:
         """Input ``i``'s gradient summed to its shape and cast to its dtype, as PyTorch takes
-        it; PyTorch's error for a shape the input does not expand to."""
+        it (``nb``: the batch dims of the rows of a vectorized Jacobian, kept); PyTorch's
+        error for a shape the input does not expand to."""
         shape, dtype = meta
-        if g._data.shape != shape:
-            got = g._data.shape
+        got = g._data.shape[nb:]
+        if got != shape:
             if len(shape) > len(got) or any(
                     s not in (1, n) for s, n in zip(shape[::-1], got[::-1])):
                 raise RuntimeError(
                     f"Function {self.name()} returned an invalid gradient at index {i} - got "
                     f"{list(got)} but expected shape compatible with {list(shape)}")
-            g = g.sum_to_size(shape)
+            g = sum_to(g, shape, len(got) - len(shape))
         return g if g._data.dtype == dtype else g.to(dtype)
 
 
