@@ -412,8 +412,12 @@ def test_einsum_gradients_through_a_diagonal() -> None:
 @pytest.mark.parametrize("equation, shapes", [
     ("ii->i", [(3, 3)]), ("iij->j", [(3, 3, 2)]), ("ijij->ij", [(2, 3, 2, 3)]),
     ("iii->i", [(3, 3, 3)]), ("ii,i->", [(3, 3), (3,)]),
+    # size-1 dims broadcast against the other operands'
+    ("ii,i->i", [(1, 1), (3,)]), ("ii,i->", [(1, 1), (3,)]), ("ij,jk->ik", [(2, 1), (3, 4)]),
+    ("bij,bjk->bik", [(1, 2, 3), (4, 3, 2)]),
 ])
-def test_einsum_diagonal_derivatives_are_pytorchs(equation: str, shapes: list) -> None:
+def test_einsum_derivatives_through_diagonals_and_broadcasts_are_pytorchs(
+        equation: str, shapes: list) -> None:
     torch = import_torch()
     rng = np.random.default_rng(4)
     arrays = [rng.standard_normal(s) for s in shapes]

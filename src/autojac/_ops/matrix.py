@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import builtins
 import string
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,16 @@ from .._autograd import forward_ad as fw
 from .._autograd import grad_mode, tape_state
 from .._autograd.graph import zeros_for
 from .._tensor import Tensor, _make, normalize_dim, scalar_type_name
-from ._registry import Op, PatternRule, apply, batch_of, expand_to, install, no_kernel
+from ._registry import (
+    Op,
+    PatternRule,
+    apply,
+    batch_of,
+    expand_to,
+    install,
+    no_kernel,
+    sum_to,
+)
 from .elementwise import where
 from .indexing import index_put
 from .reduction import (
@@ -99,9 +109,11 @@ def _einsum_forward(*args: Any) -> np.ndarray:
 
 def _einsum_vjp(g: Tensor, ans: Tensor, *args: Any) -> list[Any]:
     *inputs, subs, out, ndims = args
+    sizes = _letter_sizes(subs, inputs)
     grads = []
     for i, x in enumerate(inputs):
-        si, eye_subs, eyes = _diagonal_factors(subs[i], x, "".join(subs) + out)
+        si, eye_subs, eyes = _diagonal_factors(subs[i], x._data.dtype, sizes,
+                                               "".join(subs) + out)
         others = [k for k in range(len(inputs)) if k != i]
         avail = set(out).union(*(subs[k] for k in others), *eye_subs)
         kept = "".join(c for c in si if c in avail)
@@ -109,27 +121,49 @@ def _einsum_vjp(g: Tensor, ans: Tensor, *args: Any) -> list[Any]:
         eq_subs = [out] + [subs[k] for k in others] + eye_subs
         gi = apply(EINSUM, operands, (eq_subs, kept, [len(out)] + [ndims[k] for k in others]
                                       + [2] * len(eyes)))
-        if kept != si:
-            sizes = dict(zip(si, x._data.shape))
-            shape = tuple(sizes[c] if c in kept else 1 for c in si)
-            gi = apply(_EXPAND_AXES, (gi,), (len(kept), shape))
-            gi = expand_to(gi, x._data.shape, 0)
-        grads.append(gi)
+        if kept != si:  # (axes of size 1 for the letters x alone has: broadcast below)
+            have = dict(zip(kept, gi._data.shape[gi._data.ndim - len(kept):]))
+            gi = apply(_EXPAND_AXES, (gi,), (len(kept), tuple(have.get(c, 1) for c in si)))
+        grads.append(_conformed(gi, x._data.shape[x._data.ndim - len(si):]))
     return grads
 
 
-def _diagonal_factors(si: str, x: Tensor, used: str) -> tuple[str, list[str], tuple]:
+def _letter_sizes(subs: list[str], inputs: Sequence[Tensor]) -> dict[str, int]:
+    """Each subscript's size, broadcast over the operands (a size of 1 gives way)."""
+    sizes: dict[str, int] = {}
+    for sub, x in zip(subs, inputs):
+        for c, n in zip(sub, x._data.shape[x._data.ndim - len(sub):]):
+            if n != 1 or c not in sizes:
+                sizes[c] = n
+    return sizes
+
+
+def _conformed(g: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """``g`` (batch dims, then one per subscript of an operand of ``shape``) summed over the
+    axes where the operand has size 1 and was broadcast, and broadcast where ``g`` has size
+    1: the operand's gradient."""
+    have = g._data.shape[g._data.ndim - len(shape):]
+    if have == shape:
+        return g
+    summed = tuple(1 if n == 1 else h for h, n in zip(have, shape))
+    if summed != have:
+        g = sum_to(g, summed, 0)
+    return g if summed == shape else expand_to(g, shape, 0)
+
+
+def _diagonal_factors(si: str, dtype: np.dtype, sizes: dict[str, int], used: str
+                      ) -> tuple[str, list[str], tuple]:
     """An operand's subscripts ``si`` with each repeat of a letter (a diagonal) renamed to a
-    fresh letter, and the identity matrices that tie each fresh letter to its first: its
-    gradient, from them, is zero off the diagonals."""
+    fresh letter, and the identity matrices (of the letters' ``sizes``) that tie each fresh
+    letter to its first: its gradient, from them, is zero off the diagonals."""
     fresh = iter(c for c in string.ascii_letters if c not in used)
     letters, eye_subs, eyes = "", [], []
-    for c, n in zip(si, x._data.shape[x._data.ndim - len(si):]):
+    for c in si:
         if c in letters:
             d = next(fresh)
             letters += d
             eye_subs.append(c + d)
-            eyes.append(_identity(n, x._data.dtype))
+            eyes.append(_identity(sizes[c], dtype))
         else:
             letters += c
     return letters, eye_subs, tuple(eyes)
