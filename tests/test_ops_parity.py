@@ -510,3 +510,10 @@ def test_a_dim_that_is_not_an_int_is_a_type_error_naming_it(call) -> None:
     with pytest.raises(TypeError, match=r"argument 'dim' must be int, not (tuple|list|NoneType|"
                                         r"float)$"):
         call(autojac.ones(2, 3))
+
+
+def test_binary_cross_entropy_takes_a_target_of_the_inputs_dtype_only() -> None:
+    p = autojac.tensor([0.2, 0.7], dtype=autojac.float64)
+    for target, name in ((autojac.tensor([0.0, 1.0]), "Float"), (autojac.tensor([0, 1]), "Long")):
+        with pytest.raises(RuntimeError, match=f"^Found dtype {name} but expected Double$"):
+            autojac.nn.functional.binary_cross_entropy(p, target)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .. import _backend, _dtypes
+from .._autograd import grad_mode
 from .._creation import full
 from .._tensor import Tensor, _make, cpp_type_name, normalize_dim, scalar_type_name
 from ._registry import (
@@ -430,12 +431,17 @@ def _bce_backward_input(gg: Tensor, ans: Tensor, g: Tensor, x: Tensor, t: Tensor
 
 
 def _bce_backward_target(gg: Tensor, ans: Tensor, g: Tensor, x: Tensor, t: Tensor) -> Tensor:
-    """PyTorch's derivative of binary_cross_entropy_backward in the target."""
-    return -(gg * g) / (x * (1 - x)).clamp(min=_BCE_EPSILON)
+    """PyTorch's derivative of binary_cross_entropy_backward in the target (its floor
+    taken without recording, as PyTorch's)."""
+    with grad_mode.no_grad():
+        floor = (x * (1 - x)).clamp(min=_BCE_EPSILON)
+    return -(gg * g) / floor
 
 
 def _bce_backward_grad(gg: Tensor, ans: Tensor, g: Tensor, x: Tensor, t: Tensor) -> Tensor:
-    return apply(_BCE_BACKWARD, (gg, x, t))
+    """PyTorch's derivative of binary_cross_entropy_backward in its cotangent (floored at
+    1e-12 as a double)."""
+    return gg * (x - t) / (x * (1 - x)).clamp(min=_BCE_EPSILON)
 
 
 _BCE_BACKWARD = Op(  # (finite at x = 0 and 1, where the log's derivative is not)
@@ -477,7 +483,10 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         raise ValueError(f"Using a target size ({target.size()}) that is different to the "
                          f"input size ({input.size()}) is deprecated. Please ensure they have "
                          "the same size.")
-    no_kernel(_dtypes.result_type(input._data, target._data), "binary_cross_entropy", "c")
+    if target._data.dtype != input._data.dtype:
+        raise RuntimeError(f"Found dtype {scalar_type_name(target._data.dtype)} but expected "
+                           f"{scalar_type_name(input._data.dtype)}")
+    no_kernel(input._data.dtype, "binary_cross_entropy", "c")
     if not ((input._data >= 0) & (input._data <= 1)).all():
         raise RuntimeError("all elements of input should be between 0 and 1")
     loss = apply(_BINARY_CROSS_ENTROPY, (input, target))
