@@ -404,6 +404,18 @@ _NON_LEAF_GRAD = (
     "instead. See github.com/pytorch/pytorch/pull/30531 for more information.")
 
 
+def python_type_name(value: Any) -> str:
+    """The name PyTorch's errors give ``value``'s type (C's ``tp_name``: ``float``,
+    ``numpy.ndarray``, a Python class by its bare name)."""
+    cls = type(value)
+    if cls.__flags__ & _HEAP_TYPE or cls.__module__ == "builtins":
+        return cls.__name__
+    return f"{cls.__module__}.{cls.__name__}"
+
+
+_HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class defined in Python
+
+
 def normalize_dim(dim: int, ndim: int) -> int:
     """A dim in ``[-ndim, ndim)`` as a non-negative index, with PyTorch's TypeError for a
     dim that is not an int and IndexError for one out of range."""

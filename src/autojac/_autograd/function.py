@@ -10,7 +10,7 @@ import numpy as np
 
 from .._ops._registry import sum_to
 from .._ops.inplace import inplace
-from .._tensor import Tensor, _make
+from .._tensor import Tensor, _make, python_type_name
 from . import forward_ad as fw
 from . import grad_mode
 from .graph import Node, SavedTensor, bump_version, edge_of, freed_error, modified_error
@@ -60,7 +60,7 @@ class FunctionCtx:
             for i, t in enumerate(self._to_save):
                 if t is not None and not isinstance(t, Tensor):
                     raise TypeError("save_for_backward can only save variables, but argument "
-                                    f"{i} is of type {_type_name(t)}")
+                                    f"{i} is of type {python_type_name(t)}")
         self._saved = [
             None if not isinstance(t, Tensor)  # (refused above where a node records)
             else _SavedOutput(t) if node is not None and t.grad_fn is node
@@ -144,7 +144,7 @@ class FunctionNode(Node):
                     f"function {self.name()} returned a gradient different than None at "
                     f"position {i + 1}, but the corresponding forward input was not a Variable")
             if not isinstance(g, Tensor):
-                raise RuntimeError(f"expected Variable or None (got {_type_name(g)})")
+                raise RuntimeError(f"expected Variable or None (got {python_type_name(g)})")
         return grads
 
     def _validated(self, i: int, g: Tensor, meta: tuple, nb: int) -> Tensor:
@@ -161,18 +161,6 @@ class FunctionNode(Node):
                     f"{list(got)} but expected shape compatible with {list(shape)}")
             g = sum_to(g, shape, len(got) - len(shape))
         return g if g._data.dtype == dtype else g.to(dtype)
-
-
-def _type_name(value: Any) -> str:
-    """The name PyTorch's errors give ``value``'s type (C's ``tp_name``: ``float``,
-    ``numpy.ndarray``, a Python class by its bare name)."""
-    cls = type(value)
-    if cls.__flags__ & _HEAP_TYPE or cls.__module__ == "builtins":
-        return cls.__name__
-    return f"{cls.__module__}.{cls.__name__}"
-
-
-_HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class defined in Python
 
 
 def _writable(g: Any) -> Any:

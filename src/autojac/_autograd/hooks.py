@@ -15,8 +15,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from .._tensor import Tensor, scalar_type_name
-from .function import _type_name
+from .._tensor import Tensor, python_type_name, scalar_type_name
 
 registered = [0]  # hooks registered so far in this process: nothing to look up while 0
 # node -> (tensor, output number) of its outputs with hooks
@@ -70,7 +69,7 @@ def run(t: Any, g: Any) -> Any:
 def _check_result(hook: Callable[..., Any], g: Tensor, out: Any) -> None:
     """Raise PyTorch's error when ``out``, what ``hook`` returned, cannot replace ``g``."""
     if not isinstance(out, Tensor):
-        raise TypeError(f"expected Variable, but hook returned '{_type_name(out)}'")
+        raise TypeError(f"expected Variable, but hook returned '{python_type_name(out)}'")
     name = getattr(hook, "__name__", "<unknown>")
     if out._data.dtype != g._data.dtype:
         raise RuntimeError(f"hook '{name}' has changed the type of value "
