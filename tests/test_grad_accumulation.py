@@ -119,3 +119,15 @@ def test_a_backward_that_fails_committing_changes_no_gradient() -> None:
         pass
     np.testing.assert_array_equal(x.grad, before)
     assert b.grad is None
+
+
+def test_views_of_a_stored_gradient_see_what_is_added() -> None:
+    x = _leaf([1.0, 2.0, 3.0])
+    (x * 2).sum().backward()
+    head = x.grad[:2]
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(head, [5.0, 5.0])
+    base = autojac.zeros(2, 3)
+    x.grad = base[1]  # (a view: added into through its base)
+    (x * 4).sum().backward()
+    np.testing.assert_array_equal(base, [[0.0] * 3, [4.0] * 3])

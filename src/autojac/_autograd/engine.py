@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
+import numpy as np
+
 from .._ops._registry import OpNode, compute_tangent, current
 from .._ops.inplace import check_writable
 from .._tensor import Tensor, _make
 from . import grad_mode, hooks
-from .graph import Node, reshapes
+from .graph import Node, bump_version, reshapes
 
 
 def post_order(roots: list[Node]) -> dict[Node, int]:
@@ -231,9 +233,19 @@ def _accumulate(t: Tensor, g: Tensor, create_graph: bool, in_place: bool) -> Non
     if t._grad is None:
         t._grad = g.clone() if create_graph else g
     elif in_place and not create_graph:
-        t._grad.add_(g)
+        _add_into(t._grad, g)
     else:
         t._grad = t._grad + g
+
+
+def _add_into(stored: Tensor, g: Tensor) -> None:
+    """``stored += g``: straight into the array of a plain tensor (no history, not a view,
+    no tangent), through ``add_`` otherwise."""
+    if stored.grad_fn is None and not stored._rg and stored._view is None and stored._fw is None:
+        np.add(stored._data, g._data, out=stored._data)
+        bump_version(stored)
+    else:
+        stored.add_(g)
 
 
 def push_through(
