@@ -22,7 +22,7 @@ from autojac._autograd import compressed, program, replay
 from autojac._autograd.engine import run_forward
 from autojac._autograd.structure import frozen, structure
 from autojac.autograd import functional
-from autojac.autograd.functional import hessian, jacobian, vhp
+from autojac.autograd.functional import hessian, hvp, jacobian, jvp, vhp, vjp
 from op_table import SAMPLES, Sample
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
@@ -179,22 +179,51 @@ def test_a_replayed_hessian_equals_the_eager_one(sample: Sample, runs) -> None:
         assert runs
 
 
-def _vhp_of(sample: Sample, arrays: list[np.ndarray]):
-    xs = tuple(map(autojac.tensor, arrays))
+def _like(arrays: list[np.ndarray]) -> tuple:
+    """Tensors of the shapes and dtypes of ``arrays``, of values fixed per shape."""
     rng = np.random.default_rng(5)
-    v = tuple(autojac.tensor(rng.uniform(-1, 1, a.shape).astype(a.dtype)) for a in arrays)
-    return vhp(_weighted_sum(sample), xs, v)
+    return tuple(autojac.tensor(rng.uniform(-1, 1, a.shape).astype(a.dtype)) for a in arrays)
 
 
-@pytest.mark.parametrize("sample", _SECOND_ORDER, ids=[s.id for s in _SECOND_ORDER])
-def test_a_replayed_vhp_equals_the_eager_one(sample: Sample, runs) -> None:
-    """vhp's double backward, replayed from the function's graph with v as seeds."""
+def _product_of(product, sample: Sample, arrays: list[np.ndarray]):
+    """``product`` (vjp, jvp, vhp or hvp) of the sample (of its weighted sum, for the
+    Hessian's products) at ``arrays``."""
+    xs = tuple(map(autojac.tensor, arrays))
+    if product in (vhp, hvp):
+        return product(_weighted_sum(sample), xs, _like(arrays))
+    f = lambda *a: sample.fn(autojac, *a)  # noqa: E731
+    if product is jvp:
+        return jvp(f, xs, _like(arrays))
+    return vjp(f, xs, _like([f(*xs)._data]))
+
+
+def _assert_replayed_product(product, sample: Sample, runs: list[int]) -> None:
+    """The product's passes, replayed from the function's graph with v as seeds, give what
+    they give eagerly."""
     taped_on, replayed_on = sample.arrays(np.float64, seed=0), sample.arrays(np.float64, seed=1)
-    expected = _eager(_vhp_of, sample, replayed_on)
-    _twice(_vhp_of, sample, taped_on)
-    _assert_same(_vhp_of(sample, replayed_on), expected)
+    expected = _eager(_raises_or, _product_of, product, sample, replayed_on)
+    _twice(_raises_or, _product_of, product, sample, taped_on)
+    got = _raises_or(_product_of, product, sample, replayed_on)
+    if isinstance(expected, Exception):  # (an op without a second derivative, for jvp)
+        assert type(got) is type(expected) and str(got) == str(expected)
+        return
+    _assert_same(got, expected)
     if sample.name not in NOT_REPLAYED:
         assert runs
+
+
+@pytest.mark.parametrize("product", [vjp, jvp], ids=["vjp", "jvp"])
+@pytest.mark.parametrize("sample", SAMPLES, ids=[s.id for s in SAMPLES])
+def test_a_replayed_first_order_product_equals_the_eager_one(sample: Sample, product,
+                                                             runs) -> None:
+    _assert_replayed_product(product, sample, runs)
+
+
+@pytest.mark.parametrize("product", [vhp, hvp], ids=["vhp", "hvp"])
+@pytest.mark.parametrize("sample", _SECOND_ORDER, ids=[s.id for s in _SECOND_ORDER])
+def test_a_replayed_hessian_product_equals_the_eager_one(sample: Sample, product,
+                                                         runs) -> None:
+    _assert_replayed_product(product, sample, runs)
 
 
 def test_seeds_that_share_arrays_with_the_graph_or_each_other_are_told_apart(runs) -> None:

@@ -168,8 +168,14 @@ def vjp(
                 "The vector v can only be None if the user-provided function "
                 "returns a single Tensor with a single element."
             )
-    with grad_mode.set_grad_enabled(create_graph or grad_mode.is_grad_enabled()):
-        res = jb.autograd_grad(outputs, inputs, v, create_graph=create_graph)
+    grad_enabled = create_graph or grad_mode.is_grad_enabled()
+
+    def backward() -> list[Any]:
+        with grad_mode.set_grad_enabled(grad_enabled):
+            return list(jb.autograd_grad(outputs, inputs, v, create_graph=create_graph))
+
+    res = _replayed_passes("vjp", outputs, inputs, backward, v, create_graph or strict)
+    with grad_mode.set_grad_enabled(grad_enabled):
         res = _fill_in_zeros(res, inputs, strict, create_graph, "back")
     return (
         _unpack(_postprocess(outputs, create_graph), outputs_tuple),
@@ -239,7 +245,7 @@ def jvp(
         with grad_mode.set_grad_enabled(grad_enabled):
             return list(jb.autograd_grad(grad_inputs, cotangents, v, create_graph=create_graph))
 
-    res = _double_backward("jvp", outputs, inputs, back_trick, v, create_graph or strict)
+    res = _replayed_passes("jvp", outputs, inputs, back_trick, v, create_graph or strict)
     with grad_mode.set_grad_enabled(grad_enabled):
         res = _fill_in_zeros(res, outputs, strict, create_graph, "back_trick")
     return (
@@ -248,15 +254,16 @@ def jvp(
     )
 
 
-def _double_backward(what: str, ends: tuple, inputs: tuple, passes: Callable[[], list[Any]],
+def _replayed_passes(what: str, ends: tuple, inputs: tuple, passes: Callable[[], list[Any]],
                      v: tuple | None, eager: bool) -> list[Any]:
-    """``passes()``, the passes of ``what`` over the graph from ``inputs`` to ``ends`` and
-    over the graphs they make, from ``v``; replayed as one computation for a graph met
-    before unless ``eager`` (a graph to keep, or strict mode's checks)."""
+    """``passes()``, the passes of ``what`` (one of the products) over the graph from
+    ``inputs`` to ``ends`` and over the graphs they make, from ``v``; replayed as one
+    computation for a graph met before unless ``eager`` (a graph to keep, or strict mode's
+    checks)."""
     if eager:
         return passes()
     # (keyed apart from replay's own "jvp" and "vjp" passes, which take other rules)
-    return replay.computation(("double backward", what), ends, inputs, passes, v or ())
+    return replay.computation(("product", what), ends, inputs, passes, v or ())
 
 
 def _scalar_output(func: Callable[..., Any], inputs: tuple, fn_name: str, strict: bool) -> Tensor:
@@ -340,7 +347,7 @@ def _hessian_product(name: str, func: Callable[..., Any], inputs: Any, v: Any,
         with grad_mode.set_grad_enabled(grad_enabled):
             return list(jb.autograd_grad(jac, wrt, v, create_graph=create_graph))
 
-    res = _double_backward(name, (out,), inputs, passes, v, create_graph or strict)
+    res = _replayed_passes(name, (out,), inputs, passes, v, create_graph or strict)
     with grad_mode.set_grad_enabled(grad_enabled):
         res = _fill_in_zeros(res, inputs, strict, create_graph,
                              "double_back_trick" if trick else "double_back")
