@@ -85,6 +85,11 @@ for _error_name, _raise in _TRANSFORM_ERRORS.items():
     error_case(_error_name)(_raise)
 
 
+@error_case("deepcopy_of_a_tensor_with_history")
+def _(T):
+    copy.deepcopy(_x(T) * 2)
+
+
 @error_case("backward_inputs_not_requiring_grad")
 def _(T):
     (T.ones(2, requires_grad=True) * 2).sum().backward(inputs=[T.ones(2)])
@@ -2524,3 +2529,13 @@ def test_func_pytree_structures_keep_dict_order_and_types():
     with pytest.raises(RuntimeError, match="pytree structure of cotangents"):
         vjp_fn((autojac.ones(2),))
     np.testing.assert_array_equal(vjp_fn((autojac.ones(2), autojac.ones(2)))[0], [5.0, 5.0])
+
+
+def test_deepcopy_of_a_leaf_keeps_its_gradient_as_a_copy():
+    x = autojac.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    y = copy.deepcopy(x)
+    assert y.requires_grad and y.is_leaf and y.grad is not x.grad
+    np.testing.assert_array_equal(y.grad, [2.0, 4.0])
+    y.grad.zero_()
+    np.testing.assert_array_equal(x.grad, [2.0, 4.0])

@@ -8,6 +8,7 @@ import functools
 import math
 import os
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -139,12 +140,41 @@ def is_cached_identity(m: np.ndarray) -> bool:
             and m.dtype == owner.dtype)
 
 
-def arange(start: float, end: float, step: float, dtype: np.dtype) -> np.ndarray:
-    return np.arange(start, end, step, dtype=dtype)
+def _fused(a: Any, b: Any, c: Any) -> np.ndarray:
+    """``a * b + c`` rounded once to float64, as a fused multiply-add (the products here
+    are exact in NumPy's extended precision, where it has one)."""
+    return (np.longdouble(a) * np.asarray(b, np.longdouble) + np.longdouble(c)).astype(np.float64)
+
+
+_VECTOR_BYTES = 32  # PyTorch's CPU kernels' vectors (AVX2)
+
+
+def arange(start: float, end: float, step: float, size: int, dtype: np.dtype) -> np.ndarray:
+    """``size`` values ``start + step * i`` as PyTorch's CPU kernel makes them: in float64
+    (fused), blocks of two vectors from a base of the dtype, the rest one by one, so that
+    floating values are PyTorch's bit for bit."""
+    if dtype.kind not in "fc":
+        return (start + step * np.arange(size)).astype(dtype)
+    i = np.arange(size)
+    width = _VECTOR_BYTES // dtype.itemsize
+    blocked = size - size % (2 * width)
+    lane = i % width
+    base = _fused(step, i - lane, start).astype(dtype).astype(np.float64)
+    out = np.where(i < blocked, _fused(step, lane, base), _fused(step, i, start))
+    return out.astype(dtype)
 
 
 def linspace(start: float, end: float, steps: int, dtype: np.dtype) -> np.ndarray:
-    return np.linspace(start, end, steps, dtype=dtype)
+    """``steps`` values from ``start`` to ``end`` as PyTorch's CPU kernel makes them: the
+    first half up from ``start``, the rest down from ``end``, by a step of the dtype
+    (float64 for integer dtypes, whose values are then truncated)."""
+    if steps <= 1 or dtype.kind == "c":
+        return np.linspace(start, end, steps, dtype=dtype)
+    acc = dtype.type if dtype.kind == "f" else np.float64
+    step = (acc(end) - acc(start)) / acc(steps - 1)
+    i = np.arange(steps)
+    up, down = _fused(step, i, acc(start)), _fused(-step, steps - 1 - i, acc(end))
+    return np.where(i < steps // 2, up, down).astype(dtype)
 
 
 class _Random:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import math
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -9,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from . import _backend, _dtypes
-from ._tensor import Tensor, _make
+from ._tensor import Tensor, _make, scalar_type_name
 
 _Size = Sequence[int] | int
 
@@ -28,14 +30,15 @@ def _finish(data: np.ndarray, requires_grad: bool) -> Tensor:
     return t
 
 
-def _numpy_float(values: Any) -> np.dtype | None:
-    """The widest NumPy floating dtype among the NumPy scalars/arrays in nested data."""
-    if isinstance(values, (np.ndarray, np.generic)):
-        return values.dtype if values.dtype.kind in "fc" else None
+def _number_dtypes(values: Any, found: set[np.dtype]) -> None:
+    """Add the dtypes of the numbers in nested data to ``found``."""
     if isinstance(values, (list, tuple)):
-        found = [d for d in map(_numpy_float, values) if d is not None]
-        return np.result_type(*found) if found else None
-    return None
+        for v in values:
+            _number_dtypes(v, found)
+    elif isinstance(values, (np.ndarray, np.generic)):
+        found.add(values.dtype)
+    else:
+        found.add(_dtypes.scalar_dtype(values))
 
 
 def _check_nesting(values: Any, kind: str | None = None, dim: int = 0, data: Any = None
@@ -81,22 +84,19 @@ def _not_a_number(bad: Any, kind: str) -> TypeError:
 
 
 def _infer_dtype(values: Any) -> np.dtype:
-    """PyTorch's dtype for nested Python data: bool < int64 < default float < complex;
-    NumPy float scalars inside keep their own precision."""
+    """PyTorch's dtype for nested data: each number's own (a Python bool, int, float or
+    complex as ``_dtypes.scalar_dtype``, a NumPy scalar or array its dtype), promoted
+    together (bool < integers < floats < complex); the default float for no numbers."""
     _check_nesting(values)
     try:
         arr = np.asarray(values)
     except ValueError as err:
         raise ValueError(str(err)) from None
-    kind = arr.dtype.kind
-    if kind == "b":
-        return np.dtype(np.bool_)
-    if kind in "iu":
-        return np.dtype(np.int64)
-    if kind == "c":
-        return _dtypes.default_complex()
-    if kind == "f":
-        return _numpy_float(values) or _dtypes.default_float()
+    if arr.dtype.kind in "biufc":
+        found: set[np.dtype] = set()
+        _number_dtypes(values, found)
+        return functools.reduce(_dtypes.promote_types, found) if found \
+            else _dtypes.default_float()
     bad = _first_non_number(values)
     first = values
     while isinstance(first, (list, tuple)) and first:
@@ -205,12 +205,13 @@ def _copy_construct_warning(how: str) -> None:
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """Like ``tensor`` but shares memory with an ndarray or tensor of the same dtype."""
-    np_dtype = _np_dtype(dtype)
+    np_dtype = _np_dtype(dtype)  # (compared with `is None`: NumPy's float64 == None)
     if isinstance(data, Tensor):
-        return data if np_dtype in (None, data._data.dtype) else data.to(dtype)
+        return data if np_dtype is None or np_dtype == data._data.dtype else data.to(dtype)
     if isinstance(data, np.ndarray):
         _dtypes.from_numpy_dtype(data.dtype)
-        return _make(data if np_dtype in (None, data.dtype) else data.astype(np_dtype), False, None)
+        same = np_dtype is None or np_dtype == data.dtype
+        return _make(data if same else data.astype(np_dtype), False, None)
     return tensor(data, dtype=dtype)
 
 
@@ -370,7 +371,8 @@ def rand(
     requires_grad: bool = False,
 ) -> Tensor:
     """Uniform samples on [0, 1)."""
-    data = _backend.random.gen.random(_shape("rand", size)).astype(_float_or(dtype))
+    data = _backend.random.gen.random(_shape("rand", size)).astype(
+        _sampled_dtype(dtype, "check_uniform_bounds"))
     return _finish(data, requires_grad)
 
 
@@ -382,8 +384,19 @@ def randn(
     requires_grad: bool = False,
 ) -> Tensor:
     """Standard normal samples."""
-    data = _backend.random.gen.standard_normal(_shape("randn", size)).astype(_float_or(dtype))
+    data = _backend.random.gen.standard_normal(_shape("randn", size)).astype(
+        _sampled_dtype(dtype, "normal_kernel_cpu"))
     return _finish(data, requires_grad)
+
+
+def _sampled_dtype(dtype: Any, kernel: str) -> np.dtype:
+    """The dtype of samples of a continuous distribution; PyTorch's error for an integral
+    one."""
+    np_dtype = _float_or(dtype)
+    if np_dtype.kind not in "fc":
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for '{scalar_type_name(np_dtype)}'")
+    return np_dtype
 
 
 def rand_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -449,7 +462,15 @@ def arange(
     if (end - start) * step < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     np_dtype = _np_dtype(dtype) or _infer_dtype([start, end, step])
-    return _finish(_backend.arange(start, end, step, np_dtype), requires_grad)
+    size = math.ceil((end - start) / step)
+    if np_dtype.kind in "biu":  # (PyTorch's: the values from the bounds and step truncated)
+        start, end, step = int(start), int(end), int(step)
+        if np_dtype == np.int64:  # (and int64's size from them too)
+            if step == 0:
+                raise ValueError("step must be nonzero")
+            span = end - start + step - (1 if step > 0 else -1)
+            size = abs(span) // abs(step) * (1 if (span >= 0) == (step > 0) else -1)
+    return _finish(_backend.arange(start, end, step, size, np_dtype), requires_grad)
 
 
 def linspace(
@@ -464,7 +485,10 @@ def linspace(
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    return _finish(_backend.linspace(start, end, steps, _float_or(dtype)), requires_grad)
+    np_dtype = _float_or(dtype)
+    if np_dtype.kind in "biu":  # (PyTorch's: from the bounds truncated)
+        start, end = int(start), int(end)
+    return _finish(_backend.linspace(start, end, steps, np_dtype), requires_grad)
 
 
 def is_tensor(obj: Any) -> bool:

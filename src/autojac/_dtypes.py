@@ -131,7 +131,9 @@ def promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
     return np.promote_types(a, b)
 
 
-def _scalar_dtype(value: object) -> np.dtype:
+def scalar_dtype(value: object) -> np.dtype:
+    """The dtype of a Python number (a bool, an int, a complex, else a float) as PyTorch
+    takes it on its own."""
     if isinstance(value, bool):
         return np.dtype(np.bool_)
     if isinstance(value, int):
@@ -178,7 +180,7 @@ def result_type(*operands: object) -> np.dtype:
             else:
                 zero = op.dtype if zero is None else promote_types(zero, op.dtype)
         else:
-            d = _scalar_dtype(op)
+            d = scalar_dtype(op)
             scal = d if scal is None else promote_types(scal, d)
     return _combine(dims, _combine(zero, scal))
 

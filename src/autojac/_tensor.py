@@ -6,6 +6,7 @@ Operations are not defined here: each op's declaration installs its method on Te
 
 from __future__ import annotations
 
+import copy
 import operator
 import warnings
 from typing import Any
@@ -338,6 +339,20 @@ class Tensor:
 
     def __reduce__(self):
         return (_rebuild, (self._data, self.requires_grad))
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        """A copy of a leaf: its data, ``requires_grad`` and ``.grad`` (as PyTorch's, which
+        refuses a tensor with a history)."""
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the "
+                "deepcopy protocol at the moment.  If you were attempting to deepcopy a "
+                "module, this may be because of a autojac.nn.utils.weight_norm usage, see "
+                "https://github.com/pytorch/pytorch/pull/103001")
+        out = memo[id(self)] = _make(self._data.copy(), self.requires_grad, None)
+        if self._grad is not None:
+            out._grad = copy.deepcopy(self._grad, memo)
+        return out
 
 
 Tensor.__module__ = "autojac"  # its public name, as types print it: <class 'autojac.Tensor'>

@@ -250,7 +250,7 @@ def _check_einsum_sizes(equation: str, subs: list[str], operands: tuple) -> None
 
 def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     """Sum over the last ``dims`` dims of ``a`` and the first of ``b`` (or given pairs)."""
-    if isinstance(dims, int):
+    if isinstance(dims, (int, np.integer)):
         da, db = list(range(-dims, 0)), list(range(dims))
     else:
         da, db = ([d] if isinstance(d, int) else list(d) for d in dims)
@@ -474,7 +474,7 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
          dtype: Any = None) -> Tensor:
     """Product over ``dim`` (all elements by default); bool/int inputs give int64."""
     input = accumulating(input, dtype)
-    if dim is not None and not isinstance(dim, int):  # (one dim or all, as PyTorch's)
+    if dim is not None and not isinstance(dim, (int, np.integer)):  # (one dim or all, as PyTorch's)
         raise TypeError(
             f"prod() received an invalid combination of arguments - got (dim="
             f"{type(dim).__name__}, ), but expected one of:\n * (*, autojac.dtype dtype = None)"
@@ -638,7 +638,7 @@ def _check_extreme_norm(x: Tensor, ord: float, dim: Any) -> None:
     if 0 not in shape:
         return
     start = f"linalg.vector_norm cannot compute the {ord:g} norm on "
-    given = () if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
+    given = () if dim is None else (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     if not given:
         raise RuntimeError(f"{start}an empty tensor because the operation does not have an "
                            "identity")
@@ -726,7 +726,7 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
     ``'fro'``)."""
     if p is None:
         p = "fro"
-    if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) != 2):
+    if p == "fro" and (dim is None or isinstance(dim, (int, np.integer)) or len(dim) != 2):
         return vector_norm(input, 2, dim, keepdim, dtype=dtype)
     if isinstance(p, str):
         return matrix_norm(input, p, dim if dim is not None else (-2, -1), keepdim, dtype=dtype)
@@ -736,7 +736,7 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
 def linalg_norm(input: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *,
                 dtype: Any = None) -> Tensor:
     """``linalg.norm``: 2-norm of the flattened input by default; matrix norms for 2 dims."""
-    if dim is not None and not isinstance(dim, int) and len(dim) == 2 or (
+    if dim is not None and not isinstance(dim, (int, np.integer)) and len(dim) == 2 or (
             dim is None and ord is not None and input.ndim == 2):
         return matrix_norm(input, "fro" if ord is None else ord, dim or (-2, -1), keepdim,
                            dtype=dtype)

@@ -39,7 +39,7 @@ def reduction_dims(dim: Any, ndim: int) -> tuple[int, ...]:
         return (dim - ndim if dim >= 0 else dim,)
     if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
         return tuple(range(-ndim, 0))
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     n = builtins.max(ndim, 1)
     negative = tuple(sorted(d - n for d in unique_dims(dims, ndim)))  # (checked at 0-d too)
     return negative if ndim else ()
@@ -310,7 +310,8 @@ def _check_not_empty(name: str, input: Tensor, dim: Any, error: type = RuntimeEr
         hint = "" if error is IndexError else " Specify the reduction dim with the 'dim' argument."
         raise error(
             f"{name}(): Expected reduction dim to be specified for input.numel() == 0.{hint}")
-    for d in (dim,) if isinstance(dim, int) else dim:  # (the first empty, in the order given)
+    # (the first empty, in the order given)
+    for d in (dim,) if isinstance(dim, (int, np.integer)) else dim:
         k = normalize_dim(d, len(shape))
         if shape and shape[k] == 0:  # amax and amin name it as given
             shown = d if name in ("amax", "amin") else k

@@ -130,7 +130,7 @@ def squeeze(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     shape = input._data.shape
     if dim is None:
         return reshape_op(SQUEEZE, input, tuple(s for s in shape if s != 1))
-    dims = unique_dims((dim,) if isinstance(dim, int) else dim, len(shape))
+    dims = unique_dims((dim,) if isinstance(dim, (int, np.integer)) else dim, len(shape))
     new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
     return reshape_op(SQUEEZE_DIM, input, new)
 
@@ -245,7 +245,8 @@ def permute(input: Tensor, *order: Any, dims: Any = None) -> Tensor:
 def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
     """Move dims from ``source`` to ``destination`` positions."""
     n = input._data.ndim
-    given = [list((dims,) if isinstance(dims, int) else dims) for dims in (source, destination)]
+    given = [list((dims,) if isinstance(dims, (int, np.integer)) else dims)
+             for dims in (source, destination)]
     if len(given[0]) != len(given[1]):
         raise RuntimeError(
             f"movedim: Invalid source or destination dims: source ({given[0]} dims) should "
@@ -638,7 +639,7 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
         return reshape(roll(flatten(input), shifts, 0), input._data.shape)
     n = input._data.ndim
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
     if n == 0 and dims:
         raise no_dims_error(dims[0])
     if len(shifts) != len(dims):
@@ -689,7 +690,7 @@ def repeat(input: Tensor, *sizes: Any, repeats: Any = None) -> Tensor:
 
 def tile(input: Tensor, dims: Sequence[int] | int, *more: int) -> Tensor:
     """Repeat ``input`` along each dim (missing leading reps count as 1)."""
-    reps = (dims, *more) if isinstance(dims, int) else tuple(dims)
+    reps = (dims, *more) if isinstance(dims, (int, np.integer)) else tuple(dims)
     reps = (1,) * (input._data.ndim - len(reps)) + reps
     return repeat(input, reps)
 
