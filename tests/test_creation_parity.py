@@ -99,3 +99,23 @@ def test_a_deepcopied_gradient_is_a_copy() -> None:
     x = autojac.tensor([1.0, 2.0], requires_grad=True)
     x.grad = autojac.ones(2)
     assert copy.deepcopy(x).grad is not x.grad
+
+
+def test_devices_are_pytorchs_device_objects() -> None:
+    d = autojac.ones(2).device
+    assert (repr(d), str(d), d.type, d.index) == ("device(type='cpu')", "cpu", "cpu", None)
+    assert d == autojac.device("cpu") and d != autojac.device("cpu", 0) and d != "cpu"
+    assert str(autojac.device("cuda:1")) == "cuda:1" and autojac.device("cuda", 1).index == 1
+    assert autojac.ones(2).to(autojac.device("cpu", 0)).device == d
+    with pytest.raises(RuntimeError, match="cannot move to 'cuda:1'"):
+        autojac.ones(2).to(autojac.device("cuda:1"))
+    with pytest.raises(RuntimeError, match="device type at start of device string: foo"):
+        autojac.device("foo")
+
+
+@requires_torch
+def test_device_reprs_are_pytorchs() -> None:
+    torch = import_torch()
+    for args in (("cpu",), ("cuda:1",), ("cuda", 2), ("cpu", 0)):
+        mine, theirs = autojac.device(*args), torch.device(*args)
+        assert (repr(mine), str(mine)) == (repr(theirs), str(theirs))

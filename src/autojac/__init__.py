@@ -60,6 +60,6 @@ from .autograd.functional import hessian, jacobian
 half, float, double = float16, float32, float64
 cfloat, cdouble = complex64, complex128
 short, int, long = int16, int32, int64
-device = str
+from ._device import device
 inverse = inv
 __version__ = "0.1.0"

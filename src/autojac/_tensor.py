@@ -15,6 +15,7 @@ import numpy as np
 
 from . import _dtypes
 from ._autograd.tape_state import VALUE_READ, refuse
+from ._device import CPU, device
 from ._repr import format_tensor
 from ._size import Size
 
@@ -108,8 +109,8 @@ class Tensor:
         return _dtypes.from_numpy_dtype(self._data.dtype)
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> device:
+        return CPU
 
     @property
     def is_cuda(self) -> bool:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .. import _dtypes
+from .._device import device, is_cpu
 from .._tensor import Tensor
 from ._registry import Op, apply, install
 
@@ -54,9 +55,9 @@ def _dtype_arg(args: tuple, kwargs: dict) -> Any:
 
 def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     """Convert to a dtype (``device`` arguments other than 'cpu' are rejected)."""
-    device = kwargs.get("device", next((a for a in args if isinstance(a, str)), None))
-    if device is not None and str(device) != "cpu":
-        raise RuntimeError(f"autojac tensors live on the CPU; cannot move to '{device}'")
+    where = kwargs.get("device", next((a for a in args if isinstance(a, (str, device))), None))
+    if where is not None and not is_cpu(where):
+        raise RuntimeError(f"autojac tensors live on the CPU; cannot move to '{where}'")
     dtype = _dtypes.to_numpy_dtype(_dtype_arg(args, kwargs))
     if dtype is None or dtype == self._data.dtype:
         return self.clone() if kwargs.get("copy") else self
