@@ -2492,6 +2492,8 @@ def test_func_linearize_pushes_tangents_through_one_recorded_call():
         jvp_fn(tx)
     with pytest.raises(RuntimeError, match="tangent:1 with shape"):
         jvp_fn(tx, autojac.ones(2, dtype=autojac.float64))
+    _, identity = autojac.func.linearize(lambda x: x, x)
+    assert identity(tx) is not tx  # (a tangent given is not returned: PyTorch's is a copy)
     watched = x.clone().requires_grad_()
     _, jvp_fn = autojac.func.linearize(lambda x: (x ** 3).sum(), watched)
     (g,) = autojac.autograd.grad(jvp_fn(autojac.ones(3, dtype=autojac.float64)), watched)

@@ -459,7 +459,9 @@ def linearize(func: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..
         with grad_mode.set_grad_enabled(keep):
             pushed = (run_forward(outs, inputs, leaves, create_graph=True) if keep
                       else replay.tangents(outs, inputs, leaves))
-        result = tuple(o.detach() * 0 if t is None else t for t, o in zip(pushed, outs))
+        result = tuple(o.detach() * 0 if t is None  # (a tangent given is not one returned)
+                       else t.clone() if any(t is given for given in leaves) else t
+                       for t, o in zip(pushed, outs))
         return result if outputs_tuple else result[0]
 
     value = outs if keep else tuple(o.detach() for o in outs)
