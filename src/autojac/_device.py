@@ -9,7 +9,7 @@ _TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "h
           "privateuseone")
 
 
-class device:  # noqa: N801 - PyTorch's name
+class device:
     """A device type and optional index, as ``torch.device``: ``device("cpu")``,
     ``device("cuda:1")``, ``device("cuda", 1)``.
 
@@ -20,9 +20,9 @@ class device:  # noqa: N801 - PyTorch's name
 
     __slots__ = ("type", "index")
 
-    def __init__(self, type: str | device, index: int | None = None) -> None:  # noqa: A002
+    def __init__(self, type: str | device, index: int | None = None) -> None:
         if isinstance(type, device):
-            type, index = type.type, type.index  # noqa: A001
+            type, index = type.type, type.index
         kind, colon, number = type.partition(":")
         if kind not in _TYPES:
             raise RuntimeError(f"Expected one of {', '.join(_TYPES)} device type at start of "
