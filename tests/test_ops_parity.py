@@ -517,3 +517,12 @@ def test_binary_cross_entropy_takes_a_target_of_the_inputs_dtype_only() -> None:
     for target, name in ((autojac.tensor([0.0, 1.0]), "Float"), (autojac.tensor([0, 1]), "Long")):
         with pytest.raises(RuntimeError, match=f"^Found dtype {name} but expected Double$"):
             autojac.nn.functional.binary_cross_entropy(p, target)
+
+
+@pytest.mark.parametrize("other", [None, "a", [1.0, 1.0], (1.0, 3.0), object()])
+def test_equality_operators_with_what_is_not_a_number_compare_identity(other) -> None:
+    """PyTorch's ``==`` and ``!=`` give Python's answer for operands that are neither
+    tensors nor numbers (``eq()`` itself refuses them)."""
+    x = autojac.ones(2)
+    assert (x == other) is False and (x != other) is True
+    np.testing.assert_array_equal(x == 1, [True, True])

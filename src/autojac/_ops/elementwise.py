@@ -975,8 +975,20 @@ def _predicate(
 
 eq = _predicate("eq", np.equal)
 ne = _predicate("ne", np.not_equal)
-install("__eq__", lambda self, other: False if other is None else eq(self, other))
-install("__ne__", lambda self, other: True if other is None else ne(self, other))
+_COMPARABLE = (Tensor, int, float, complex, np.generic, np.ndarray)
+
+
+def _equality(compare: Callable[[Any, Any], Tensor]) -> Callable[[Tensor, Any], Any]:
+    """``==`` or ``!=``: elementwise with a tensor or a number; with anything else (None, a
+    string, a list) Python's identity comparison, as PyTorch's operators."""
+    def operator(self: Tensor, other: Any) -> Any:
+        return compare(self, other) if isinstance(other, _COMPARABLE) else NotImplemented
+
+    return operator
+
+
+install("__eq__", _equality(eq))
+install("__ne__", _equality(ne))
 lt = _predicate("lt", real_forward(np.less, kernel_message("lt_cpu")), "__lt__")
 le = _predicate("le", real_forward(np.less_equal, kernel_message("le_cpu")), "__le__")
 gt = _predicate("gt", real_forward(np.greater, kernel_message("gt_cpu")), "__gt__")
