@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _dtypes
+from .. import _backend, _dtypes
 from .._autograd import forward_ad as fw
 from .._autograd import grad_mode, tape_state
 from .._autograd.graph import zeros_for
@@ -170,11 +170,9 @@ def _diagonal_factors(si: str, dtype: np.dtype, sizes: dict[str, int], used: str
 
 
 def _identity(n: int, dtype: np.dtype) -> Tensor:
-    """A read-only identity matrix (a constant of the pass that makes it)."""
-    eye = np.eye(n, n, 0, dtype)
-    eye.flags.writeable = False
-    t = _make(eye, False, None)
-    tape_state.made(t, np.eye, n, n, 0, dtype)
+    """The kept read-only identity matrix (a constant of the pass that makes it)."""
+    t = _make(_backend.cached_identity(n, dtype), False, None)
+    tape_state.made(t, _backend.cached_identity, n, dtype)
     return t
 
 
